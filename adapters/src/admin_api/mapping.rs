@@ -1,0 +1,268 @@
+//! admin_api replies → canonical messages, and canonical package limits → the
+//! panel's `new_package` fields. The panel treats 0 as "unlimited" for every
+//! package limit, and reports sizes as text ("10GB", "1.5 MB").
+
+use panelgate_proto::v1::{
+    Account, AccountStatus, AccountUsage, Limit, Package, PackageLimits, ResourceUsage,
+};
+use serde_json::Value;
+
+use super::wire::{AccountInfo, PackageEntry};
+use crate::{
+    AdapterError,
+    units::{self, SizeUnit},
+};
+
+/// The panel's account info as a canonical account. The panel reports no
+/// suspension flag, so the status stays unspecified.
+pub(super) fn account(username: &str, info: &AccountInfo) -> Account {
+    Account {
+        username: username.to_owned(),
+        server_id: String::new(),
+        primary_domain: info.main_domain.clone().unwrap_or_default(),
+        email: info.email.clone().unwrap_or_default(),
+        package: info.package_name.clone().unwrap_or_default(),
+        status: AccountStatus::Unspecified.into(),
+        full_name: info.full_name.clone().unwrap_or_default(),
+        panel_user_id: units::as_text(&info.user_id).unwrap_or_default(),
+    }
+}
+
+/// The panel's account info as canonical usage (sizes in bytes).
+pub(super) fn usage(info: &AccountInfo) -> AccountUsage {
+    let bytes = |value: &Value| size(value, SizeUnit::Bytes);
+    let mib = |value: &Value| size(value, SizeUnit::Mib);
+    AccountUsage {
+        disk_bytes: resource(&info.disk_used, bytes, Some(&info.disk_limit)),
+        email_disk_bytes: resource(&info.email_disk_used, bytes, None),
+        database_disk_bytes: resource(&info.db_disk_used, bytes, None),
+        bandwidth_bytes: resource(&info.bandwidth_use, mib, Some(&info.bandwidth)),
+        email_accounts: resource(&info.email_used, units::as_u64, Some(&info.email_limit)),
+        databases: resource(&info.db_used, units::as_u64, Some(&info.db_limit)),
+        ftp_accounts: resource(&info.ftp_used, units::as_u64, Some(&info.ftp_limit)),
+        domains: resource(&info.domain_used, units::as_u64, Some(&info.domain_limit)),
+        inodes: None,
+    }
+}
+
+/// A size sent as text ("2GB") or as a bare number in `bare`.
+fn size(value: &Value, bare: SizeUnit) -> Option<u64> {
+    match value {
+        Value::String(text) => units::size_bytes(text, bare),
+        Value::Number(_) => {
+            units::as_u64(value).and_then(|n| units::size_bytes(&n.to_string(), bare))
+        }
+        _ => None,
+    }
+}
+
+/// One usage figure; absent when the panel did not report what is used.
+fn resource(
+    used: &Value,
+    parse: impl Fn(&Value) -> Option<u64> + Copy,
+    limit: Option<&Value>,
+) -> Option<ResourceUsage> {
+    Some(ResourceUsage {
+        used: parse(used)?,
+        limit: limit.and_then(|value| units::limit(value, parse, true)),
+    })
+}
+
+/// One entry of `packages_list`: only the disk limit is reported.
+pub(super) fn package(entry: &PackageEntry) -> Result<Package, AdapterError> {
+    let id = units::as_text(&entry.id).ok_or_else(|| AdapterError::Protocol {
+        message: format!("package `{}` has no readable id", entry.name),
+        excerpt: entry.id.to_string(),
+    })?;
+    Ok(Package {
+        id,
+        name: entry.name.clone(),
+        limits: Some(PackageLimits {
+            disk_mib: units::limit(&entry.disk_space, units::as_u64, true),
+            ..Default::default()
+        }),
+    })
+}
+
+/// The `new_package` form fields for canonical limits. The panel cannot
+/// disable a resource (0 means unlimited there) and has no inode limit.
+pub(super) fn package_limit_fields(
+    limits: &PackageLimits,
+) -> Result<Vec<(&'static str, String)>, AdapterError> {
+    if limits.inodes.is_some() {
+        return Err(AdapterError::invalid(
+            "limits.inodes",
+            "admin_api packages have no inode limit",
+        ));
+    }
+    let fields = [
+        ("disk_space", "limits.disk_mib", &limits.disk_mib),
+        ("bandwidth", "limits.bandwidth_mib", &limits.bandwidth_mib),
+        (
+            "email_accounts",
+            "limits.email_accounts",
+            &limits.email_accounts,
+        ),
+        ("databases", "limits.databases", &limits.databases),
+        ("ftp_accounts", "limits.ftp_accounts", &limits.ftp_accounts),
+        ("allowed_domains", "limits.domains", &limits.domains),
+        (
+            "allowed_subdomains",
+            "limits.subdomains",
+            &limits.subdomains,
+        ),
+    ];
+    let mut form = Vec::new();
+    for (panel_field, canonical, limit) in fields {
+        match limit {
+            None => {}
+            Some(Limit { max: None }) => form.push((panel_field, "0".to_owned())),
+            Some(Limit { max: Some(0) }) => {
+                return Err(AdapterError::invalid(
+                    canonical,
+                    "admin_api cannot disable a resource (0 means unlimited there); leave `max` out for unlimited",
+                ));
+            }
+            Some(Limit { max: Some(max) }) => form.push((panel_field, max.to_string())),
+        }
+    }
+    Ok(form)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn doc_example() -> AccountInfo {
+        // The account-info reply of the source doc, plus the code's bandwidth fields.
+        serde_json::from_value(json!({
+            "package_name": "Basic Plan", "disk_limit": "10GB", "disk_used": "2GB",
+            "email_disk_used": "100MB", "db_disk_used": "500MB", "email_limit": 5,
+            "email_used": 2, "db_limit": 3, "db_used": 1, "ftp_limit": 2, "ftp_used": 1,
+            "domain_limit": 2, "domain_used": 1, "server_ip": "192.168.1.100",
+            "main_domain": "example.com", "user_id": 123, "email": "user@example.com",
+            "full_name": "John Doe", "bandwidth": 0, "bandwidth_use": "1.5 MB"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn doc_account_info_maps_to_an_account() {
+        let account = account("exampleuser", &doc_example());
+        assert_eq!(account.username, "exampleuser");
+        assert_eq!(account.primary_domain, "example.com");
+        assert_eq!(account.package, "Basic Plan");
+        assert_eq!(account.email, "user@example.com");
+        assert_eq!(account.full_name, "John Doe");
+        assert_eq!(account.panel_user_id, "123");
+        assert_eq!(account.status(), AccountStatus::Unspecified);
+    }
+
+    #[test]
+    fn doc_account_info_maps_to_usage_in_bytes() {
+        const GIB: u64 = 1 << 30;
+        const MIB: u64 = 1 << 20;
+        let usage = usage(&doc_example());
+        let disk = usage.disk_bytes.unwrap();
+        assert_eq!(
+            (disk.used, disk.limit),
+            (
+                2 * GIB,
+                Some(Limit {
+                    max: Some(10 * GIB)
+                })
+            )
+        );
+        assert_eq!(usage.email_disk_bytes.unwrap().used, 100 * MIB);
+        assert_eq!(usage.database_disk_bytes.unwrap().used, 500 * MIB);
+        let bandwidth = usage.bandwidth_bytes.unwrap();
+        assert_eq!(
+            (bandwidth.used, bandwidth.limit),
+            (1_572_864, Some(Limit { max: None }))
+        );
+        let emails = usage.email_accounts.unwrap();
+        assert_eq!(
+            (emails.used, emails.limit),
+            (2, Some(Limit { max: Some(5) }))
+        );
+        assert_eq!(usage.domains.unwrap().limit, Some(Limit { max: Some(2) }));
+        assert_eq!(usage.inodes, None);
+    }
+
+    #[test]
+    fn unreadable_and_unlimited_figures() {
+        let mut info = doc_example();
+        info.disk_used = json!("a lot");
+        info.email_limit = json!("Unlimited");
+        let usage = usage(&info);
+        assert_eq!(
+            usage.disk_bytes, None,
+            "an unreadable figure is not invented"
+        );
+        assert_eq!(
+            usage.email_accounts.unwrap().limit,
+            Some(Limit { max: None })
+        );
+    }
+
+    #[test]
+    fn packages_list_entries() {
+        let entry: PackageEntry =
+            serde_json::from_value(json!({"id": 1, "name": "Basic", "disk_space": 1024})).unwrap();
+        let package = package(&entry).unwrap();
+        assert_eq!((package.id.as_str(), package.name.as_str()), ("1", "Basic"));
+        assert_eq!(
+            package.limits.unwrap().disk_mib,
+            Some(Limit { max: Some(1024) })
+        );
+        let unlimited: PackageEntry =
+            serde_json::from_value(json!({"id": "2", "name": "Big", "disk_space": 0})).unwrap();
+        assert_eq!(
+            package_limits(&unlimited).disk_mib,
+            Some(Limit { max: None })
+        );
+    }
+
+    fn package_limits(entry: &PackageEntry) -> PackageLimits {
+        package(entry).unwrap().limits.unwrap()
+    }
+
+    #[test]
+    fn limits_become_new_package_fields() {
+        let limits = PackageLimits {
+            disk_mib: Some(Limit { max: Some(10240) }),
+            domains: Some(Limit { max: None }),
+            ..Default::default()
+        };
+        let fields = package_limit_fields(&limits).unwrap();
+        assert_eq!(
+            fields,
+            vec![
+                ("disk_space", "10240".into()),
+                ("allowed_domains", "0".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn limits_the_panel_cannot_express_are_refused() {
+        let zero = PackageLimits {
+            email_accounts: Some(Limit { max: Some(0) }),
+            ..Default::default()
+        };
+        assert!(matches!(
+            package_limit_fields(&zero),
+            Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.email_accounts"
+        ));
+        let inodes = PackageLimits {
+            inodes: Some(Limit { max: Some(5) }),
+            ..Default::default()
+        };
+        assert!(matches!(
+            package_limit_fields(&inodes),
+            Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.inodes"
+        ));
+    }
+}

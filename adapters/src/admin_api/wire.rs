@@ -1,0 +1,96 @@
+//! Success replies of admin_api, as the panel sends them. Numbers may arrive as
+//! numbers or strings and sizes as "10GB"-style text, so those fields stay
+//! `Value` and are read leniently in `mapping`.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// `POST /admin_api/`: account info, usage and limits (no status flag).
+#[derive(Debug, Deserialize)]
+pub(super) struct AccountInfo {
+    #[serde(default)]
+    pub package_name: Option<String>,
+    #[serde(default)]
+    pub disk_limit: Value,
+    #[serde(default)]
+    pub disk_used: Value,
+    #[serde(default)]
+    pub email_disk_used: Value,
+    #[serde(default)]
+    pub db_disk_used: Value,
+    #[serde(default)]
+    pub email_limit: Value,
+    #[serde(default)]
+    pub email_used: Value,
+    #[serde(default)]
+    pub db_limit: Value,
+    #[serde(default)]
+    pub db_used: Value,
+    #[serde(default)]
+    pub ftp_limit: Value,
+    #[serde(default)]
+    pub ftp_used: Value,
+    #[serde(default)]
+    pub domain_limit: Value,
+    #[serde(default)]
+    pub domain_used: Value,
+    /// Not in the doc; the panel's code sends it (package limit, MB).
+    #[serde(default)]
+    pub bandwidth: Value,
+    /// Not in the doc; the panel's code sends it.
+    #[serde(default)]
+    pub bandwidth_use: Value,
+    #[serde(default)]
+    pub main_domain: Option<String>,
+    #[serde(default)]
+    pub user_id: Value,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub full_name: Option<String>,
+}
+
+/// `add_user` and `update_user`.
+#[derive(Debug, Deserialize)]
+pub(super) struct UserSaved {
+    #[serde(default)]
+    pub user_id: Value,
+}
+
+/// `packages_list`.
+#[derive(Debug, Deserialize)]
+pub(super) struct PackageList {
+    pub packages: Vec<PackageEntry>,
+}
+
+/// One package of `packages_list`: only id, name and disk space (MB).
+#[derive(Debug, Deserialize)]
+pub(super) struct PackageEntry {
+    pub id: Value,
+    pub name: String,
+    #[serde(default)]
+    pub disk_space: Value,
+}
+
+/// `new_package`.
+#[derive(Debug, Deserialize)]
+pub(super) struct PackageCreated {
+    pub package_id: Value,
+}
+
+/// `add_domain`.
+#[derive(Debug, Deserialize)]
+pub(super) struct DomainAdded {
+    #[serde(default)]
+    pub domain_id: Value,
+}
+
+/// `sso_login`.
+#[derive(Debug, Deserialize)]
+pub(super) struct SsoLink {
+    pub url: String,
+}
+
+/// Replies that carry only a message (suspend_user, issue_ssl, database_add).
+#[derive(Debug, Deserialize)]
+pub(super) struct Done {}

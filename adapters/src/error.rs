@@ -1,0 +1,147 @@
+//! The one error type of every adapter. The gateway turns it into a gRPC status
+//! (adding the server's id and panel kind); adapters only say what happened.
+
+use std::{fmt, time::Duration};
+
+use panelgate_proto::v1::Operation;
+
+/// What kind of thing an error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entity {
+    /// A hosting account.
+    Account,
+    /// A hosting package (plan).
+    Package,
+    /// A domain.
+    Domain,
+    /// A database or database user.
+    Database,
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Entity::Account => "account",
+            Entity::Package => "package",
+            Entity::Domain => "domain",
+            Entity::Database => "database",
+        })
+    }
+}
+
+/// Why an adapter call failed. Messages are lowercase, name the entity and never
+/// contain a secret; `upstream` carries what the panel itself said, if anything.
+#[derive(Debug, thiserror::Error)]
+pub enum AdapterError {
+    /// The panel says the thing does not exist.
+    #[error("{entity} `{key}` not found")]
+    NotFound {
+        /// What is missing.
+        entity: Entity,
+        /// Its name.
+        key: String,
+        /// The panel's words.
+        upstream: Option<String>,
+    },
+    /// The panel says the thing exists already.
+    #[error("{entity} `{key}` already exists")]
+    AlreadyExists {
+        /// What exists.
+        entity: Entity,
+        /// Its name.
+        key: String,
+        /// The panel's words.
+        upstream: Option<String>,
+    },
+    /// A limit of the account's package or of the panel is reached.
+    #[error("limit reached: {upstream}")]
+    LimitReached {
+        /// The panel's words.
+        upstream: String,
+    },
+    /// A request field is invalid, as found by the adapter or said by the panel.
+    #[error("invalid {field}: {reason}")]
+    InvalidArgument {
+        /// The canonical request field, e.g. `primary_domain`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The panel rejected panelgate's credentials for the server.
+    #[error("the panel rejected panelgate's credentials")]
+    CredentialsRejected {
+        /// The panel's words.
+        upstream: Option<String>,
+    },
+    /// The panel cannot do this now, for a reason the caller can act on.
+    #[error("{message}")]
+    FailedPrecondition {
+        /// UPPER_SNAKE reason, e.g. `PANEL_API_DISABLED`.
+        reason: &'static str,
+        /// What is wrong, in words.
+        message: String,
+        /// The panel's words.
+        upstream: Option<String>,
+    },
+    /// The panel kind cannot do this operation at all.
+    #[error("the panel does not support {}", operation.as_str_name())]
+    Unsupported {
+        /// The canonical operation.
+        operation: Operation,
+    },
+    /// The panel could not be reached, dropped the connection, or answered 5xx.
+    #[error("panel unavailable: {message}")]
+    Unavailable {
+        /// What happened.
+        message: String,
+    },
+    /// The panel did not answer in time.
+    #[error("panel did not answer within {0:?}")]
+    Timeout(Duration),
+    /// The panel asks panelgate to slow down.
+    #[error("panel rate limit hit")]
+    RateLimited {
+        /// When to try again, where the panel says.
+        retry_after: Option<Duration>,
+    },
+    /// The panel's reply cannot be read (HTML page, broken JSON, unexpected shape).
+    #[error("unreadable reply from the panel: {message}")]
+    Protocol {
+        /// What was wrong with the reply.
+        message: String,
+        /// A bounded excerpt of the reply body.
+        excerpt: String,
+    },
+    /// The panel tried and failed (e.g. it could not write a virtual host).
+    #[error("the panel failed: {upstream}")]
+    OperationFailed {
+        /// The panel's words.
+        upstream: String,
+    },
+    /// The server's configuration in the inventory is unusable (bad URL, bad CA, wrong credential kind).
+    #[error("server misconfigured: {0}")]
+    Misconfigured(String),
+}
+
+impl AdapterError {
+    /// A field the adapter rejects before any HTTP call.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        AdapterError::InvalidArgument {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// What the panel itself said, if anything.
+    pub fn upstream_message(&self) -> Option<&str> {
+        match self {
+            AdapterError::NotFound { upstream, .. }
+            | AdapterError::AlreadyExists { upstream, .. }
+            | AdapterError::CredentialsRejected { upstream }
+            | AdapterError::FailedPrecondition { upstream, .. } => upstream.as_deref(),
+            AdapterError::LimitReached { upstream }
+            | AdapterError::OperationFailed { upstream } => Some(upstream),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Panel adapters: one canonical hosting model in front of each control panel's
+//! own HTTP API.
+//!
+//! # Layout
+//! - [`panel`]: the [`Panel`] trait every adapter implements, and the validated
+//!   inputs it takes. Replies are the canonical `panelgate.v1` messages.
+//! - [`error`]: [`AdapterError`], the one error type of every adapter.
+//! - [`kind`]: which panel kinds exist and how a server's adapter is built.
+//! - [`http`]: shared HTTP plumbing: clients, timeouts, TLS, reading replies.
+//! - [`units`]: lenient parsing of panel numbers, sizes and limits.
+//! - one module per panel: [`admin_api`] (OLSPanel).
+//!
+//! Adding a panel: a module folder, a [`kind`] match arm, a simulator in
+//! `panelgate-sim`, and one line in the conformance suite.
+
+pub mod admin_api;
+pub mod error;
+pub mod http;
+pub mod kind;
+pub mod panel;
+pub mod units;
+
+pub use error::{AdapterError, Entity};
+pub use kind::{PanelConfig, build_panel, kind_from_name, kind_name};
+pub use panel::{
+    AccountUpdate, NewAccount, NewDatabase, NewDomain, NewPackage, PackageRef, Page, PageRequest,
+    Panel, PanelCheck,
+};

@@ -1,0 +1,270 @@
+//! The [`Panel`] trait: the canonical hosting operations, one implementation per
+//! panel kind. Inputs are validated structs; replies are `panelgate.v1` messages.
+//!
+//! Every operation has a default body answering [`AdapterError::Unsupported`];
+//! an adapter overrides what its panel can do and lists exactly those in
+//! [`Panel::capabilities`] (a test in each adapter keeps the two in step).
+
+use async_trait::async_trait;
+use panelgate_proto::v1::{
+    Account, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain, Operation,
+    Package, PackageLimits, PanelKind, ServerInfo, add_domain_request, create_account_request,
+    create_package_request,
+};
+use secrecy::SecretString;
+
+use crate::AdapterError;
+
+/// A package as an account refers to it: the panel's id and its name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackageRef {
+    /// The panel's id (its name on panels without ids).
+    pub id: String,
+    /// The package's name.
+    pub name: String,
+}
+
+/// A validated CreateAccount.
+#[derive(Debug)]
+pub struct NewAccount {
+    /// Username on the server.
+    pub username: String,
+    /// Main domain.
+    pub primary_domain: String,
+    /// Owner's email address.
+    pub email: String,
+    /// Panel login password.
+    pub password: SecretString,
+    /// The package, resolved through the server's package list where it has one.
+    pub package: PackageRef,
+    /// Owner's first name, if given.
+    pub first_name: Option<String>,
+    /// Owner's last name, if given.
+    pub last_name: Option<String>,
+    /// Options for one panel kind (already checked to match the server's kind).
+    pub options: Option<create_account_request::PanelOptions>,
+}
+
+/// A validated UpdateAccount: the fields to change.
+#[derive(Debug, Default)]
+pub struct AccountUpdate {
+    /// The account.
+    pub username: String,
+    /// New email address.
+    pub email: Option<String>,
+    /// New first name.
+    pub first_name: Option<String>,
+    /// New last name.
+    pub last_name: Option<String>,
+    /// New main domain.
+    pub primary_domain: Option<String>,
+}
+
+/// A validated CreatePackage.
+#[derive(Debug)]
+pub struct NewPackage {
+    /// Package name.
+    pub name: String,
+    /// Limits; unset ones take the panel's default.
+    pub limits: PackageLimits,
+    /// Options for one panel kind.
+    pub options: Option<create_package_request::PanelOptions>,
+}
+
+/// A validated AddDomain.
+#[derive(Debug)]
+pub struct NewDomain {
+    /// The account that gets the domain.
+    pub username: String,
+    /// The domain name.
+    pub domain: String,
+    /// Document root, if the caller chose one.
+    pub document_root: Option<String>,
+    /// Options for one panel kind.
+    pub options: Option<add_domain_request::PanelOptions>,
+}
+
+/// A validated CreateDatabase.
+#[derive(Debug)]
+pub struct NewDatabase {
+    /// The account that gets the database.
+    pub username: String,
+    /// Database name.
+    pub name: String,
+    /// Database user.
+    pub user: String,
+    /// The database user's password.
+    pub password: SecretString,
+}
+
+/// One slice of a list, by position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    /// How many items to skip.
+    pub offset: usize,
+    /// Most items to return.
+    pub limit: usize,
+}
+
+/// A slice of a list and whether more follow.
+#[derive(Debug)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Whether items follow this slice.
+    pub more: bool,
+}
+
+impl<T> Page<T> {
+    /// Cuts one page out of a full list, for panels that only return whole lists.
+    pub fn slice(all: Vec<T>, page: PageRequest) -> Self {
+        let more = all.len() > page.offset.saturating_add(page.limit);
+        let items = all.into_iter().skip(page.offset).take(page.limit).collect();
+        Page { items, more }
+    }
+}
+
+/// The outcome of a successful health check.
+#[derive(Debug, Default)]
+pub struct PanelCheck {
+    /// The panel's version, where it reports one.
+    pub panel_version: Option<String>,
+}
+
+/// The canonical operations on one server's panel.
+#[async_trait]
+pub trait Panel: Send + Sync + 'static {
+    /// The panel kind this adapter speaks to.
+    fn kind(&self) -> PanelKind;
+
+    /// The operations this adapter implements.
+    fn capabilities(&self) -> &'static [Operation];
+
+    /// Makes the cheapest real call that proves the panel answers and accepts
+    /// panelgate's credentials. No side effects.
+    async fn check(&self) -> Result<PanelCheck, AdapterError>;
+
+    /// Creates an account.
+    async fn create_account(&self, _account: &NewAccount) -> Result<Account, AdapterError> {
+        unsupported(Operation::CreateAccount)
+    }
+
+    /// Returns one account.
+    async fn get_account(&self, _username: &str) -> Result<Account, AdapterError> {
+        unsupported(Operation::GetAccount)
+    }
+
+    /// Lists accounts.
+    async fn list_accounts(&self, _page: PageRequest) -> Result<Page<Account>, AdapterError> {
+        unsupported(Operation::ListAccounts)
+    }
+
+    /// Changes an account's contact details or main domain.
+    async fn update_account(&self, _update: &AccountUpdate) -> Result<(), AdapterError> {
+        unsupported(Operation::UpdateAccount)
+    }
+
+    /// Suspends an account.
+    async fn suspend_account(&self, _username: &str, _reason: &str) -> Result<(), AdapterError> {
+        unsupported(Operation::SuspendAccount)
+    }
+
+    /// Lifts an account's suspension.
+    async fn unsuspend_account(&self, _username: &str) -> Result<(), AdapterError> {
+        unsupported(Operation::UnsuspendAccount)
+    }
+
+    /// Deletes an account, making whatever calls the panel needs for that.
+    async fn delete_account(&self, _username: &str) -> Result<(), AdapterError> {
+        unsupported(Operation::DeleteAccount)
+    }
+
+    /// Moves an account to another package.
+    async fn change_package(
+        &self,
+        _username: &str,
+        _package: &PackageRef,
+    ) -> Result<(), AdapterError> {
+        unsupported(Operation::ChangePackage)
+    }
+
+    /// Sets an account's panel password.
+    async fn change_password(
+        &self,
+        _username: &str,
+        _password: &SecretString,
+    ) -> Result<(), AdapterError> {
+        unsupported(Operation::ChangePassword)
+    }
+
+    /// Returns a URL that logs the account's owner in.
+    async fn create_login_link(
+        &self,
+        _username: &str,
+    ) -> Result<CreateLoginLinkResponse, AdapterError> {
+        unsupported(Operation::CreateLoginLink)
+    }
+
+    /// Returns an account's usage and limits.
+    async fn get_account_usage(&self, _username: &str) -> Result<AccountUsage, AdapterError> {
+        unsupported(Operation::GetAccountUsage)
+    }
+
+    /// Returns every package of the server, in the panel's order.
+    async fn list_packages(&self) -> Result<Vec<Package>, AdapterError> {
+        unsupported(Operation::ListPackages)
+    }
+
+    /// Creates a package.
+    async fn create_package(&self, _package: &NewPackage) -> Result<Package, AdapterError> {
+        unsupported(Operation::CreatePackage)
+    }
+
+    /// Adds a domain to an account.
+    async fn add_domain(&self, _domain: &NewDomain) -> Result<Domain, AdapterError> {
+        unsupported(Operation::AddDomain)
+    }
+
+    /// Lists domains, of one account when `username` is given.
+    async fn list_domains(
+        &self,
+        _username: Option<&str>,
+        _page: PageRequest,
+    ) -> Result<Page<Domain>, AdapterError> {
+        unsupported(Operation::ListDomains)
+    }
+
+    /// Suspends one domain.
+    async fn suspend_domain(&self, _domain: &str) -> Result<(), AdapterError> {
+        unsupported(Operation::SuspendDomain)
+    }
+
+    /// Lifts a domain's suspension.
+    async fn unsuspend_domain(&self, _domain: &str) -> Result<(), AdapterError> {
+        unsupported(Operation::UnsuspendDomain)
+    }
+
+    /// Removes a domain.
+    async fn delete_domain(&self, _domain: &str) -> Result<(), AdapterError> {
+        unsupported(Operation::DeleteDomain)
+    }
+
+    /// Creates a database and its user.
+    async fn create_database(&self, _database: &NewDatabase) -> Result<Database, AdapterError> {
+        unsupported(Operation::CreateDatabase)
+    }
+
+    /// Issues a certificate for an existing domain.
+    async fn issue_certificate(&self, _domain: &str) -> Result<Certificate, AdapterError> {
+        unsupported(Operation::IssueCertificate)
+    }
+
+    /// Returns system information of the server.
+    async fn get_server_info(&self) -> Result<ServerInfo, AdapterError> {
+        unsupported(Operation::GetServerInfo)
+    }
+}
+
+fn unsupported<T>(operation: Operation) -> Result<T, AdapterError> {
+    Err(AdapterError::Unsupported { operation })
+}

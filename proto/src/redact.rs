@@ -1,0 +1,149 @@
+//! Debug for the messages that carry secrets (build.rs skips their derived
+//! Debug): every field is shown except the secret, which prints as `***`.
+//! Each impl destructures the whole message, so a new field breaks the build
+//! until it is placed here too.
+
+use std::fmt;
+
+use crate::v1::{
+    ApiTokenCredentials, ChangePasswordRequest, CreateAccountRequest, CreateDatabaseRequest,
+    CreateLoginLinkResponse, PasswordCredentials,
+};
+
+const REDACTED: &str = "***";
+
+impl fmt::Debug for PasswordCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let PasswordCredentials {
+            username,
+            password: _,
+        } = self;
+        f.debug_struct("PasswordCredentials")
+            .field("username", username)
+            .field("password", &REDACTED)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ApiTokenCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ApiTokenCredentials { token: _ } = self;
+        f.debug_struct("ApiTokenCredentials")
+            .field("token", &REDACTED)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CreateAccountRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let CreateAccountRequest {
+            target,
+            username,
+            primary_domain,
+            email,
+            password: _,
+            package,
+            first_name,
+            last_name,
+            panel_options,
+            request_id,
+        } = self;
+        f.debug_struct("CreateAccountRequest")
+            .field("target", target)
+            .field("username", username)
+            .field("primary_domain", primary_domain)
+            .field("email", email)
+            .field("password", &REDACTED)
+            .field("package", package)
+            .field("first_name", first_name)
+            .field("last_name", last_name)
+            .field("panel_options", panel_options)
+            .field("request_id", request_id)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ChangePasswordRequest {
+            target,
+            username,
+            password: _,
+            request_id,
+        } = self;
+        f.debug_struct("ChangePasswordRequest")
+            .field("target", target)
+            .field("username", username)
+            .field("password", &REDACTED)
+            .field("request_id", request_id)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CreateDatabaseRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let CreateDatabaseRequest {
+            target,
+            username,
+            database_name,
+            database_user,
+            database_password: _,
+            request_id,
+        } = self;
+        f.debug_struct("CreateDatabaseRequest")
+            .field("target", target)
+            .field("username", username)
+            .field("database_name", database_name)
+            .field("database_user", database_user)
+            .field("database_password", &REDACTED)
+            .field("request_id", request_id)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CreateLoginLinkResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let CreateLoginLinkResponse {
+            url: _,
+            expire_time,
+        } = self;
+        f.debug_struct("CreateLoginLinkResponse")
+            .field("url", &REDACTED)
+            .field("expire_time", expire_time)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::v1::{Credentials, credentials};
+
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let credentials = Credentials {
+            kind: Some(credentials::Kind::Password(PasswordCredentials {
+                username: "admin".into(),
+                password: "hunter2-secret".into(),
+            })),
+        };
+        let request = CreateAccountRequest {
+            username: "bob".into(),
+            password: "bobs-secret".into(),
+            ..Default::default()
+        };
+        let link = CreateLoginLinkResponse {
+            url: "https://panel/login?token=sso-secret".into(),
+            expire_time: None,
+        };
+        let printed = format!("{credentials:?} {request:?} {link:?}");
+        assert!(
+            printed.contains("admin") && printed.contains("bob"),
+            "{printed}"
+        );
+        for secret in ["hunter2-secret", "bobs-secret", "sso-secret"] {
+            assert!(!printed.contains(secret), "{secret} leaked: {printed}");
+        }
+    }
+}

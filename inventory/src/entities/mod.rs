@@ -1,0 +1,10 @@
+//! sea-orm entities, one file per table.
+//!
+//! They mirror the tables the migrations (see [`Migrator`](crate::Migrator)) create; the
+//! migrations, not these types, are the schema's source of truth. Only the
+//! [repository](crate::Inventory) builds queries with them.
+
+pub mod accounts;
+pub mod operations;
+pub mod server_labels;
+pub mod servers;

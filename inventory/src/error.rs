@@ -1,0 +1,116 @@
+//! `InventoryError`, and the one place where sea-orm's `DbErr` is classified.
+
+use std::ops::Deref;
+
+use sea_orm::{DbErr, RuntimeErr, SqlErr, sqlx};
+
+/// What an inventory call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// No such row.
+    #[error("{entity} `{key}` not found")]
+    NotFound {
+        /// What was looked for: "server", "account", ...
+        entity: &'static str,
+        /// The id or name it was looked for by.
+        key: String,
+    },
+    /// A row with that unique key exists already.
+    #[error("{entity} `{key}` already exists")]
+    AlreadyExists {
+        /// What was written: "server", "operation", ...
+        entity: &'static str,
+        /// The unique key that collided.
+        key: String,
+    },
+    /// A page token this inventory did not hand out (or for another list).
+    #[error("invalid page token")]
+    InvalidPageToken,
+    /// Credentials were given but no master key is configured to seal them.
+    #[error(
+        "no master key configured: set PANELGATE_MASTER_KEY or --master-key-file to store credentials"
+    )]
+    NoMasterKey,
+    /// Stored credentials were sealed under a master key that is not configured.
+    #[error("credentials are sealed under master key `{key_id}`, which is not configured")]
+    UnknownKey {
+        /// The key id stored with the ciphertext.
+        key_id: String,
+    },
+    /// Sealing or opening credentials failed (wrong key or tampered ciphertext).
+    /// Carries no plaintext and no key material.
+    #[error("credentials {operation} failed")]
+    Crypto {
+        /// "encryption" or "decryption".
+        operation: &'static str,
+    },
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+}
+
+impl InventoryError {
+    /// True when the database could not be reached at all (pool timed out, connection
+    /// refused, closed or broken): the gateway answers UNAVAILABLE and reports the
+    /// inventory as not serving, rather than INTERNAL.
+    pub fn is_unavailable(&self) -> bool {
+        let Self::Database(err) = self else {
+            return false;
+        };
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+            DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err)) => {
+                is_connection_failure(err)
+            }
+            _ => false,
+        }
+    }
+
+    /// Translates a write's error: a unique violation becomes `AlreadyExists { entity, key }`.
+    pub(crate) fn on_unique(err: DbErr, entity: &'static str, key: &str) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => Self::AlreadyExists {
+                entity,
+                key: key.to_owned(),
+            },
+            _ => Self::Database(err),
+        }
+    }
+
+    /// Translates a child row's write error: a foreign key violation means the parent
+    /// (`entity` `key`) does not exist.
+    pub(crate) fn on_missing_parent(err: DbErr, entity: &'static str, key: &str) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => Self::NotFound {
+                entity,
+                key: key.to_owned(),
+            },
+            _ => Self::Database(err),
+        }
+    }
+
+    pub(crate) fn not_found(entity: &'static str, key: &str) -> Self {
+        Self::NotFound {
+            entity,
+            key: key.to_owned(),
+        }
+    }
+}
+
+/// Connection-level sqlx failures, as opposed to errors in a statement.
+fn is_connection_failure(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL SQLSTATE class 08 (connection exception), shutdowns and
+        // "too many connections".
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            let code = code.deref();
+            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}

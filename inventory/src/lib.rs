@@ -1,0 +1,40 @@
+//! panelgate's inventory: which panel servers exist, how to log in to them, which
+//! accounts live where, and what was done through the gateway.
+//!
+//! # Layout
+//!
+//! - [`Inventory`] (`repository/`) is the whole API, and the only place that builds
+//!   queries: servers and labels (`servers.rs`), the account index (`accounts.rs`),
+//!   the operation journal (`operations.rs`), keyset page tokens (`paging.rs`). It
+//!   takes and returns the plain structs of `domain.rs` ([`NewServer`],
+//!   [`ServerRecord`], [`Page`], ...), never sea-orm models.
+//! - [`entities`]: one sea-orm entity per table (`servers`, `server_labels`,
+//!   `accounts`, `operations`).
+//! - `migrations/`: the schema, one migration per file, applied in order by
+//!   [`Migrator`] (through [`Inventory::migrate`]).
+//! - `crypto.rs`: [`MasterKey`] and [`Keyring`]; credentials are sealed with
+//!   AES-256-GCM, bound to their server id, and stored with the sealing key's id.
+//! - `error.rs`: [`InventoryError`]; database errors are classified there, once.
+//! - `testing` (feature `testing`): fresh SQLite and PostgreSQL databases for tests.
+//!
+//! Panel kinds and states are stored as short text: this crate knows nothing of the
+//! proto types. SQLite and PostgreSQL behave the same.
+
+mod crypto;
+mod domain;
+pub mod entities;
+mod error;
+mod migrations;
+mod repository;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use crypto::{KeyError, Keyring, MASTER_KEY_LEN, MasterKey};
+pub use domain::{
+    AccountEntry, AccountStatus, NewOperation, NewServer, OperationFilter, OperationRecord, Page,
+    PageRequest, ParseEnumError, ServerFilter, ServerRecord, ServerState, ServerUpdate, TlsConfig,
+};
+pub use error::InventoryError;
+pub use migrations::Migrator;
+pub use repository::Inventory;
+pub use secrecy::{ExposeSecret, SecretSlice};

@@ -1,0 +1,26 @@
+//! Schema migrations (sea-orm-migration), applied in order by [`Migrator`].
+//!
+//! One file per migration, named `mYYYYMMDD_NNNNNN_verb_noun.rs`: `DeriveMigrationName`
+//! takes the migration's name from the file name. Tables are spelled out here rather
+//! than derived from the entities, so a shipped migration never changes when an entity
+//! does; never edit a migration once it has shipped, add a new one.
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m20261123_000001_create_servers;
+mod m20261123_000002_create_accounts;
+mod m20261123_000003_create_operations;
+
+/// The inventory's migrations, oldest first.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_servers::Migration),
+            Box::new(m20261123_000002_create_accounts::Migration),
+            Box::new(m20261123_000003_create_operations::Migration),
+        ]
+    }
+}

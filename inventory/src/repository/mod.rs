@@ -1,0 +1,228 @@
+//! `Inventory`: the connection, migrations, and (in the submodules) every query.
+
+mod accounts;
+mod operations;
+mod paging;
+mod servers;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use secrecy::{ExposeSecret, SecretSlice};
+
+use crate::crypto::Sealed;
+use crate::{InventoryError, Keyring, Migrator};
+
+/// How long to wait for a PostgreSQL connection, so an unreachable database fails fast.
+const POSTGRES_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections to a SQLite file.
+const SQLITE_FILE_CONNECTIONS: u32 = 4;
+/// Key of the PostgreSQL advisory lock that serialises migrations across replicas.
+const MIGRATION_LOCK_KEY: i64 = 0x7061_6e65_6c67_6174; // "panelgat"
+
+/// The inventory database: servers, their encrypted credentials, the account index
+/// and the operation journal. Cheap to clone (a pool handle and a shared keyring).
+#[derive(Clone)]
+pub struct Inventory {
+    db: DatabaseConnection,
+    keyring: Option<Arc<Keyring>>,
+}
+
+/// Shows the backend and key ids only: the pool's options could hold a password.
+impl fmt::Debug for Inventory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inventory")
+            .field("backend", &backend_name(self.db.get_database_backend()))
+            .field("keyring", &self.keyring)
+            .finish()
+    }
+}
+
+impl Inventory {
+    /// Connects. `sqlite://path/to/file.db` creates the file if missing (`mode=rwc`
+    /// is added unless the URL sets a mode); `postgres://...` for PostgreSQL. Without
+    /// a keyring, credentials can be neither stored nor read.
+    pub async fn connect(
+        database_url: &str,
+        keyring: Option<Keyring>,
+    ) -> Result<Self, InventoryError> {
+        let mut options = if database_url.starts_with("sqlite:") {
+            sqlite_options(database_url)
+        } else {
+            postgres_options(database_url)
+        };
+        // sqlx would log every statement at info level.
+        options.sqlx_logging(false);
+
+        let db = Database::connect(options).await?;
+        tracing::info!(
+            backend = backend_name(db.get_database_backend()),
+            database = %redact_url(database_url),
+            "inventory database opened"
+        );
+        Ok(Self {
+            db,
+            keyring: keyring.map(Arc::new),
+        })
+    }
+
+    /// Applies pending migrations; a no-op when the schema is current. On PostgreSQL
+    /// an advisory lock makes replicas starting together migrate one at a time.
+    pub async fn migrate(&self) -> Result<(), InventoryError> {
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            let txn = self.db.begin().await?;
+            txn.execute_unprepared(&format!(
+                "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+            ))
+            .await?;
+            Migrator::up(&txn, None).await?;
+            txn.commit().await?;
+        } else {
+            Migrator::up(&self.db, None).await?;
+        }
+        Ok(())
+    }
+
+    /// A cheap round trip to the database, for health checks.
+    pub async fn ping(&self) -> Result<(), InventoryError> {
+        Ok(self.db.ping().await?)
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(self) -> Result<(), InventoryError> {
+        Ok(self.db.close().await?)
+    }
+
+    /// Seals credentials for server `id`; `NoMasterKey` without a keyring.
+    fn seal_credentials(
+        &self,
+        id: &str,
+        credentials: Option<&SecretSlice<u8>>,
+    ) -> Result<Option<Sealed>, InventoryError> {
+        let Some(secret) = credentials else {
+            return Ok(None);
+        };
+        let keyring = self.keyring.as_deref().ok_or(InventoryError::NoMasterKey)?;
+        keyring.seal(id, secret.expose_secret()).map(Some)
+    }
+}
+
+/// Now, to the microsecond: PostgreSQL keeps no more, so both backends return what
+/// was written.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A small pool with foreign keys on (cascades depend on them; sqlx's default, said
+/// out loud) and WAL, so readers run beside the one writer.
+fn sqlite_options(url: &str) -> ConnectOptions {
+    let in_memory = is_sqlite_memory(url);
+    let mut options = ConnectOptions::new(sqlite_url_with_create(url));
+    if in_memory {
+        // Each connection to `:memory:` is its own empty database: keep exactly one,
+        // and never let the pool retire it.
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    } else {
+        options.max_connections(SQLITE_FILE_CONNECTIONS);
+    }
+    options.map_sqlx_sqlite_opts(move |opts| {
+        let opts = opts.foreign_keys(true);
+        if in_memory {
+            opts
+        } else {
+            opts.journal_mode(SqliteJournalMode::Wal)
+        }
+    });
+    options
+}
+
+/// Short timeouts, so an unreachable database fails fast and health can flip.
+fn postgres_options(url: &str) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url);
+    options
+        .connect_timeout(POSTGRES_TIMEOUT)
+        .acquire_timeout(POSTGRES_TIMEOUT);
+    options
+}
+
+fn backend_name(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Sqlite => "sqlite",
+        DbBackend::Postgres => "postgres",
+        _ => "other",
+    }
+}
+
+fn is_sqlite_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// Adds `mode=rwc` (create if missing) to a SQLite URL that sets no mode.
+fn sqlite_url_with_create(url: &str) -> String {
+    if is_sqlite_memory(url) || url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// The URL with any password replaced by `***`, for logs.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        assert_eq!(
+            sqlite_url_with_create("sqlite://a.db"),
+            "sqlite://a.db?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url_with_create("sqlite://a.db?cache=shared"),
+            "sqlite://a.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url_with_create("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
+        assert_eq!(sqlite_url_with_create("sqlite::memory:"), "sqlite::memory:");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cr@t@db:5432/inv?sslmode=require"),
+            "postgres://app:***@db:5432/inv?sslmode=require"
+        );
+        assert_eq!(redact_url("postgres://app@db/inv"), "postgres://app@db/inv");
+        assert_eq!(redact_url("sqlite://panelgate.db"), "sqlite://panelgate.db");
+    }
+}

@@ -1,0 +1,24 @@
+//! Stateful simulators of the control panels panelgate talks to, written from the
+//! panels' own documents, with fault injection.
+//!
+//! The simulators are an independent reading of the panel docs: this crate shares
+//! no code or wire types with `panelgate-adapters`, so that a misreading in an
+//! adapter shows up as a failing test instead of being copied on both sides.
+//!
+//! # Layout
+//!
+//! - [`faults`]: the fault knobs ([`Faults`], [`Fault`]) and the HTTP front door
+//!   every simulator is served through (request counting, logging, injected
+//!   errors and delays, dropped connections).
+//! - [`admin_api`]: the admin_api panel (OLSPanel), started with
+//!   [`AdminApiSim::start`]; its module docs list the readings taken where the
+//!   panel's doc is silent.
+//!
+//! The `panelgate-sim` binary runs a simulator standalone
+//! (`panelgate-sim admin-api --listen 127.0.0.1:8081`).
+
+pub mod admin_api;
+pub mod faults;
+
+pub use admin_api::{AdminApiConfig, AdminApiSim, SimDomain, SimPackage, SimUser};
+pub use faults::{Fault, Faults};

@@ -31,7 +31,7 @@ impl fmt::Display for Entity {
 
 /// Why an adapter call failed. Messages are lowercase, name the entity and never
 /// contain a secret; `upstream` carries what the panel itself said, if anything.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum AdapterError {
     /// The panel says the thing does not exist.
     #[error("{entity} `{key}` not found")]

@@ -3,7 +3,7 @@
 
 use std::{fmt, sync::Arc};
 
-use panelgate_proto::v1::{Credentials, PanelKind, credentials};
+use panelgate_proto::v1::{Credentials, Operation, PanelKind, credentials};
 use secrecy::SecretString;
 
 use crate::{
@@ -11,8 +11,34 @@ use crate::{
     http::{TlsOptions, Transport},
 };
 
-/// Every panel kind with an adapter.
-pub const KINDS: &[PanelKind] = &[PanelKind::AdminApi];
+/// The operations a kind's adapter implements; empty for kinds without one.
+pub fn capabilities(kind: PanelKind) -> &'static [Operation] {
+    match kind {
+        PanelKind::AdminApi => admin_api::CAPABILITIES,
+        PanelKind::Unspecified
+        | PanelKind::Openadmin
+        | PanelKind::Spanel
+        | PanelKind::Installatron => &[],
+    }
+}
+
+/// Whether `credentials` have the form `kind` logs in with.
+pub fn check_credentials(kind: PanelKind, credentials: &PanelCredentials) -> Result<(), String> {
+    let wants_password = matches!(kind, PanelKind::AdminApi | PanelKind::Openadmin);
+    match (wants_password, credentials) {
+        (true, PanelCredentials::Password { .. }) | (false, PanelCredentials::ApiToken(_)) => {
+            Ok(())
+        }
+        (true, PanelCredentials::ApiToken(_)) => Err(format!(
+            "{} logs in with an admin username and password (credentials.password)",
+            kind_name(kind)
+        )),
+        (false, PanelCredentials::Password { .. }) => Err(format!(
+            "{} logs in with an API token (credentials.api_token)",
+            kind_name(kind)
+        )),
+    }
+}
 
 /// The stable short name of a kind, e.g. "admin_api" (stored in the inventory).
 pub fn kind_name(kind: PanelKind) -> &'static str {

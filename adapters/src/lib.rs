@@ -21,7 +21,10 @@ pub mod panel;
 pub mod units;
 
 pub use error::{AdapterError, Entity};
-pub use kind::{PanelConfig, build_panel, kind_from_name, kind_name};
+pub use kind::{
+    PanelConfig, PanelCredentials, build_panel, capabilities, check_credentials, kind_from_name,
+    kind_name,
+};
 pub use panel::{
     AccountUpdate, NewAccount, NewDatabase, NewDomain, NewPackage, PackageRef, Page, PageRequest,
     Panel, PanelCheck,

@@ -38,7 +38,7 @@ use crate::{
 };
 
 /// What admin_api can do; everything else is UNIMPLEMENTED.
-const CAPABILITIES: &[Operation] = &[
+pub(crate) const CAPABILITIES: &[Operation] = &[
     Operation::CreateAccount,
     Operation::GetAccount,
     Operation::UpdateAccount,

@@ -1,0 +1,80 @@
+//! Runtime configuration: plain values, read once at start (from flags and
+//! environment, see `cli`) and validated there.
+
+use std::time::Duration;
+
+use panelgate_adapters::http::Timeouts;
+use panelgate_inventory::Keyring;
+
+/// Everything the gateway needs besides its listener.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `sqlite://file.db` (created on first start) or `postgres://...`.
+    pub database_url: String,
+    /// Master keys for credentials; None refuses to store credentials.
+    pub keyring: Option<Keyring>,
+    /// Apply pending migrations at start.
+    pub migrate_on_start: bool,
+    /// How long a server's package list is cached.
+    pub package_cache_ttl: Duration,
+    /// How long server records and adapter instances are cached.
+    pub server_cache_ttl: Duration,
+    /// Timeouts of calls to panels.
+    pub upstream_timeouts: Timeouts,
+    /// How often the health service checks the inventory.
+    pub health_interval: Duration,
+}
+
+impl Config {
+    /// Defaults for `database_url`, with credentials refused (no key).
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Config {
+            database_url: database_url.into(),
+            keyring: None,
+            migrate_on_start: true,
+            package_cache_ttl: Duration::from_secs(300),
+            server_cache_ttl: Duration::from_secs(30),
+            upstream_timeouts: Timeouts::default(),
+            health_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Parses "500ms", "30s", "5m", "1h" (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 500ms, 30s, 5m or 1h"))?;
+    let seconds = |n: u64| Ok(Duration::from_secs(n));
+    match unit {
+        "ms" => Ok(Duration::from_millis(number)),
+        "" | "s" => seconds(number),
+        "m" => seconds(number.saturating_mul(60)),
+        "h" => seconds(number.saturating_mul(3600)),
+        _ => Err(format!(
+            "`{text}` is not a duration like 500ms, 30s, 5m or 1h"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        for bad in ["", "s", "1.5s", "10 parsecs", "-1s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}

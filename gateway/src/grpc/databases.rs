@@ -1,0 +1,66 @@
+//! DatabaseService: databases of hosting accounts.
+
+use panelgate_adapters::NewDatabase;
+use panelgate_proto::v1::{
+    CreateDatabaseRequest, CreateDatabaseResponse, Operation,
+    database_service_server::DatabaseService,
+};
+use tonic::{Request, Response, Status};
+use tracing::instrument;
+
+use crate::{app::App, validate};
+
+/// The DatabaseService implementation.
+pub struct DatabaseApi {
+    app: App,
+}
+
+impl DatabaseApi {
+    /// Serves databases through `app`.
+    pub fn new(app: App) -> Self {
+        DatabaseApi { app }
+    }
+}
+
+#[tonic::async_trait]
+impl DatabaseService for DatabaseApi {
+    #[instrument(
+        name = "DatabaseService/CreateDatabase",
+        skip_all,
+        fields(server_id, panel_kind)
+    )]
+    async fn create_database(
+        &self,
+        request: Request<CreateDatabaseRequest>,
+    ) -> Result<Response<CreateDatabaseResponse>, Status> {
+        let req = request.into_inner();
+        let mut call = self
+            .app
+            .mutation("DatabaseService/CreateDatabase", &req.request_id);
+        let result = async {
+            let username = validate::username("username", &req.username)?;
+            let name = validate::identifier("database_name", &req.database_name, 1..=64)?;
+            call.about(format!("database/{username}/{name}"));
+            let user = validate::identifier("database_user", &req.database_user, 2..=32)?;
+            validate::password("database_password", &req.database_password)?;
+            let route = call.route_account(req.target.as_ref(), &username).await?;
+            route.require(Operation::CreateDatabase)?;
+            let new = NewDatabase {
+                username,
+                name,
+                user,
+                password: req.database_password.clone().into(),
+            };
+            let database = route
+                .panel
+                .create_database(&new)
+                .await
+                .map_err(|err| route.fail(err))?;
+            Ok(CreateDatabaseResponse {
+                database: Some(database),
+            })
+        }
+        .await;
+        call.finish(result).await
+    }
+}

@@ -1,0 +1,101 @@
+//! PackageService: package lists (cached per server) and package creation.
+
+use panelgate_adapters::NewPackage;
+use panelgate_proto::v1::{
+    CreatePackageRequest, CreatePackageResponse, ListPackagesRequest, ListPackagesResponse,
+    Operation, PanelKind, create_package_request::PanelOptions,
+    package_service_server::PackageService,
+};
+use tonic::{Request, Response, Status};
+use tracing::instrument;
+
+use super::{check_options_kind, next_offset_token, offset_page};
+use crate::{app::App, validate};
+
+/// The PackageService implementation.
+pub struct PackageApi {
+    app: App,
+}
+
+impl PackageApi {
+    /// Serves packages through `app`.
+    pub fn new(app: App) -> Self {
+        PackageApi { app }
+    }
+}
+
+#[tonic::async_trait]
+impl PackageService for PackageApi {
+    #[instrument(
+        name = "PackageService/ListPackages",
+        skip_all,
+        fields(server_id, panel_kind)
+    )]
+    async fn list_packages(
+        &self,
+        request: Request<ListPackagesRequest>,
+    ) -> Result<Response<ListPackagesResponse>, Status> {
+        let req = request.into_inner();
+        let mut call = self.app.read("PackageService/ListPackages");
+        let result = async {
+            let page = offset_page(req.page_size, &req.page_token)?;
+            let route = call.route(req.target.as_ref()).await?;
+            route.require(Operation::ListPackages)?;
+            let all = self.app.packages.list(&route).await?;
+            Ok(ListPackagesResponse {
+                packages: all
+                    .iter()
+                    .skip(page.offset)
+                    .take(page.limit)
+                    .cloned()
+                    .collect(),
+                next_page_token: next_offset_token(page, all.len() > page.offset + page.limit),
+            })
+        }
+        .await;
+        call.finish(result).await
+    }
+
+    #[instrument(
+        name = "PackageService/CreatePackage",
+        skip_all,
+        fields(server_id, panel_kind)
+    )]
+    async fn create_package(
+        &self,
+        request: Request<CreatePackageRequest>,
+    ) -> Result<Response<CreatePackageResponse>, Status> {
+        let req = request.into_inner();
+        let mut call = self
+            .app
+            .mutation("PackageService/CreatePackage", &req.request_id);
+        let result = async {
+            let name = validate::name("name", &req.name, 64)?;
+            call.about(format!("package/{name}"));
+            let route = call.route(req.target.as_ref()).await?;
+            route.require(Operation::CreatePackage)?;
+            check_options_kind(req.panel_options.as_ref().map(options_kind), route.kind)?;
+            let new = NewPackage {
+                name,
+                limits: req.limits.unwrap_or_default(),
+                options: req.panel_options,
+            };
+            let created = route.panel.create_package(&new).await;
+            // Even a failed create may have changed the panel's list.
+            self.app.packages.invalidate(&route.server.id).await;
+            let package = created.map_err(|err| route.fail(err))?;
+            Ok(CreatePackageResponse {
+                package: Some(package),
+            })
+        }
+        .await;
+        call.finish(result).await
+    }
+}
+
+/// The panel kind a CreatePackage option is for.
+fn options_kind(options: &PanelOptions) -> PanelKind {
+    match options {
+        PanelOptions::AdminApi(_) => PanelKind::AdminApi,
+    }
+}

@@ -1,0 +1,238 @@
+//! Routing: a request's `Target` (or, for account calls without one, the
+//! account index) → the server record → that server's adapter. Records and
+//! adapters are cached in moka for a short TTL and dropped on update/delete,
+//! so steady-state calls make no inventory query.
+
+use std::sync::Arc;
+
+use moka::future::Cache;
+use panelgate_adapters::{
+    AdapterError, Panel, PanelConfig, build_panel,
+    http::{TlsOptions, Transport},
+    kind::PanelCredentials,
+    kind_from_name,
+};
+use panelgate_inventory::{Inventory, InventoryError, ServerRecord, ServerState};
+use panelgate_proto::v1::{Credentials, Operation, PanelKind, Target, target};
+use prost::Message;
+use secrecy::ExposeSecret;
+
+use crate::{
+    config::Config,
+    error::{GatewayError, ServerContext},
+};
+
+/// One routed call: the server and its adapter.
+#[derive(Clone)]
+pub struct Route {
+    /// The server record.
+    pub server: Arc<ServerRecord>,
+    /// Its panel kind.
+    pub kind: PanelKind,
+    /// Its adapter.
+    pub panel: Arc<dyn Panel>,
+}
+
+impl Route {
+    /// Where errors of this call happened.
+    pub fn context(&self) -> ServerContext {
+        ServerContext {
+            id: self.server.id.clone(),
+            name: self.server.name.clone(),
+            kind: self.kind,
+        }
+    }
+
+    /// Wraps an adapter error with this server's context.
+    pub fn fail(&self, error: AdapterError) -> GatewayError {
+        GatewayError::Panel {
+            server: self.context(),
+            error,
+        }
+    }
+
+    /// UNIMPLEMENTED unless the panel supports `operation`.
+    pub fn require(&self, operation: Operation) -> Result<(), GatewayError> {
+        if self.panel.capabilities().contains(&operation) {
+            Ok(())
+        } else {
+            Err(self.fail(AdapterError::Unsupported { operation }))
+        }
+    }
+}
+
+/// Finds servers and their adapters.
+pub struct Router {
+    inventory: Inventory,
+    transport: Transport,
+    by_id: Cache<String, Arc<ServerRecord>>,
+    id_by_name: Cache<String, String>,
+    panels: Cache<String, Arc<dyn Panel>>,
+}
+
+impl Router {
+    /// A router over `inventory`, caching per `config`.
+    pub fn new(inventory: Inventory, transport: Transport, config: &Config) -> Self {
+        Router {
+            inventory,
+            transport,
+            by_id: short_lived(config.server_cache_ttl),
+            id_by_name: short_lived(config.server_cache_ttl),
+            panels: short_lived(config.server_cache_ttl),
+        }
+    }
+
+    /// The transport adapters are built on.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// The server a target names.
+    pub async fn server(&self, target: Option<&Target>) -> Result<Arc<ServerRecord>, GatewayError> {
+        match target.and_then(|target| target.server.as_ref()) {
+            Some(target::Server::ServerId(id)) if !id.is_empty() => self.server_by_id(id).await,
+            Some(target::Server::ServerName(name)) if !name.is_empty() => {
+                let id = self
+                    .id_by_name
+                    .try_get_with(name.clone(), async {
+                        let server = self.inventory.get_server_by_name(name).await?;
+                        Ok::<_, GatewayError>(server.id)
+                    })
+                    .await
+                    .map_err(Arc::unwrap_or_clone)?;
+                self.server_by_id(&id).await
+            }
+            _ => Err(GatewayError::invalid(
+                "target",
+                "name the server by server_id or server_name",
+            )),
+        }
+    }
+
+    async fn server_by_id(&self, id: &str) -> Result<Arc<ServerRecord>, GatewayError> {
+        self.by_id
+            .try_get_with(id.to_owned(), async {
+                let server = self.inventory.get_server(id).await?;
+                Ok::<_, GatewayError>(Arc::new(server))
+            })
+            .await
+            .map_err(Arc::unwrap_or_clone)
+    }
+
+    /// Routes a call that names its server.
+    pub async fn route(&self, target: Option<&Target>) -> Result<Route, GatewayError> {
+        let server = self.server(target).await?;
+        self.route_to(server).await
+    }
+
+    /// Routes a call about an account: by its target when given, else by the
+    /// account index (exactly one server must hold the account).
+    pub async fn route_account(
+        &self,
+        target: Option<&Target>,
+        username: &str,
+    ) -> Result<Route, GatewayError> {
+        if target.is_some_and(|target| target.server.is_some()) {
+            return self.route(target).await;
+        }
+        let ids = self.inventory.servers_for_account(username).await?;
+        match ids.as_slice() {
+            [] => Err(GatewayError::AccountNotIndexed {
+                username: username.to_owned(),
+            }),
+            [id] => {
+                let server = self.server_by_id(id).await?;
+                self.route_to(server).await
+            }
+            several => {
+                let mut servers = Vec::with_capacity(several.len());
+                for id in several {
+                    servers.push(self.server_by_id(id).await?.name.clone());
+                }
+                Err(GatewayError::AccountAmbiguous {
+                    username: username.to_owned(),
+                    servers,
+                })
+            }
+        }
+    }
+
+    async fn route_to(&self, server: Arc<ServerRecord>) -> Result<Route, GatewayError> {
+        if server.state == ServerState::Disabled {
+            return Err(GatewayError::ServerState {
+                server: server.name.clone(),
+                state: "disabled",
+                why: "no call is routed to it",
+            });
+        }
+        self.route_any_state(server).await
+    }
+
+    /// Builds the route to a server whatever its state (for CheckServer, so an
+    /// operator can check a disabled server before enabling it).
+    pub async fn route_any_state(&self, server: Arc<ServerRecord>) -> Result<Route, GatewayError> {
+        let kind = kind_from_name(&server.kind).unwrap_or(PanelKind::Unspecified);
+        let panel = self
+            .panels
+            .try_get_with(server.id.clone(), self.build(&server, kind))
+            .await
+            .map_err(Arc::unwrap_or_clone)?;
+        Ok(Route {
+            server,
+            kind,
+            panel,
+        })
+    }
+
+    async fn build(
+        &self,
+        server: &ServerRecord,
+        kind: PanelKind,
+    ) -> Result<Arc<dyn Panel>, GatewayError> {
+        let credentials = match self.inventory.server_credentials(&server.id).await? {
+            Some(sealed) => {
+                let decoded = Credentials::decode(sealed.expose_secret()).map_err(|_| {
+                    InventoryError::Crypto {
+                        operation: "decryption",
+                    }
+                })?;
+                PanelCredentials::from_proto(decoded)
+            }
+            None => None,
+        };
+        let config = PanelConfig {
+            kind,
+            base_url: server.base_url.clone(),
+            tls: TlsOptions {
+                ca_pem: server.tls.ca_pem.clone(),
+                insecure_skip_verify: server.tls.insecure_skip_verify,
+            },
+            credentials,
+            default_php_version: server.default_php_version.clone(),
+        };
+        build_panel(config, &self.transport).map_err(|error| GatewayError::Panel {
+            server: ServerContext {
+                id: server.id.clone(),
+                name: server.name.clone(),
+                kind,
+            },
+            error,
+        })
+    }
+
+    /// Drops everything cached about a server (after update or delete, or
+    /// when the panel rejected its credentials).
+    pub async fn forget(&self, server: &ServerRecord) {
+        self.by_id.invalidate(&server.id).await;
+        self.id_by_name.invalidate(&server.name).await;
+        self.panels.invalidate(&server.id).await;
+    }
+}
+
+/// A cache of at most 10,000 servers' entries, each kept for `ttl`.
+fn short_lived<V: Clone + Send + Sync + 'static>(ttl: std::time::Duration) -> Cache<String, V> {
+    Cache::builder()
+        .max_capacity(10_000)
+        .time_to_live(ttl)
+        .build()
+}

@@ -1,0 +1,299 @@
+//! Request field checks, run before any panel call. Each returns the cleaned
+//! value or an INVALID_ARGUMENT naming the field.
+
+use crate::error::GatewayError;
+
+type Checked<T> = Result<T, GatewayError>;
+
+fn invalid<T>(field: &str, reason: impl Into<String>) -> Checked<T> {
+    Err(GatewayError::invalid(field, reason))
+}
+
+fn required<'a>(field: &str, value: &'a str) -> Checked<&'a str> {
+    let value = value.trim();
+    if value.is_empty() {
+        return invalid(field, "required");
+    }
+    Ok(value)
+}
+
+/// A username for a new account: a lowercase letter, then lowercase letters
+/// and digits, 1 to 32 characters (what every supported panel accepts).
+pub fn new_username(field: &str, value: &str) -> Checked<String> {
+    let value = required(field, value)?;
+    let mut chars = value.chars();
+    let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_lowercase());
+    if value.len() > 32
+        || !starts_with_letter
+        || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    {
+        return invalid(
+            field,
+            "must be a lowercase letter followed by lowercase letters or digits, at most 32 characters",
+        );
+    }
+    Ok(value.to_owned())
+}
+
+/// The username of an existing account: looser than [`new_username`], since
+/// accounts made outside panelgate may use '_', '-', '.' or '@'.
+pub fn username(field: &str, value: &str) -> Checked<String> {
+    let value = required(field, value)?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@');
+    if value.len() > 64 || !value.chars().all(allowed) {
+        return invalid(
+            field,
+            "must be at most 64 letters, digits, '_', '-', '.' or '@'",
+        );
+    }
+    Ok(value.to_owned())
+}
+
+/// A domain name, lowercased: at least two dot-separated labels of letters,
+/// digits and inner hyphens, 1 to 63 characters each, 253 in all.
+pub fn domain(field: &str, value: &str) -> Checked<String> {
+    let value = required(field, value)?
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if !value.is_ascii() {
+        return invalid(
+            field,
+            "must be ASCII: give internationalised names in their xn-- form",
+        );
+    }
+    let labels: Vec<&str> = value.split('.').collect();
+    let label_ok = |label: &&str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    let tld_ok = labels
+        .last()
+        .is_some_and(|tld| tld.chars().any(|c| c.is_ascii_alphabetic()));
+    if value.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) || !tld_ok {
+        return invalid(field, format!("`{value}` is not a valid domain name"));
+    }
+    Ok(value)
+}
+
+/// An email address: a local part without spaces, '@', and a valid domain.
+pub fn email(field: &str, value: &str) -> Checked<String> {
+    let value = required(field, value)?;
+    let Some((local, host)) = value.rsplit_once('@') else {
+        return invalid(field, "must be an email address");
+    };
+    if local.is_empty()
+        || local.len() > 64
+        || local.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return invalid(field, "must be an email address");
+    }
+    domain(field, host).map(|host| format!("{local}@{host}"))
+}
+
+/// A password: 8 to 128 characters, no control characters. Never echoed.
+pub fn password(field: &str, value: &str) -> Checked<()> {
+    let length = value.chars().count();
+    if value.is_empty() {
+        return invalid(field, "required");
+    }
+    if !(8..=128).contains(&length) {
+        return invalid(field, "must be 8 to 128 characters");
+    }
+    if value.chars().any(char::is_control) {
+        return invalid(field, "must not contain control characters");
+    }
+    Ok(())
+}
+
+/// A free-form name (package, label value...): 1 to `max` printable characters.
+pub fn name(field: &str, value: &str, max: usize) -> Checked<String> {
+    let value = required(field, value)?;
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return invalid(field, format!("must be at most {max} printable characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// An identifier of letters, digits and '_' whose length is in `lengths`
+/// (database names and users).
+pub fn identifier(
+    field: &str,
+    value: &str,
+    lengths: std::ops::RangeInclusive<usize>,
+) -> Checked<String> {
+    let value = required(field, value)?;
+    if !lengths.contains(&value.len())
+        || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return invalid(
+            field,
+            format!(
+                "must be {} to {} letters, digits or '_'",
+                lengths.start(),
+                lengths.end()
+            ),
+        );
+    }
+    Ok(value.to_owned())
+}
+
+/// A server name: 1 to 63 letters, digits, '.', '_' or '-'.
+pub fn server_name(field: &str, value: &str) -> Checked<String> {
+    let value = required(field, value)?;
+    if value.len() > 63
+        || !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return invalid(field, "must be 1 to 63 letters, digits, '.', '_' or '-'");
+    }
+    Ok(value.to_owned())
+}
+
+/// A PHP version such as "8.2"; empty stays empty (the server default applies).
+pub fn php_version(field: &str, value: &str) -> Checked<String> {
+    let value = value.trim();
+    let numeric = |part: &str| {
+        !part.is_empty() && part.len() <= 3 && part.chars().all(|c| c.is_ascii_digit())
+    };
+    let well_formed =
+        matches!(value.split_once('.'), Some((major, minor)) if numeric(major) && numeric(minor));
+    if !value.is_empty() && !well_formed {
+        return invalid(field, "must look like \"8.2\"");
+    }
+    Ok(value.to_owned())
+}
+
+/// A document root: a path without '..' segments or control characters; empty
+/// means the panel's default.
+pub fn document_root(field: &str, value: &str) -> Checked<Option<String>> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.len() > 255
+        || value.chars().any(char::is_control)
+        || value.split('/').any(|part| part == "..")
+    {
+        return invalid(
+            field,
+            "must be a path of at most 255 characters without '..'",
+        );
+    }
+    Ok(Some(value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected<T: std::fmt::Debug>(result: Checked<T>, field: &str) {
+        match result {
+            Err(GatewayError::InvalidArgument { field: got, .. }) => assert_eq!(got, field),
+            other => panic!("expected INVALID_ARGUMENT on {field}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn new_usernames() {
+        assert_eq!(new_username("username", " bob42 ").unwrap(), "bob42");
+        for bad in [
+            "",
+            "   ",
+            "4bob",
+            "Bob",
+            "bob_1",
+            "bob-x",
+            &"a".repeat(33),
+            "bøb",
+        ] {
+            rejected(new_username("username", bad), "username");
+        }
+    }
+
+    #[test]
+    fn existing_usernames_are_looser() {
+        for good in ["bob", "john_doe", "ops@example.com", "a.b-c"] {
+            assert_eq!(username("username", good).unwrap(), good);
+        }
+        for bad in ["", "bob smith", "bob/..", &"a".repeat(65)] {
+            rejected(username("username", bad), "username");
+        }
+    }
+
+    #[test]
+    fn domains() {
+        assert_eq!(domain("domain", "Example.COM.").unwrap(), "example.com");
+        assert_eq!(
+            domain("domain", "xn--bcher-kva.example").unwrap(),
+            "xn--bcher-kva.example"
+        );
+        assert_eq!(domain("domain", "a-b.c-d.io").unwrap(), "a-b.c-d.io");
+        for bad in [
+            "",
+            "localhost",
+            "-a.com",
+            "a-.com",
+            "a..com",
+            "exa mple.com",
+            "bücher.de",
+            "1.2.3.4",
+            &format!("{}.com", "a".repeat(64)),
+        ] {
+            rejected(domain("domain", bad), "domain");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            email("email", "Ops@Example.com").unwrap(),
+            "Ops@example.com"
+        );
+        for bad in [
+            "",
+            "ops",
+            "@example.com",
+            "ops@",
+            "o ps@example.com",
+            "ops@localhost",
+        ] {
+            rejected(email("email", bad), "email");
+        }
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(password("password", "correct horse").is_ok());
+        for bad in ["", "short", &"x".repeat(129), "tab\there1"] {
+            rejected(password("password", bad), "password");
+        }
+    }
+
+    #[test]
+    fn identifiers_names_and_paths() {
+        assert_eq!(identifier("database_user", "db_1", 2..=32).unwrap(), "db_1");
+        rejected(identifier("database_user", "d", 2..=32), "database_user");
+        rejected(
+            identifier("database_name", "my-db", 1..=64),
+            "database_name",
+        );
+        assert_eq!(server_name("server.name", "ols-eu.1").unwrap(), "ols-eu.1");
+        rejected(server_name("server.name", "ols eu"), "server.name");
+        rejected(name("package", "", 64), "package");
+        assert_eq!(php_version("php", "8.2").unwrap(), "8.2");
+        assert_eq!(php_version("php", "").unwrap(), "");
+        rejected(php_version("php", "eight"), "php");
+        assert_eq!(document_root("document_root", "").unwrap(), None);
+        assert_eq!(
+            document_root("document_root", "public_html/shop")
+                .unwrap()
+                .as_deref(),
+            Some("public_html/shop")
+        );
+        rejected(document_root("document_root", "../etc"), "document_root");
+    }
+}

@@ -1,0 +1,143 @@
+//! Simulated panels as tests use them: how to register one with the gateway,
+//! and how to look at its state to check what a canonical call really did.
+
+use async_trait::async_trait;
+use panelgate_proto::v1::{
+    Credentials, PanelKind, PasswordCredentials, RegisterServerRequest, Server, ServerDefaults,
+    create_account_request, credentials,
+};
+use panelgate_sim::admin_api::{AdminApiConfig, AdminApiSim};
+
+use crate::Gateway;
+
+/// A simulated panel for the conformance suite.
+#[async_trait]
+pub trait PanelFixture: Send + Sync + Sized + 'static {
+    /// The panel kind it simulates.
+    const KIND: PanelKind;
+
+    /// Starts a fresh simulator.
+    async fn start() -> Self;
+
+    /// The simulator's base URL.
+    fn base_url(&self) -> String;
+
+    /// Credentials the simulator accepts.
+    fn credentials(&self) -> Credentials;
+
+    /// Server defaults to register with.
+    fn defaults(&self) -> Option<ServerDefaults> {
+        None
+    }
+
+    /// Two package names the simulator has: (for new accounts, to change to).
+    fn packages(&self) -> (&'static str, &'static str);
+
+    /// Options for CreateAccount, if the panel needs some.
+    fn account_options(&self) -> Option<create_account_request::PanelOptions> {
+        None
+    }
+
+    /// Whether the simulated panel holds the account.
+    fn account_exists(&self, username: &str) -> bool;
+
+    /// Whether the account is suspended on the simulated panel.
+    fn is_suspended(&self, username: &str) -> bool;
+
+    /// The name of the account's package on the simulated panel.
+    fn package_of(&self, username: &str) -> Option<String>;
+
+    /// The account's panel password on the simulated panel.
+    fn password_of(&self, username: &str) -> Option<String>;
+
+    /// HTTP requests the simulator has received.
+    fn requests(&self) -> u64;
+
+    /// Registers the simulator with `gateway` as server `name`; returns its id.
+    async fn register(&self, gateway: &Gateway, name: &str) -> String {
+        let response = gateway
+            .inventory()
+            .register_server(RegisterServerRequest {
+                server: Some(Server {
+                    name: name.to_owned(),
+                    kind: Self::KIND.into(),
+                    base_url: self.base_url(),
+                    defaults: self.defaults(),
+                    ..Default::default()
+                }),
+                credentials: Some(self.credentials()),
+                request_id: String::new(),
+            })
+            .await
+            .expect("register the simulated server");
+        response.into_inner().server.expect("server in reply").id
+    }
+}
+
+/// The admin_api (OLSPanel) simulator.
+pub struct AdminApiFixture {
+    /// The simulator, for panel-specific checks and fault injection.
+    pub sim: AdminApiSim,
+    config: AdminApiConfig,
+}
+
+#[async_trait]
+impl PanelFixture for AdminApiFixture {
+    const KIND: PanelKind = PanelKind::AdminApi;
+
+    async fn start() -> Self {
+        let config = AdminApiConfig::default();
+        let sim = AdminApiSim::start(config.clone())
+            .await
+            .expect("start the admin_api simulator");
+        AdminApiFixture { sim, config }
+    }
+
+    fn base_url(&self) -> String {
+        self.sim.base_url()
+    }
+
+    fn credentials(&self) -> Credentials {
+        Credentials {
+            kind: Some(credentials::Kind::Password(PasswordCredentials {
+                username: self.config.admin_username.clone(),
+                password: self.config.admin_password.clone(),
+            })),
+        }
+    }
+
+    fn defaults(&self) -> Option<ServerDefaults> {
+        Some(ServerDefaults {
+            php_version: "8.2".to_owned(),
+        })
+    }
+
+    fn packages(&self) -> (&'static str, &'static str) {
+        ("Basic", "Premium")
+    }
+
+    fn account_exists(&self, username: &str) -> bool {
+        self.sim.user(username).is_some()
+    }
+
+    fn is_suspended(&self, username: &str) -> bool {
+        self.sim.user(username).is_some_and(|user| !user.active)
+    }
+
+    fn package_of(&self, username: &str) -> Option<String> {
+        let user = self.sim.user(username)?;
+        self.sim
+            .packages()
+            .into_iter()
+            .find(|package| package.id.to_string() == user.pkg_id)
+            .map(|package| package.name)
+    }
+
+    fn password_of(&self, username: &str) -> Option<String> {
+        self.sim.user(username).map(|user| user.password)
+    }
+
+    fn requests(&self) -> u64 {
+        self.sim.request_count()
+    }
+}

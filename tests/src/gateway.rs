@@ -1,0 +1,193 @@
+//! One gateway per test: started on 127.0.0.1:0 with its own database, torn
+//! down after the test body whatever happens in it.
+
+use std::{future::Future, net::SocketAddr, path::PathBuf, time::Duration};
+
+use panelgate::Config;
+use panelgate_inventory::{Keyring, MasterKey, testing::TestDatabase};
+use panelgate_proto::v1::{
+    Target, account_service_client::AccountServiceClient,
+    certificate_service_client::CertificateServiceClient,
+    database_service_client::DatabaseServiceClient, domain_service_client::DomainServiceClient,
+    inventory_service_client::InventoryServiceClient, package_service_client::PackageServiceClient,
+    server_service_client::ServerServiceClient, target,
+};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tonic::transport::Channel;
+
+/// Set to make a missing PostgreSQL a failure instead of a skip (CI sets it).
+pub const REQUIRE_POSTGRES_ENV: &str = "PANELGATE_TEST_REQUIRE_POSTGRES";
+
+/// Which inventory database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `PANELGATE_TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// Upstream timeout of test gateways: short, so timeout tests are quick.
+pub const TEST_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A running gateway, as a test body sees it. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its inventory database URL.
+    pub database_url: String,
+    /// The SQLite file, for SQLite backends.
+    pub sqlite_file: Option<PathBuf>,
+    channel: Channel,
+}
+
+impl Gateway {
+    /// InventoryService client.
+    pub fn inventory(&self) -> InventoryServiceClient<Channel> {
+        InventoryServiceClient::new(self.channel.clone())
+    }
+    /// AccountService client.
+    pub fn accounts(&self) -> AccountServiceClient<Channel> {
+        AccountServiceClient::new(self.channel.clone())
+    }
+    /// PackageService client.
+    pub fn packages(&self) -> PackageServiceClient<Channel> {
+        PackageServiceClient::new(self.channel.clone())
+    }
+    /// DomainService client.
+    pub fn domains(&self) -> DomainServiceClient<Channel> {
+        DomainServiceClient::new(self.channel.clone())
+    }
+    /// DatabaseService client.
+    pub fn databases(&self) -> DatabaseServiceClient<Channel> {
+        DatabaseServiceClient::new(self.channel.clone())
+    }
+    /// CertificateService client.
+    pub fn certificates(&self) -> CertificateServiceClient<Channel> {
+        CertificateServiceClient::new(self.channel.clone())
+    }
+    /// ServerService client.
+    pub fn servers(&self) -> ServerServiceClient<Channel> {
+        ServerServiceClient::new(self.channel.clone())
+    }
+    /// A raw channel to the gateway (health, reflection).
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+}
+
+/// A target naming a server by name.
+pub fn by_name(name: &str) -> Option<Target> {
+    Some(Target {
+        server: Some(target::Server::ServerName(name.to_owned())),
+    })
+}
+
+/// A target naming a server by id.
+pub fn by_id(id: &str) -> Option<Target> {
+    Some(Target {
+        server: Some(target::Server::ServerId(id.to_owned())),
+    })
+}
+
+/// Runs `body` against a fresh gateway on `backend`, with a master key set and
+/// `configure` applied to the defaults. Skips (prints why) when PostgreSQL is
+/// asked for but not configured, unless [`REQUIRE_POSTGRES_ENV`] is set.
+pub async fn with_gateway<F, Fut>(backend: Backend, configure: impl FnOnce(&mut Config), body: F)
+where
+    F: FnOnce(Gateway) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let database = match backend {
+        Backend::Sqlite => TestDatabase::sqlite(dir.path()),
+        Backend::Postgres => match TestDatabase::postgres_from_env()
+            .await
+            .expect("create a PostgreSQL test database")
+        {
+            Some(database) => database,
+            None => {
+                assert!(
+                    std::env::var_os(REQUIRE_POSTGRES_ENV).is_none(),
+                    "{REQUIRE_POSTGRES_ENV} is set but PANELGATE_TEST_DATABASE_URL is not"
+                );
+                eprintln!("skipped: set PANELGATE_TEST_DATABASE_URL to run the PostgreSQL variant");
+                return;
+            }
+        },
+    };
+    let mut config = Config::new(database.url.clone());
+    config.keyring = Some(Keyring::new(
+        MasterKey::generate().expect("random master key"),
+    ));
+    config.upstream_timeouts.request = TEST_UPSTREAM_TIMEOUT;
+    configure(&mut config);
+
+    let running = start(config).await;
+    let gateway = Gateway {
+        addr: running.addr,
+        sqlite_file: database.url.strip_prefix("sqlite://").map(PathBuf::from),
+        database_url: database.url.clone(),
+        channel: running.channel.clone(),
+    };
+    let outcome = tokio::spawn(body(gateway)).await;
+    running.stop().await;
+    database
+        .drop_database()
+        .await
+        .expect("drop the test database");
+    drop(dir);
+    if let Err(err) = outcome {
+        std::panic::resume_unwind(err.into_panic());
+    }
+}
+
+/// A gateway task and the way to stop it.
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// A channel to it.
+    pub channel: Channel,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), String>>,
+}
+
+/// Starts a gateway with `config` on a loopback port and waits until it answers.
+pub async fn start(config: Config) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("local address");
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        panelgate::serve(listener, config, async {
+            let _ = stop.await;
+        })
+        .await
+        .map_err(|err| format!("{err:#}"))
+    });
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("gateway URL")
+        .connect_timeout(Duration::from_secs(5))
+        .connect_lazy();
+    Running {
+        addr,
+        channel,
+        shutdown,
+        task,
+    }
+}
+
+impl Running {
+    /// Stops the gateway and checks it ended cleanly.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        match tokio::time::timeout(Duration::from_secs(10), self.task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(err))) => panic!("gateway failed: {err}"),
+            Ok(Err(err)) => panic!("gateway task panicked: {err}"),
+            Err(_) => panic!("gateway did not stop within 10 s"),
+        }
+    }
+}

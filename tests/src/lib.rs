@@ -1,0 +1,24 @@
+//! End-to-end harness: the real gateway in-process on a loopback port, reached
+//! through real tonic clients, in front of simulated panels over real HTTP, on
+//! a fresh SQLite file or a fresh PostgreSQL database per test.
+//!
+//! # Layout
+//! - [`gateway`]: [`with_gateway`] starts a gateway for one test body and
+//!   always tears it down (database dropped even when the body panics).
+//! - [`fixtures`]: [`PanelFixture`], one per simulated panel: how to register it
+//!   and how to look at the simulated panel's state.
+//! - [`suite`]: the canonical conformance suite, generic over fixtures, and
+//!   the [`conformance_suite!`] macro that stamps it out per panel and backend.
+//! - [`operations`]: one call per canonical operation, for capability checks.
+//! - [`errors`]: reading `google.rpc` details off a `tonic::Status`.
+//! - [`proxy`]: a TCP proxy that can cut a connection (database outages).
+
+pub mod errors;
+pub mod fixtures;
+pub mod gateway;
+pub mod operations;
+pub mod proxy;
+pub mod suite;
+
+pub use fixtures::{AdminApiFixture, PanelFixture};
+pub use gateway::{Backend, Gateway, with_gateway};

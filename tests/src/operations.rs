@@ -1,0 +1,229 @@
+//! One well-formed call per canonical operation, so tests can walk every
+//! operation a panel does or does not declare.
+
+use panelgate_proto::v1::*;
+use tonic::Status;
+
+use crate::Gateway;
+
+/// Every canonical operation.
+pub const ALL: &[Operation] = &[
+    Operation::CreateAccount,
+    Operation::GetAccount,
+    Operation::ListAccounts,
+    Operation::UpdateAccount,
+    Operation::SuspendAccount,
+    Operation::UnsuspendAccount,
+    Operation::DeleteAccount,
+    Operation::ChangePackage,
+    Operation::ChangePassword,
+    Operation::CreateLoginLink,
+    Operation::GetAccountUsage,
+    Operation::ListPackages,
+    Operation::CreatePackage,
+    Operation::AddDomain,
+    Operation::ListDomains,
+    Operation::SuspendDomain,
+    Operation::UnsuspendDomain,
+    Operation::DeleteDomain,
+    Operation::CreateDatabase,
+    Operation::IssueCertificate,
+    Operation::GetServerInfo,
+];
+
+/// Calls `operation` on the server `target` names, with valid inputs about
+/// account `username` (and its domain `<username>.example`).
+pub async fn call(
+    gateway: &Gateway,
+    target: Option<Target>,
+    operation: Operation,
+    username: &str,
+) -> Result<(), Status> {
+    let username = username.to_owned();
+    let domain = format!("{username}.example");
+    match operation {
+        Operation::Unspecified => Err(Status::invalid_argument("no operation")),
+        Operation::CreateAccount => gateway
+            .accounts()
+            .create_account(CreateAccountRequest {
+                target,
+                username,
+                primary_domain: domain,
+                email: "owner@example.com".into(),
+                password: "a-long-password".into(),
+                package: "Basic".into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::GetAccount => gateway
+            .accounts()
+            .get_account(GetAccountRequest { target, username })
+            .await
+            .map(drop),
+        Operation::ListAccounts => gateway
+            .accounts()
+            .list_accounts(ListAccountsRequest {
+                target,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::UpdateAccount => gateway
+            .accounts()
+            .update_account(UpdateAccountRequest {
+                target,
+                username,
+                email: Some("new@example.com".into()),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::SuspendAccount => gateway
+            .accounts()
+            .suspend_account(SuspendAccountRequest {
+                target,
+                username,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::UnsuspendAccount => gateway
+            .accounts()
+            .unsuspend_account(UnsuspendAccountRequest {
+                target,
+                username,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::DeleteAccount => gateway
+            .accounts()
+            .delete_account(DeleteAccountRequest {
+                target,
+                username,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::ChangePackage => gateway
+            .accounts()
+            .change_package(ChangePackageRequest {
+                target,
+                username,
+                package: "Premium".into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::ChangePassword => gateway
+            .accounts()
+            .change_password(ChangePasswordRequest {
+                target,
+                username,
+                password: "another-long-password".into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::CreateLoginLink => gateway
+            .accounts()
+            .create_login_link(CreateLoginLinkRequest { target, username })
+            .await
+            .map(drop),
+        Operation::GetAccountUsage => gateway
+            .accounts()
+            .get_account_usage(GetAccountUsageRequest { target, username })
+            .await
+            .map(drop),
+        Operation::ListPackages => gateway
+            .packages()
+            .list_packages(ListPackagesRequest {
+                target,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::CreatePackage => gateway
+            .packages()
+            .create_package(CreatePackageRequest {
+                target,
+                name: format!("pkg-{username}"),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::AddDomain => gateway
+            .domains()
+            .add_domain(AddDomainRequest {
+                target,
+                username,
+                domain: format!("shop.{domain}"),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::ListDomains => gateway
+            .domains()
+            .list_domains(ListDomainsRequest {
+                target,
+                username,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::SuspendDomain => gateway
+            .domains()
+            .suspend_domain(SuspendDomainRequest {
+                target,
+                domain,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::UnsuspendDomain => gateway
+            .domains()
+            .unsuspend_domain(UnsuspendDomainRequest {
+                target,
+                domain,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::DeleteDomain => gateway
+            .domains()
+            .delete_domain(DeleteDomainRequest {
+                target,
+                domain,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::CreateDatabase => gateway
+            .databases()
+            .create_database(CreateDatabaseRequest {
+                target,
+                username,
+                database_name: "shop".into(),
+                database_user: "shopuser".into(),
+                database_password: "a-long-password".into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::IssueCertificate => gateway
+            .certificates()
+            .issue_certificate(IssueCertificateRequest {
+                target,
+                domain,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::GetServerInfo => gateway
+            .servers()
+            .get_server_info(GetServerInfoRequest { target })
+            .await
+            .map(drop),
+    }
+}

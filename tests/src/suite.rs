@@ -1,0 +1,424 @@
+//! The canonical conformance suite: what every panel must do, written once as
+//! generic async functions over a [`PanelFixture`] and stamped out per panel
+//! and per database by [`conformance_suite!`].
+
+use panelgate_proto::v1::{
+    AccountStatus, ChangePackageRequest, ChangePasswordRequest, CreateAccountRequest,
+    CreateLoginLinkRequest, DeleteAccountRequest, GetAccountRequest, GetServerRequest, Operation,
+    SuspendAccountRequest, UnsuspendAccountRequest,
+};
+use tonic::Code;
+
+use crate::{
+    Backend, PanelFixture,
+    errors::{assert_error, assert_invalid},
+    gateway::{by_id, by_name, with_gateway},
+    operations,
+};
+
+/// Stamps out the conformance suite for one panel fixture, on SQLite and on
+/// PostgreSQL: `conformance_suite!(admin_api, AdminApiFixture);`
+#[macro_export]
+macro_rules! conformance_suite {
+    ($panel:ident, $fixture:ty) => {
+        mod $panel {
+            #[allow(unused_imports)]
+            use super::*;
+            use $crate::{Backend, suite};
+
+            $crate::conformance_suite!(@tests $fixture, sqlite, Backend::Sqlite);
+            $crate::conformance_suite!(@tests $fixture, postgres, Backend::Postgres);
+        }
+    };
+    (@tests $fixture:ty, $db:ident, $backend:expr) => {
+        mod $db {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn account_lifecycle() {
+                suite::account_lifecycle::<$fixture>($backend).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn duplicate_account_is_already_exists() {
+                suite::duplicate_account_is_already_exists::<$fixture>($backend).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn unknown_account_is_not_found() {
+                suite::unknown_account_is_not_found::<$fixture>($backend).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn unsupported_operations_are_unimplemented() {
+                suite::unsupported_operations_are_unimplemented::<$fixture>($backend).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn bad_input_is_refused_before_any_panel_call() {
+                suite::bad_input_is_refused_before_any_panel_call::<$fixture>($backend).await;
+            }
+        }
+    };
+}
+
+fn new_account<F: PanelFixture>(fixture: &F, server: &str, username: &str) -> CreateAccountRequest {
+    CreateAccountRequest {
+        target: by_name(server),
+        username: username.to_owned(),
+        primary_domain: format!("{username}.example"),
+        email: format!("{username}@mail.example"),
+        password: "first-password-1".to_owned(),
+        package: fixture.packages().0.to_owned(),
+        panel_options: fixture.account_options(),
+        ..Default::default()
+    }
+}
+
+/// create → get → suspend → unsuspend → change package → change password →
+/// login link → delete, each checked on the simulated panel itself; calls after
+/// the create leave the target out and are routed by the account index.
+pub async fn account_lifecycle<F: PanelFixture>(backend: Backend) {
+    let fixture = F::start().await;
+    with_gateway(
+        backend,
+        |_| {},
+        |gateway| async move {
+            let server_id = fixture.register(&gateway, "conformance").await;
+            let mut accounts = gateway.accounts();
+            let (first_package, second_package) = fixture.packages();
+
+            let created = accounts
+                .create_account(new_account(&fixture, "conformance", "carol"))
+                .await
+                .expect("create account")
+                .into_inner()
+                .account
+                .expect("account in reply");
+            assert_eq!(created.username, "carol");
+            assert_eq!(created.server_id, server_id);
+            assert_eq!(created.primary_domain, "carol.example");
+            assert_eq!(created.package, first_package);
+            assert!(
+                fixture.account_exists("carol"),
+                "the panel holds the new account"
+            );
+
+            let got = accounts
+                .get_account(GetAccountRequest {
+                    target: None,
+                    username: "carol".into(),
+                })
+                .await
+                .expect("get account, routed by the account index")
+                .into_inner()
+                .account
+                .expect("account in reply");
+            assert_eq!(
+                (
+                    got.username.as_str(),
+                    got.server_id.as_str(),
+                    got.primary_domain.as_str()
+                ),
+                ("carol", server_id.as_str(), "carol.example")
+            );
+            assert_eq!(
+                (got.email.as_str(), got.package.as_str()),
+                ("carol@mail.example", first_package)
+            );
+            assert_ne!(got.status(), AccountStatus::Suspended);
+
+            accounts
+                .suspend_account(SuspendAccountRequest {
+                    username: "carol".into(),
+                    reason: "unpaid".into(),
+                    ..Default::default()
+                })
+                .await
+                .expect("suspend");
+            assert!(fixture.is_suspended("carol"), "suspended on the panel");
+            accounts
+                .unsuspend_account(UnsuspendAccountRequest {
+                    username: "carol".into(),
+                    ..Default::default()
+                })
+                .await
+                .expect("unsuspend");
+            assert!(!fixture.is_suspended("carol"), "active again on the panel");
+
+            accounts
+                .change_package(ChangePackageRequest {
+                    username: "carol".into(),
+                    package: second_package.into(),
+                    ..Default::default()
+                })
+                .await
+                .expect("change package");
+            assert_eq!(fixture.package_of("carol").as_deref(), Some(second_package));
+
+            accounts
+                .change_password(ChangePasswordRequest {
+                    username: "carol".into(),
+                    password: "second-password-2".into(),
+                    ..Default::default()
+                })
+                .await
+                .expect("change password");
+            assert_eq!(
+                fixture.password_of("carol").as_deref(),
+                Some("second-password-2")
+            );
+
+            let link = accounts
+                .create_login_link(CreateLoginLinkRequest {
+                    target: None,
+                    username: "carol".into(),
+                })
+                .await
+                .expect("login link")
+                .into_inner();
+            assert!(
+                link.url.starts_with("http://") || link.url.starts_with("https://"),
+                "a URL: {}",
+                link.url
+            );
+
+            accounts
+                .delete_account(DeleteAccountRequest {
+                    username: "carol".into(),
+                    ..Default::default()
+                })
+                .await
+                .expect("delete");
+            assert!(!fixture.account_exists("carol"), "gone from the panel");
+            let after = accounts
+                .get_account(GetAccountRequest {
+                    target: None,
+                    username: "carol".into(),
+                })
+                .await;
+            assert_error(after, Code::NotFound, "ACCOUNT_NOT_INDEXED");
+        },
+    )
+    .await;
+}
+
+/// Creating an account twice → ALREADY_EXISTS naming the server.
+pub async fn duplicate_account_is_already_exists<F: PanelFixture>(backend: Backend) {
+    let fixture = F::start().await;
+    with_gateway(
+        backend,
+        |_| {},
+        |gateway| async move {
+            let server_id = fixture.register(&gateway, "dup").await;
+            let mut accounts = gateway.accounts();
+            accounts
+                .create_account(new_account(&fixture, "dup", "dave"))
+                .await
+                .expect("first create");
+            let again = accounts
+                .create_account(new_account(&fixture, "dup", "dave"))
+                .await;
+            let status = assert_error(again, Code::AlreadyExists, "ACCOUNT_ALREADY_EXISTS");
+            assert!(
+                status.message().contains("`dup`"),
+                "names the server: {}",
+                status.message()
+            );
+            assert_eq!(crate::errors::metadata(&status, "server_id"), server_id);
+            assert!(
+                fixture.account_exists("dave"),
+                "the first account is untouched"
+            );
+        },
+    )
+    .await;
+}
+
+/// An account the panel does not have → NOT_FOUND, by id as by name.
+pub async fn unknown_account_is_not_found<F: PanelFixture>(backend: Backend) {
+    let fixture = F::start().await;
+    with_gateway(
+        backend,
+        |_| {},
+        |gateway| async move {
+            let server_id = fixture.register(&gateway, "empty").await;
+            let mut accounts = gateway.accounts();
+            for target in [by_name("empty"), by_id(&server_id)] {
+                let got = accounts
+                    .get_account(GetAccountRequest {
+                        target,
+                        username: "nobody".into(),
+                    })
+                    .await;
+                assert_error(got, Code::NotFound, "ACCOUNT_NOT_FOUND");
+            }
+            let suspended = accounts
+                .suspend_account(SuspendAccountRequest {
+                    target: by_name("empty"),
+                    username: "nobody".into(),
+                    ..Default::default()
+                })
+                .await;
+            assert_error(suspended, Code::NotFound, "ACCOUNT_NOT_FOUND");
+        },
+    )
+    .await;
+}
+
+/// Every operation the server does not list in its capabilities answers
+/// UNIMPLEMENTED / OPERATION_NOT_SUPPORTED without calling the panel, and the
+/// server lists at least account creation.
+pub async fn unsupported_operations_are_unimplemented<F: PanelFixture>(backend: Backend) {
+    let fixture = F::start().await;
+    with_gateway(
+        backend,
+        |_| {},
+        |gateway| async move {
+            fixture.register(&gateway, "caps").await;
+            let server = gateway
+                .inventory()
+                .get_server(GetServerRequest {
+                    target: by_name("caps"),
+                })
+                .await
+                .expect("get server")
+                .into_inner()
+                .server
+                .expect("server");
+            let capabilities = server.capabilities();
+            let capabilities: Vec<Operation> = capabilities.collect();
+            assert!(capabilities.contains(&Operation::CreateAccount));
+            let unsupported: Vec<Operation> = operations::ALL
+                .iter()
+                .copied()
+                .filter(|op| !capabilities.contains(op))
+                .collect();
+            let before = fixture.requests();
+            for operation in unsupported {
+                let result = operations::call(&gateway, by_name("caps"), operation, "erin").await;
+                let status = assert_error(result, Code::Unimplemented, "OPERATION_NOT_SUPPORTED");
+                assert_eq!(
+                    crate::errors::metadata(&status, "operation"),
+                    operation.as_str_name()
+                );
+            }
+            assert_eq!(
+                fixture.requests(),
+                before,
+                "no panel call for an unsupported operation"
+            );
+        },
+    )
+    .await;
+}
+
+/// Empty or malformed fields → INVALID_ARGUMENT naming the field, and the
+/// panel never hears of it.
+pub async fn bad_input_is_refused_before_any_panel_call<F: PanelFixture>(backend: Backend) {
+    let fixture = F::start().await;
+    with_gateway(
+        backend,
+        |_| {},
+        |gateway| async move {
+            fixture.register(&gateway, "strict").await;
+            let mut accounts = gateway.accounts();
+            let good = new_account(&fixture, "strict", "frank");
+            let before = fixture.requests();
+            let cases: Vec<(&str, CreateAccountRequest)> = vec![
+                (
+                    "username",
+                    CreateAccountRequest {
+                        username: String::new(),
+                        ..good.clone()
+                    },
+                ),
+                (
+                    "username",
+                    CreateAccountRequest {
+                        username: "Frank!".into(),
+                        ..good.clone()
+                    },
+                ),
+                (
+                    "primary_domain",
+                    CreateAccountRequest {
+                        primary_domain: String::new(),
+                        ..good.clone()
+                    },
+                ),
+                (
+                    "primary_domain",
+                    CreateAccountRequest {
+                        primary_domain: "not a domain".into(),
+                        ..good.clone()
+                    },
+                ),
+                (
+                    "email",
+                    CreateAccountRequest {
+                        email: String::new(),
+                        ..good.clone()
+                    },
+                ),
+                (
+                    "email",
+                    CreateAccountRequest {
+                        email: "frank.example".into(),
+                        ..good.clone()
+                    },
+                ),
+                (
+                    "password",
+                    CreateAccountRequest {
+                        password: String::new(),
+                        ..good.clone()
+                    },
+                ),
+                (
+                    "password",
+                    CreateAccountRequest {
+                        password: "short".into(),
+                        ..good.clone()
+                    },
+                ),
+                (
+                    "package",
+                    CreateAccountRequest {
+                        package: String::new(),
+                        ..good.clone()
+                    },
+                ),
+                (
+                    "target",
+                    CreateAccountRequest {
+                        target: None,
+                        ..good.clone()
+                    },
+                ),
+            ];
+            for (field, request) in cases {
+                assert_invalid(accounts.create_account(request).await, field);
+            }
+            assert_invalid(
+                accounts
+                    .get_account(GetAccountRequest {
+                        target: by_name("strict"),
+                        username: String::new(),
+                    })
+                    .await,
+                "username",
+            );
+            assert_invalid(
+                accounts
+                    .change_password(ChangePasswordRequest {
+                        target: by_name("strict"),
+                        username: "frank".into(),
+                        password: "short".into(),
+                        ..Default::default()
+                    })
+                    .await,
+                "password",
+            );
+            assert_eq!(fixture.requests(), before, "no panel call for bad input");
+            assert!(!fixture.account_exists("frank"));
+        },
+    )
+    .await;
+}

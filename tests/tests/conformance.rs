@@ -1,0 +1,5 @@
+//! The canonical conformance suite, once per panel, on SQLite and PostgreSQL.
+
+use panelgate_tests::{AdminApiFixture, conformance_suite};
+
+conformance_suite!(admin_api, AdminApiFixture);

@@ -14,8 +14,23 @@ pub enum Entity {
     Package,
     /// A domain.
     Domain,
-    /// A database or database user.
+    /// A database.
     Database,
+    /// A database user.
+    DatabaseUser,
+}
+
+impl Entity {
+    /// The entity in UPPER_SNAKE, for error reasons (`DATABASE_USER_NOT_FOUND`).
+    pub fn upper_snake(self) -> &'static str {
+        match self {
+            Entity::Account => "ACCOUNT",
+            Entity::Package => "PACKAGE",
+            Entity::Domain => "DOMAIN",
+            Entity::Database => "DATABASE",
+            Entity::DatabaseUser => "DATABASE_USER",
+        }
+    }
 }
 
 impl fmt::Display for Entity {
@@ -25,6 +40,7 @@ impl fmt::Display for Entity {
             Entity::Package => "package",
             Entity::Domain => "domain",
             Entity::Database => "database",
+            Entity::DatabaseUser => "database user",
         })
     }
 }

@@ -68,9 +68,15 @@ impl Transport {
         } else {
             let mut builder = builder(self.timeouts);
             if let Some(pem) = &tls.ca_pem {
-                let certs =
-                    reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|_| {
-                        AdapterError::Misconfigured("tls.ca_pem is not valid PEM".into())
+                // Text without any PEM block parses as an empty bundle: refuse it
+                // too, or a typo would silently trust nothing extra.
+                let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                    .ok()
+                    .filter(|certs| !certs.is_empty())
+                    .ok_or_else(|| {
+                        AdapterError::Misconfigured(
+                            "tls.ca_pem is not valid PEM: no certificate found".into(),
+                        )
                     })?;
                 builder = builder.tls_certs_merge(certs);
             }
@@ -264,6 +270,24 @@ mod tests {
             parse_base_url("not a url"),
             Err(AdapterError::Misconfigured(_))
         ));
+    }
+
+    #[test]
+    fn ca_pem_must_hold_a_certificate() {
+        let transport = Transport::new(Timeouts::default()).unwrap();
+        for bad in ["this is not PEM", "", "-----BEGIN CERTIFICATE-----\nAAAA"] {
+            let tls = TlsOptions {
+                ca_pem: Some(bad.to_owned()),
+                insecure_skip_verify: false,
+            };
+            assert!(
+                matches!(
+                    transport.client("https://panel.example", &tls),
+                    Err(AdapterError::Misconfigured(_))
+                ),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -154,7 +154,7 @@ fn adapter_code(
     metadata: &mut HashMap<String, String>,
 ) -> (Code, String) {
     let entity_reason = |entity: &panelgate_adapters::Entity, what: &str| {
-        format!("{}_{what}", entity.to_string().to_ascii_uppercase())
+        format!("{}_{what}", entity.upper_snake())
     };
     match error {
         AdapterError::NotFound { entity, .. } => {

@@ -40,6 +40,11 @@ pub(super) fn classify(endpoint: Endpoint, subject: &str, message: &str) -> Adap
             upstream,
         };
     }
+    if endpoint == Endpoint::DatabaseAdd
+        && let Some(error) = mysql_duplicate(&text, subject, upstream.clone())
+    {
+        return error;
+    }
     if text.contains("already exists") {
         return AdapterError::AlreadyExists {
             entity: entity_named(&text).unwrap_or(Entity::Account),
@@ -80,6 +85,30 @@ pub(super) fn classify(endpoint: Endpoint, subject: &str, message: &str) -> Adap
     AdapterError::OperationFailed {
         upstream: message.to_owned(),
     }
+}
+
+/// database_add passes MySQL's own errors through: 1007 (the database exists)
+/// and 1396 (CREATE USER of an existing user). `subject` is the database name.
+fn mysql_duplicate(text: &str, subject: &str, upstream: Option<String>) -> Option<AdapterError> {
+    if text.contains("(1007") || text.contains("database exists") {
+        return Some(AdapterError::AlreadyExists {
+            entity: Entity::Database,
+            key: subject.to_owned(),
+            upstream,
+        });
+    }
+    if text.contains("(1396") {
+        let user = text
+            .split_once("for '")
+            .and_then(|(_, rest)| rest.split_once('\''))
+            .map_or(subject, |(user, _)| user);
+        return Some(AdapterError::AlreadyExists {
+            entity: Entity::DatabaseUser,
+            key: user.to_owned(),
+            upstream,
+        });
+    }
+    None
 }
 
 /// The canonical field a validation message is about, per endpoint.

@@ -140,11 +140,15 @@ impl AdminApi {
     }
 }
 
+/// The failure of an `add_user` whose half-made account could not be removed.
 fn leftover(username: &str, failure: AdapterError, cleanup: &AdapterError) -> AdapterError {
     warn!(%username, error = %cleanup, "could not remove a half-created account");
+    let said = failure
+        .upstream_message()
+        .map_or_else(|| failure.to_string(), str::to_owned);
     AdapterError::OperationFailed {
         upstream: format!(
-            "{failure}; the panel may have kept a partly created account `{username}` that panelgate could not remove ({cleanup})"
+            "{said}; a partly created account `{username}` may remain on the panel (removing it failed: {cleanup})"
         ),
     }
 }

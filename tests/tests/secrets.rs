@@ -1,0 +1,654 @@
+//! Secrets never leak. Panel admin credentials, account and database
+//! passwords and login-link tokens go through every call that carries them,
+//! successful or failing, and then none of them may appear in: the log
+//! (captured at TRACE, every target, by a global subscriber this test binary
+//! installs), any error message or error detail, any reply (except the login
+//! link in its own reply), or the bytes of the SQLite file.
+
+use std::{
+    io,
+    sync::{Arc, Mutex, OnceLock},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use panelgate_proto::v1::{
+    ApiTokenCredentials, ChangePasswordRequest, CheckServerRequest, CreateAccountRequest,
+    CreateDatabaseRequest, CreateLoginLinkRequest, Credentials, GetAccountRequest,
+    GetServerRequest, ListServersRequest, PanelKind, PasswordCredentials, RegisterServerRequest,
+    Server, ServerDefaults, UpdateServerRequest, credentials,
+};
+use panelgate_sim::admin_api::{AdminApiConfig, AdminApiSim};
+use panelgate_tests::{
+    Backend, Gateway,
+    errors::{assert_error, reason},
+    gateway::{by_name, with_gateway},
+};
+use prost::Message;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+// ---------------------------------------------------------------------------
+// Log capture: one global TRACE subscriber writing into a shared buffer
+// ---------------------------------------------------------------------------
+
+/// Everything logged in this test binary, as formatted text.
+fn captured_log() -> &'static Mutex<Vec<u8>> {
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || LogSink(sink.clone()))
+            .try_init()
+            .expect("install the capturing subscriber (TRACE, every target)");
+        buffer
+    })
+}
+
+/// Appends formatted log lines to the shared buffer.
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for LogSink {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn log_text() -> String {
+    let bytes = captured_log()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+// ---------------------------------------------------------------------------
+// The secrets, and what was seen of them
+// ---------------------------------------------------------------------------
+
+/// Secret strings unique to one run, so a hit can only be a leak of this run.
+struct Secrets {
+    tag: String,
+    /// Every secret given to the gateway, with what it was.
+    all: Vec<(&'static str, String)>,
+}
+
+impl Secrets {
+    fn new(backend: Backend) -> Self {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_nanos();
+        Secrets {
+            tag: format!("{backend:?}-{nanos:x}"),
+            all: Vec::new(),
+        }
+    }
+
+    /// A new secret, e.g. `S3cret-Admin-Pass-Sqlite-18c4…`.
+    fn make(&mut self, what: &'static str, prefix: &str) -> String {
+        let secret = format!("S3cret-{prefix}-{}", self.tag);
+        self.all.push((what, secret.clone()));
+        secret
+    }
+
+    /// Adds a secret the gateway handed out (a login link's token).
+    fn learn(&mut self, what: &'static str, secret: String) {
+        self.all.push((what, secret));
+    }
+
+    /// The secrets found in `haystack`.
+    fn found_in(&self, haystack: &[u8]) -> Vec<&'static str> {
+        self.all
+            .iter()
+            .filter(|(_, secret)| {
+                haystack
+                    .windows(secret.len())
+                    .any(|window| window == secret.as_bytes())
+            })
+            .map(|(what, _)| *what)
+            .collect()
+    }
+}
+
+/// Replies and failures of every call made, to search afterwards.
+#[derive(Default)]
+struct Seen {
+    /// (call, encoded reply, Debug of the reply)
+    replies: Vec<(&'static str, Vec<u8>, String)>,
+    /// (call, status)
+    failures: Vec<(&'static str, Status)>,
+}
+
+impl Seen {
+    fn reply<M: Message + std::fmt::Debug>(&mut self, call: &'static str, reply: &M) {
+        self.replies
+            .push((call, reply.encode_to_vec(), format!("{reply:?}")));
+    }
+
+    /// Records a failure after checking its code and reason.
+    #[track_caller]
+    fn failure<T: std::fmt::Debug>(
+        &mut self,
+        call: &'static str,
+        result: Result<T, Status>,
+        code: Code,
+        expected_reason: &str,
+    ) {
+        let status = assert_error(result, code, expected_reason);
+        self.failures.push((call, status));
+    }
+}
+
+/// Every text a failure carries to the caller: message, ErrorInfo metadata,
+/// BadRequest descriptions, the raw details, and the Debug of it all.
+fn failure_texts(status: &Status) -> Vec<Vec<u8>> {
+    let mut texts = vec![
+        status.message().as_bytes().to_vec(),
+        status.details().to_vec(),
+        format!("{status:?}").into_bytes(),
+    ];
+    if let Some(info) = status.get_details_error_info() {
+        texts.extend(info.metadata.into_values().map(String::into_bytes));
+        texts.push(info.reason.into_bytes());
+    }
+    if let Some(bad) = status.get_details_bad_request() {
+        for violation in bad.field_violations {
+            texts.push(violation.field.into_bytes());
+            texts.push(violation.description.into_bytes());
+        }
+    }
+    for (key, value) in status.metadata().iter().filter_map(|entry| match entry {
+        tonic::metadata::KeyAndValueRef::Ascii(key, value) => Some((key, value)),
+        tonic::metadata::KeyAndValueRef::Binary(..) => None,
+    }) {
+        texts.push(format!("{}: {value:?}", key.as_str()).into_bytes());
+    }
+    texts
+}
+
+// ---------------------------------------------------------------------------
+// Request builders
+// ---------------------------------------------------------------------------
+
+fn password_credentials(password: &str) -> Option<Credentials> {
+    Some(Credentials {
+        kind: Some(credentials::Kind::Password(PasswordCredentials {
+            username: "admin".into(),
+            password: password.to_owned(),
+        })),
+    })
+}
+
+fn register_request(
+    name: &str,
+    base_url: &str,
+    credentials: Option<Credentials>,
+) -> RegisterServerRequest {
+    RegisterServerRequest {
+        server: Some(Server {
+            name: name.to_owned(),
+            kind: PanelKind::AdminApi.into(),
+            base_url: base_url.to_owned(),
+            defaults: Some(ServerDefaults {
+                php_version: "8.2".into(),
+            }),
+            ..Default::default()
+        }),
+        credentials,
+        request_id: String::new(),
+    }
+}
+
+fn create_account_request(server: &str, username: &str, password: &str) -> CreateAccountRequest {
+    CreateAccountRequest {
+        target: by_name(server),
+        username: username.to_owned(),
+        primary_domain: format!("{username}.example"),
+        email: format!("{username}@mail.example"),
+        password: password.to_owned(),
+        package: "Basic".into(),
+        ..Default::default()
+    }
+}
+
+fn create_database_request(username: &str, name: &str, password: &str) -> CreateDatabaseRequest {
+    CreateDatabaseRequest {
+        target: None,
+        username: username.to_owned(),
+        database_name: name.to_owned(),
+        database_user: format!("{name}user"),
+        database_password: password.to_owned(),
+        request_id: String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The test
+// ---------------------------------------------------------------------------
+
+/// `secrets_never_leak` on SQLite (database file bytes included).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_leak_on_sqlite() {
+    secrets_never_leak(Backend::Sqlite).await;
+}
+
+/// `secrets_never_leak` on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_leak_on_postgres() {
+    secrets_never_leak(Backend::Postgres).await;
+}
+
+/// Drives every call that carries a secret (RegisterServer, CreateAccount,
+/// ChangePassword, CreateDatabase, CreateLoginLink, UpdateServer with new
+/// credentials) and failing ones (rejected panel credentials, invalid input
+/// holding a secret, panel-side refusals), then finds no secret in the TRACE
+/// log, in any error, in any reply but the login link's own, or in the
+/// SQLite file, while the log provably captured these very calls.
+async fn secrets_never_leak(backend: Backend) {
+    captured_log();
+    let mut secrets = Secrets::new(backend);
+    let admin = secrets.make("admin password", "Admin-Pass");
+    let sim = AdminApiSim::start(AdminApiConfig {
+        admin_password: admin.clone(),
+        ..AdminApiConfig::default()
+    })
+    .await
+    .expect("start the admin_api simulator");
+    let server = format!("secrets-{}", format!("{backend:?}").to_ascii_lowercase());
+
+    with_gateway(
+        backend,
+        |_| {},
+        |gateway| async move {
+            let mut seen = Seen::default();
+            succeeding_calls(&gateway, &sim, &server, &admin, &mut secrets, &mut seen).await;
+            failing_calls(&gateway, &sim, &server, &admin, &mut secrets, &mut seen).await;
+
+            // The log captured these very calls...
+            let log = log_text();
+            assert!(!log.is_empty(), "the log capture works");
+            for expected in [
+                "InventoryService/RegisterServer",
+                "InventoryService/UpdateServer",
+                "AccountService/CreateAccount",
+                "AccountService/ChangePassword",
+                "AccountService/CreateLoginLink",
+                "DatabaseService/CreateDatabase",
+                server.as_str(),
+            ] {
+                assert!(log.contains(expected), "the log mentions {expected}");
+            }
+            // ...and holds none of the secrets.
+            let leaked = secrets.found_in(log.as_bytes());
+            assert!(leaked.is_empty(), "secrets in the log: {leaked:?}");
+
+            for (call, status) in &seen.failures {
+                for text in failure_texts(status) {
+                    let leaked = secrets.found_in(&text);
+                    assert!(
+                        leaked.is_empty(),
+                        "{call}: secrets in the error: {leaked:?}"
+                    );
+                }
+            }
+            assert!(seen.failures.len() >= 8, "the failing calls were made");
+            for (call, encoded, debug) in &seen.replies {
+                let leaked = secrets.found_in(encoded);
+                assert!(
+                    leaked.is_empty(),
+                    "{call}: secrets in the reply: {leaked:?}"
+                );
+                let leaked = secrets.found_in(debug.as_bytes());
+                assert!(
+                    leaked.is_empty(),
+                    "{call}: secrets in the reply's Debug: {leaked:?}"
+                );
+            }
+
+            if let Some(file) = &gateway.sqlite_file {
+                let mut bytes = std::fs::read(file).expect("read the SQLite file");
+                let mut wal = file.clone().into_os_string();
+                wal.push("-wal");
+                if let Ok(more) = std::fs::read(&wal) {
+                    bytes.extend(more);
+                }
+                assert!(
+                    bytes
+                        .windows(server.len())
+                        .any(|window| window == server.as_bytes()),
+                    "the server name is in the bytes read"
+                );
+                let leaked = secrets.found_in(&bytes);
+                assert!(leaked.is_empty(), "secrets in the SQLite file: {leaked:?}");
+            }
+        },
+    )
+    .await;
+}
+
+/// Calls that succeed while carrying secrets; each reply is recorded, and
+/// the panel is checked to have received what was sent.
+async fn succeeding_calls(
+    gateway: &Gateway,
+    sim: &AdminApiSim,
+    server: &str,
+    admin: &str,
+    secrets: &mut Secrets,
+    seen: &mut Seen,
+) {
+    let mut inventory = gateway.inventory();
+    let mut accounts = gateway.accounts();
+
+    let registered = inventory
+        .register_server(register_request(
+            server,
+            &sim.base_url(),
+            password_credentials(admin),
+        ))
+        .await
+        .expect("register")
+        .into_inner();
+    seen.reply("RegisterServer", &registered);
+    let checked = inventory
+        .check_server(CheckServerRequest {
+            target: by_name(server),
+        })
+        .await
+        .expect("check")
+        .into_inner();
+    assert!(checked.healthy, "the admin password works: {checked:?}");
+    seen.reply("CheckServer", &checked);
+
+    let password = secrets.make("account password", "Account-Pass");
+    let created = accounts
+        .create_account(create_account_request(server, "keeper", &password))
+        .await
+        .expect("create account")
+        .into_inner();
+    seen.reply("CreateAccount", &created);
+    assert_eq!(sim.user("keeper").map(|u| u.password), Some(password));
+
+    let changed = secrets.make("changed password", "Changed-Pass");
+    let reply = accounts
+        .change_password(ChangePasswordRequest {
+            username: "keeper".into(),
+            password: changed.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("change password")
+        .into_inner();
+    seen.reply("ChangePassword", &reply);
+    assert_eq!(sim.user("keeper").map(|u| u.password), Some(changed));
+
+    let database_password = secrets.make("database password", "Db-Pass");
+    let database = gateway
+        .databases()
+        .create_database(create_database_request(
+            "keeper",
+            "shop",
+            &database_password,
+        ))
+        .await
+        .expect("create database")
+        .into_inner();
+    seen.reply("CreateDatabase", &database);
+    assert!(
+        sim.user("keeper")
+            .is_some_and(|u| u.databases.contains(&"keeper_shop".to_owned()))
+    );
+
+    // The login link is the point of its reply; its token is a secret everywhere else.
+    let link = accounts
+        .create_login_link(CreateLoginLinkRequest {
+            target: None,
+            username: "keeper".into(),
+        })
+        .await
+        .expect("login link")
+        .into_inner();
+    let token = link
+        .url
+        .split_once("token=")
+        .map(|(_, token)| token.to_owned())
+        .expect("a token in the login link");
+    assert!(token.len() >= 16, "a real token: {token}");
+    assert!(
+        !format!("{link:?}").contains(&token),
+        "the login link reply's Debug redacts the URL"
+    );
+    secrets.learn("login link token", token);
+
+    // Reads after all that.
+    let account = accounts
+        .get_account(GetAccountRequest {
+            target: None,
+            username: "keeper".into(),
+        })
+        .await
+        .expect("get account")
+        .into_inner();
+    seen.reply("GetAccount", &account);
+    let got = inventory
+        .get_server(GetServerRequest {
+            target: by_name(server),
+        })
+        .await
+        .expect("get server")
+        .into_inner();
+    seen.reply("GetServer", &got);
+    let listed = inventory
+        .list_servers(ListServersRequest::default())
+        .await
+        .expect("list servers")
+        .into_inner();
+    seen.reply("ListServers", &listed);
+}
+
+/// Calls that fail with secrets aboard, each checked for its code and
+/// reason; then the server is given its right credentials back.
+async fn failing_calls(
+    gateway: &Gateway,
+    sim: &AdminApiSim,
+    server: &str,
+    admin: &str,
+    secrets: &mut Secrets,
+    seen: &mut Seen,
+) {
+    let mut inventory = gateway.inventory();
+    let mut accounts = gateway.accounts();
+
+    // Invalid input holding a secret: refused before any panel call.
+    let invalid = secrets.make("invalid account password", "Invalid-Pass");
+    let result = accounts
+        .create_account(create_account_request(
+            server,
+            "leaky",
+            &format!("{invalid}\u{7}"),
+        ))
+        .await;
+    seen.failure(
+        "CreateAccount (invalid)",
+        result,
+        Code::InvalidArgument,
+        "INVALID_FIELD",
+    );
+    let too_long = secrets.make("over-long password", "Long-Pass");
+    let result = accounts
+        .change_password(ChangePasswordRequest {
+            username: "keeper".into(),
+            password: format!("{too_long}-{}", "x".repeat(128)),
+            ..Default::default()
+        })
+        .await;
+    seen.failure(
+        "ChangePassword (invalid)",
+        result,
+        Code::InvalidArgument,
+        "INVALID_FIELD",
+    );
+    let invalid_db = secrets.make("invalid database password", "Invalid-Db-Pass");
+    let result = gateway
+        .databases()
+        .create_database(create_database_request(
+            "keeper",
+            "blog",
+            &format!("{invalid_db}\u{1b}"),
+        ))
+        .await;
+    seen.failure(
+        "CreateDatabase (invalid)",
+        result,
+        Code::InvalidArgument,
+        "INVALID_FIELD",
+    );
+    let token = secrets.make("API token of the wrong form", "Api-Token");
+    let result = inventory
+        .register_server(register_request(
+            "secrets-token",
+            &sim.base_url(),
+            Some(Credentials {
+                kind: Some(credentials::Kind::ApiToken(ApiTokenCredentials { token })),
+            }),
+        ))
+        .await;
+    seen.failure(
+        "RegisterServer (token)",
+        result,
+        Code::InvalidArgument,
+        "INVALID_FIELD",
+    );
+    let unstored = secrets.make("password with a bad URL", "Unstored-Pass");
+    let result = inventory
+        .register_server(register_request(
+            "secrets-bad-url",
+            "ftp://127.0.0.1/",
+            password_credentials(&unstored),
+        ))
+        .await;
+    seen.failure(
+        "RegisterServer (bad URL)",
+        result,
+        Code::InvalidArgument,
+        "INVALID_FIELD",
+    );
+
+    // The panel refuses: a taken username, a database that exists.
+    let duplicate = secrets.make("duplicate account password", "Dup-Pass");
+    let result = accounts
+        .create_account(create_account_request(server, "keeper", &duplicate))
+        .await;
+    seen.failure(
+        "CreateAccount (duplicate)",
+        result,
+        Code::AlreadyExists,
+        "ACCOUNT_ALREADY_EXISTS",
+    );
+    let duplicate_db = secrets.make("duplicate database password", "Dup-Db-Pass");
+    let result = gateway
+        .databases()
+        .create_database(create_database_request("keeper", "shop", &duplicate_db))
+        .await;
+    let status = result.expect_err("a second `shop` database is refused");
+    assert!(!reason(&status).is_empty(), "{status:?}");
+    seen.failures.push(("CreateDatabase (duplicate)", status));
+
+    // Wrong panel credentials, registered from the start.
+    let wrong = secrets.make("wrong admin password", "Wrong-Pass");
+    let wrong_server = format!("{server}-wrong");
+    let registered = inventory
+        .register_server(register_request(
+            &wrong_server,
+            &sim.base_url(),
+            password_credentials(&wrong),
+        ))
+        .await
+        .expect("register with wrong credentials")
+        .into_inner();
+    seen.reply("RegisterServer (wrong)", &registered);
+    let checked = inventory
+        .check_server(CheckServerRequest {
+            target: by_name(&wrong_server),
+        })
+        .await
+        .expect("check")
+        .into_inner();
+    assert_eq!(
+        checked.error_reason, "PANEL_CREDENTIALS_REJECTED",
+        "{checked:?}"
+    );
+    seen.reply("CheckServer (wrong)", &checked);
+    let result = accounts
+        .get_account(GetAccountRequest {
+            target: by_name(&wrong_server),
+            username: "keeper".into(),
+        })
+        .await;
+    seen.failure(
+        "GetAccount (wrong credentials)",
+        result,
+        Code::FailedPrecondition,
+        "PANEL_CREDENTIALS_REJECTED",
+    );
+
+    // UpdateServer with new credentials the panel does not take, then back.
+    let rotated = secrets.make("rotated admin password", "Rotated-Pass");
+    let updated = inventory
+        .update_server(UpdateServerRequest {
+            target: by_name(server),
+            credentials: password_credentials(&rotated),
+            ..Default::default()
+        })
+        .await
+        .expect("update credentials")
+        .into_inner();
+    seen.reply("UpdateServer", &updated);
+    let refused = secrets.make("password sent with rejected credentials", "Refused-Pass");
+    let result = accounts
+        .change_password(ChangePasswordRequest {
+            username: "keeper".into(),
+            password: refused,
+            ..Default::default()
+        })
+        .await;
+    seen.failure(
+        "ChangePassword (rotated credentials)",
+        result,
+        Code::FailedPrecondition,
+        "PANEL_CREDENTIALS_REJECTED",
+    );
+    let restored = inventory
+        .update_server(UpdateServerRequest {
+            target: by_name(server),
+            credentials: password_credentials(admin),
+            ..Default::default()
+        })
+        .await
+        .expect("restore credentials")
+        .into_inner();
+    seen.reply("UpdateServer (restore)", &restored);
+    let link = accounts
+        .create_login_link(CreateLoginLinkRequest {
+            target: by_name(server),
+            username: "keeper".into(),
+        })
+        .await
+        .expect("a login link with the restored credentials")
+        .into_inner();
+    let token = link
+        .url
+        .split_once("token=")
+        .map(|(_, token)| token.to_owned())
+        .expect("a token in the login link");
+    secrets.learn("second login link token", token);
+}

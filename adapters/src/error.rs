@@ -18,6 +18,8 @@ pub enum Entity {
     Database,
     /// A database user.
     DatabaseUser,
+    /// A system service (web server, database server...).
+    Service,
 }
 
 impl Entity {
@@ -29,6 +31,7 @@ impl Entity {
             Entity::Domain => "DOMAIN",
             Entity::Database => "DATABASE",
             Entity::DatabaseUser => "DATABASE_USER",
+            Entity::Service => "SERVICE",
         }
     }
 }
@@ -41,6 +44,7 @@ impl fmt::Display for Entity {
             Entity::Domain => "domain",
             Entity::Database => "database",
             Entity::DatabaseUser => "database user",
+            Entity::Service => "service",
         })
     }
 }

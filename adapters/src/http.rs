@@ -2,18 +2,33 @@
 //! bounded reply bodies, and the transport-level error classification
 //! (timeout, refused, dropped, 5xx, 429). Panel code only builds requests and
 //! reads replies.
+//!
+//! Besides reqwest, [`HttpClient::send_raw`] writes one HTTP/1.1 request by
+//! hand, for the one thing HTTP stacks rewrite: `CONNECT` with a path, which
+//! Python-era OpenAdmin uses for autologin (hyper sends CONNECT in
+//! authority form and drops the body of its 2xx reply).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use reqwest::{RequestBuilder, StatusCode, Url, header::RETRY_AFTER};
+use rustls::ClientConfig;
+use rustls_pki_types::ServerName;
 use serde::de::DeserializeOwned;
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    net::TcpStream,
+};
+use tokio_rustls::TlsConnector;
 
-use crate::AdapterError;
+pub use crate::tls::TlsOptions;
+use crate::{AdapterError, tls};
 
 /// Replies larger than this are refused as a protocol error.
 const MAX_REPLY_BYTES: usize = 8 * 1024 * 1024;
 /// How much of an unreadable reply an error quotes.
 const EXCERPT_CHARS: usize = 200;
+/// Most headers a raw reply may carry.
+const MAX_RAW_HEADERS: usize = 64;
 
 /// Timeouts for calls to panels.
 #[derive(Clone, Copy, Debug)]
@@ -33,81 +48,63 @@ impl Default for Timeouts {
     }
 }
 
-/// How to verify a panel's TLS certificate.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TlsOptions {
-    /// PEM of extra CAs to trust, besides the system roots.
-    pub ca_pem: Option<String>,
-    /// Accept any certificate (self-signed panels).
-    pub insecure_skip_verify: bool,
-}
-
 /// The process-wide HTTP transport: a shared client for panels with default TLS,
 /// and the timeouts every panel call gets.
 #[derive(Clone, Debug)]
 pub struct Transport {
     shared: reqwest::Client,
+    shared_tls: Arc<ClientConfig>,
     timeouts: Timeouts,
 }
 
 impl Transport {
     /// Builds the shared client.
     pub fn new(timeouts: Timeouts) -> Result<Self, AdapterError> {
-        let shared = builder(timeouts).build().map_err(|err| {
-            AdapterError::Misconfigured(format!("cannot build HTTP client: {err}"))
-        })?;
-        Ok(Transport { shared, timeouts })
+        let shared_tls = tls::client_config(&TlsOptions::default())?;
+        Ok(Transport {
+            shared: reqwest_client(timeouts, &shared_tls)?,
+            shared_tls,
+            timeouts,
+        })
     }
 
     /// The client for one panel: the shared one, or a dedicated one when the
     /// server has its own TLS settings.
-    pub fn client(&self, base_url: &str, tls: &TlsOptions) -> Result<HttpClient, AdapterError> {
+    pub fn client(&self, base_url: &str, options: &TlsOptions) -> Result<HttpClient, AdapterError> {
         let base_url = parse_base_url(base_url)?;
-        let client = if *tls == TlsOptions::default() {
-            self.shared.clone()
+        let (client, tls) = if *options == TlsOptions::default() {
+            (self.shared.clone(), self.shared_tls.clone())
         } else {
-            let mut builder = builder(self.timeouts);
-            if let Some(pem) = &tls.ca_pem {
-                // Text without any PEM block parses as an empty bundle: refuse it
-                // too, or a typo would silently trust nothing extra.
-                let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-                    .ok()
-                    .filter(|certs| !certs.is_empty())
-                    .ok_or_else(|| {
-                        AdapterError::Misconfigured(
-                            "tls.ca_pem is not valid PEM: no certificate found".into(),
-                        )
-                    })?;
-                builder = builder.tls_certs_merge(certs);
-            }
-            if tls.insecure_skip_verify {
-                builder = builder.tls_danger_accept_invalid_certs(true);
-            }
-            builder.build().map_err(|err| {
-                AdapterError::Misconfigured(format!("cannot build HTTP client: {err}"))
-            })?
+            let tls = tls::client_config(options)?;
+            (reqwest_client(self.timeouts, &tls)?, tls)
         };
         Ok(HttpClient {
             client,
+            tls,
             base_url,
-            timeout: self.timeouts.request,
+            timeouts: self.timeouts,
         })
     }
 }
 
-fn builder(timeouts: Timeouts) -> reqwest::ClientBuilder {
+fn reqwest_client(timeouts: Timeouts, tls: &ClientConfig) -> Result<reqwest::Client, AdapterError> {
     reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.request)
-        .user_agent(concat!("panelgate/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
+        .tls_backend_preconfigured(tls.clone())
+        .build()
+        .map_err(|err| AdapterError::Misconfigured(format!("cannot build HTTP client: {err}")))
 }
+
+const USER_AGENT: &str = concat!("panelgate/", env!("CARGO_PKG_VERSION"));
 
 fn parse_base_url(base_url: &str) -> Result<Url, AdapterError> {
     let mut url = Url::parse(base_url)
         .map_err(|err| AdapterError::Misconfigured(format!("base_url `{base_url}`: {err}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(AdapterError::Misconfigured(format!(
-            "base_url `{base_url}` must be http or https"
+            "base_url `{base_url}` must be an http or https URL with a host"
         )));
     }
     // Joining relative paths keeps a base path only when it ends with '/'.
@@ -118,22 +115,25 @@ fn parse_base_url(base_url: &str) -> Result<Url, AdapterError> {
     Ok(url)
 }
 
-/// The HTTP side of one panel: base URL and client.
+/// The HTTP side of one panel: base URL, client and TLS settings.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     client: reqwest::Client,
+    tls: Arc<ClientConfig>,
     base_url: Url,
-    timeout: Duration,
+    timeouts: Timeouts,
 }
 
 impl HttpClient {
     /// Starts a request to `path`, relative to the base URL (no leading '/').
     pub fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
-        let url = self
-            .base_url
+        self.client.request(method, self.url(path))
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.base_url
             .join(path.trim_start_matches('/'))
-            .unwrap_or_else(|_| self.base_url.clone());
-        self.client.request(method, url)
+            .unwrap_or_else(|_| self.base_url.clone())
     }
 
     /// The base URL, for building links the panel does not give.
@@ -142,7 +142,8 @@ impl HttpClient {
     }
 
     /// Sends a request and reads the whole (bounded) reply. Transport failures,
-    /// 5xx and 429 become errors here; every other status is the panel's to read.
+    /// 429 and 5xx become errors here, except a 5xx whose body is a JSON object:
+    /// that is the panel's own answer, for the panel's adapter to read.
     pub async fn send(&self, request: RequestBuilder) -> Result<Reply, AdapterError> {
         let mut response = request
             .send()
@@ -153,8 +154,7 @@ impl HttpClient {
             .headers()
             .get(RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(parse_retry_after);
 
         let mut body = Vec::new();
         while let Some(chunk) = response
@@ -163,29 +163,95 @@ impl HttpClient {
             .map_err(|err| self.transport_error(&err))?
         {
             if body.len() + chunk.len() > MAX_REPLY_BYTES {
-                return Err(AdapterError::Protocol {
-                    message: format!("reply larger than {MAX_REPLY_BYTES} bytes"),
-                    excerpt: excerpt(&body),
-                });
+                return Err(too_large(&body));
             }
             body.extend_from_slice(&chunk);
         }
+        Reply {
+            status,
+            body,
+            retry_after,
+        }
+        .checked()
+    }
 
-        let reply = Reply { status, body };
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(AdapterError::RateLimited { retry_after });
+    /// Sends `method path HTTP/1.1` exactly as given (origin form, no body) on a
+    /// fresh connection, with `headers`, and reads the reply the way
+    /// [`HttpClient::send`] does.
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, AdapterError> {
+        let url = self.url(path);
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let port = url.port_or_known_default().unwrap_or(80);
+        let target = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let authority = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.clone(),
+        };
+        // IPv6 hosts come bracketed ("[::1]"): brackets belong in Host, not in the address.
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let mut head = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\nContent-Length: 0\r\nConnection: close\r\n"
+        );
+        for (name, value) in headers {
+            if value.contains(['\r', '\n']) || name.contains(['\r', '\n', ':']) {
+                return Err(AdapterError::Misconfigured(format!(
+                    "header `{name}` cannot be sent"
+                )));
+            }
+            head.push_str(&format!("{name}: {value}\r\n"));
         }
-        if status.is_server_error() {
-            return Err(AdapterError::Unavailable {
-                message: format!("HTTP {}: {}", status.as_u16(), reply.excerpt()),
-            });
-        }
-        Ok(reply)
+        head.push_str("\r\n");
+
+        let exchange = async {
+            let tcp = tokio::time::timeout(
+                self.timeouts.connect,
+                TcpStream::connect((host.as_str(), port)),
+            )
+            .await
+            .map_err(|_| AdapterError::Unavailable {
+                message: format!(
+                    "cannot connect: no answer within {:?}",
+                    self.timeouts.connect
+                ),
+            })?
+            .map_err(|err| AdapterError::Unavailable {
+                message: format!("cannot connect: {err}"),
+            })?;
+            if url.scheme() == "https" {
+                let name = ServerName::try_from(host.clone()).map_err(|_| {
+                    AdapterError::Misconfigured(format!("`{host}` is not a TLS server name"))
+                })?;
+                let tls = TlsConnector::from(self.tls.clone())
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|err| AdapterError::Unavailable {
+                        message: format!("TLS handshake failed: {err}"),
+                    })?;
+                exchange_raw(tls, head.as_bytes()).await
+            } else {
+                exchange_raw(tcp, head.as_bytes()).await
+            }
+        };
+        let raw = tokio::time::timeout(self.timeouts.request, exchange)
+            .await
+            .map_err(|_| AdapterError::Timeout(self.timeouts.request))??;
+        parse_raw_reply(&raw)?.checked()
     }
 
     fn transport_error(&self, err: &reqwest::Error) -> AdapterError {
         if err.is_timeout() {
-            return AdapterError::Timeout(self.timeout);
+            return AdapterError::Timeout(self.timeouts.request);
         }
         let what = if err.is_connect() {
             "cannot connect"
@@ -197,6 +263,114 @@ impl HttpClient {
         AdapterError::Unavailable {
             message: format!("{what}: {}", root_cause(err)),
         }
+    }
+}
+
+/// Writes `head` and reads until the server closes, at most MAX_REPLY_BYTES.
+async fn exchange_raw<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    head: &[u8],
+) -> Result<Vec<u8>, AdapterError> {
+    let lost = |err: std::io::Error| AdapterError::Unavailable {
+        message: format!("connection lost: {err}"),
+    };
+    stream.write_all(head).await.map_err(lost)?;
+    stream.flush().await.map_err(lost)?;
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let read = stream.read(&mut chunk).await.map_err(lost)?;
+        if read == 0 {
+            return Ok(raw);
+        }
+        if raw.len() + read > MAX_REPLY_BYTES {
+            return Err(too_large(&raw));
+        }
+        raw.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// Parses a whole HTTP/1.1 reply: status line, headers, and a body delimited by
+/// Content-Length, chunked encoding, or the end of the connection.
+fn parse_raw_reply(raw: &[u8]) -> Result<Reply, AdapterError> {
+    if raw.is_empty() {
+        return Err(AdapterError::Unavailable {
+            message: "connection closed without a reply".into(),
+        });
+    }
+    let unreadable = |message: &str| AdapterError::Protocol {
+        message: message.to_owned(),
+        excerpt: excerpt(raw),
+    };
+    let mut headers = [httparse::EMPTY_HEADER; MAX_RAW_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let head_len = match response.parse(raw) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Err(unreadable("reply ended inside its headers")),
+        Err(_) => return Err(unreadable("not an HTTP/1.1 reply")),
+    };
+    let status = response
+        .code
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .ok_or_else(|| unreadable("reply without a valid status"))?;
+    let header = |wanted: &str| {
+        response
+            .headers
+            .iter()
+            .find(|header| header.name.eq_ignore_ascii_case(wanted))
+            .and_then(|header| std::str::from_utf8(header.value).ok())
+    };
+    let rest = &raw[head_len..];
+    let body = if header("transfer-encoding")
+        .is_some_and(|value| value.to_ascii_lowercase().contains("chunked"))
+    {
+        dechunk(rest).ok_or_else(|| unreadable("broken chunked body"))?
+    } else if let Some(length) = header("content-length") {
+        let length: usize = length
+            .trim()
+            .parse()
+            .map_err(|_| unreadable("bad Content-Length"))?;
+        rest.get(..length)
+            .ok_or_else(|| AdapterError::Unavailable {
+                message: "connection lost while reading the reply".into(),
+            })?
+            .to_vec()
+    } else {
+        rest.to_vec()
+    };
+    let retry_after = header("retry-after").and_then(parse_retry_after);
+    Ok(Reply {
+        status,
+        body,
+        retry_after,
+    })
+}
+
+/// Decodes a chunked body; None when it is malformed or cut short.
+fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = rest.windows(2).position(|pair| pair == b"\r\n")?;
+        let size_text = std::str::from_utf8(&rest[..line_end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(rest.get(..size)?);
+        rest = rest.get(size + 2..)?;
+    }
+}
+
+/// A `Retry-After` in seconds (the HTTP-date form is not used by panels).
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+fn too_large(body: &[u8]) -> AdapterError {
+    AdapterError::Protocol {
+        message: format!("reply larger than {MAX_REPLY_BYTES} bytes"),
+        excerpt: excerpt(body),
     }
 }
 
@@ -217,9 +391,29 @@ pub struct Reply {
     pub status: StatusCode,
     /// The body, at most 8 MiB.
     pub body: Vec<u8>,
+    /// The panel's `Retry-After`, if it sent one.
+    pub retry_after: Option<Duration>,
 }
 
 impl Reply {
+    /// 429 and the 5xx that are not the panel's own JSON answer become errors.
+    fn checked(self) -> Result<Reply, AdapterError> {
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(AdapterError::RateLimited {
+                retry_after: self.retry_after,
+            });
+        }
+        let panel_json =
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&self.body)
+                .is_ok();
+        if self.status.is_server_error() && !panel_json {
+            return Err(AdapterError::Unavailable {
+                message: format!("HTTP {}: {}", self.status.as_u16(), self.excerpt()),
+            });
+        }
+        Ok(self)
+    }
+
     /// Parses the body as JSON; an HTML page or broken JSON is a protocol error
     /// quoting the start of the body.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, AdapterError> {
@@ -261,6 +455,75 @@ mod tests {
     }
 
     #[test]
+    fn raw_replies_by_length_chunks_or_close() {
+        let by_length =
+            parse_raw_reply(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}extra").unwrap();
+        assert_eq!(
+            (by_length.status.as_u16(), by_length.body.as_slice()),
+            (200, &b"{}"[..])
+        );
+        let chunked = parse_raw_reply(
+            b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3;x=y\r\n:1}\r\n0\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(chunked.body, b"{\"a\":1}");
+        let to_close =
+            parse_raw_reply(b"HTTP/1.1 404 Not Found\r\nRetry-After: 7\r\n\r\nnope").unwrap();
+        assert_eq!(
+            (to_close.body.as_slice(), to_close.retry_after),
+            (&b"nope"[..], Some(Duration::from_secs(7)))
+        );
+    }
+
+    #[test]
+    fn broken_raw_replies_are_errors_not_panics() {
+        assert!(matches!(
+            parse_raw_reply(b""),
+            Err(AdapterError::Unavailable { .. })
+        ));
+        assert!(matches!(
+            parse_raw_reply(b"garbage\r\n\r\n"),
+            Err(AdapterError::Protocol { .. })
+        ));
+        assert!(matches!(
+            parse_raw_reply(b"HTTP/1.1 200 OK\r\nContent-Le"),
+            Err(AdapterError::Protocol { .. })
+        ));
+        assert!(parse_raw_reply(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n{}").is_err());
+        assert!(
+            parse_raw_reply(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+                .is_err()
+        );
+        assert!(
+            parse_raw_reply(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nab"
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn server_errors_are_unavailable_unless_the_panel_answers_json() {
+        let reply = |status: u16, body: &str| Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: body.as_bytes().to_vec(),
+            retry_after: None,
+        };
+        assert!(matches!(
+            reply(502, "<html>bad gateway</html>").checked(),
+            Err(AdapterError::Unavailable { .. })
+        ));
+        assert!(matches!(
+            reply(500, "{\"success\": false, \"error\": \"x\"}").checked(),
+            Ok(_)
+        ));
+        assert!(matches!(
+            reply(429, "{}").checked(),
+            Err(AdapterError::RateLimited { .. })
+        ));
+    }
+
+    #[test]
     fn base_url_must_be_http() {
         assert!(matches!(
             parse_base_url("ftp://x"),
@@ -270,24 +533,6 @@ mod tests {
             parse_base_url("not a url"),
             Err(AdapterError::Misconfigured(_))
         ));
-    }
-
-    #[test]
-    fn ca_pem_must_hold_a_certificate() {
-        let transport = Transport::new(Timeouts::default()).unwrap();
-        for bad in ["this is not PEM", "", "-----BEGIN CERTIFICATE-----\nAAAA"] {
-            let tls = TlsOptions {
-                ca_pem: Some(bad.to_owned()),
-                insecure_skip_verify: false,
-            };
-            assert!(
-                matches!(
-                    transport.client("https://panel.example", &tls),
-                    Err(AdapterError::Misconfigured(_))
-                ),
-                "{bad:?}"
-            );
-        }
     }
 
     #[test]

@@ -9,6 +9,8 @@ use secrecy::SecretString;
 use crate::{
     AdapterError, Panel, admin_api,
     http::{TlsOptions, Transport},
+    openadmin,
+    session::Sessions,
 };
 
 /// The operations a kind's adapter implements; empty for kinds without one.
@@ -108,6 +110,8 @@ impl PanelCredentials {
 /// Everything needed to build one server's adapter.
 #[derive(Clone, Debug)]
 pub struct PanelConfig {
+    /// The server's id (keys its cached sessions).
+    pub server_id: String,
     /// The panel kind.
     pub kind: PanelKind,
     /// The panel API's base URL.
@@ -120,10 +124,11 @@ pub struct PanelConfig {
     pub default_php_version: Option<String>,
 }
 
-/// Builds the adapter for one server.
+/// Builds the adapter for one server, on the shared `transport` and `sessions`.
 pub fn build_panel(
     config: PanelConfig,
     transport: &Transport,
+    sessions: &Sessions,
 ) -> Result<Arc<dyn Panel>, AdapterError> {
     let http = transport.client(&config.base_url, &config.tls)?;
     let credentials = config.credentials.ok_or_else(|| {
@@ -134,6 +139,12 @@ pub fn build_panel(
             http,
             credentials,
             config.default_php_version,
+        )?)),
+        PanelKind::Openadmin => Ok(Arc::new(openadmin::OpenAdmin::new(
+            http,
+            credentials,
+            sessions.clone(),
+            config.server_id,
         )?)),
         other => Err(AdapterError::Misconfigured(format!(
             "no adapter for panel kind {}",

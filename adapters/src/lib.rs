@@ -6,9 +6,12 @@
 //!   inputs it takes. Replies are the canonical `panelgate.v1` messages.
 //! - [`error`]: [`AdapterError`], the one error type of every adapter.
 //! - [`kind`]: which panel kinds exist and how a server's adapter is built.
-//! - [`http`]: shared HTTP plumbing: clients, timeouts, TLS, reading replies.
+//! - [`http`]: shared HTTP plumbing: clients, timeouts, reading replies, and a
+//!   raw HTTP/1.1 path for what HTTP stacks rewrite (CONNECT with a path).
+//! - [`tls`]: TLS towards panels, one rustls configuration per server setting.
+//! - [`session`]: panel login sessions (JWTs) cached per server.
 //! - [`units`]: lenient parsing of panel numbers, sizes and limits.
-//! - one module per panel: [`admin_api`] (OLSPanel).
+//! - one module per panel: [`admin_api`] (OLSPanel), [`openadmin`] (OpenPanel).
 //!
 //! Adding a panel: a module folder, a [`kind`] match arm, a simulator in
 //! `panelgate-sim`, and one line in the conformance suite.
@@ -17,7 +20,10 @@ pub mod admin_api;
 pub mod error;
 pub mod http;
 pub mod kind;
+pub mod openadmin;
 pub mod panel;
+pub mod session;
+pub mod tls;
 pub mod units;
 
 pub use error::{AdapterError, Entity};

@@ -7,13 +7,13 @@
 
 use async_trait::async_trait;
 use panelgate_proto::v1::{
-    Account, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain, Operation,
-    Package, PackageLimits, PanelKind, ServerInfo, add_domain_request, create_account_request,
-    create_package_request,
+    Account, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain, Notification,
+    Operation, Package, PackageLimits, PanelKind, ServerInfo, SystemServiceAction,
+    add_domain_request, create_account_request, create_package_request,
 };
 use secrecy::SecretString;
 
-use crate::AdapterError;
+use crate::{AdapterError, Entity};
 
 /// A package as an account refers to it: the panel's id and its name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,6 +129,9 @@ impl<T> Page<T> {
 pub struct PanelCheck {
     /// The panel's version, where it reports one.
     pub panel_version: Option<String>,
+    /// What this panel supports, where it describes its own API (versions of
+    /// one panel kind differ); None means the kind's static list applies.
+    pub capabilities: Option<Vec<Operation>>,
 }
 
 /// The canonical operations on one server's panel.
@@ -215,6 +218,23 @@ pub trait Panel: Send + Sync + 'static {
         unsupported(Operation::ListPackages)
     }
 
+    /// Returns one package, by name or id, as the panel reports it now. By
+    /// default: found in [`Panel::list_packages`], names first.
+    async fn get_package(&self, wanted: &str) -> Result<Package, AdapterError> {
+        let packages = self.list_packages().await?;
+        let found = packages
+            .iter()
+            .position(|package| package.name == wanted)
+            .or_else(|| packages.iter().position(|package| package.id == wanted));
+        found
+            .map(|index| packages[index].clone())
+            .ok_or_else(|| AdapterError::NotFound {
+                entity: Entity::Package,
+                key: wanted.to_owned(),
+                upstream: None,
+            })
+    }
+
     /// Creates a package.
     async fn create_package(&self, _package: &NewPackage) -> Result<Package, AdapterError> {
         unsupported(Operation::CreatePackage)
@@ -262,6 +282,29 @@ pub trait Panel: Send + Sync + 'static {
     /// Returns system information of the server.
     async fn get_server_info(&self) -> Result<ServerInfo, AdapterError> {
         unsupported(Operation::GetServerInfo)
+    }
+
+    /// Starts, stops or restarts a system service.
+    async fn control_system_service(
+        &self,
+        _service: &str,
+        _action: SystemServiceAction,
+    ) -> Result<(), AdapterError> {
+        unsupported(Operation::ControlSystemService)
+    }
+
+    /// Sets whether the panel monitors a system service.
+    async fn set_system_service_monitored(
+        &self,
+        _service: &str,
+        _monitored: bool,
+    ) -> Result<(), AdapterError> {
+        unsupported(Operation::SetSystemServiceMonitored)
+    }
+
+    /// Returns the panel's notifications, in its order.
+    async fn list_notifications(&self) -> Result<Vec<Notification>, AdapterError> {
+        unsupported(Operation::ListNotifications)
     }
 }
 

@@ -11,6 +11,7 @@ use panelgate_adapters::{
     http::{TlsOptions, Transport},
     kind::PanelCredentials,
     kind_from_name,
+    session::Sessions,
 };
 use panelgate_inventory::{Inventory, InventoryError, ServerRecord, ServerState};
 use panelgate_proto::v1::{Credentials, Operation, PanelKind, Target, target};
@@ -67,7 +68,10 @@ pub struct Router {
     transport: Transport,
     by_id: Cache<String, Arc<ServerRecord>>,
     id_by_name: Cache<String, String>,
-    panels: Cache<String, Arc<dyn Panel>>,
+    /// Adapters, keyed by server id and record version, so an adapter always
+    /// matches the record it was built from.
+    panels: Cache<(String, i64), Arc<dyn Panel>>,
+    sessions: Sessions,
 }
 
 impl Router {
@@ -78,7 +82,11 @@ impl Router {
             transport,
             by_id: short_lived(config.server_cache_ttl),
             id_by_name: short_lived(config.server_cache_ttl),
-            panels: short_lived(config.server_cache_ttl),
+            panels: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(config.server_cache_ttl)
+                .build(),
+            sessions: Sessions::default(),
         }
     }
 
@@ -174,7 +182,7 @@ impl Router {
         let kind = kind_from_name(&server.kind).unwrap_or(PanelKind::Unspecified);
         let panel = self
             .panels
-            .try_get_with(server.id.clone(), self.build(&server, kind))
+            .try_get_with(panel_key(&server), self.build(&server, kind))
             .await
             .map_err(Arc::unwrap_or_clone)?;
         Ok(Route {
@@ -201,6 +209,7 @@ impl Router {
             None => None,
         };
         let config = PanelConfig {
+            server_id: server.id.clone(),
             kind,
             base_url: server.base_url.clone(),
             tls: TlsOptions {
@@ -210,7 +219,7 @@ impl Router {
             credentials,
             default_php_version: server.default_php_version.clone(),
         };
-        build_panel(config, &self.transport).map_err(|error| GatewayError::Panel {
+        build_panel(config, &self.transport, &self.sessions).map_err(|error| GatewayError::Panel {
             server: ServerContext {
                 id: server.id.clone(),
                 name: server.name.clone(),
@@ -225,8 +234,14 @@ impl Router {
     pub async fn forget(&self, server: &ServerRecord) {
         self.by_id.invalidate(&server.id).await;
         self.id_by_name.invalidate(&server.name).await;
-        self.panels.invalidate(&server.id).await;
+        self.panels.invalidate(&panel_key(server)).await;
+        self.sessions.forget(&server.id).await;
     }
+}
+
+/// An adapter's cache key: the server and the version of its record.
+fn panel_key(server: &ServerRecord) -> (String, i64) {
+    (server.id.clone(), server.updated_at.timestamp_micros())
 }
 
 /// A cache of at most 10,000 servers' entries, each kept for `ttl`.

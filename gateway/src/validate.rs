@@ -153,6 +153,23 @@ pub fn server_name(field: &str, value: &str) -> Checked<String> {
     Ok(value.to_owned())
 }
 
+/// A system service's name as panels list them ("nginx", "mysql"): 1 to 64
+/// letters, digits, '.', '_', '-' or '@'.
+pub fn service_name(field: &str, value: &str) -> Checked<String> {
+    let value = required(field, value)?;
+    if value.len() > 64
+        || !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        return invalid(
+            field,
+            "must be 1 to 64 letters, digits, '.', '_', '-' or '@'",
+        );
+    }
+    Ok(value.to_owned())
+}
+
 /// A PHP version such as "8.2"; empty stays empty (the server default applies).
 pub fn php_version(field: &str, value: &str) -> Checked<String> {
     let value = value.trim();

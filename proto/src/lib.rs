@@ -4,7 +4,10 @@
 //! crate holds the Rust code generated from them at build time (messages, tonic
 //! clients and servers) and [`FILE_DESCRIPTOR_SET`] for server reflection.
 
+mod options;
 mod redact;
+
+pub use options::PanelOptions;
 
 /// Generated messages and services of package `panelgate.v1`.
 pub mod v1 {

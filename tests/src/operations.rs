@@ -29,6 +29,10 @@ pub const ALL: &[Operation] = &[
     Operation::CreateDatabase,
     Operation::IssueCertificate,
     Operation::GetServerInfo,
+    Operation::GetPackage,
+    Operation::ControlSystemService,
+    Operation::SetSystemServiceMonitored,
+    Operation::ListNotifications,
 ];
 
 /// Calls `operation` on the server `target` names, with valid inputs about
@@ -223,6 +227,42 @@ pub async fn call(
         Operation::GetServerInfo => gateway
             .servers()
             .get_server_info(GetServerInfoRequest { target })
+            .await
+            .map(drop),
+        Operation::GetPackage => gateway
+            .packages()
+            .get_package(GetPackageRequest {
+                target,
+                package: "Basic".into(),
+            })
+            .await
+            .map(drop),
+        Operation::ControlSystemService => gateway
+            .servers()
+            .control_system_service(ControlSystemServiceRequest {
+                target,
+                service: "nginx".into(),
+                action: SystemServiceAction::Restart.into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::SetSystemServiceMonitored => gateway
+            .servers()
+            .set_system_service_monitored(SetSystemServiceMonitoredRequest {
+                target,
+                service: "nginx".into(),
+                monitored: true,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::ListNotifications => gateway
+            .servers()
+            .list_notifications(ListNotificationsRequest {
+                target,
+                ..Default::default()
+            })
             .await
             .map(drop),
     }

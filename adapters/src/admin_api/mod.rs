@@ -50,6 +50,7 @@ pub(crate) const CAPABILITIES: &[Operation] = &[
     Operation::CreateLoginLink,
     Operation::GetAccountUsage,
     Operation::ListPackages,
+    Operation::GetPackage,
     Operation::CreatePackage,
     Operation::AddDomain,
     Operation::CreateDatabase,
@@ -211,6 +212,7 @@ impl Panel for AdminApi {
             status: AccountStatus::Active.into(),
             full_name: format!("{first_name} {last_name}").trim().to_owned(),
             panel_user_id: units::as_text(&saved.user_id).unwrap_or_default(),
+            dedicated_ip: String::new(),
         })
     }
 
@@ -305,6 +307,12 @@ impl Panel for AdminApi {
         let enforce_disk_limit = match &package.options {
             Some(create_package_request::PanelOptions::AdminApi(options)) => {
                 options.enforce_disk_limit
+            }
+            Some(create_package_request::PanelOptions::Openadmin(_)) => {
+                return Err(AdapterError::invalid(
+                    "panel_options",
+                    "options for another panel kind",
+                ));
             }
             None => false,
         };

@@ -73,7 +73,7 @@ impl AccountService for AccountApi {
 
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::CreateAccount)?;
-            check_options_kind(req.panel_options.as_ref().map(options_kind), route.kind)?;
+            check_options_kind(req.panel_options.as_ref(), route.kind)?;
             if route.server.state == ServerState::Draining {
                 return Err(GatewayError::ServerState {
                     server: route.server.name.clone(),
@@ -487,13 +487,6 @@ impl AccountService for AccountApi {
         }
         .await;
         call.finish(result).await
-    }
-}
-
-/// The panel kind a CreateAccount option is for.
-fn options_kind(options: &PanelOptions) -> PanelKind {
-    match options {
-        PanelOptions::AdminApi(_) => PanelKind::AdminApi,
     }
 }
 

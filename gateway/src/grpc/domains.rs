@@ -82,7 +82,7 @@ impl DomainService for DomainApi {
             }
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::AddDomain)?;
-            check_options_kind(req.panel_options.as_ref().map(options_kind), route.kind)?;
+            check_options_kind(req.panel_options.as_ref(), route.kind)?;
             let new = NewDomain {
                 username,
                 domain,
@@ -206,11 +206,4 @@ enum DomainChange {
     Suspend,
     Unsuspend,
     Delete,
-}
-
-/// The panel kind an AddDomain option is for.
-fn options_kind(options: &PanelOptions) -> PanelKind {
-    match options {
-        PanelOptions::AdminApi(_) => PanelKind::AdminApi,
-    }
 }

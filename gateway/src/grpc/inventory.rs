@@ -257,6 +257,9 @@ impl InventoryService for InventoryApi {
                 Ok(check) => {
                     response.healthy = true;
                     response.panel_version = check.panel_version.unwrap_or_default();
+                    if let Some(live) = check.capabilities {
+                        response.capabilities = live.iter().map(|op| *op as i32).collect();
+                    }
                 }
                 Err(err) => {
                     if matches!(&err, GatewayError::Panel { .. }) {
@@ -316,13 +319,27 @@ fn warn_if_insecure(record: &ServerRecord) {
 
 /// A kind panelgate has an adapter for.
 fn panel_kind(field: &str, value: i32) -> Result<PanelKind, GatewayError> {
+    let supported = |kind: &PanelKind| !capabilities(*kind).is_empty();
     PanelKind::try_from(value)
         .ok()
-        .filter(|kind| !capabilities(*kind).is_empty())
+        .filter(supported)
         .ok_or_else(|| {
+            let known: Vec<&str> = [
+                PanelKind::AdminApi,
+                PanelKind::Openadmin,
+                PanelKind::Spanel,
+                PanelKind::Installatron,
+            ]
+            .iter()
+            .filter(|kind| supported(kind))
+            .map(|kind| kind.as_str_name())
+            .collect();
             GatewayError::invalid(
                 field,
-                "must be a panel kind panelgate has an adapter for (PANEL_KIND_ADMIN_API)",
+                format!(
+                    "must be a panel kind panelgate has an adapter for: {}",
+                    known.join(", ")
+                ),
             )
         })
 }

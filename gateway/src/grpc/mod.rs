@@ -8,16 +8,16 @@ mod databases;
 mod domains;
 mod inventory;
 mod packages;
-mod servers;
+mod server_info;
 
 pub use self::{
     accounts::AccountApi, certificates::CertificateApi, databases::DatabaseApi, domains::DomainApi,
-    inventory::InventoryApi, packages::PackageApi, servers::ServerApi,
+    inventory::InventoryApi, packages::PackageApi, server_info::ServerApi,
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use panelgate_adapters::{PageRequest, kind_name};
-use panelgate_proto::v1::PanelKind;
+use panelgate_proto::{PanelOptions, v1::PanelKind};
 
 use crate::error::GatewayError;
 
@@ -62,10 +62,10 @@ fn next_offset_token(page: PageRequest, more: bool) -> String {
 
 /// Refuses per-panel options meant for another kind than the server's.
 fn check_options_kind(
-    options_for: Option<PanelKind>,
+    options: Option<&impl PanelOptions>,
     server_kind: PanelKind,
 ) -> Result<(), GatewayError> {
-    match options_for {
+    match options.map(PanelOptions::panel_kind) {
         Some(kind) if kind != server_kind => Err(GatewayError::invalid(
             "panel_options",
             format!(
@@ -124,8 +124,12 @@ mod tests {
 
     #[test]
     fn options_must_match_the_server() {
-        assert!(check_options_kind(None, PanelKind::Spanel).is_ok());
-        assert!(check_options_kind(Some(PanelKind::AdminApi), PanelKind::AdminApi).is_ok());
-        assert!(check_options_kind(Some(PanelKind::AdminApi), PanelKind::Spanel).is_err());
+        use panelgate_proto::v1::{
+            AdminApiAccountOptions, create_account_request::PanelOptions as Options,
+        };
+        let admin_api = Options::AdminApi(AdminApiAccountOptions::default());
+        assert!(check_options_kind(None::<&Options>, PanelKind::Spanel).is_ok());
+        assert!(check_options_kind(Some(&admin_api), PanelKind::AdminApi).is_ok());
+        assert!(check_options_kind(Some(&admin_api), PanelKind::Spanel).is_err());
     }
 }

@@ -1,10 +1,10 @@
-//! PackageService: package lists (cached per server) and package creation.
+//! PackageService: package lists (cached per server), one package, and
+//! package creation.
 
-use panelgate_adapters::NewPackage;
+use panelgate_adapters::{NewPackage, Page};
 use panelgate_proto::v1::{
-    CreatePackageRequest, CreatePackageResponse, ListPackagesRequest, ListPackagesResponse,
-    Operation, PanelKind, create_package_request::PanelOptions,
-    package_service_server::PackageService,
+    CreatePackageRequest, CreatePackageResponse, GetPackageRequest, GetPackageResponse,
+    ListPackagesRequest, ListPackagesResponse, Operation, package_service_server::PackageService,
 };
 use tonic::{Request, Response, Status};
 use tracing::instrument;
@@ -42,14 +42,38 @@ impl PackageService for PackageApi {
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::ListPackages)?;
             let all = self.app.packages.list(&route).await?;
+            let listed = Page::slice(all.as_ref().clone(), page);
             Ok(ListPackagesResponse {
-                packages: all
-                    .iter()
-                    .skip(page.offset)
-                    .take(page.limit)
-                    .cloned()
-                    .collect(),
-                next_page_token: next_offset_token(page, all.len() > page.offset + page.limit),
+                packages: listed.items,
+                next_page_token: next_offset_token(page, listed.more),
+            })
+        }
+        .await;
+        call.finish(result).await
+    }
+
+    #[instrument(
+        name = "PackageService/GetPackage",
+        skip_all,
+        fields(server_id, panel_kind)
+    )]
+    async fn get_package(
+        &self,
+        request: Request<GetPackageRequest>,
+    ) -> Result<Response<GetPackageResponse>, Status> {
+        let req = request.into_inner();
+        let mut call = self.app.read("PackageService/GetPackage");
+        let result = async {
+            let wanted = validate::name("package", &req.package, 64)?;
+            let route = call.route(req.target.as_ref()).await?;
+            route.require(Operation::GetPackage)?;
+            let package = route
+                .panel
+                .get_package(&wanted)
+                .await
+                .map_err(|err| route.fail(err))?;
+            Ok(GetPackageResponse {
+                package: Some(package),
             })
         }
         .await;
@@ -74,7 +98,7 @@ impl PackageService for PackageApi {
             call.about(format!("package/{name}"));
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::CreatePackage)?;
-            check_options_kind(req.panel_options.as_ref().map(options_kind), route.kind)?;
+            check_options_kind(req.panel_options.as_ref(), route.kind)?;
             let new = NewPackage {
                 name,
                 limits: req.limits.unwrap_or_default(),
@@ -90,12 +114,5 @@ impl PackageService for PackageApi {
         }
         .await;
         call.finish(result).await
-    }
-}
-
-/// The panel kind a CreatePackage option is for.
-fn options_kind(options: &PanelOptions) -> PanelKind {
-    match options {
-        PanelOptions::AdminApi(_) => PanelKind::AdminApi,
     }
 }

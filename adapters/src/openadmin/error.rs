@@ -1,0 +1,316 @@
+//! OpenAdmin replies that are not successes → [`AdapterError`]. The panel
+//! answers with HTTP statuses (400 validation, 403 role, 404 unknown or API
+//! off, 500 CLI failure with `{"success": false, "error": ...}`), and its domain
+//! commands with HTTP 200 and a non-zero `returncode`; messages are matched by
+//! meaning, since the Python and Go builds word them differently.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::{AdapterError, Entity, http::Reply};
+
+/// What a call is about, to name it in errors; `secret` is a value from the
+/// request that must never be repeated back (the panel echoes passwords).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Subject<'a> {
+    pub entity: Entity,
+    pub key: &'a str,
+    pub secret: Option<&'a str>,
+}
+
+impl<'a> Subject<'a> {
+    pub fn new(entity: Entity, key: &'a str) -> Self {
+        Subject {
+            entity,
+            key,
+            secret: None,
+        }
+    }
+
+    pub fn with_secret(self, secret: &'a str) -> Self {
+        Subject {
+            secret: Some(secret),
+            ..self
+        }
+    }
+}
+
+/// The panel's words in a reply body: `error`, `message`, `msg`,
+/// `response.message`, or a CLI's `stderr`/`stdout`; secrets masked.
+pub(super) fn message(body: &Value, subject: Subject<'_>) -> Option<String> {
+    let text = ["error", "message", "msg", "stderr", "stdout"]
+        .into_iter()
+        .filter_map(|key| body.get(key))
+        .chain(
+            body.get("response")
+                .and_then(|response| response.get("message")),
+        )
+        .find_map(|value| {
+            value
+                .as_str()
+                .map(str::trim)
+                .filter(|text| !text.is_empty())
+        })?;
+    Some(mask(text, subject.secret))
+}
+
+fn mask(text: &str, secret: Option<&str>) -> String {
+    match secret.filter(|secret| !secret.is_empty()) {
+        Some(secret) => text.replace(secret, "***"),
+        None => text.to_owned(),
+    }
+}
+
+/// A non-success reply.
+pub(super) fn from_reply(reply: &Reply, subject: Subject<'_>) -> AdapterError {
+    let body: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    let said = message(&body, subject);
+    let upstream = said.clone();
+    let text = said.clone().unwrap_or_default().to_ascii_lowercase();
+    match reply.status {
+        StatusCode::NOT_FOUND if text.contains("api access is disabled") => {
+            AdapterError::FailedPrecondition {
+                reason: "PANEL_API_DISABLED",
+                message: "the panel's API is switched off (OpenAdmin > Settings > API Access)"
+                    .into(),
+                upstream,
+            }
+        }
+        StatusCode::UNAUTHORIZED => AdapterError::CredentialsRejected { upstream },
+        StatusCode::FORBIDDEN => AdapterError::FailedPrecondition {
+            reason: "PANEL_PERMISSION_DENIED",
+            message: "the panel's API user may not do this (it needs the administrator role)"
+                .into(),
+            upstream,
+        },
+        StatusCode::NOT_FOUND => AdapterError::NotFound {
+            entity: named_entity(&text).unwrap_or(subject.entity),
+            key: subject.key.to_owned(),
+            upstream,
+        },
+        StatusCode::BAD_REQUEST => bad_request(&text, said.unwrap_or_default()),
+        status if status.is_server_error() || status.is_success() => failure(&text, said, subject),
+        status => AdapterError::Protocol {
+            message: format!("unexpected HTTP {}", status.as_u16()),
+            excerpt: reply.excerpt(),
+        },
+    }
+}
+
+/// A domain command's reply: `returncode` 0 is success, anything else is the
+/// command's failure, even with HTTP 200.
+pub(super) fn from_command(body: &Value, subject: Subject<'_>) -> Result<(), AdapterError> {
+    match body.get("returncode").and_then(Value::as_i64) {
+        Some(0) => Ok(()),
+        Some(_) => {
+            let said = message(body, subject);
+            let text = said.clone().unwrap_or_default().to_ascii_lowercase();
+            if text.contains("invalid") {
+                return Err(AdapterError::invalid(
+                    "domain",
+                    said.unwrap_or_else(|| "the panel refused it".into()),
+                ));
+            }
+            Err(failure(&text, said, subject))
+        }
+        None => Err(AdapterError::Protocol {
+            message: "domain command reply without a returncode".into(),
+            excerpt: body.to_string().chars().take(200).collect(),
+        }),
+    }
+}
+
+/// A failure the panel reports in words (500, `success: false`, returncode).
+fn failure(text: &str, said: Option<String>, subject: Subject<'_>) -> AdapterError {
+    let entity = named_entity(text).unwrap_or(subject.entity);
+    if text.contains("already exists") || text.contains("already in use") || text.contains("taken")
+    {
+        return AdapterError::AlreadyExists {
+            entity,
+            key: subject.key.to_owned(),
+            upstream: said,
+        };
+    }
+    if text.contains("not found") || text.contains("does not exist") || text.contains("no such") {
+        return AdapterError::NotFound {
+            entity,
+            key: subject.key.to_owned(),
+            upstream: said,
+        };
+    }
+    AdapterError::OperationFailed {
+        upstream: said.unwrap_or_else(|| "the panel reported a failure without a message".into()),
+    }
+}
+
+/// 400s: the fields the panel checks itself, else a request the panel reads
+/// differently from panelgate (a protocol mismatch, not the caller's fault).
+fn bad_request(text: &str, said: String) -> AdapterError {
+    if text.contains("docroot") {
+        return AdapterError::invalid("document_root", said);
+    }
+    if text.contains("username is not allowed") {
+        return AdapterError::invalid("username", said);
+    }
+    AdapterError::Protocol {
+        message: format!("the panel refused panelgate's request: {said}"),
+        excerpt: String::new(),
+    }
+}
+
+fn named_entity(text: &str) -> Option<Entity> {
+    [
+        ("plan", Entity::Package),
+        ("domain", Entity::Domain),
+        ("service", Entity::Service),
+        ("user", Entity::Account),
+    ]
+    .into_iter()
+    .filter_map(|(word, entity)| text.find(word).map(|at| (at, entity)))
+    .min_by_key(|(at, _)| *at)
+    .map(|(_, entity)| entity)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn reply(status: u16, body: Value) -> Reply {
+        Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: body.to_string().into_bytes(),
+            retry_after: None,
+        }
+    }
+
+    fn user(key: &str) -> Subject<'_> {
+        Subject::new(Entity::Account, key)
+    }
+
+    #[test]
+    fn statuses_and_messages_map_to_canonical_errors() {
+        let disabled =
+            json!({"error": "API access is disabled! To enable api access OpenAdmin > Settings"});
+        assert!(matches!(
+            from_reply(&reply(404, disabled), user("bob")),
+            AdapterError::FailedPrecondition {
+                reason: "PANEL_API_DISABLED",
+                ..
+            }
+        ));
+        assert!(matches!(
+            from_reply(&reply(404, json!({"error": "User not found"})), user("bob")),
+            AdapterError::NotFound {
+                entity: Entity::Account,
+                ..
+            }
+        ));
+        assert!(matches!(
+            from_reply(&reply(404, json!({"error": "Plan not found"})), user("bob")),
+            AdapterError::NotFound {
+                entity: Entity::Package,
+                ..
+            }
+        ));
+        assert!(matches!(
+            from_reply(
+                &reply(
+                    403,
+                    json!({"error": "Forbidden: administrator role required"})
+                ),
+                user("bob")
+            ),
+            AdapterError::FailedPrecondition {
+                reason: "PANEL_PERMISSION_DENIED",
+                ..
+            }
+        ));
+        assert!(matches!(
+            from_reply(&reply(400, json!({"error": "docroot must start with /var/www/html/"})), user("bob")),
+            AdapterError::InvalidArgument { field, .. } if field == "document_root"
+        ));
+        assert!(matches!(
+            from_reply(
+                &reply(400, json!({"error": "Missing required fields"})),
+                user("bob")
+            ),
+            AdapterError::Protocol { .. }
+        ));
+        assert!(matches!(
+            from_reply(
+                &reply(
+                    500,
+                    json!({"success": false, "error": "Error: user bob already exists"})
+                ),
+                user("bob")
+            ),
+            AdapterError::AlreadyExists {
+                entity: Entity::Account,
+                ..
+            }
+        ));
+        assert!(matches!(
+            from_reply(
+                &reply(
+                    500,
+                    json!({"success": false, "error": "Error deleting user: locked"})
+                ),
+                user("bob")
+            ),
+            AdapterError::OperationFailed { .. }
+        ));
+    }
+
+    #[test]
+    fn echoed_secrets_are_masked() {
+        let body = json!({"success": false, "error": "Error adding user bob password: hunter22"});
+        let error = from_reply(&reply(500, body), user("bob").with_secret("hunter22"));
+        let upstream = error.upstream_message().unwrap();
+        assert!(
+            !upstream.contains("hunter22") && upstream.contains("***"),
+            "{upstream}"
+        );
+    }
+
+    #[test]
+    fn domain_commands_are_judged_by_returncode() {
+        let domain = Subject::new(Entity::Domain, "shop.example");
+        assert!(
+            from_command(
+                &json!({"stdout": "ok", "stderr": "", "returncode": 0}),
+                domain
+            )
+            .is_ok()
+        );
+        assert!(matches!(
+            from_command(
+                &json!({"stdout": "", "stderr": "Domain shop.example already exists", "returncode": 1}),
+                domain
+            ),
+            Err(AdapterError::AlreadyExists {
+                entity: Entity::Domain,
+                ..
+            })
+        ));
+        assert!(matches!(
+            from_command(
+                &json!({"stdout": "", "stderr": "Domain shop.example not found", "returncode": 1}),
+                domain
+            ),
+            Err(AdapterError::NotFound { .. })
+        ));
+        assert!(matches!(
+            from_command(
+                &json!({"stdout": "", "stderr": "disk full", "returncode": 2}),
+                domain
+            ),
+            Err(AdapterError::OperationFailed { .. })
+        ));
+        assert!(matches!(
+            from_command(&json!({"stdout": "ok"}), domain),
+            Err(AdapterError::Protocol { .. })
+        ));
+    }
+}

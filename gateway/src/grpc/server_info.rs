@@ -1,0 +1,152 @@
+//! ServerService: the machine behind a panel (system information, system
+//! services, notifications).
+
+use panelgate_adapters::Page;
+use panelgate_proto::v1::{
+    ControlSystemServiceRequest, ControlSystemServiceResponse, GetServerInfoRequest,
+    GetServerInfoResponse, ListNotificationsRequest, ListNotificationsResponse, Operation,
+    SetSystemServiceMonitoredRequest, SetSystemServiceMonitoredResponse, SystemServiceAction,
+    server_service_server::ServerService,
+};
+use tonic::{Request, Response, Status};
+use tracing::instrument;
+
+use super::{next_offset_token, offset_page};
+use crate::{app::App, error::GatewayError, validate};
+
+/// The ServerService implementation.
+pub struct ServerApi {
+    app: App,
+}
+
+impl ServerApi {
+    /// Serves server information through `app`.
+    pub fn new(app: App) -> Self {
+        ServerApi { app }
+    }
+}
+
+#[tonic::async_trait]
+impl ServerService for ServerApi {
+    #[instrument(
+        name = "ServerService/GetServerInfo",
+        skip_all,
+        fields(server_id, panel_kind)
+    )]
+    async fn get_server_info(
+        &self,
+        request: Request<GetServerInfoRequest>,
+    ) -> Result<Response<GetServerInfoResponse>, Status> {
+        let req = request.into_inner();
+        let mut call = self.app.read("ServerService/GetServerInfo");
+        let result = async {
+            let route = call.route(req.target.as_ref()).await?;
+            route.require(Operation::GetServerInfo)?;
+            let info = route
+                .panel
+                .get_server_info()
+                .await
+                .map_err(|err| route.fail(err))?;
+            Ok(GetServerInfoResponse { info: Some(info) })
+        }
+        .await;
+        call.finish(result).await
+    }
+
+    #[instrument(
+        name = "ServerService/ControlSystemService",
+        skip_all,
+        fields(server_id, panel_kind)
+    )]
+    async fn control_system_service(
+        &self,
+        request: Request<ControlSystemServiceRequest>,
+    ) -> Result<Response<ControlSystemServiceResponse>, Status> {
+        let req = request.into_inner();
+        let mut call = self
+            .app
+            .mutation("ServerService/ControlSystemService", &req.request_id);
+        let result = async {
+            let service = validate::service_name("service", &req.service)?;
+            call.about(format!("service/{service}"));
+            let action = match req.action() {
+                SystemServiceAction::Unspecified => {
+                    return Err(GatewayError::invalid(
+                        "action",
+                        "must be START, STOP or RESTART",
+                    ));
+                }
+                action => action,
+            };
+            let route = call.route(req.target.as_ref()).await?;
+            route.require(Operation::ControlSystemService)?;
+            route
+                .panel
+                .control_system_service(&service, action)
+                .await
+                .map_err(|err| route.fail(err))?;
+            Ok(ControlSystemServiceResponse {})
+        }
+        .await;
+        call.finish(result).await
+    }
+
+    #[instrument(
+        name = "ServerService/SetSystemServiceMonitored",
+        skip_all,
+        fields(server_id, panel_kind)
+    )]
+    async fn set_system_service_monitored(
+        &self,
+        request: Request<SetSystemServiceMonitoredRequest>,
+    ) -> Result<Response<SetSystemServiceMonitoredResponse>, Status> {
+        let req = request.into_inner();
+        let mut call = self
+            .app
+            .mutation("ServerService/SetSystemServiceMonitored", &req.request_id);
+        let result = async {
+            let service = validate::service_name("service", &req.service)?;
+            call.about(format!("service/{service}"));
+            let route = call.route(req.target.as_ref()).await?;
+            route.require(Operation::SetSystemServiceMonitored)?;
+            route
+                .panel
+                .set_system_service_monitored(&service, req.monitored)
+                .await
+                .map_err(|err| route.fail(err))?;
+            Ok(SetSystemServiceMonitoredResponse {})
+        }
+        .await;
+        call.finish(result).await
+    }
+
+    #[instrument(
+        name = "ServerService/ListNotifications",
+        skip_all,
+        fields(server_id, panel_kind)
+    )]
+    async fn list_notifications(
+        &self,
+        request: Request<ListNotificationsRequest>,
+    ) -> Result<Response<ListNotificationsResponse>, Status> {
+        let req = request.into_inner();
+        let mut call = self.app.read("ServerService/ListNotifications");
+        let result = async {
+            let page = offset_page(req.page_size, &req.page_token)?;
+            let route = call.route(req.target.as_ref()).await?;
+            route.require(Operation::ListNotifications)?;
+            let all = route
+                .panel
+                .list_notifications()
+                .await
+                .map_err(|err| route.fail(err))?;
+            let listed = Page::slice(all, page);
+            Ok(ListNotificationsResponse {
+                notifications: listed.items,
+                next_page_token: next_offset_token(page, listed.more),
+            })
+        }
+        .await;
+        call.finish(result).await
+    }
+}

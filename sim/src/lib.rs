@@ -13,12 +13,20 @@
 //! - [`admin_api`]: the admin_api panel (OLSPanel), started with
 //!   [`AdminApiSim::start`]; its module docs list the readings taken where the
 //!   panel's doc is silent.
+//! - [`openadmin`]: the OpenAdmin API (OpenPanel Enterprise), Python or Go
+//!   build, started with [`OpenAdminSim::start`]; its module docs list its readings.
 //!
 //! The `panelgate-sim` binary runs a simulator standalone
-//! (`panelgate-sim admin-api --listen 127.0.0.1:8081`).
+//! (`panelgate-sim admin-api --listen 127.0.0.1:8081`,
+//! `panelgate-sim openadmin --listen 127.0.0.1:8082`).
 
 pub mod admin_api;
 pub mod faults;
+pub mod openadmin;
 
 pub use admin_api::{AdminApiConfig, AdminApiSim, SimDomain, SimPackage, SimUser};
 pub use faults::{Fault, Faults};
+pub use openadmin::{
+    AutologinStyle, OpenAdminConfig, OpenAdminSim, SimOpenAdminDomain, SimOpenAdminUser, SimPlan,
+    SimService,
+};

@@ -1,9 +1,10 @@
 //! `panelgate-sim`: runs one panel simulator standalone until Ctrl-C.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
-use panelgate_sim::{AdminApiConfig, AdminApiSim};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use panelgate_sim::{AdminApiConfig, AdminApiSim, AutologinStyle, OpenAdminConfig, OpenAdminSim};
 use tracing_subscriber::EnvFilter;
 
 /// Runs a simulated control panel on a local port.
@@ -19,6 +20,8 @@ struct Cli {
 enum PanelCommand {
     /// The admin_api panel (OLSPanel's admin API).
     AdminApi(AdminApiArgs),
+    /// The OpenAdmin API of OpenPanel Enterprise (Python or Go build).
+    Openadmin(OpenAdminArgs),
 }
 
 /// Options of the admin_api simulator.
@@ -36,6 +39,48 @@ struct AdminApiArgs {
     /// Start with the panel's API switch off.
     #[arg(long)]
     api_disabled: bool,
+}
+
+/// Options of the OpenAdmin simulator.
+#[derive(Debug, Args)]
+struct OpenAdminArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PANELGATE_SIM_LISTEN", default_value = "127.0.0.1:8082")]
+    listen: SocketAddr,
+    /// Admin username accepted by `POST /api/` (default: admin).
+    #[arg(long, env = "PANELGATE_SIM_ADMIN_USERNAME")]
+    admin_username: Option<String>,
+    /// Admin password accepted by `POST /api/` (default: admin-secret).
+    #[arg(long, env = "PANELGATE_SIM_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+    /// HS256 key the issued tokens are signed with.
+    #[arg(long, env = "PANELGATE_SIM_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// Lifetime of issued tokens, in seconds.
+    #[arg(long, env = "PANELGATE_SIM_TOKEN_LIFETIME_SECS", default_value_t = 900)]
+    token_lifetime_secs: u64,
+    /// Which build to simulate: `connect` (Python, CONNECT autologin) or `post`
+    /// (Go, POST .../autologin).
+    #[arg(long, value_enum, default_value_t = Build::Post)]
+    autologin: Build,
+    /// Leave out `POST /api/plans` (older builds).
+    #[arg(long)]
+    no_plan_create: bool,
+    /// At most this many login attempts per minute (default: unlimited).
+    #[arg(long)]
+    login_burst: Option<u32>,
+    /// Start with the API switched off.
+    #[arg(long)]
+    api_disabled: bool,
+}
+
+/// `--autologin` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Build {
+    /// Python build: `CONNECT /api/users/{username}`.
+    Connect,
+    /// Go build: `POST /api/users/{username}/autologin`.
+    Post,
 }
 
 #[tokio::main]
@@ -57,6 +102,25 @@ async fn main() -> anyhow::Result<()> {
             };
             let sim = AdminApiSim::start_on(args.listen, config).await?;
             println!("admin_api simulator listening on {}", sim.base_url());
+        }
+        PanelCommand::Openadmin(args) => {
+            let defaults = OpenAdminConfig::default();
+            let config = OpenAdminConfig {
+                admin_username: args.admin_username.unwrap_or(defaults.admin_username),
+                admin_password: args.admin_password.unwrap_or(defaults.admin_password),
+                jwt_secret: args.jwt_secret.unwrap_or(defaults.jwt_secret),
+                token_lifetime: Duration::from_secs(args.token_lifetime_secs),
+                autologin: match args.autologin {
+                    Build::Connect => AutologinStyle::Connect,
+                    Build::Post => AutologinStyle::Post,
+                },
+                plan_create: !args.no_plan_create,
+                login_burst: args.login_burst,
+                api_enabled: !args.api_disabled,
+                ..defaults
+            };
+            let sim = OpenAdminSim::start_on(args.listen, config).await?;
+            println!("OpenAdmin simulator listening on {}/api/", sim.base_url());
         }
     }
 

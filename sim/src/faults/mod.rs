@@ -10,7 +10,13 @@
 //!   [`Fault::DropConnection`] is set, closes connections without answering:
 //!   new ones right after `accept`, open keep-alive ones at their next read
 //!   (a pooled client connection would otherwise slip past the fault).
+//!
+//! A simulator whose panel answers `CONNECT /path` with a body (OpenAdmin's
+//! Python-era autologin) is served by `serve_with_raw_connect` instead: hyper
+//! strips the body of a 2xx answer to CONNECT, so `connect` answers
+//! connections that open with CONNECT itself, through the same router.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -21,13 +27,17 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::serve::Listener;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+mod connect;
 
 /// One injected failure, applied to every request while set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,17 +131,62 @@ pub(crate) fn serve(
     faults: Faults,
     requests: RequestCounter,
 ) {
+    let app = with_front_door(router, &faults, &requests);
+    let listener = FaultListener {
+        incoming: Incoming::Direct(listener),
+        faults,
+        requests,
+    };
+    spawn_server(listener, app);
+}
+
+/// Like [`serve`], but a connection whose first request is `CONNECT` is
+/// answered outside hyper: the request goes through the same router (front door
+/// included, so it is counted, logged and subject to faults), and the answer is
+/// written with its body and `Content-Length`, then the connection is closed.
+///
+/// Hyper cannot do this itself: its server sends no body with a 2xx answer to
+/// CONNECT (it expects a tunnel). A CONNECT arriving later on a kept-alive
+/// connection still reaches hyper, with that limitation.
+pub(crate) fn serve_with_raw_connect(
+    listener: TcpListener,
+    router: Router,
+    faults: Faults,
+    requests: RequestCounter,
+) -> io::Result<()> {
+    let app = with_front_door(router, &faults, &requests);
+    let local_addr = listener.local_addr()?;
+    let (handed_over, connections) = mpsc::unbounded_channel();
+    tokio::spawn(connect::sort_connections(
+        listener,
+        app.clone(),
+        faults.clone(),
+        requests.clone(),
+        handed_over,
+    ));
+    let listener = FaultListener {
+        incoming: Incoming::Sorted {
+            connections,
+            local_addr,
+        },
+        faults,
+        requests,
+    };
+    spawn_server(listener, app);
+    Ok(())
+}
+
+/// The router behind the [`front_door`] middleware.
+fn with_front_door(router: Router, faults: &Faults, requests: &RequestCounter) -> Router {
     let front = FrontDoor {
         faults: faults.clone(),
         requests: requests.clone(),
     };
     // `layer` (not `route_layer`) so that faults and counting cover unknown paths too.
-    let app = router.layer(middleware::from_fn_with_state(front, front_door));
-    let listener = FaultListener {
-        inner: listener,
-        faults,
-        requests,
-    };
+    router.layer(middleware::from_fn_with_state(front, front_door))
+}
+
+fn spawn_server(listener: FaultListener, app: Router) {
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
             tracing::error!(%error, "simulator stopped");
@@ -158,10 +213,13 @@ async fn front_door(State(front): State<FrontDoor>, request: Request, next: Next
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let knobs = front.faults.current();
-    let response = match knobs.fault.and_then(fault_response) {
+    let mut response = match knobs.fault.and_then(fault_response) {
         Some(injected) => injected,
         None => next.run(request).await,
     };
+    if method == Method::CONNECT {
+        response = with_unknown_size(response).await;
+    }
     if !knobs.delay.is_zero() {
         tokio::time::sleep(knobs.delay).await;
     }
@@ -174,6 +232,26 @@ async fn front_door(State(front): State<FrontDoor>, request: Request, next: Next
         "request"
     );
     response
+}
+
+/// The same answer with a body of unknown size.
+///
+/// Axum's router drops the body of a 2xx answer to CONNECT whose size it knows
+/// (RFC 9110: a tunnel follows), at every route level; one of unknown size is
+/// left alone, so the raw CONNECT path (`connect`) can write it. A simulator's
+/// CONNECT handler passes its answer through this, and the front door does it
+/// for injected faults. Hyper would still drop the body, which is why that path
+/// bypasses hyper.
+pub(crate) async fn with_unknown_size(response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => Body::from_stream(futures::stream::iter([Ok::<_, Infallible>(bytes)])),
+        Err(error) => {
+            tracing::warn!(%error, "answer to CONNECT unreadable, sent empty");
+            Body::empty()
+        }
+    };
+    Response::from_parts(parts, body)
 }
 
 /// The answer a fault gives instead of the panel; `None` for
@@ -217,9 +295,20 @@ const LOGIN_PAGE: &str = "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta chars
 /// A [`TcpListener`] that closes connections unanswered while
 /// [`Fault::DropConnection`] is set.
 struct FaultListener {
-    inner: TcpListener,
+    incoming: Incoming,
     faults: Faults,
     requests: RequestCounter,
+}
+
+/// Where a [`FaultListener`] takes its connections from.
+enum Incoming {
+    /// Straight from the socket.
+    Direct(TcpListener),
+    /// From `connect::sort_connections`, which keeps the CONNECT ones.
+    Sorted {
+        connections: mpsc::UnboundedReceiver<(TcpStream, SocketAddr)>,
+        local_addr: SocketAddr,
+    },
 }
 
 impl Listener for FaultListener {
@@ -228,27 +317,48 @@ impl Listener for FaultListener {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
-            let (stream, addr) = Listener::accept(&mut self.inner).await;
+            let (stream, addr) = match &mut self.incoming {
+                Incoming::Direct(listener) => Listener::accept(listener).await,
+                Incoming::Sorted { connections, .. } => match connections.recv().await {
+                    Some(connection) => connection,
+                    // The sorting task never stops while the runtime runs.
+                    None => std::future::pending().await,
+                },
+            };
             if !self.faults.drops_connections() {
                 let faults = self.faults.clone();
                 return (FaultIo { stream, faults }, addr);
             }
-            self.requests.increment();
-            let delay = self.faults.current().delay;
-            tracing::info!(%addr, "fault: connection dropped");
-            if delay.is_zero() {
-                drop(stream);
-            } else {
-                tokio::spawn(async move {
-                    tokio::time::sleep(delay).await;
-                    drop(stream);
-                });
-            }
+            drop_connection(stream, addr, &self.faults, &self.requests);
         }
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
+        match &self.incoming {
+            Incoming::Direct(listener) => listener.local_addr(),
+            Incoming::Sorted { local_addr, .. } => Ok(*local_addr),
+        }
+    }
+}
+
+/// Closes a new connection unanswered (after the injected delay); it counts as
+/// one request.
+fn drop_connection(
+    stream: TcpStream,
+    addr: SocketAddr,
+    faults: &Faults,
+    requests: &RequestCounter,
+) {
+    requests.increment();
+    let delay = faults.current().delay;
+    tracing::info!(%addr, "fault: connection dropped");
+    if delay.is_zero() {
+        drop(stream);
+    } else {
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            drop(stream);
+        });
     }
 }
 

@@ -99,13 +99,29 @@ fn reqwest_client(timeouts: Timeouts, tls: &ClientConfig) -> Result<reqwest::Cli
 
 const USER_AGENT: &str = concat!("panelgate/", env!("CARGO_PKG_VERSION"));
 
+/// Longest base URL accepted.
+const MAX_BASE_URL: usize = 2048;
+
+/// A panel's base URL: http or https with a host, and no user info, query or
+/// fragment (credentials belong in the sealed credentials, never in a URL that
+/// is stored and shown in clear).
 fn parse_base_url(base_url: &str) -> Result<Url, AdapterError> {
-    let mut url = Url::parse(base_url)
-        .map_err(|err| AdapterError::Misconfigured(format!("base_url `{base_url}`: {err}")))?;
+    let refuse = |why: &str| AdapterError::Misconfigured(format!("base_url {why}"));
+    if base_url.len() > MAX_BASE_URL {
+        return Err(refuse(&format!("is longer than {MAX_BASE_URL} characters")));
+    }
+    let mut url =
+        Url::parse(base_url.trim()).map_err(|err| refuse(&format!("is not a URL: {err}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(AdapterError::Misconfigured(format!(
-            "base_url `{base_url}` must be an http or https URL with a host"
-        )));
+        return Err(refuse("must be an http or https URL with a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse(
+            "must not carry credentials: set them as the server's credentials",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(refuse("must not have a query or fragment"));
     }
     // Joining relative paths keeps a base path only when it ends with '/'.
     if !url.path().ends_with('/') {
@@ -384,8 +400,8 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
-/// A panel's reply: status and whole body.
-#[derive(Debug)]
+/// A panel's reply: status and whole body. Debug shows the body's length only:
+/// a body may carry a login token.
 pub struct Reply {
     /// HTTP status.
     pub status: StatusCode,
@@ -393,6 +409,16 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// The panel's `Retry-After`, if it sent one.
     pub retry_after: Option<Duration>,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .field("retry_after", &self.retry_after)
+            .finish()
+    }
 }
 
 impl Reply {
@@ -513,10 +539,11 @@ mod tests {
             reply(502, "<html>bad gateway</html>").checked(),
             Err(AdapterError::Unavailable { .. })
         ));
-        assert!(matches!(
-            reply(500, "{\"success\": false, \"error\": \"x\"}").checked(),
-            Ok(_)
-        ));
+        assert!(
+            reply(500, "{\"success\": false, \"error\": \"x\"}")
+                .checked()
+                .is_ok()
+        );
         assert!(matches!(
             reply(429, "{}").checked(),
             Err(AdapterError::RateLimited { .. })

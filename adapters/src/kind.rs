@@ -17,10 +17,8 @@ use crate::{
 pub fn capabilities(kind: PanelKind) -> &'static [Operation] {
     match kind {
         PanelKind::AdminApi => admin_api::CAPABILITIES,
-        PanelKind::Unspecified
-        | PanelKind::Openadmin
-        | PanelKind::Spanel
-        | PanelKind::Installatron => &[],
+        PanelKind::Openadmin => openadmin::CAPABILITIES,
+        PanelKind::Unspecified | PanelKind::Spanel | PanelKind::Installatron => &[],
     }
 }
 

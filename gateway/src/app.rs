@@ -5,10 +5,10 @@
 use std::{sync::Arc, time::Instant};
 
 use chrono::Utc;
-use panelgate_adapters::{AdapterError, http::Transport};
+use panelgate_adapters::{AdapterError, Entity, http::Transport};
 use panelgate_inventory::{AccountEntry, AccountStatus, Inventory, NewOperation};
 use panelgate_proto::v1::Target;
-use tonic::{Response, Status};
+use tonic::{Code, Response, Status};
 use tracing::{Span, info, warn};
 
 use crate::{
@@ -16,6 +16,7 @@ use crate::{
     error::GatewayError,
     packages::PackageCache,
     routing::{Route, Router},
+    validate,
 };
 
 /// Who made a call, until caller authentication exists.
@@ -81,6 +82,8 @@ pub struct Call {
     request_id: Option<String>,
     resource: String,
     route: Option<Route>,
+    /// The account a target-less call was routed to through the index.
+    indexed_account: Option<String>,
     started: Instant,
     started_at: chrono::DateTime<Utc>,
 }
@@ -93,14 +96,20 @@ impl Call {
             request_id,
             resource: String::new(),
             route: None,
+            indexed_account: None,
             started: Instant::now(),
             started_at: Utc::now(),
         }
     }
 
-    /// Names what the call is about, e.g. "account/bob", for the journal.
-    pub fn about(&mut self, resource: String) {
+    /// Names what the call is about, e.g. "account/bob", for the journal, and
+    /// checks the call's `request_id`. Mutations call it before routing.
+    pub fn about(&mut self, resource: String) -> Result<(), GatewayError> {
         self.resource = resource;
+        match &self.request_id {
+            Some(id) => validate::request_id("request_id", id),
+            None => Ok(()),
+        }
     }
 
     /// Routes to the server `target` names.
@@ -116,6 +125,9 @@ impl Call {
         username: &str,
     ) -> Result<Route, GatewayError> {
         let route = self.app.router.route_account(target, username).await?;
+        if target.and_then(|target| target.server.as_ref()).is_none() {
+            self.indexed_account = Some(username.to_owned());
+        }
         Ok(self.routed(route))
     }
 
@@ -127,30 +139,30 @@ impl Call {
         route
     }
 
-    /// Ends the call: logs it, forgets a server whose credentials the panel
-    /// rejected, journals mutations, and turns the outcome into a gRPC reply.
+    /// Ends the call: logs it, reacts to what the panel said (a credential
+    /// rejection starts a backoff, an unusable configuration is forgotten, an
+    /// account the index pointed to but the panel lacks leaves the index),
+    /// journals mutations, and turns the outcome into a gRPC reply.
     pub async fn finish<T>(self, result: Result<T, GatewayError>) -> Result<Response<T>, Status> {
         let elapsed = self.started.elapsed();
-        let server_id = self.route.as_ref().map(|route| route.server.id.clone());
-        if let (Some(route), Err(GatewayError::Panel { error, .. })) = (&self.route, &result)
-            && matches!(
-                error,
-                AdapterError::CredentialsRejected { .. } | AdapterError::Misconfigured(_)
-            )
-        {
-            self.app.router.forget(&route.server).await;
+        if let (Some(route), Err(GatewayError::Panel { error, .. })) = (&self.route, &result) {
+            self.learn(route, error).await;
         }
         let outcome = result.map_err(Status::from);
+        let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         match &outcome {
-            Ok(_) => info!(
+            Ok(_) => info!(method = self.method, latency_ms, "call done"),
+            Err(status) if is_our_trouble(status.code()) => warn!(
                 method = self.method,
-                latency_ms = elapsed.as_millis() as u64,
-                "call done"
+                latency_ms,
+                code = code_name(status.code()),
+                message = status.message(),
+                "call failed"
             ),
             Err(status) => info!(
                 method = self.method,
-                latency_ms = elapsed.as_millis() as u64,
-                code = ?status.code(),
+                latency_ms,
+                code = code_name(status.code()),
                 message = status.message(),
                 "call failed"
             ),
@@ -160,12 +172,12 @@ impl Call {
                 request_id: (!request_id.is_empty()).then_some(request_id),
                 caller: ANONYMOUS.to_owned(),
                 method: self.method.to_owned(),
-                server_id,
+                server_id: self.route.as_ref().map(|route| route.server.id.clone()),
                 resource: self.resource,
                 request_digest: None,
                 outcome: match &outcome {
                     Ok(_) => "OK".to_owned(),
-                    Err(status) => format!("{:?}", status.code()),
+                    Err(status) => code_name(status.code()).to_owned(),
                 },
                 error_message: outcome
                     .as_ref()
@@ -180,5 +192,71 @@ impl Call {
             }
         }
         outcome.map(Response::new)
+    }
+
+    async fn learn(&self, route: &Route, error: &AdapterError) {
+        match error {
+            AdapterError::CredentialsRejected { .. } => {
+                warn!(server = %route.server.name, "the panel rejected panelgate's credentials: calls fail fast for a while");
+                self.app
+                    .router
+                    .remember_rejection(&route.server, error.clone())
+                    .await;
+            }
+            AdapterError::Misconfigured(_) => self.app.router.forget(&route.server).await,
+            AdapterError::NotFound {
+                entity: Entity::Account,
+                ..
+            } => {
+                // The index pointed here, but the panel no longer has the account.
+                let Some(username) = &self.indexed_account else {
+                    return;
+                };
+                let removed = self
+                    .app
+                    .inventory
+                    .remove_account(&route.server.id, username)
+                    .await;
+                if let Err(err) = removed {
+                    warn!(%username, error = %err, "account index not updated");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Failures that are panelgate's or a panel's trouble rather than the caller's.
+fn is_our_trouble(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Internal
+            | Code::Unavailable
+            | Code::DeadlineExceeded
+            | Code::Unknown
+            | Code::DataLoss
+    )
+}
+
+/// A status code's canonical name, e.g. "NOT_FOUND".
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
     }
 }

@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// panelgate: one gRPC API in front of a fleet of web-hosting control panels.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(name = "panelgate", version)]
 pub struct Cli {
     /// What to do.
@@ -24,7 +24,7 @@ pub struct Cli {
 }
 
 /// The subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum Command {
     /// Serve the gRPC API.
     Serve(ServeArgs),
@@ -35,7 +35,7 @@ pub enum Command {
 }
 
 /// Where the inventory lives.
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct DatabaseArgs {
     /// `sqlite://path.db` (created on first start) or `postgres://user:pass@host/db`.
     #[arg(
@@ -48,7 +48,7 @@ pub struct DatabaseArgs {
 }
 
 /// Flags of `serve`.
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct ServeArgs {
     /// Address of the gRPC listener.
     #[arg(long, env = "PANELGATE_LISTEN", default_value = "127.0.0.1:50051")]
@@ -63,8 +63,8 @@ pub struct ServeArgs {
     /// File holding the master key (base64 of 32 bytes).
     #[arg(long, env = "PANELGATE_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
-    /// Do not apply pending migrations at start.
-    #[arg(long, env = "PANELGATE_NO_MIGRATE")]
+    /// Do not apply pending migrations at start (env: true/false, 1/0, yes/no).
+    #[arg(long, env = "PANELGATE_NO_MIGRATE", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
     pub no_migrate: bool,
     /// How long a server's package list is cached.
     #[arg(long, env = "PANELGATE_PACKAGE_CACHE_TTL", default_value = "5m", value_parser = parse_duration)]
@@ -84,7 +84,7 @@ pub struct ServeArgs {
 }
 
 /// Flags of `demo`.
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct DemoArgs {
     /// Address of the gRPC listener.
     #[arg(long, env = "PANELGATE_LISTEN", default_value = "127.0.0.1:50051")]

@@ -6,8 +6,9 @@ use std::time::Duration;
 use panelgate_adapters::http::Timeouts;
 use panelgate_inventory::Keyring;
 
-/// Everything the gateway needs besides its listener.
-#[derive(Clone, Debug)]
+/// Everything the gateway needs besides its listener. No Debug: the database
+/// URL may hold a password.
+#[derive(Clone)]
 pub struct Config {
     /// `sqlite://file.db` (created on first start) or `postgres://...`.
     pub database_url: String,
@@ -40,8 +41,23 @@ impl Config {
     }
 }
 
-/// Parses "500ms", "30s", "5m", "1h" (a bare number is seconds).
+/// Longest duration a flag takes.
+const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Parses "500ms", "30s", "5m", "1h" (a bare number is seconds): more than
+/// zero, at most 30 days.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = parse_any_duration(text)?;
+    if duration.is_zero() || duration > MAX_DURATION {
+        return Err(format!(
+            "`{}` must be more than 0 and at most 30 days",
+            text.trim()
+        ));
+    }
+    Ok(duration)
+}
+
+fn parse_any_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -73,7 +89,17 @@ mod tests {
         assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        for bad in ["", "s", "1.5s", "10 parsecs", "-1s"] {
+        for bad in [
+            "",
+            "s",
+            "1.5s",
+            "10 parsecs",
+            "-1s",
+            "0",
+            "0ms",
+            "99999999h",
+            "31d",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

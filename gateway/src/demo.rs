@@ -1,6 +1,6 @@
-//! `panelgate demo`: the real gateway on a throwaway SQLite database, with a
-//! simulated admin_api panel registered through the real InventoryService, so a
-//! newcomer can call every service at once.
+//! `panelgate demo`: the real gateway on a throwaway SQLite database, with
+//! simulated panels (admin_api and OpenAdmin) registered through the real
+//! InventoryService, so a newcomer can call every service at once.
 
 use std::{future::Future, net::SocketAddr};
 
@@ -10,14 +10,28 @@ use panelgate_proto::v1::{
     Credentials, PanelKind, PasswordCredentials, RegisterServerRequest, Server, ServerDefaults,
     credentials, inventory_service_client::InventoryServiceClient,
 };
-use panelgate_sim::admin_api::{AdminApiConfig, AdminApiSim};
+use panelgate_sim::{
+    admin_api::{AdminApiConfig, AdminApiSim},
+    openadmin::{OpenAdminConfig, OpenAdminSim},
+};
 use tokio::net::TcpListener;
+use tonic::transport::Channel;
 use tracing::warn;
 
 use crate::{config::Config, server};
 
 /// Name of the simulated admin_api server.
 const ADMIN_API_SERVER: &str = "ols-demo";
+/// Name of the simulated OpenAdmin server.
+const OPENADMIN_SERVER: &str = "openpanel-demo";
+
+/// The simulated panels of a demo.
+struct Panels {
+    admin_api: AdminApiSim,
+    admin_api_config: AdminApiConfig,
+    openadmin: OpenAdminSim,
+    openadmin_config: OpenAdminConfig,
+}
 
 /// Runs the demo until `shutdown` resolves.
 pub async fn run(
@@ -25,9 +39,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let admin_api_config = AdminApiConfig::default();
-    let admin_api = AdminApiSim::start(admin_api_config.clone())
-        .await
-        .context("cannot start the admin_api simulator")?;
+    let openadmin_config = OpenAdminConfig::default();
+    let panels = Panels {
+        admin_api: AdminApiSim::start(admin_api_config.clone())
+            .await
+            .context("cannot start the admin_api simulator")?,
+        admin_api_config,
+        openadmin: OpenAdminSim::start(openadmin_config.clone())
+            .await
+            .context("cannot start the OpenAdmin simulator")?,
+        openadmin_config,
+    };
 
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     let database_url = format!(
@@ -50,60 +72,98 @@ pub async fn run(
     let mut gateway = tokio::spawn(server::serve(listener, config, shutdown));
 
     let registered = tokio::select! {
-        registered = register(addr, &admin_api, &admin_api_config) => registered,
+        registered = register(addr, &panels) => registered,
         ended = &mut gateway => return ended.context("gateway task failed")?,
     };
     if let Err(err) = registered {
         gateway.abort();
         return Err(err);
     }
-    println!("{}", banner(addr, &admin_api));
+    println!("{}", banner(addr, &panels));
     gateway.await.context("gateway task failed")?
 }
 
-async fn register(
-    addr: SocketAddr,
-    admin_api: &AdminApiSim,
-    config: &AdminApiConfig,
-) -> anyhow::Result<()> {
+async fn register(addr: SocketAddr, panels: &Panels) -> anyhow::Result<()> {
     let mut client = InventoryServiceClient::connect(format!("http://{addr}"))
         .await
         .context("cannot reach the demo gateway")?;
+    let admin_api = Server {
+        name: ADMIN_API_SERVER.to_owned(),
+        kind: PanelKind::AdminApi.into(),
+        base_url: panels.admin_api.base_url(),
+        defaults: Some(ServerDefaults {
+            php_version: "8.2".to_owned(),
+        }),
+        ..demo_server()
+    };
+    let config = &panels.admin_api_config;
+    register_one(
+        &mut client,
+        admin_api,
+        &config.admin_username,
+        &config.admin_password,
+    )
+    .await?;
+    let openadmin = Server {
+        name: OPENADMIN_SERVER.to_owned(),
+        kind: PanelKind::Openadmin.into(),
+        base_url: panels.openadmin.base_url(),
+        ..demo_server()
+    };
+    let config = &panels.openadmin_config;
+    register_one(
+        &mut client,
+        openadmin,
+        &config.admin_username,
+        &config.admin_password,
+    )
+    .await
+}
+
+/// What every demo server has in common.
+fn demo_server() -> Server {
+    Server {
+        group: "demo".to_owned(),
+        labels: [("sim".to_owned(), "true".to_owned())].into(),
+        ..Default::default()
+    }
+}
+
+async fn register_one(
+    client: &mut InventoryServiceClient<Channel>,
+    server: Server,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    let name = server.name.clone();
     client
         .register_server(RegisterServerRequest {
-            server: Some(Server {
-                name: ADMIN_API_SERVER.to_owned(),
-                kind: PanelKind::AdminApi.into(),
-                base_url: admin_api.base_url(),
-                group: "demo".to_owned(),
-                labels: [("sim".to_owned(), "true".to_owned())].into(),
-                defaults: Some(ServerDefaults {
-                    php_version: "8.2".to_owned(),
-                }),
-                ..Default::default()
-            }),
+            server: Some(server),
             credentials: Some(Credentials {
                 kind: Some(credentials::Kind::Password(PasswordCredentials {
-                    username: config.admin_username.clone(),
-                    password: config.admin_password.clone(),
+                    username: username.to_owned(),
+                    password: password.to_owned(),
                 })),
             }),
             request_id: String::new(),
         })
         .await
-        .context("cannot register the simulated admin_api server")?;
+        .with_context(|| format!("cannot register the simulated server {name}"))?;
     Ok(())
 }
 
-fn banner(addr: SocketAddr, admin_api: &AdminApiSim) -> String {
+fn banner(addr: SocketAddr, panels: &Panels) -> String {
     format!(
         "\npanelgate demo is serving gRPC on {addr} (plaintext, reflection on).\n\
-         Registered server `{ADMIN_API_SERVER}` (admin_api), simulated at {panel}.\n\n\
+         Registered servers:\n  \
+         {ADMIN_API_SERVER} (admin_api), simulated at {admin_api}\n  \
+         {OPENADMIN_SERVER} (OpenAdmin), simulated at {openadmin}\n\n\
          Try (buf curl, or grpcurl -plaintext {addr} ...):\n  \
          buf curl --protocol grpc --http2-prior-knowledge --list-services http://{addr}\n  \
          buf curl --protocol grpc --http2-prior-knowledge -d '{{\"target\":{{\"server_name\":\"{ADMIN_API_SERVER}\"}}}}' \\\n    \
          http://{addr}/panelgate.v1.PackageService/ListPackages\n\n\
          Press Ctrl-C to stop.\n",
-        panel = admin_api.base_url(),
+        admin_api = panels.admin_api.base_url(),
+        openadmin = panels.openadmin.base_url(),
     )
 }

@@ -20,11 +20,18 @@ pub async fn watch_inventory(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let status = match inventory.ping().await {
-            Ok(()) => ServingStatus::Serving,
-            Err(err) => {
+        // A black-holed database must not leave health stuck at its last answer.
+        let limit = interval.max(Duration::from_secs(1));
+        let ping = tokio::time::timeout(limit, inventory.ping()).await;
+        let status = match ping {
+            Ok(Ok(())) => ServingStatus::Serving,
+            failed => {
                 if last != Some(ServingStatus::NotServing) {
-                    warn!(error = %err, "inventory unreachable: health is NOT_SERVING");
+                    let error = match failed {
+                        Ok(Err(err)) => err.to_string(),
+                        _ => format!("no answer within {limit:?}"),
+                    };
+                    warn!(%error, "inventory unreachable: health is NOT_SERVING");
                 }
                 ServingStatus::NotServing
             }

@@ -37,11 +37,7 @@ pub struct Route {
 impl Route {
     /// Where errors of this call happened.
     pub fn context(&self) -> ServerContext {
-        ServerContext {
-            id: self.server.id.clone(),
-            name: self.server.name.clone(),
-            kind: self.kind,
-        }
+        context(&self.server, self.kind)
     }
 
     /// Wraps an adapter error with this server's context.
@@ -71,8 +67,16 @@ pub struct Router {
     /// Adapters, keyed by server id and record version, so an adapter always
     /// matches the record it was built from.
     panels: Cache<(String, i64), Arc<dyn Panel>>,
+    /// Servers whose panel just rejected panelgate's credentials, by record
+    /// version: calls fail at once for a while instead of logging in again
+    /// and again (a panel's firewall may block an IP after failed logins).
+    rejected: Cache<(String, i64), AdapterError>,
     sessions: Sessions,
 }
+
+/// How long calls to a server fail fast after its panel rejected panelgate's
+/// credentials. UpdateServer (a new record version) and a healthy CheckServer end it sooner.
+pub const REJECTED_CREDENTIALS_BACKOFF: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Router {
     /// A router over `inventory`, caching per `config`.
@@ -85,6 +89,10 @@ impl Router {
             panels: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(config.server_cache_ttl)
+                .build(),
+            rejected: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(REJECTED_CREDENTIALS_BACKOFF)
                 .build(),
             sessions: Sessions::default(),
         }
@@ -173,13 +181,29 @@ impl Router {
                 why: "no call is routed to it",
             });
         }
+        if let Some(error) = self.rejected.get(&panel_key(&server)).await {
+            return Err(GatewayError::Panel {
+                server: context(&server, kind_of(&server)),
+                error,
+            });
+        }
         self.route_any_state(server).await
+    }
+
+    /// Makes calls to `server` fail fast with `error` for a while.
+    pub async fn remember_rejection(&self, server: &ServerRecord, error: AdapterError) {
+        self.rejected.insert(panel_key(server), error).await;
+    }
+
+    /// Ends a rejection backoff (the panel accepted the credentials again).
+    pub async fn clear_rejection(&self, server: &ServerRecord) {
+        self.rejected.invalidate(&panel_key(server)).await;
     }
 
     /// Builds the route to a server whatever its state (for CheckServer, so an
     /// operator can check a disabled server before enabling it).
     pub async fn route_any_state(&self, server: Arc<ServerRecord>) -> Result<Route, GatewayError> {
-        let kind = kind_from_name(&server.kind).unwrap_or(PanelKind::Unspecified);
+        let kind = kind_of(&server);
         let panel = self
             .panels
             .try_get_with(panel_key(&server), self.build(&server, kind))
@@ -220,11 +244,7 @@ impl Router {
             default_php_version: server.default_php_version.clone(),
         };
         build_panel(config, &self.transport, &self.sessions).map_err(|error| GatewayError::Panel {
-            server: ServerContext {
-                id: server.id.clone(),
-                name: server.name.clone(),
-                kind,
-            },
+            server: context(server, kind),
             error,
         })
     }
@@ -235,7 +255,20 @@ impl Router {
         self.by_id.invalidate(&server.id).await;
         self.id_by_name.invalidate(&server.name).await;
         self.panels.invalidate(&panel_key(server)).await;
+        self.rejected.invalidate(&panel_key(server)).await;
         self.sessions.forget(&server.id).await;
+    }
+}
+
+fn kind_of(server: &ServerRecord) -> PanelKind {
+    kind_from_name(&server.kind).unwrap_or(PanelKind::Unspecified)
+}
+
+fn context(server: &ServerRecord, kind: PanelKind) -> ServerContext {
+    ServerContext {
+        id: server.id.clone(),
+        name: server.name.clone(),
+        kind,
     }
 }
 

@@ -170,6 +170,18 @@ pub fn service_name(field: &str, value: &str) -> Checked<String> {
     Ok(value.to_owned())
 }
 
+/// An idempotency key: empty, or at most 128 printable ASCII characters
+/// without spaces (a UUID is recommended).
+pub fn request_id(field: &str, value: &str) -> Checked<()> {
+    if value.len() > 128 || !value.chars().all(|c| c.is_ascii_graphic()) {
+        return invalid(
+            field,
+            "must be at most 128 printable characters without spaces, e.g. a UUID",
+        );
+    }
+    Ok(())
+}
+
 /// A PHP version such as "8.2"; empty stays empty (the server default applies).
 pub fn php_version(field: &str, value: &str) -> Checked<String> {
     let value = value.trim();

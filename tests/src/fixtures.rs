@@ -6,7 +6,10 @@ use panelgate_proto::v1::{
     Credentials, PanelKind, PasswordCredentials, RegisterServerRequest, Server, ServerDefaults,
     create_account_request, credentials,
 };
-use panelgate_sim::admin_api::{AdminApiConfig, AdminApiSim};
+use panelgate_sim::{
+    admin_api::{AdminApiConfig, AdminApiSim},
+    openadmin::{OpenAdminConfig, OpenAdminSim},
+};
 
 use crate::Gateway;
 
@@ -131,6 +134,69 @@ impl PanelFixture for AdminApiFixture {
             .into_iter()
             .find(|package| package.id.to_string() == user.pkg_id)
             .map(|package| package.name)
+    }
+
+    fn password_of(&self, username: &str) -> Option<String> {
+        self.sim.user(username).map(|user| user.password)
+    }
+
+    fn requests(&self) -> u64 {
+        self.sim.request_count()
+    }
+}
+
+/// The OpenAdmin (OpenPanel) simulator.
+pub struct OpenAdminFixture {
+    /// The simulator, for panel-specific checks and fault injection.
+    pub sim: OpenAdminSim,
+    config: OpenAdminConfig,
+}
+
+impl OpenAdminFixture {
+    /// A simulator with `config`.
+    pub async fn with_config(config: OpenAdminConfig) -> Self {
+        let sim = OpenAdminSim::start(config.clone())
+            .await
+            .expect("start the OpenAdmin simulator");
+        OpenAdminFixture { sim, config }
+    }
+}
+
+#[async_trait]
+impl PanelFixture for OpenAdminFixture {
+    const KIND: PanelKind = PanelKind::Openadmin;
+
+    async fn start() -> Self {
+        Self::with_config(OpenAdminConfig::default()).await
+    }
+
+    fn base_url(&self) -> String {
+        self.sim.base_url()
+    }
+
+    fn credentials(&self) -> Credentials {
+        Credentials {
+            kind: Some(credentials::Kind::Password(PasswordCredentials {
+                username: self.config.admin_username.clone(),
+                password: self.config.admin_password.clone(),
+            })),
+        }
+    }
+
+    fn packages(&self) -> (&'static str, &'static str) {
+        ("default_plan_nginx", "pro_plan_apache")
+    }
+
+    fn account_exists(&self, username: &str) -> bool {
+        self.sim.user(username).is_some()
+    }
+
+    fn is_suspended(&self, username: &str) -> bool {
+        self.sim.user(username).is_some_and(|user| user.suspended)
+    }
+
+    fn package_of(&self, username: &str) -> Option<String> {
+        self.sim.user(username).map(|user| user.plan_name)
     }
 
     fn password_of(&self, username: &str) -> Option<String> {

@@ -1,5 +1,6 @@
 //! The canonical conformance suite, once per panel, on SQLite and PostgreSQL.
 
-use panelgate_tests::{AdminApiFixture, conformance_suite};
+use panelgate_tests::{AdminApiFixture, OpenAdminFixture, conformance_suite};
 
 conformance_suite!(admin_api, AdminApiFixture);
+conformance_suite!(openadmin, OpenAdminFixture);

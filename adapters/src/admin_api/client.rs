@@ -92,11 +92,22 @@ impl Client {
             .headers(self.auth_headers.clone())
             .form(form);
         let reply = self.http.send(request).await?;
-        let body: Value = reply.json()?;
+        // sso_login's reply carries a login token: never quote it in an error.
+        let reply_excerpt = || match endpoint {
+            Endpoint::SsoLogin => String::new(),
+            _ => reply.excerpt(),
+        };
+        let body: Value = reply.json().map_err(|err| match err {
+            AdapterError::Protocol { message, .. } => AdapterError::Protocol {
+                message,
+                excerpt: reply_excerpt(),
+            },
+            other => other,
+        })?;
         let Value::Object(object) = &body else {
             return Err(AdapterError::Protocol {
                 message: "expected a JSON object".into(),
-                excerpt: reply.excerpt(),
+                excerpt: reply_excerpt(),
             });
         };
         if let Some(message) = failure_message(object) {
@@ -104,7 +115,7 @@ impl Client {
         }
         serde_json::from_value(body).map_err(|err| AdapterError::Protocol {
             message: format!("unexpected reply shape ({err})"),
-            excerpt: reply.excerpt(),
+            excerpt: reply_excerpt(),
         })
     }
 }

@@ -85,8 +85,8 @@ pub(super) struct DomainAdded {
     pub domain_id: Value,
 }
 
-/// `sso_login`.
-#[derive(Debug, Deserialize)]
+/// `sso_login`. No Debug: the URL carries a login token.
+#[derive(Deserialize)]
 pub(super) struct SsoLink {
     pub url: String,
 }

@@ -138,6 +138,11 @@ fn failure(text: &str, said: Option<String>, subject: Subject<'_>) -> AdapterErr
             upstream: said,
         };
     }
+    if text.contains("limit reached") || text.contains("limit exceeded") {
+        return AdapterError::LimitReached {
+            upstream: said.unwrap_or_default(),
+        };
+    }
     AdapterError::OperationFailed {
         upstream: said.unwrap_or_else(|| "the panel reported a failure without a message".into()),
     }
@@ -260,6 +265,18 @@ mod tests {
                 user("bob")
             ),
             AdapterError::OperationFailed { .. }
+        ));
+    }
+
+    #[test]
+    fn limits_are_resource_exhausted() {
+        let domain = Subject::new(Entity::Domain, "shop.example");
+        assert!(matches!(
+            from_command(
+                &json!({"stderr": "Domain limit reached for user bob (2 of 2)", "returncode": 1}),
+                domain
+            ),
+            Err(AdapterError::LimitReached { .. })
         ));
     }
 

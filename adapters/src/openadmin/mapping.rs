@@ -26,13 +26,18 @@ const KIB: u64 = 1024;
 /// The prefix the panel gives a suspended account's username.
 const SUSPENDED_PREFIX: &str = "SUSPENDED_";
 
+/// Whether the panel has renamed the account as suspended.
+pub(super) fn is_suspended(detail: &UserDetail) -> bool {
+    detail.user.username.starts_with(SUSPENDED_PREFIX)
+}
+
 /// One account's detail (and its dedicated IP, if any).
 pub(super) fn account(
     username: &str,
     detail: &UserDetail,
     dedicated_ip: Option<String>,
 ) -> Account {
-    let suspended = detail.user.username.starts_with(SUSPENDED_PREFIX);
+    let suspended = is_suspended(detail);
     Account {
         username: username.to_owned(),
         server_id: String::new(),

@@ -10,7 +10,8 @@
 //! - A suspended account shows as `SUSPENDED_<id>_<username>` in the panel's
 //!   records: that is how its status is read.
 //! - DeleteAccount unsuspends first when the panel refuses to delete a
-//!   suspended account (as the vendor's own client does).
+//!   suspended account (as the vendor's own client does); suspending a
+//!   suspended account (or the reverse) is a success, not the panel's error.
 //! - Login links: `POST /api/users/{u}/autologin` (Go builds), and when the
 //!   panel answers 404 or 405, `CONNECT /api/users/{u}` (Python builds), sent
 //!   by hand because HTTP stacks drop a CONNECT's path.
@@ -255,26 +256,34 @@ impl Panel for OpenAdmin {
     }
 
     async fn suspend_account(&self, username: &str, _reason: &str) -> Result<(), AdapterError> {
-        self.patch_user(username, json!({"action": "suspend"}), None)
-            .await
+        let done = self
+            .patch_user(username, json!({"action": "suspend"}), None)
+            .await;
+        already(done, "already suspended")
     }
 
     async fn unsuspend_account(&self, username: &str) -> Result<(), AdapterError> {
-        self.patch_user(username, json!({"action": "unsuspend"}), None)
-            .await
+        let done = self
+            .patch_user(username, json!({"action": "unsuspend"}), None)
+            .await;
+        already(done, "is not suspended")
     }
 
     async fn delete_account(&self, username: &str) -> Result<(), AdapterError> {
-        match self.delete_user(username).await {
-            Err(AdapterError::OperationFailed { .. })
-                if mapping::account(username, &self.user(username).await?, None).status()
-                    == panelgate_proto::v1::AccountStatus::Suspended =>
-            {
-                self.unsuspend_account(username).await?;
-                self.delete_user(username).await
-            }
-            other => other,
+        let failure = match self.delete_user(username).await {
+            Err(failure @ AdapterError::OperationFailed { .. }) => failure,
+            other => return other,
+        };
+        // The panel refuses to delete a suspended account: unsuspend, then delete.
+        let suspended = match self.user(username).await {
+            Ok(detail) => mapping::is_suspended(&detail),
+            Err(_) => false,
+        };
+        if !suspended {
+            return Err(failure);
         }
+        self.unsuspend_account(username).await?;
+        self.delete_user(username).await
     }
 
     async fn change_package(
@@ -649,6 +658,19 @@ impl Panel for OpenAdmin {
             )
             .await?;
         Ok(mapping::notifications(reply))
+    }
+}
+
+/// Suspending a suspended account (or the reverse) fails on the panel; the
+/// canonical operations are idempotent, so that failure is a success.
+fn already(done: Result<(), AdapterError>, panel_says: &str) -> Result<(), AdapterError> {
+    match done {
+        Err(AdapterError::OperationFailed { upstream })
+            if upstream.to_ascii_lowercase().contains(panel_says) =>
+        {
+            Ok(())
+        }
+        other => other,
     }
 }
 

@@ -120,8 +120,8 @@ pub(super) struct PlanReply {
     pub plan: Plan,
 }
 
-/// Autologin, either form.
-#[derive(Debug, Deserialize)]
+/// Autologin, either form. No Debug: the link carries a one-time token.
+#[derive(Deserialize)]
 pub(super) struct AutologinLink {
     pub link: String,
 }

@@ -8,7 +8,7 @@ use panelgate_proto::v1::{
     ChangePasswordResponse, CreateAccountRequest, CreateAccountResponse, CreateLoginLinkRequest,
     CreateLoginLinkResponse, DeleteAccountRequest, DeleteAccountResponse, GetAccountRequest,
     GetAccountResponse, GetAccountUsageRequest, GetAccountUsageResponse, ListAccountsRequest,
-    ListAccountsResponse, Operation, PanelKind, SuspendAccountRequest, SuspendAccountResponse,
+    ListAccountsResponse, Operation, SuspendAccountRequest, SuspendAccountResponse,
     UnsuspendAccountRequest, UnsuspendAccountResponse, UpdateAccountRequest, UpdateAccountResponse,
     account_service_server::AccountService, create_account_request::PanelOptions,
 };
@@ -49,7 +49,7 @@ impl AccountService for AccountApi {
             .mutation("AccountService/CreateAccount", &req.request_id);
         let result = async {
             let username = validate::new_username("username", &req.username)?;
-            call.about(format!("account/{username}"));
+            call.about(format!("account/{username}"))?;
             let primary_domain = validate::domain("primary_domain", &req.primary_domain)?;
             let email = validate::email("email", &req.email)?;
             validate::password("password", &req.password)?;
@@ -207,7 +207,7 @@ impl AccountService for AccountApi {
             .mutation("AccountService/UpdateAccount", &req.request_id);
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"));
+            call.about(format!("account/{username}"))?;
             let update = AccountUpdate {
                 email: req
                     .email
@@ -271,7 +271,7 @@ impl AccountService for AccountApi {
             .mutation("AccountService/SuspendAccount", &req.request_id);
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"));
+            call.about(format!("account/{username}"))?;
             let reason = if req.reason.trim().is_empty() {
                 String::new()
             } else {
@@ -308,7 +308,7 @@ impl AccountService for AccountApi {
             .mutation("AccountService/UnsuspendAccount", &req.request_id);
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"));
+            call.about(format!("account/{username}"))?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::UnsuspendAccount)?;
             route
@@ -340,7 +340,7 @@ impl AccountService for AccountApi {
             .mutation("AccountService/DeleteAccount", &req.request_id);
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"));
+            call.about(format!("account/{username}"))?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::DeleteAccount)?;
             route
@@ -377,7 +377,7 @@ impl AccountService for AccountApi {
             .mutation("AccountService/ChangePackage", &req.request_id);
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"));
+            call.about(format!("account/{username}"))?;
             let package = validate::name("package", &req.package, 64)?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::ChangePackage)?;
@@ -420,7 +420,7 @@ impl AccountService for AccountApi {
             .mutation("AccountService/ChangePassword", &req.request_id);
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"));
+            call.about(format!("account/{username}"))?;
             validate::password("password", &req.password)?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::ChangePassword)?;
@@ -450,7 +450,7 @@ impl AccountService for AccountApi {
         let mut call = self.app.mutation("AccountService/CreateLoginLink", "");
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"));
+            call.about(format!("account/{username}"))?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::CreateLoginLink)?;
             route

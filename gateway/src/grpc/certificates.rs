@@ -38,7 +38,7 @@ impl CertificateService for CertificateApi {
             .mutation("CertificateService/IssueCertificate", &req.request_id);
         let result = async {
             let domain = validate::domain("domain", &req.domain)?;
-            call.about(format!("certificate/{domain}"));
+            call.about(format!("certificate/{domain}"))?;
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::IssueCertificate)?;
             let certificate = route

@@ -3,7 +3,7 @@
 use panelgate_adapters::NewDomain;
 use panelgate_proto::v1::{
     AddDomainRequest, AddDomainResponse, DeleteDomainRequest, DeleteDomainResponse,
-    ListDomainsRequest, ListDomainsResponse, Operation, PanelKind, SuspendDomainRequest,
+    ListDomainsRequest, ListDomainsResponse, Operation, SuspendDomainRequest,
     SuspendDomainResponse, Target, UnsuspendDomainRequest, UnsuspendDomainResponse,
     add_domain_request::PanelOptions, domain_service_server::DomainService,
 };
@@ -42,7 +42,7 @@ impl DomainApi {
         let mut call = self.app.mutation(method, request_id);
         let result = async {
             let domain = validate::domain("domain", domain)?;
-            call.about(format!("domain/{domain}"));
+            call.about(format!("domain/{domain}"))?;
             let route = call.route(target).await?;
             route.require(operation)?;
             let done = match change {
@@ -75,7 +75,7 @@ impl DomainService for DomainApi {
         let result = async {
             let username = validate::username("username", &req.username)?;
             let domain = validate::domain("domain", &req.domain)?;
-            call.about(format!("domain/{domain}"));
+            call.about(format!("domain/{domain}"))?;
             let document_root = validate::document_root("document_root", &req.document_root)?;
             if let Some(PanelOptions::AdminApi(options)) = &req.panel_options {
                 validate::php_version("panel_options.admin_api.php_version", &options.php_version)?;

@@ -76,7 +76,7 @@ impl InventoryService for InventoryApi {
         let result = async {
             let server = req.server.unwrap_or_default();
             let name = validate::server_name("server.name", &server.name)?;
-            call.about(format!("server/{name}"));
+            call.about(format!("server/{name}"))?;
             let kind = panel_kind("server.kind", server.kind)?;
             let tls = tls_config(server.tls.unwrap_or_default());
             self.check_endpoint("server.", &server.base_url, &tls)?;
@@ -159,7 +159,7 @@ impl InventoryService for InventoryApi {
             .mutation("InventoryService/UpdateServer", &req.request_id);
         let result = async {
             let old = self.app.router.server(req.target.as_ref()).await?;
-            call.about(format!("server/{}", old.name));
+            call.about(format!("server/{}", old.name))?;
             let kind = kind_from_name(&old.kind).unwrap_or(PanelKind::Unspecified);
             let tls = req.tls.map(tls_config);
             let base_url = req.base_url.as_deref().unwrap_or(&old.base_url);
@@ -219,7 +219,7 @@ impl InventoryService for InventoryApi {
             .mutation("InventoryService/DeleteServer", &req.request_id);
         let result = async {
             let server = self.app.router.server(req.target.as_ref()).await?;
-            call.about(format!("server/{}", server.name));
+            call.about(format!("server/{}", server.name))?;
             self.app.inventory.delete_server(&server.id).await?;
             self.app.router.forget(&server).await;
             self.app.packages.invalidate(&server.id).await;
@@ -255,6 +255,7 @@ impl InventoryService for InventoryApi {
             response.latency = prost_types::Duration::try_from(started.elapsed()).ok();
             match checked {
                 Ok(check) => {
+                    self.app.router.clear_rejection(&server).await;
                     response.healthy = true;
                     response.panel_version = check.panel_version.unwrap_or_default();
                     if let Some(live) = check.capabilities {

@@ -25,6 +25,8 @@ use crate::error::GatewayError;
 const DEFAULT_PAGE_SIZE: usize = 50;
 /// Largest page a request gets.
 const MAX_PAGE_SIZE: usize = 500;
+/// Deepest position a page token may point at.
+const MAX_OFFSET: usize = 1_000_000;
 /// Marks tokens of position-based pages.
 const OFFSET_TOKEN_PREFIX: &str = "offset:";
 
@@ -48,6 +50,7 @@ fn offset_page(page_size: i32, page_token: &str) -> Result<PageRequest, GatewayE
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|text| text.strip_prefix(OFFSET_TOKEN_PREFIX)?.parse().ok())
+        .filter(|offset| *offset <= MAX_OFFSET)
         .ok_or_else(|| GatewayError::invalid("page_token", "not a token this server issued"))?;
     Ok(PageRequest { offset, limit })
 }
@@ -57,7 +60,10 @@ fn next_offset_token(page: PageRequest, more: bool) -> String {
     if !more {
         return String::new();
     }
-    URL_SAFE_NO_PAD.encode(format!("{OFFSET_TOKEN_PREFIX}{}", page.offset + page.limit))
+    URL_SAFE_NO_PAD.encode(format!(
+        "{OFFSET_TOKEN_PREFIX}{}",
+        page.offset.saturating_add(page.limit)
+    ))
 }
 
 /// Refuses per-panel options meant for another kind than the server's.
@@ -117,7 +123,8 @@ mod tests {
             }
         );
         assert_eq!(next_offset_token(first, false), "");
-        for bad in ["garbage", "b2Zmc2V0Onh4", "!!"] {
+        let huge = URL_SAFE_NO_PAD.encode(format!("{OFFSET_TOKEN_PREFIX}{}", usize::MAX));
+        for bad in ["garbage", "b2Zmc2V0Onh4", "!!", &huge] {
             assert!(offset_page(2, bad).is_err(), "{bad}");
         }
     }

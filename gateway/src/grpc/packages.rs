@@ -95,7 +95,7 @@ impl PackageService for PackageApi {
             .mutation("PackageService/CreatePackage", &req.request_id);
         let result = async {
             let name = validate::name("name", &req.name, 64)?;
-            call.about(format!("package/{name}"));
+            call.about(format!("package/{name}"))?;
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::CreatePackage)?;
             check_options_kind(req.panel_options.as_ref(), route.kind)?;

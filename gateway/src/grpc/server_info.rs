@@ -68,7 +68,7 @@ impl ServerService for ServerApi {
             .mutation("ServerService/ControlSystemService", &req.request_id);
         let result = async {
             let service = validate::service_name("service", &req.service)?;
-            call.about(format!("service/{service}"));
+            call.about(format!("service/{service}"))?;
             let action = match req.action() {
                 SystemServiceAction::Unspecified => {
                     return Err(GatewayError::invalid(
@@ -106,7 +106,7 @@ impl ServerService for ServerApi {
             .mutation("ServerService/SetSystemServiceMonitored", &req.request_id);
         let result = async {
             let service = validate::service_name("service", &req.service)?;
-            call.about(format!("service/{service}"));
+            call.about(format!("service/{service}"))?;
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::SetSystemServiceMonitored)?;
             route

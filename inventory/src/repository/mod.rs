@@ -186,13 +186,34 @@ fn redact_url(url: &str) -> String {
     };
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(authority_end);
+    // Query parameters may carry a secret too (`?password=...`).
+    let path = match path.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if is_secret_parameter(key) => format!("{key}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => path.to_owned(),
+    };
     match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
-            None => url.to_owned(),
+            None => format!("{scheme}://{authority}{path}"),
         },
-        None => url.to_owned(),
+        None => format!("{scheme}://{authority}{path}"),
     }
+}
+
+fn is_secret_parameter(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["pass", "secret", "key", "token"]
+        .iter()
+        .any(|word| key.contains(word))
 }
 
 #[cfg(test)]
@@ -224,5 +245,13 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://app@db/inv"), "postgres://app@db/inv");
         assert_eq!(redact_url("sqlite://panelgate.db"), "sqlite://panelgate.db");
+        assert_eq!(
+            redact_url("postgres://db/inv?user=app&password=hunter2&sslmode=require"),
+            "postgres://db/inv?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("sqlite://a.db?mode=rwc"),
+            "sqlite://a.db?mode=rwc"
+        );
     }
 }

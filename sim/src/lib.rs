@@ -15,18 +15,26 @@
 //!   panel's doc is silent.
 //! - [`openadmin`]: the OpenAdmin API (OpenPanel Enterprise), Python or Go
 //!   build, started with [`OpenAdminSim::start`]; its module docs list its readings.
+//! - [`spanel`]: the SPanel API (one form-encoded `api.php` endpoint), started
+//!   with [`SpanelSim::start`]; its module docs list its readings.
 //!
 //! The `panelgate-sim` binary runs a simulator standalone
 //! (`panelgate-sim admin-api --listen 127.0.0.1:8081`,
-//! `panelgate-sim openadmin --listen 127.0.0.1:8082`).
+//! `panelgate-sim openadmin --listen 127.0.0.1:8082`,
+//! `panelgate-sim spanel --listen 127.0.0.1:8083`).
 
 pub mod admin_api;
 pub mod faults;
 pub mod openadmin;
+pub mod spanel;
 
 pub use admin_api::{AdminApiConfig, AdminApiSim, SimDomain, SimPackage, SimUser};
 pub use faults::{Fault, Faults};
 pub use openadmin::{
     AutologinStyle, OpenAdminConfig, OpenAdminSim, SimOpenAdminDomain, SimOpenAdminUser, SimPlan,
     SimService,
+};
+pub use spanel::{
+    ReceivedRequest, SimCategoryPermissions, SimPermissions, SimSpanelAccount, SimSpanelAdmin,
+    SimSpanelPackage, SpanelConfig, SpanelSim,
 };

@@ -4,7 +4,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use panelgate_sim::{AdminApiConfig, AdminApiSim, AutologinStyle, OpenAdminConfig, OpenAdminSim};
+use panelgate_sim::{
+    AdminApiConfig, AdminApiSim, AutologinStyle, OpenAdminConfig, OpenAdminSim, SpanelConfig,
+    SpanelSim,
+};
 use tracing_subscriber::EnvFilter;
 
 /// Runs a simulated control panel on a local port.
@@ -22,6 +25,8 @@ enum PanelCommand {
     AdminApi(AdminApiArgs),
     /// The OpenAdmin API of OpenPanel Enterprise (Python or Go build).
     Openadmin(OpenAdminArgs),
+    /// The SPanel API (`POST /<folder>/api.php`).
+    Spanel(SpanelArgs),
 }
 
 /// Options of the admin_api simulator.
@@ -74,6 +79,23 @@ struct OpenAdminArgs {
     api_disabled: bool,
 }
 
+/// Options of the SPanel simulator.
+#[derive(Debug, Args)]
+struct SpanelArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PANELGATE_SIM_LISTEN", default_value = "127.0.0.1:8083")]
+    listen: SocketAddr,
+    /// API folder: `spanel`, or `hostpanel` under white-label branding (default: spanel).
+    #[arg(long, env = "PANELGATE_SIM_SPANEL_FOLDER")]
+    folder: Option<String>,
+    /// Admin API token accepted in the `token` field (default: panelgate-sim-spanel-token).
+    #[arg(long, env = "PANELGATE_SIM_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Start with the token's SSO option off (`base/sso` refused).
+    #[arg(long)]
+    no_sso: bool,
+}
+
 /// `--autologin` values.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Build {
@@ -121,6 +143,17 @@ async fn main() -> anyhow::Result<()> {
             };
             let sim = OpenAdminSim::start_on(args.listen, config).await?;
             println!("OpenAdmin simulator listening on {}/api/", sim.base_url());
+        }
+        PanelCommand::Spanel(args) => {
+            let defaults = SpanelConfig::default();
+            let config = SpanelConfig {
+                folder: args.folder.unwrap_or(defaults.folder),
+                admin_token: args.admin_token.unwrap_or(defaults.admin_token),
+                admin_token_sso: !args.no_sso,
+                ..defaults
+            };
+            let sim = SpanelSim::start_on(args.listen, config).await?;
+            println!("SPanel simulator listening on {}api.php", sim.base_url());
         }
     }
 

@@ -1,0 +1,407 @@
+//! The account functions of the `accounts/` category: list, create
+//! (`wwwacct`), password, contact email, main domain, limits, suspend,
+//! unsuspend, terminate.
+
+use serde_json::{Value, json};
+
+use super::actions::{Action, done_top, fail, refused};
+use super::form::Form;
+use super::permissions::{self, SimPermissions, USER_CATALOGUE};
+use super::state::{AccountRow, Limits, Panel};
+use super::values::{LimitInputs, is_email, is_plain_name, limit_json, normalize_domain};
+
+/// System users an account cannot be called (reading 7).
+const RESERVED_USERNAMES: [&str; 3] = ["root", "nobody", "mysql"];
+
+/// What an account is on when it has no package (reading 10).
+pub(super) const CUSTOM: &str = "Custom";
+
+/// `accounts/listaccounts`: `{"data": [...]}` without `result` (readings 6 and 17).
+pub(super) fn list(panel: &mut Panel, form: &Form) -> Value {
+    if let Some(failure) = panel.take_failure(Action::ListAccounts) {
+        return failure;
+    }
+    let wanted = form.filled("accountuser");
+    let status = form.filled("statusOption");
+    let package = form.filled("selectedPackage");
+    let rows: Vec<Value> = panel
+        .accounts()
+        .iter()
+        .filter(|account| wanted.is_none_or(|name| account.username.eq_ignore_ascii_case(name)))
+        .filter(|account| match status {
+            Some("active") => !account.suspended,
+            Some("suspended") => account.suspended,
+            // Scheduled suspensions are not simulated.
+            Some("scheduled") => false,
+            _ => true,
+        })
+        .filter(|account| package.is_none_or(|name| account.package.eq_ignore_ascii_case(name)))
+        .map(|account| account_json(panel, account))
+        .collect();
+    json!({ "data": rows })
+}
+
+/// One account as listaccounts shows it: every value a string.
+fn account_json(panel: &Panel, account: &AccountRow) -> Value {
+    let (disk_mb, inodes) = account.usage();
+    json!({
+        "domain": account.domain,
+        "user": account.username,
+        "ip": panel.server_addr.ip().to_string(),
+        "disk": disk_mb.to_string(),
+        "inodes": inodes.to_string(),
+        "homedir": format!("/home/{}", account.username),
+        "numaddons": account.addon_domains.len().to_string(),
+        "numsubdomains": account.subdomains.len().to_string(),
+        "numdatabases": account.databases.len().to_string(),
+        "numemails": "0",
+        "numftpaccts": "0",
+        "suspended": if account.suspended { "1" } else { "0" },
+        "disklimit": limit_json(account.limits.quota_mb),
+        "inodeslimit": limit_json(account.limits.inodes),
+        "domainslimit": limit_json(account.limits.domains),
+        "emailslimit": limit_json(account.limits.emails),
+        "databaseslimit": limit_json(account.limits.databases),
+        "setupDate": account.setup_date,
+        "package": account.package,
+    })
+}
+
+/// `accounts/wwwacct`: creates an account (readings 7 to 10).
+pub(super) fn create(panel: &mut Panel, form: &Form) -> Value {
+    let mut problems = Vec::new();
+    let username = form.filled("username");
+    match username {
+        None => problems.push("The username field is required".to_owned()),
+        Some(name) if !is_plain_name(name) => problems
+            .push("The username must be between 1 and 30 alphanumeric characters".to_owned()),
+        Some(_) => {}
+    }
+    let domain = match form.filled("domain") {
+        None => {
+            problems.push("The domain field is required".to_owned());
+            None
+        }
+        Some(raw) => {
+            let domain = normalize_domain(raw);
+            if domain.is_none() {
+                problems.push(format!("The domain {raw} is not a valid domain name"));
+            }
+            domain
+        }
+    };
+    check_password(form, &mut problems);
+    let package = form.filled("package");
+    let (package_name, limits, permissions) = match package {
+        Some(name) => match panel.package(name) {
+            Some(package) => (
+                package.name.clone(),
+                Limits::of(package),
+                package.permissions.clone(),
+            ),
+            None => {
+                problems.push(format!("The package {name} does not exist"));
+                (String::new(), Limits::default(), SimPermissions::All)
+            }
+        },
+        None => {
+            let inputs = LimitInputs::read(form, &mut problems);
+            let limits = Limits {
+                quota_mb: inputs.quota.or_unlimited(),
+                inodes: inputs.inodes.or_unlimited(),
+                domains: inputs.domains.or_unlimited(),
+                emails: inputs.emails.or_unlimited(),
+                databases: inputs.databases.or_unlimited(),
+            };
+            let permissions = match form.get("permissions") {
+                None => SimPermissions::All,
+                Some(field) => {
+                    permissions::parse(Some(field), USER_CATALOGUE).unwrap_or_else(|mut found| {
+                        problems.append(&mut found);
+                        SimPermissions::All
+                    })
+                }
+            };
+            (CUSTOM.to_owned(), limits, permissions)
+        }
+    };
+    if let Some(name) = username
+        && is_plain_name(name)
+        && (panel.account(name).is_some()
+            || RESERVED_USERNAMES.contains(&name.to_ascii_lowercase().as_str()))
+    {
+        problems.push(format!("The username {name} is already taken"));
+    }
+    if let Some(domain) = &domain
+        && panel.domain_taken(domain)
+    {
+        problems.push(format!("The domain {domain} already exists on this server"));
+    }
+    if let Some(refusal) = refused(problems) {
+        return refusal;
+    }
+    let (Some(username), Some(domain)) = (username, domain) else {
+        return fail("The username and domain fields are required");
+    };
+    if let Some(failure) = panel.take_failure(Action::CreateAccount) {
+        return failure;
+    }
+    panel.insert_account(AccountRow {
+        username: username.to_owned(),
+        domain,
+        email: String::new(),
+        password: form.str("password").unwrap_or_default().to_owned(),
+        package: package_name,
+        suspended: false,
+        suspend_reason: None,
+        limits,
+        permissions,
+        addon_domains: Vec::new(),
+        subdomains: Vec::new(),
+        db_users: Vec::new(),
+        databases: Vec::new(),
+        setup_date: chrono::Utc::now().format("%d.%m.%Y").to_string(),
+    });
+    done_top(format!(
+        "The account {username} has been created successfully"
+    ))
+}
+
+/// The password rule of every function that sets one: present, 8 or more characters.
+pub(super) fn check_password(form: &Form, problems: &mut Vec<String>) {
+    match form.str("password") {
+        None | Some("") => problems.push("The password field is required".to_owned()),
+        Some(password) if password.chars().count() < 8 => {
+            problems.push("The password must be at least 8 characters long".to_owned());
+        }
+        Some(_) => {}
+    }
+}
+
+/// The account named by `username`, or the refusal; `problems` are the other
+/// problems found so far, reported with it.
+fn named_account(panel: &Panel, form: &Form, problems: &mut Vec<String>) -> Option<String> {
+    let Some(name) = form.filled("username") else {
+        problems.push("The username field is required".to_owned());
+        return None;
+    };
+    match panel.account(name) {
+        Some(account) => Some(account.username.clone()),
+        None => {
+            problems.push(format!("The account {name} does not exist"));
+            None
+        }
+    }
+}
+
+/// `accounts/changeuserpassword`.
+pub(super) fn change_password(panel: &mut Panel, form: &Form) -> Value {
+    let mut problems = Vec::new();
+    let username = named_account(panel, form, &mut problems);
+    check_password(form, &mut problems);
+    if let Some(refusal) = refused(problems) {
+        return refusal;
+    }
+    // A missing account was a problem, refused above.
+    let Some(username) = username else {
+        return fail("The username field is required");
+    };
+    if let Some(failure) = panel.take_failure(Action::ChangePassword) {
+        return failure;
+    }
+    if let Some(account) = panel.account_mut(&username) {
+        account.password = form.str("password").unwrap_or_default().to_owned();
+    }
+    done_top("Password updated successfully")
+}
+
+/// `accounts/changeuseremail`.
+pub(super) fn change_email(panel: &mut Panel, form: &Form) -> Value {
+    let mut problems = Vec::new();
+    let username = named_account(panel, form, &mut problems);
+    let email = form.filled("email");
+    match email {
+        None => problems.push("The email field is required".to_owned()),
+        Some(email) if !is_email(email) => {
+            problems.push(format!("The email address {email} is not valid"));
+        }
+        Some(_) => {}
+    }
+    if let Some(refusal) = refused(problems) {
+        return refusal;
+    }
+    let (Some(username), Some(email)) = (username, email) else {
+        return fail("The username and email fields are required");
+    };
+    if let Some(failure) = panel.take_failure(Action::ChangeEmail) {
+        return failure;
+    }
+    if let Some(account) = panel.account_mut(&username) {
+        account.email = email.to_owned();
+    }
+    done_top("The contact mail has been updated successfully")
+}
+
+/// `accounts/changedomain`: the main domain; subdomains keep their names (reading 16).
+pub(super) fn change_domain(panel: &mut Panel, form: &Form) -> Value {
+    let mut problems = Vec::new();
+    let username = named_account(panel, form, &mut problems);
+    let domain = match form.filled("domain") {
+        None => {
+            problems.push("The domain field is required".to_owned());
+            None
+        }
+        Some(raw) => {
+            let domain = normalize_domain(raw);
+            if domain.is_none() {
+                problems.push(format!("The domain {raw} is not a valid domain name"));
+            }
+            domain
+        }
+    };
+    if let (Some(username), Some(domain)) = (&username, &domain) {
+        let current = panel
+            .account(username)
+            .map(|account| account.domain.as_str());
+        if current != Some(domain.as_str()) && panel.domain_taken(domain) {
+            problems.push(format!("The domain {domain} already exists on this server"));
+        }
+    }
+    if let Some(refusal) = refused(problems) {
+        return refusal;
+    }
+    let (Some(username), Some(domain)) = (username, domain) else {
+        return fail("The username and domain fields are required");
+    };
+    if let Some(failure) = panel.take_failure(Action::ChangeDomain) {
+        return failure;
+    }
+    if let Some(account) = panel.account_mut(&username) {
+        account.domain = domain;
+    }
+    done_top("Your main domain has been updated successfully")
+}
+
+/// `accounts/changequota`: a package, or limits (reading 10).
+pub(super) fn change_quota(panel: &mut Panel, form: &Form) -> Value {
+    let mut problems = Vec::new();
+    let username = named_account(panel, form, &mut problems);
+    let package = match form.filled("package") {
+        Some(name) => match panel.package(name) {
+            Some(package) => Some(package.clone()),
+            None => {
+                problems.push(format!("The package {name} does not exist"));
+                None
+            }
+        },
+        None => None,
+    };
+    let inputs = LimitInputs::read(form, &mut problems);
+    if let Some(refusal) = refused(problems) {
+        return refusal;
+    }
+    // A missing account was a problem, refused above.
+    let Some(username) = username else {
+        return fail("The username field is required");
+    };
+    if let Some(failure) = panel.take_failure(Action::ChangeQuota) {
+        return failure;
+    }
+    if let Some(account) = panel.account_mut(&username) {
+        if let Some(package) = package {
+            account.limits = Limits::of(&package);
+            account.permissions = package.permissions;
+            account.package = package.name;
+        } else if inputs.any_sent() {
+            let current = account.limits;
+            account.limits = Limits {
+                quota_mb: inputs.quota.or_keep(current.quota_mb),
+                inodes: inputs.inodes.or_keep(current.inodes),
+                domains: inputs.domains.or_keep(current.domains),
+                emails: inputs.emails.or_keep(current.emails),
+                databases: inputs.databases.or_keep(current.databases),
+            };
+            account.package = CUSTOM.to_owned();
+        }
+    }
+    done_top("Your new limits have been saved successfully")
+}
+
+/// The accounts named by `username` (a string or an array), or the refusal.
+fn named_accounts(panel: &Panel, form: &Form) -> Result<Vec<String>, Value> {
+    let names: Vec<String> = form
+        .get("username")
+        .and_then(|field| field.as_list())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .collect();
+    if names.is_empty() {
+        return Err(fail("The username field is required"));
+    }
+    let mut problems = Vec::new();
+    let mut found = Vec::new();
+    for name in names {
+        match panel.account(&name) {
+            Some(account) => found.push(account.username.clone()),
+            None => problems.push(format!("The account {name} does not exist")),
+        }
+    }
+    match refused(problems) {
+        Some(refusal) => Err(refusal),
+        None => Ok(found),
+    }
+}
+
+/// `accounts/suspendaccount`: one account or many, with an optional reason.
+pub(super) fn suspend(panel: &mut Panel, form: &Form) -> Value {
+    let usernames = match named_accounts(panel, form) {
+        Ok(usernames) => usernames,
+        Err(refusal) => return refusal,
+    };
+    if let Some(failure) = panel.take_failure(Action::Suspend) {
+        return failure;
+    }
+    let reason = form.filled("reason").map(str::to_owned);
+    for username in usernames {
+        if let Some(account) = panel.account_mut(&username) {
+            account.suspended = true;
+            account.suspend_reason = reason.clone();
+        }
+    }
+    done_top("Suspend successful")
+}
+
+/// `accounts/unsuspendaccount`: one account or many.
+pub(super) fn unsuspend(panel: &mut Panel, form: &Form) -> Value {
+    let usernames = match named_accounts(panel, form) {
+        Ok(usernames) => usernames,
+        Err(refusal) => return refusal,
+    };
+    if let Some(failure) = panel.take_failure(Action::Unsuspend) {
+        return failure;
+    }
+    for username in usernames {
+        if let Some(account) = panel.account_mut(&username) {
+            account.suspended = false;
+            account.suspend_reason = None;
+        }
+    }
+    done_top("Unsuspend successful")
+}
+
+/// `accounts/terminateaccount`: one account or many, with all they hold.
+pub(super) fn terminate(panel: &mut Panel, form: &Form) -> Value {
+    let usernames = match named_accounts(panel, form) {
+        Ok(usernames) => usernames,
+        Err(refusal) => return refusal,
+    };
+    if let Some(failure) = panel.take_failure(Action::Terminate) {
+        return failure;
+    }
+    for username in usernames {
+        panel.remove_account(&username);
+    }
+    done_top("The selected accounts have been terminated")
+}

@@ -1,0 +1,185 @@
+//! How the panel reads limits, names, domains and addresses, and renders limits.
+
+use serde_json::Value;
+
+use super::form::{Form, Param};
+
+/// A limit field as sent (reading 8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum LimitInput {
+    /// Not sent.
+    Absent,
+    /// Sent empty (PHP's `false` would arrive as `0`, see reading 8).
+    Unlimited,
+    /// A whole number.
+    Value(u64),
+}
+
+impl LimitInput {
+    /// The limit a create gives: absent or empty is unlimited.
+    pub(super) fn or_unlimited(self) -> Option<u64> {
+        match self {
+            LimitInput::Absent | LimitInput::Unlimited => None,
+            LimitInput::Value(value) => Some(value),
+        }
+    }
+
+    /// The limit a change gives: absent keeps `current`.
+    pub(super) fn or_keep(self, current: Option<u64>) -> Option<u64> {
+        match self {
+            LimitInput::Absent => current,
+            LimitInput::Unlimited => None,
+            LimitInput::Value(value) => Some(value),
+        }
+    }
+}
+
+/// The five limit fields of a package, an account creation or a quota change.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct LimitInputs {
+    pub(super) quota: LimitInput,
+    pub(super) inodes: LimitInput,
+    pub(super) domains: LimitInput,
+    pub(super) emails: LimitInput,
+    pub(super) databases: LimitInput,
+}
+
+impl LimitInputs {
+    /// Reads the five fields; every field in error adds a message to `problems`
+    /// (and reads as absent).
+    pub(super) fn read(form: &Form, problems: &mut Vec<String>) -> LimitInputs {
+        let mut field = |name: &str, label: &str| match read_limit(form.get(name)) {
+            Ok(input) => input,
+            Err(()) => {
+                problems.push(format!("The {label} must be a whole number"));
+                LimitInput::Absent
+            }
+        };
+        let inputs = LimitInputs {
+            quota: field("quota", "disk quota"),
+            inodes: field("inodes", "inodes limit"),
+            domains: field("domains", "domains limit"),
+            emails: field("emails", "email accounts limit"),
+            databases: field("databases", "databases limit"),
+        };
+        if let LimitInput::Value(quota) = inputs.quota
+            && quota < MIN_QUOTA_MB
+        {
+            problems.push(format!("The disk quota must be at least {MIN_QUOTA_MB} MB"));
+        }
+        inputs
+    }
+
+    /// Whether any of the five was sent.
+    pub(super) fn any_sent(&self) -> bool {
+        [
+            self.quota,
+            self.inodes,
+            self.domains,
+            self.emails,
+            self.databases,
+        ]
+        .iter()
+        .any(|input| *input != LimitInput::Absent)
+    }
+}
+
+/// The documented smallest disk quota, in MB.
+const MIN_QUOTA_MB: u64 = 100;
+
+/// One limit field: absent, empty (unlimited) or a whole number (surrounding
+/// whitespace allowed); anything else, an array included, is an error.
+fn read_limit(field: Option<&Param>) -> Result<LimitInput, ()> {
+    let Some(field) = field else {
+        return Ok(LimitInput::Absent);
+    };
+    let value = field.as_str().ok_or(())?.trim();
+    if value.is_empty() {
+        return Ok(LimitInput::Unlimited);
+    }
+    if !value.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(());
+    }
+    value.parse().map(LimitInput::Value).map_err(|_| ())
+}
+
+/// A limit as the panel lists it: the number as a string, or `"Unlimited"`.
+pub(super) fn limit_json(limit: Option<u64>) -> Value {
+    match limit {
+        Some(value) => Value::String(value.to_string()),
+        None => Value::String("Unlimited".to_owned()),
+    }
+}
+
+/// The documented account and package name rule: 1 to 30 ASCII letters or digits.
+pub(super) fn is_plain_name(name: &str) -> bool {
+    (1..=30).contains(&name.len()) && name.bytes().all(|byte| byte.is_ascii_alphanumeric())
+}
+
+/// An admin username (reading 13): 1 to 30 characters, letters, digits and
+/// the characters of an email address (`@ . _ - +`).
+pub(super) fn is_admin_name(name: &str) -> bool {
+    (1..=30).contains(&name.len())
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"@._-+".contains(&byte))
+}
+
+/// A domain trimmed and lowercased, `None` when it is not a valid name: two or
+/// more DNS labels (letters, digits, inner hyphens, 1 to 63 each) ending in an
+/// alphabetic label of two or more letters (reading 16).
+pub(super) fn normalize_domain(raw: &str) -> Option<String> {
+    let domain = raw.trim().to_ascii_lowercase();
+    let labels: Vec<&str> = domain.split('.').collect();
+    let top_level_ok = labels
+        .last()
+        .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
+    let valid = domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|label| is_label(label))
+        && top_level_ok;
+    valid.then_some(domain)
+}
+
+/// One DNS label: 1 to 63 letters, digits and inner hyphens.
+pub(super) fn is_label(label: &str) -> bool {
+    (1..=63).contains(&label.len())
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+}
+
+/// An email address: something without spaces, one `@`, a valid domain.
+pub(super) fn is_email(raw: &str) -> bool {
+    let Some((local, domain)) = raw.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !local.contains(char::is_whitespace)
+        && !domain.contains('@')
+        && normalize_domain(domain).is_some()
+}
+
+/// A name part of a database or database user: letters, digits, underscores.
+pub(super) fn is_db_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+}
+
+/// A subdomain's folder, relative to the home directory: not empty, no `..`,
+/// letters, digits and `. _ - /` only; leading and trailing `/` removed.
+pub(super) fn normalize_path(raw: &str) -> Option<String> {
+    let path = raw.trim().trim_matches('/');
+    let valid = !path.is_empty()
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != ".." && part != ".")
+        && path
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"._-/".contains(&byte));
+    valid.then(|| path.to_owned())
+}

@@ -1,9 +1,10 @@
 //! Secrets never leak. Panel admin credentials, account and database
-//! passwords and login-link tokens go through every call that carries them,
-//! successful or failing, and then none of them may appear in: the log
-//! (captured at TRACE, every target, by a global subscriber this test binary
-//! installs), any error message or error detail, any reply (except the login
-//! link in its own reply), or the bytes of the SQLite file.
+//! passwords, login-link tokens and panel session tokens (OpenAdmin's JWTs) go
+//! through every call that carries them, successful or failing, and then none
+//! of them may appear in: the log (captured at TRACE, every target, by a global
+//! subscriber this test binary installs), any error message or error detail,
+//! any reply (except the login link in its own reply), or the bytes of the
+//! SQLite file. One flow per panel: admin_api, OpenAdmin.
 
 use std::{
     io,
@@ -13,11 +14,14 @@ use std::{
 
 use panelgate_proto::v1::{
     ApiTokenCredentials, ChangePasswordRequest, CheckServerRequest, CreateAccountRequest,
-    CreateDatabaseRequest, CreateLoginLinkRequest, Credentials, GetAccountRequest,
-    GetServerRequest, ListServersRequest, PanelKind, PasswordCredentials, RegisterServerRequest,
-    Server, ServerDefaults, UpdateServerRequest, credentials,
+    CreateDatabaseRequest, CreateLoginLinkRequest, CreateLoginLinkResponse, Credentials,
+    GetAccountRequest, GetServerRequest, ListServersRequest, PanelKind, PasswordCredentials,
+    RegisterServerRequest, Server, ServerDefaults, UpdateServerRequest, credentials,
 };
-use panelgate_sim::admin_api::{AdminApiConfig, AdminApiSim};
+use panelgate_sim::{
+    admin_api::{AdminApiConfig, AdminApiSim},
+    openadmin::{OpenAdminConfig, OpenAdminSim},
+};
 use panelgate_tests::{
     Backend, Gateway,
     errors::{assert_error, reason},
@@ -176,6 +180,92 @@ fn failure_texts(status: &Status) -> Vec<Vec<u8>> {
     texts
 }
 
+/// How every JWT starts (base64url of `{"`): no session token the gateway
+/// holds may show anywhere. The panels' own token values are not exposed by
+/// the simulators, so this is what is searched for.
+const JWT_START: &[u8] = b"eyJ";
+
+fn has_jwt(haystack: &[u8]) -> bool {
+    haystack
+        .windows(JWT_START.len())
+        .any(|window| window == JWT_START)
+}
+
+/// Asserts the log captured these very calls (it mentions each of
+/// `log_mentions`) and holds none of the secrets and no JWT; that no failure
+/// and no reply seen carries either; and, on SQLite, that the database file
+/// (WAL included) holds no secret.
+fn assert_nothing_leaked(
+    gateway: &Gateway,
+    server: &str,
+    log_mentions: &[&str],
+    secrets: &Secrets,
+    seen: &Seen,
+) {
+    let log = log_text();
+    assert!(!log.is_empty(), "the log capture works");
+    for expected in log_mentions.iter().copied().chain([server]) {
+        assert!(log.contains(expected), "the log mentions {expected}");
+    }
+    let leaked = secrets.found_in(log.as_bytes());
+    assert!(leaked.is_empty(), "secrets in the log: {leaked:?}");
+    if let Some(line) = log.lines().find(|line| has_jwt(line.as_bytes())) {
+        panic!("a JWT in the log: {line}");
+    }
+
+    for (call, status) in &seen.failures {
+        for text in failure_texts(status) {
+            let leaked = secrets.found_in(&text);
+            assert!(
+                leaked.is_empty(),
+                "{call}: secrets in the error: {leaked:?}"
+            );
+            assert!(!has_jwt(&text), "{call}: a JWT in the error");
+        }
+    }
+    for (call, encoded, debug) in &seen.replies {
+        let leaked = secrets.found_in(encoded);
+        assert!(
+            leaked.is_empty(),
+            "{call}: secrets in the reply: {leaked:?}"
+        );
+        let leaked = secrets.found_in(debug.as_bytes());
+        assert!(
+            leaked.is_empty(),
+            "{call}: secrets in the reply's Debug: {leaked:?}"
+        );
+        assert!(
+            !has_jwt(encoded) && !has_jwt(debug.as_bytes()),
+            "{call}: a JWT in the reply"
+        );
+    }
+
+    if let Some(file) = &gateway.sqlite_file {
+        let mut bytes = std::fs::read(file).expect("read the SQLite file");
+        let mut wal = file.clone().into_os_string();
+        wal.push("-wal");
+        if let Ok(more) = std::fs::read(&wal) {
+            bytes.extend(more);
+        }
+        assert!(
+            bytes
+                .windows(server.len())
+                .any(|window| window == server.as_bytes()),
+            "the server name is in the bytes read"
+        );
+        let leaked = secrets.found_in(&bytes);
+        assert!(leaked.is_empty(), "secrets in the SQLite file: {leaked:?}");
+    }
+}
+
+/// The one-time token of a login link (what follows `marker`).
+fn link_token(link: &CreateLoginLinkResponse, marker: &str) -> String {
+    link.url
+        .split_once(marker)
+        .map(|(_, token)| token.to_owned())
+        .unwrap_or_else(|| panic!("`{marker}` in the login link"))
+}
+
 // ---------------------------------------------------------------------------
 // Request builders
 // ---------------------------------------------------------------------------
@@ -205,6 +295,20 @@ fn register_request(
             ..Default::default()
         }),
         credentials,
+        request_id: String::new(),
+    }
+}
+
+/// An OpenAdmin server logging in as `admin` with `password`.
+fn openadmin_register_request(name: &str, base_url: &str, password: &str) -> RegisterServerRequest {
+    RegisterServerRequest {
+        server: Some(Server {
+            name: name.to_owned(),
+            kind: PanelKind::Openadmin.into(),
+            base_url: base_url.to_owned(),
+            ..Default::default()
+        }),
+        credentials: password_credentials(password),
         request_id: String::new(),
     }
 }
@@ -274,63 +378,21 @@ async fn secrets_never_leak(backend: Backend) {
             succeeding_calls(&gateway, &sim, &server, &admin, &mut secrets, &mut seen).await;
             failing_calls(&gateway, &sim, &server, &admin, &mut secrets, &mut seen).await;
 
-            // The log captured these very calls...
-            let log = log_text();
-            assert!(!log.is_empty(), "the log capture works");
-            for expected in [
-                "InventoryService/RegisterServer",
-                "InventoryService/UpdateServer",
-                "AccountService/CreateAccount",
-                "AccountService/ChangePassword",
-                "AccountService/CreateLoginLink",
-                "DatabaseService/CreateDatabase",
-                server.as_str(),
-            ] {
-                assert!(log.contains(expected), "the log mentions {expected}");
-            }
-            // ...and holds none of the secrets.
-            let leaked = secrets.found_in(log.as_bytes());
-            assert!(leaked.is_empty(), "secrets in the log: {leaked:?}");
-
-            for (call, status) in &seen.failures {
-                for text in failure_texts(status) {
-                    let leaked = secrets.found_in(&text);
-                    assert!(
-                        leaked.is_empty(),
-                        "{call}: secrets in the error: {leaked:?}"
-                    );
-                }
-            }
             assert!(seen.failures.len() >= 8, "the failing calls were made");
-            for (call, encoded, debug) in &seen.replies {
-                let leaked = secrets.found_in(encoded);
-                assert!(
-                    leaked.is_empty(),
-                    "{call}: secrets in the reply: {leaked:?}"
-                );
-                let leaked = secrets.found_in(debug.as_bytes());
-                assert!(
-                    leaked.is_empty(),
-                    "{call}: secrets in the reply's Debug: {leaked:?}"
-                );
-            }
-
-            if let Some(file) = &gateway.sqlite_file {
-                let mut bytes = std::fs::read(file).expect("read the SQLite file");
-                let mut wal = file.clone().into_os_string();
-                wal.push("-wal");
-                if let Ok(more) = std::fs::read(&wal) {
-                    bytes.extend(more);
-                }
-                assert!(
-                    bytes
-                        .windows(server.len())
-                        .any(|window| window == server.as_bytes()),
-                    "the server name is in the bytes read"
-                );
-                let leaked = secrets.found_in(&bytes);
-                assert!(leaked.is_empty(), "secrets in the SQLite file: {leaked:?}");
-            }
+            assert_nothing_leaked(
+                &gateway,
+                &server,
+                &[
+                    "InventoryService/RegisterServer",
+                    "InventoryService/UpdateServer",
+                    "AccountService/CreateAccount",
+                    "AccountService/ChangePassword",
+                    "AccountService/CreateLoginLink",
+                    "DatabaseService/CreateDatabase",
+                ],
+                &secrets,
+                &seen,
+            );
         },
     )
     .await;
@@ -417,11 +479,7 @@ async fn succeeding_calls(
         .await
         .expect("login link")
         .into_inner();
-    let token = link
-        .url
-        .split_once("token=")
-        .map(|(_, token)| token.to_owned())
-        .expect("a token in the login link");
+    let token = link_token(&link, "token=");
     assert!(token.len() >= 16, "a real token: {token}");
     assert!(
         !format!("{link:?}").contains(&token),
@@ -645,10 +703,278 @@ async fn failing_calls(
         .await
         .expect("a login link with the restored credentials")
         .into_inner();
-    let token = link
-        .url
-        .split_once("token=")
-        .map(|(_, token)| token.to_owned())
-        .expect("a token in the login link");
-    secrets.learn("second login link token", token);
+    secrets.learn("second login link token", link_token(&link, "token="));
+}
+
+// ---------------------------------------------------------------------------
+// OpenAdmin: JWT sessions, an echoing panel, CONNECT-era login links
+// ---------------------------------------------------------------------------
+
+/// `openadmin_secrets_never_leak` on SQLite (database file bytes included).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openadmin_secrets_never_leak_on_sqlite() {
+    openadmin_secrets_never_leak(Backend::Sqlite).await;
+}
+
+/// `openadmin_secrets_never_leak` on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openadmin_secrets_never_leak_on_postgres() {
+    openadmin_secrets_never_leak(Backend::Postgres).await;
+}
+
+/// Drives an OpenAdmin server through every secret it handles: the admin
+/// password (each login sends it), account passwords (the panel echoes them
+/// in its success message), a changed password, login links (whose
+/// `admin_token` is a secret everywhere but in its own reply), a re-login
+/// after the panel revoked its tokens (the JWT session is dropped and
+/// replaced), and failing logins (a wrong password from the start, a rotated
+/// one). Then no secret and no JWT is in the TRACE log, in any error or in
+/// any reply, nor any secret in the SQLite file, while the log provably
+/// captured these very calls, logins and re-login included.
+async fn openadmin_secrets_never_leak(backend: Backend) {
+    captured_log();
+    let mut secrets = Secrets::new(backend);
+    let admin = secrets.make("OpenAdmin admin password", "Oa-Admin-Pass");
+    let sim = OpenAdminSim::start(OpenAdminConfig {
+        admin_password: admin.clone(),
+        ..OpenAdminConfig::default()
+    })
+    .await
+    .expect("start the OpenAdmin simulator");
+    let server = format!("oa-secrets-{}", format!("{backend:?}").to_ascii_lowercase());
+
+    with_gateway(
+        backend,
+        |_| {},
+        |gateway| async move {
+            let mut seen = Seen::default();
+            openadmin_calls(&gateway, &sim, &server, &admin, &mut secrets, &mut seen).await;
+            assert!(seen.failures.len() >= 4, "the failing calls were made");
+            assert_nothing_leaked(
+                &gateway,
+                &server,
+                &[
+                    "InventoryService/RegisterServer",
+                    "InventoryService/UpdateServer",
+                    "AccountService/CreateAccount",
+                    "AccountService/ChangePassword",
+                    "AccountService/CreateLoginLink",
+                    "logging in to OpenAdmin",
+                    "token refused: logging in again",
+                ],
+                &secrets,
+                &seen,
+            );
+        },
+    )
+    .await;
+}
+
+/// The OpenAdmin calls, succeeding and failing; the panel is checked to have
+/// received what was sent, and the session to have been renewed.
+async fn openadmin_calls(
+    gateway: &Gateway,
+    sim: &OpenAdminSim,
+    server: &str,
+    admin: &str,
+    secrets: &mut Secrets,
+    seen: &mut Seen,
+) {
+    let mut inventory = gateway.inventory();
+    let mut accounts = gateway.accounts();
+    let account = |username: &str, password: &str| CreateAccountRequest {
+        package: "default_plan_nginx".into(),
+        ..create_account_request(server, username, password)
+    };
+
+    let registered = inventory
+        .register_server(openadmin_register_request(server, &sim.base_url(), admin))
+        .await
+        .expect("register")
+        .into_inner();
+    seen.reply("RegisterServer", &registered);
+    let checked = inventory
+        .check_server(CheckServerRequest {
+            target: by_name(server),
+        })
+        .await
+        .expect("check")
+        .into_inner();
+    assert!(checked.healthy, "the admin password works: {checked:?}");
+    seen.reply("CheckServer", &checked);
+    assert_eq!(sim.login_count(), 1);
+
+    // "Successfully added user keeper password: <it>", says the panel.
+    let password = secrets.make("OpenAdmin account password", "Oa-Account-Pass");
+    let created = accounts
+        .create_account(account("keeper", &password))
+        .await
+        .expect("create account")
+        .into_inner();
+    seen.reply("CreateAccount", &created);
+    assert_eq!(sim.user("keeper").map(|u| u.password), Some(password));
+
+    let changed = secrets.make("OpenAdmin changed password", "Oa-Changed-Pass");
+    let reply = accounts
+        .change_password(ChangePasswordRequest {
+            username: "keeper".into(),
+            password: changed.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("change password")
+        .into_inner();
+    seen.reply("ChangePassword", &reply);
+    assert_eq!(sim.user("keeper").map(|u| u.password), Some(changed));
+
+    let link = accounts
+        .create_login_link(CreateLoginLinkRequest {
+            target: None,
+            username: "keeper".into(),
+        })
+        .await
+        .expect("login link")
+        .into_inner();
+    let token = link_token(&link, "admin_token=");
+    assert_eq!(token.len(), 30, "a real token: {token}");
+    assert!(
+        !format!("{link:?}").contains(&token),
+        "the login link reply's Debug redacts the URL"
+    );
+    secrets.learn("OpenAdmin login link admin_token", token);
+
+    // The panel forgets its tokens: the next call is refused, logs in again
+    // (the admin password and a new JWT travel once more) and succeeds.
+    sim.revoke_tokens();
+    let account_reply = accounts
+        .get_account(GetAccountRequest {
+            target: None,
+            username: "keeper".into(),
+        })
+        .await
+        .expect("get account after the panel revoked its tokens")
+        .into_inner();
+    seen.reply("GetAccount (re-login)", &account_reply);
+    assert_eq!(sim.login_count(), 2, "one re-login");
+
+    // Refusals after the panel heard (and echoed) a new password: the user is
+    // created, then its domain is refused and the user removed again.
+    let rolled_back = secrets.make("OpenAdmin rolled-back password", "Oa-Rollback-Pass");
+    let result = accounts
+        .create_account(CreateAccountRequest {
+            primary_domain: "keeper.example".into(),
+            ..account("second", &rolled_back)
+        })
+        .await;
+    seen.failure(
+        "CreateAccount (domain taken)",
+        result,
+        Code::AlreadyExists,
+        "DOMAIN_ALREADY_EXISTS",
+    );
+    assert_eq!(sim.user("second"), None, "rolled back");
+    let duplicate = secrets.make("OpenAdmin duplicate password", "Oa-Dup-Pass");
+    let result = accounts.create_account(account("keeper", &duplicate)).await;
+    seen.failure(
+        "CreateAccount (duplicate)",
+        result,
+        Code::AlreadyExists,
+        "ACCOUNT_ALREADY_EXISTS",
+    );
+
+    // A failing login: wrong credentials from the start.
+    let wrong = secrets.make("OpenAdmin wrong admin password", "Oa-Wrong-Pass");
+    let wrong_server = format!("{server}-wrong");
+    let registered = inventory
+        .register_server(openadmin_register_request(
+            &wrong_server,
+            &sim.base_url(),
+            &wrong,
+        ))
+        .await
+        .expect("register with wrong credentials")
+        .into_inner();
+    seen.reply("RegisterServer (wrong)", &registered);
+    let checked = inventory
+        .check_server(CheckServerRequest {
+            target: by_name(&wrong_server),
+        })
+        .await
+        .expect("check")
+        .into_inner();
+    assert_eq!(
+        checked.error_reason, "PANEL_CREDENTIALS_REJECTED",
+        "{checked:?}"
+    );
+    seen.reply("CheckServer (wrong)", &checked);
+    let result = accounts
+        .get_account(GetAccountRequest {
+            target: by_name(&wrong_server),
+            username: "keeper".into(),
+        })
+        .await;
+    seen.failure(
+        "GetAccount (wrong credentials)",
+        result,
+        Code::FailedPrecondition,
+        "PANEL_CREDENTIALS_REJECTED",
+    );
+
+    // Another: rotated credentials the panel does not take, with a new account
+    // password aboard; then the right ones again, and a working login link.
+    let rotated = secrets.make("OpenAdmin rotated admin password", "Oa-Rotated-Pass");
+    let updated = inventory
+        .update_server(UpdateServerRequest {
+            target: by_name(server),
+            credentials: password_credentials(&rotated),
+            ..Default::default()
+        })
+        .await
+        .expect("update credentials")
+        .into_inner();
+    seen.reply("UpdateServer", &updated);
+    let refused = secrets.make(
+        "OpenAdmin password sent with rejected credentials",
+        "Oa-Refused-Pass",
+    );
+    let result = accounts
+        .change_password(ChangePasswordRequest {
+            username: "keeper".into(),
+            password: refused,
+            ..Default::default()
+        })
+        .await;
+    seen.failure(
+        "ChangePassword (rotated credentials)",
+        result,
+        Code::FailedPrecondition,
+        "PANEL_CREDENTIALS_REJECTED",
+    );
+    let restored = inventory
+        .update_server(UpdateServerRequest {
+            target: by_name(server),
+            credentials: password_credentials(admin),
+            ..Default::default()
+        })
+        .await
+        .expect("restore credentials")
+        .into_inner();
+    seen.reply("UpdateServer (restore)", &restored);
+    let link = accounts
+        .create_login_link(CreateLoginLinkRequest {
+            target: by_name(server),
+            username: "keeper".into(),
+        })
+        .await
+        .expect("a login link with the restored credentials")
+        .into_inner();
+    secrets.learn(
+        "second OpenAdmin login link admin_token",
+        link_token(&link, "admin_token="),
+    );
+    assert_eq!(
+        sim.login_count(),
+        3,
+        "logged in again with the right password"
+    );
 }

@@ -163,7 +163,16 @@ fn bad_request(text: &str, said: String) -> AdapterError {
     }
 }
 
+/// The entity a (lowercased) message is about: the first one its last clause
+/// names, else the first one named at all. The panel prefixes a command's own
+/// `ERROR: ...` with the operation ("Error changing plan for user: ERROR: User
+/// bob does not exist."): the command's words say what is missing.
 fn named_entity(text: &str) -> Option<Entity> {
+    let last_clause = text.rsplit("error:").next().unwrap_or(text);
+    first_named_entity(last_clause).or_else(|| first_named_entity(text))
+}
+
+fn first_named_entity(text: &str) -> Option<Entity> {
     [
         ("plan", Entity::Package),
         ("domain", Entity::Domain),
@@ -253,6 +262,32 @@ mod tests {
             ),
             AdapterError::AlreadyExists {
                 entity: Entity::Account,
+                ..
+            }
+        ));
+        assert!(matches!(
+            from_reply(
+                &reply(
+                    500,
+                    json!({"success": false, "error": "Error changing plan for user: ERROR: User bob does not exist."})
+                ),
+                user("bob")
+            ),
+            AdapterError::NotFound {
+                entity: Entity::Account,
+                ..
+            }
+        ));
+        assert!(matches!(
+            from_reply(
+                &reply(
+                    500,
+                    json!({"success": false, "error": "Error changing plan for user: ERROR: Plan gold does not exist."})
+                ),
+                user("bob")
+            ),
+            AdapterError::NotFound {
+                entity: Entity::Package,
                 ..
             }
         ));

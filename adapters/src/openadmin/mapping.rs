@@ -31,6 +31,15 @@ pub(super) fn is_suspended(detail: &UserDetail) -> bool {
     detail.user.username.starts_with(SUSPENDED_PREFIX)
 }
 
+/// The account's own name in a renamed row: `SUSPENDED_<x>_<username>` (any
+/// `<x>`; usernames have no `_`), or None when the row is not renamed.
+fn unsuspended_name(stored: &str) -> Option<&str> {
+    stored
+        .strip_prefix(SUSPENDED_PREFIX)?
+        .rsplit_once('_')
+        .map(|(_, username)| username)
+}
+
 /// One account's detail (and its dedicated IP, if any).
 pub(super) fn account(
     username: &str,
@@ -64,17 +73,23 @@ pub(super) fn account(
     }
 }
 
-/// One entry of the account list (which says nothing of suspension).
+/// One entry of the account list, which shows a suspended account under its
+/// `SUSPENDED_` name.
 pub(super) fn listed_account(entry: UserListEntry, ips: &BTreeMap<String, Value>) -> Account {
+    let (username, status) = match unsuspended_name(&entry.username) {
+        Some(username) => (username.to_owned(), AccountStatus::Suspended),
+        None => (entry.username, AccountStatus::Active),
+    };
     let dedicated_ip = ips
-        .get(&entry.username)
+        .get(&username)
         .and_then(units::as_text)
         .unwrap_or_default();
     Account {
         email: entry.email.unwrap_or_default(),
         package: entry.plan_name.unwrap_or_default(),
         dedicated_ip,
-        username: entry.username,
+        username,
+        status: status.into(),
         ..Default::default()
     }
 }
@@ -399,6 +414,26 @@ mod tests {
         let suspended = account("bob", &detail("SUSPENDED_7_bob"), None);
         assert_eq!(suspended.status(), AccountStatus::Suspended);
         assert_eq!(suspended.username, "bob");
+
+        let ips = BTreeMap::from([("bob".to_owned(), json!("203.0.113.9"))]);
+        let entry = |username: &str| UserListEntry {
+            username: username.to_owned(),
+            email: None,
+            plan_name: None,
+        };
+        let listed = listed_account(entry("SUSPENDED_7_bob"), &ips);
+        assert_eq!(
+            (
+                listed.username.as_str(),
+                listed.status(),
+                listed.dedicated_ip.as_str()
+            ),
+            ("bob", AccountStatus::Suspended, "203.0.113.9")
+        );
+        assert_eq!(
+            listed_account(entry("bob"), &ips).status(),
+            AccountStatus::Active
+        );
     }
 
     #[test]

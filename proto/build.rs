@@ -14,6 +14,7 @@ const REDACTED_MESSAGES: &[&str] = &[
     "ChangePasswordRequest",
     "CreateDatabaseRequest",
     "CreateLoginLinkResponse",
+    "CreatePanelAdminRequest",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -43,6 +44,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // skip_debug also matches nested types; the oneof holds no secret.
         .type_attribute(
             ".panelgate.v1.CreateAccountRequest.panel_options",
+            "#[derive(Debug)]",
+        )
+        .type_attribute(
+            ".panelgate.v1.CreatePanelAdminRequest.panel_options",
             "#[derive(Debug)]",
         )
         .compile_fds(descriptors)?;

@@ -152,6 +152,45 @@ impl AdapterError {
         }
     }
 
+    /// The same error, with `note` added to what the panel said (for a
+    /// failure whose earlier steps stay done).
+    pub fn with_note(self, note: &str) -> Self {
+        let add = |said: String| format!("{said}; {note}");
+        match self {
+            AdapterError::NotFound {
+                entity,
+                key,
+                upstream,
+            } => AdapterError::NotFound {
+                entity,
+                key,
+                upstream: Some(add(upstream.unwrap_or_default())),
+            },
+            AdapterError::AlreadyExists {
+                entity,
+                key,
+                upstream,
+            } => AdapterError::AlreadyExists {
+                entity,
+                key,
+                upstream: Some(add(upstream.unwrap_or_default())),
+            },
+            AdapterError::LimitReached { upstream } => AdapterError::LimitReached {
+                upstream: add(upstream),
+            },
+            AdapterError::InvalidArgument { field, reason } => AdapterError::InvalidArgument {
+                field,
+                reason: add(reason),
+            },
+            AdapterError::OperationFailed { upstream } => AdapterError::OperationFailed {
+                upstream: add(upstream),
+            },
+            other => AdapterError::OperationFailed {
+                upstream: add(other.to_string()),
+            },
+        }
+    }
+
     /// What the panel itself said, if anything.
     pub fn upstream_message(&self) -> Option<&str> {
         match self {

@@ -11,6 +11,7 @@ use crate::{
     http::{TlsOptions, Transport},
     openadmin,
     session::Sessions,
+    spanel,
 };
 
 /// The operations a kind's adapter implements; empty for kinds without one.
@@ -18,7 +19,8 @@ pub fn capabilities(kind: PanelKind) -> &'static [Operation] {
     match kind {
         PanelKind::AdminApi => admin_api::CAPABILITIES,
         PanelKind::Openadmin => openadmin::CAPABILITIES,
-        PanelKind::Unspecified | PanelKind::Spanel | PanelKind::Installatron => &[],
+        PanelKind::Spanel => spanel::CAPABILITIES,
+        PanelKind::Unspecified | PanelKind::Installatron => &[],
     }
 }
 
@@ -144,6 +146,7 @@ pub fn build_panel(
             sessions.clone(),
             config.server_id,
         )?)),
+        PanelKind::Spanel => Ok(Arc::new(spanel::Spanel::new(http, credentials)?)),
         other => Err(AdapterError::Misconfigured(format!(
             "no adapter for panel kind {}",
             kind_name(other)

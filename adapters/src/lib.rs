@@ -11,7 +11,8 @@
 //! - [`tls`]: TLS towards panels, one rustls configuration per server setting.
 //! - [`session`]: panel login sessions (JWTs) cached per server.
 //! - [`units`]: lenient parsing of panel numbers, sizes and limits.
-//! - one module per panel: [`admin_api`] (OLSPanel), [`openadmin`] (OpenPanel).
+//! - one module per panel: [`admin_api`] (OLSPanel), [`openadmin`] (OpenPanel),
+//!   [`spanel`] (ScalaHosting SPanel).
 //!
 //! Adding a panel: a module folder, a [`kind`] match arm, a simulator in
 //! `panelgate-sim`, and one line in the conformance suite.
@@ -23,6 +24,7 @@ pub mod kind;
 pub mod openadmin;
 pub mod panel;
 pub mod session;
+pub mod spanel;
 pub mod tls;
 pub mod units;
 
@@ -32,6 +34,6 @@ pub use kind::{
     kind_name,
 };
 pub use panel::{
-    AccountUpdate, NewAccount, NewDatabase, NewDomain, NewPackage, PackageRef, Page, PageRequest,
-    Panel, PanelCheck,
+    AccountUpdate, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin, PackageRef, Page,
+    PageRequest, Panel, PanelCheck,
 };

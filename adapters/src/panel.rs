@@ -8,8 +8,8 @@
 use async_trait::async_trait;
 use panelgate_proto::v1::{
     Account, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain, Notification,
-    Operation, Package, PackageLimits, PanelKind, ServerInfo, SystemServiceAction,
-    add_domain_request, create_account_request, create_package_request,
+    Operation, Package, PackageLimits, PanelAdmin, PanelKind, ServerInfo, SystemServiceAction,
+    add_domain_request, create_account_request, create_package_request, create_panel_admin_request,
 };
 use secrecy::SecretString;
 
@@ -95,6 +95,19 @@ pub struct NewDatabase {
     pub user: String,
     /// The database user's password.
     pub password: SecretString,
+}
+
+/// A validated CreatePanelAdmin.
+#[derive(Debug)]
+pub struct NewPanelAdmin {
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: SecretString,
+    /// Grant everything.
+    pub full_access: bool,
+    /// Options for one panel kind (already checked to match the server's kind).
+    pub options: Option<create_panel_admin_request::PanelOptions>,
 }
 
 /// One slice of a list, by position.
@@ -264,8 +277,8 @@ pub trait Panel: Send + Sync + 'static {
         unsupported(Operation::UnsuspendDomain)
     }
 
-    /// Removes a domain.
-    async fn delete_domain(&self, _domain: &str) -> Result<(), AdapterError> {
+    /// Removes a domain; `owner` is its account, where the caller named it.
+    async fn delete_domain(&self, _domain: &str, _owner: Option<&str>) -> Result<(), AdapterError> {
         unsupported(Operation::DeleteDomain)
     }
 
@@ -305,6 +318,16 @@ pub trait Panel: Send + Sync + 'static {
     /// Returns the panel's notifications, in its order.
     async fn list_notifications(&self) -> Result<Vec<Notification>, AdapterError> {
         unsupported(Operation::ListNotifications)
+    }
+
+    /// Creates an administrator of the panel.
+    async fn create_panel_admin(&self, _admin: &NewPanelAdmin) -> Result<PanelAdmin, AdapterError> {
+        unsupported(Operation::CreatePanelAdmin)
+    }
+
+    /// Returns the panel's administrators, in its order.
+    async fn list_panel_admins(&self) -> Result<Vec<PanelAdmin>, AdapterError> {
+        unsupported(Operation::ListPanelAdmins)
     }
 }
 

@@ -1,5 +1,5 @@
 //! `panelgate demo`: the real gateway on a throwaway SQLite database, with
-//! simulated panels (admin_api and OpenAdmin) registered through the real
+//! simulated panels (admin_api, OpenAdmin, SPanel) registered through the real
 //! InventoryService, so a newcomer can call every service at once.
 
 use std::{future::Future, net::SocketAddr};
@@ -7,12 +7,13 @@ use std::{future::Future, net::SocketAddr};
 use anyhow::Context;
 use panelgate_inventory::{Keyring, MasterKey};
 use panelgate_proto::v1::{
-    Credentials, PanelKind, PasswordCredentials, RegisterServerRequest, Server, ServerDefaults,
-    credentials, inventory_service_client::InventoryServiceClient,
+    ApiTokenCredentials, Credentials, PanelKind, PasswordCredentials, RegisterServerRequest,
+    Server, ServerDefaults, credentials, inventory_service_client::InventoryServiceClient,
 };
 use panelgate_sim::{
     admin_api::{AdminApiConfig, AdminApiSim},
     openadmin::{OpenAdminConfig, OpenAdminSim},
+    spanel::{SpanelConfig, SpanelSim},
 };
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
@@ -24,6 +25,8 @@ use crate::{config::Config, server};
 const ADMIN_API_SERVER: &str = "ols-demo";
 /// Name of the simulated OpenAdmin server.
 const OPENADMIN_SERVER: &str = "openpanel-demo";
+/// Name of the simulated SPanel server.
+const SPANEL_SERVER: &str = "spanel-demo";
 
 /// The simulated panels of a demo.
 struct Panels {
@@ -31,6 +34,8 @@ struct Panels {
     admin_api_config: AdminApiConfig,
     openadmin: OpenAdminSim,
     openadmin_config: OpenAdminConfig,
+    spanel: SpanelSim,
+    spanel_config: SpanelConfig,
 }
 
 /// Runs the demo until `shutdown` resolves.
@@ -40,6 +45,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let admin_api_config = AdminApiConfig::default();
     let openadmin_config = OpenAdminConfig::default();
+    let spanel_config = SpanelConfig::default();
     let panels = Panels {
         admin_api: AdminApiSim::start(admin_api_config.clone())
             .await
@@ -49,6 +55,10 @@ pub async fn run(
             .await
             .context("cannot start the OpenAdmin simulator")?,
         openadmin_config,
+        spanel: SpanelSim::start(spanel_config.clone())
+            .await
+            .context("cannot start the SPanel simulator")?,
+        spanel_config,
     };
 
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
@@ -97,13 +107,9 @@ async fn register(addr: SocketAddr, panels: &Panels) -> anyhow::Result<()> {
         ..demo_server()
     };
     let config = &panels.admin_api_config;
-    register_one(
-        &mut client,
-        admin_api,
-        &config.admin_username,
-        &config.admin_password,
-    )
-    .await?;
+    let credentials = password(&config.admin_username, &config.admin_password);
+    register_one(&mut client, admin_api, credentials).await?;
+
     let openadmin = Server {
         name: OPENADMIN_SERVER.to_owned(),
         kind: PanelKind::Openadmin.into(),
@@ -111,13 +117,30 @@ async fn register(addr: SocketAddr, panels: &Panels) -> anyhow::Result<()> {
         ..demo_server()
     };
     let config = &panels.openadmin_config;
-    register_one(
-        &mut client,
-        openadmin,
-        &config.admin_username,
-        &config.admin_password,
-    )
-    .await
+    let credentials = password(&config.admin_username, &config.admin_password);
+    register_one(&mut client, openadmin, credentials).await?;
+
+    let spanel = Server {
+        name: SPANEL_SERVER.to_owned(),
+        kind: PanelKind::Spanel.into(),
+        base_url: panels.spanel.base_url(),
+        ..demo_server()
+    };
+    let credentials = Credentials {
+        kind: Some(credentials::Kind::ApiToken(ApiTokenCredentials {
+            token: panels.spanel_config.admin_token.clone(),
+        })),
+    };
+    register_one(&mut client, spanel, credentials).await
+}
+
+fn password(username: &str, password: &str) -> Credentials {
+    Credentials {
+        kind: Some(credentials::Kind::Password(PasswordCredentials {
+            username: username.to_owned(),
+            password: password.to_owned(),
+        })),
+    }
 }
 
 /// What every demo server has in common.
@@ -132,19 +155,13 @@ fn demo_server() -> Server {
 async fn register_one(
     client: &mut InventoryServiceClient<Channel>,
     server: Server,
-    username: &str,
-    password: &str,
+    credentials: Credentials,
 ) -> anyhow::Result<()> {
     let name = server.name.clone();
     client
         .register_server(RegisterServerRequest {
             server: Some(server),
-            credentials: Some(Credentials {
-                kind: Some(credentials::Kind::Password(PasswordCredentials {
-                    username: username.to_owned(),
-                    password: password.to_owned(),
-                })),
-            }),
+            credentials: Some(credentials),
             request_id: String::new(),
         })
         .await
@@ -157,7 +174,8 @@ fn banner(addr: SocketAddr, panels: &Panels) -> String {
         "\npanelgate demo is serving gRPC on {addr} (plaintext, reflection on).\n\
          Registered servers:\n  \
          {ADMIN_API_SERVER} (admin_api), simulated at {admin_api}\n  \
-         {OPENADMIN_SERVER} (OpenAdmin), simulated at {openadmin}\n\n\
+         {OPENADMIN_SERVER} (OpenAdmin), simulated at {openadmin}\n  \
+         {SPANEL_SERVER} (SPanel), simulated at {spanel}\n\n\
          Try (buf curl, or grpcurl -plaintext {addr} ...):\n  \
          buf curl --protocol grpc --http2-prior-knowledge --list-services http://{addr}\n  \
          buf curl --protocol grpc --http2-prior-knowledge -d '{{\"target\":{{\"server_name\":\"{ADMIN_API_SERVER}\"}}}}' \\\n    \
@@ -165,5 +183,6 @@ fn banner(addr: SocketAddr, panels: &Panels) -> String {
          Press Ctrl-C to stop.\n",
         admin_api = panels.admin_api.base_url(),
         openadmin = panels.openadmin.base_url(),
+        spanel = panels.spanel.base_url(),
     )
 }

@@ -1,7 +1,10 @@
 //! Which panel kind each per-panel option message is for, so the gateway can
 //! refuse options meant for another kind than the target server's.
 
-use crate::v1::{PanelKind, add_domain_request, create_account_request, create_package_request};
+use crate::v1::{
+    PanelKind, add_domain_request, create_account_request, create_package_request,
+    create_panel_admin_request,
+};
 
 /// A `panel_options` oneof of a request.
 pub trait PanelOptions {
@@ -22,6 +25,7 @@ impl PanelOptions for create_package_request::PanelOptions {
         match self {
             Self::AdminApi(_) => PanelKind::AdminApi,
             Self::Openadmin(_) => PanelKind::Openadmin,
+            Self::Spanel(_) => PanelKind::Spanel,
         }
     }
 }
@@ -30,6 +34,14 @@ impl PanelOptions for add_domain_request::PanelOptions {
     fn panel_kind(&self) -> PanelKind {
         match self {
             Self::AdminApi(_) => PanelKind::AdminApi,
+        }
+    }
+}
+
+impl PanelOptions for create_panel_admin_request::PanelOptions {
+    fn panel_kind(&self) -> PanelKind {
+        match self {
+            Self::Spanel(_) => PanelKind::Spanel,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::v1::{
     ApiTokenCredentials, ChangePasswordRequest, CreateAccountRequest, CreateDatabaseRequest,
-    CreateLoginLinkResponse, PasswordCredentials,
+    CreateLoginLinkResponse, CreatePanelAdminRequest, PasswordCredentials,
 };
 
 const REDACTED: &str = "***";
@@ -110,6 +110,27 @@ impl fmt::Debug for CreateLoginLinkResponse {
         f.debug_struct("CreateLoginLinkResponse")
             .field("url", &REDACTED)
             .field("expire_time", expire_time)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CreatePanelAdminRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let CreatePanelAdminRequest {
+            target,
+            username,
+            password: _,
+            full_access,
+            panel_options,
+            request_id,
+        } = self;
+        f.debug_struct("CreatePanelAdminRequest")
+            .field("target", target)
+            .field("username", username)
+            .field("password", &REDACTED)
+            .field("full_access", full_access)
+            .field("panel_options", panel_options)
+            .field("request_id", request_id)
             .finish()
     }
 }

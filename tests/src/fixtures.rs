@@ -2,6 +2,7 @@
 //! and how to look at its state to check what a canonical call really did.
 
 use async_trait::async_trait;
+use panelgate_proto::v1::ApiTokenCredentials;
 use panelgate_proto::v1::{
     Credentials, PanelKind, PasswordCredentials, RegisterServerRequest, Server, ServerDefaults,
     create_account_request, credentials,
@@ -9,6 +10,7 @@ use panelgate_proto::v1::{
 use panelgate_sim::{
     admin_api::{AdminApiConfig, AdminApiSim},
     openadmin::{OpenAdminConfig, OpenAdminSim},
+    spanel::{SpanelConfig, SpanelSim},
 };
 
 use crate::Gateway;
@@ -18,6 +20,10 @@ use crate::Gateway;
 pub trait PanelFixture: Send + Sync + Sized + 'static {
     /// The panel kind it simulates.
     const KIND: PanelKind;
+
+    /// Whether the panel's account reads report the owner's email (SPanel's
+    /// `listaccounts` does not).
+    const REPORTS_EMAIL: bool = true;
 
     /// Starts a fresh simulator.
     async fn start() -> Self;
@@ -43,6 +49,9 @@ pub trait PanelFixture: Send + Sync + Sized + 'static {
 
     /// Whether the simulated panel holds the account.
     fn account_exists(&self, username: &str) -> bool;
+
+    /// The owner's email as the simulated panel holds it.
+    fn email_of(&self, username: &str) -> Option<String>;
 
     /// Whether the account is suspended on the simulated panel.
     fn is_suspended(&self, username: &str) -> bool;
@@ -123,6 +132,10 @@ impl PanelFixture for AdminApiFixture {
         self.sim.user(username).is_some()
     }
 
+    fn email_of(&self, username: &str) -> Option<String> {
+        self.sim.user(username).map(|user| user.email)
+    }
+
     fn is_suspended(&self, username: &str) -> bool {
         self.sim.user(username).is_some_and(|user| !user.active)
     }
@@ -191,6 +204,10 @@ impl PanelFixture for OpenAdminFixture {
         self.sim.user(username).is_some()
     }
 
+    fn email_of(&self, username: &str) -> Option<String> {
+        self.sim.user(username).map(|user| user.email)
+    }
+
     fn is_suspended(&self, username: &str) -> bool {
         self.sim.user(username).is_some_and(|user| user.suspended)
     }
@@ -201,6 +218,75 @@ impl PanelFixture for OpenAdminFixture {
 
     fn password_of(&self, username: &str) -> Option<String> {
         self.sim.user(username).map(|user| user.password)
+    }
+
+    fn requests(&self) -> u64 {
+        self.sim.request_count()
+    }
+}
+
+/// The SPanel simulator.
+pub struct SpanelFixture {
+    /// The simulator, for panel-specific checks and fault injection.
+    pub sim: SpanelSim,
+    config: SpanelConfig,
+}
+
+impl SpanelFixture {
+    /// A simulator with `config`.
+    pub async fn with_config(config: SpanelConfig) -> Self {
+        let sim = SpanelSim::start(config.clone())
+            .await
+            .expect("start the SPanel simulator");
+        SpanelFixture { sim, config }
+    }
+}
+
+#[async_trait]
+impl PanelFixture for SpanelFixture {
+    const KIND: PanelKind = PanelKind::Spanel;
+    const REPORTS_EMAIL: bool = false;
+
+    async fn start() -> Self {
+        Self::with_config(SpanelConfig::default()).await
+    }
+
+    fn base_url(&self) -> String {
+        self.sim.base_url()
+    }
+
+    fn credentials(&self) -> Credentials {
+        Credentials {
+            kind: Some(credentials::Kind::ApiToken(ApiTokenCredentials {
+                token: self.config.admin_token.clone(),
+            })),
+        }
+    }
+
+    fn packages(&self) -> (&'static str, &'static str) {
+        ("basic", "pro")
+    }
+
+    fn account_exists(&self, username: &str) -> bool {
+        self.sim.account(username).is_some()
+    }
+
+    fn email_of(&self, username: &str) -> Option<String> {
+        self.sim.account(username).map(|account| account.email)
+    }
+
+    fn is_suspended(&self, username: &str) -> bool {
+        self.sim
+            .account(username)
+            .is_some_and(|account| account.suspended)
+    }
+
+    fn package_of(&self, username: &str) -> Option<String> {
+        self.sim.account(username).map(|account| account.package)
+    }
+
+    fn password_of(&self, username: &str) -> Option<String> {
+        self.sim.account(username).map(|account| account.password)
     }
 
     fn requests(&self) -> u64 {

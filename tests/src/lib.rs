@@ -20,5 +20,5 @@ pub mod operations;
 pub mod proxy;
 pub mod suite;
 
-pub use fixtures::{AdminApiFixture, OpenAdminFixture, PanelFixture};
+pub use fixtures::{AdminApiFixture, OpenAdminFixture, PanelFixture, SpanelFixture};
 pub use gateway::{Backend, Gateway, with_gateway};

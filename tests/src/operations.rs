@@ -33,6 +33,8 @@ pub const ALL: &[Operation] = &[
     Operation::ControlSystemService,
     Operation::SetSystemServiceMonitored,
     Operation::ListNotifications,
+    Operation::CreatePanelAdmin,
+    Operation::ListPanelAdmins,
 ];
 
 /// Calls `operation` on the server `target` names, with valid inputs about
@@ -260,6 +262,25 @@ pub async fn call(
         Operation::ListNotifications => gateway
             .servers()
             .list_notifications(ListNotificationsRequest {
+                target,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::CreatePanelAdmin => gateway
+            .servers()
+            .create_panel_admin(CreatePanelAdminRequest {
+                target,
+                username: format!("{username}admin"),
+                password: "a-long-password".into(),
+                full_access: true,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::ListPanelAdmins => gateway
+            .servers()
+            .list_panel_admins(ListPanelAdminsRequest {
                 target,
                 ..Default::default()
             })

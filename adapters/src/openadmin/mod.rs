@@ -33,8 +33,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use panelgate_proto::v1::{
     Account, AccountUsage, CreateLoginLinkResponse, Domain, DomainStatus, Notification, Operation,
-    Package, PanelKind, ServerInfo, SystemServiceAction, add_domain_request,
-    create_package_request,
+    Package, PanelKind, ServerInfo, SystemServiceAction, create_package_request,
 };
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -398,13 +397,8 @@ impl Panel for OpenAdmin {
                 options.cpu.as_str(),
                 options.ram.as_str(),
             ),
-            Some(create_package_request::PanelOptions::AdminApi(_)) => {
-                return Err(AdapterError::invalid(
-                    "panel_options",
-                    "options for another panel kind",
-                ));
-            }
-            None => ("", None, "", ""),
+            // Options for other kinds never get here: the gateway refuses them.
+            _ => ("", None, "", ""),
         };
         let body = mapping::plan_body(
             &package.name,
@@ -438,16 +432,6 @@ impl Panel for OpenAdmin {
     }
 
     async fn add_domain(&self, domain: &NewDomain) -> Result<Domain, AdapterError> {
-        if let Some(options) = &domain.options {
-            match options {
-                add_domain_request::PanelOptions::AdminApi(_) => {
-                    return Err(AdapterError::invalid(
-                        "panel_options",
-                        "options for another panel kind",
-                    ));
-                }
-            }
-        }
         let docroot = match &domain.document_root {
             Some(root) if root.starts_with(DOCROOT_BASE) && root.len() > DOCROOT_BASE.len() => {
                 root.clone()
@@ -537,7 +521,7 @@ impl Panel for OpenAdmin {
             .await
     }
 
-    async fn delete_domain(&self, domain: &str) -> Result<(), AdapterError> {
+    async fn delete_domain(&self, domain: &str, _owner: Option<&str>) -> Result<(), AdapterError> {
         self.client
             .command(
                 &format!("api/domains/delete/{domain}"),

@@ -24,12 +24,14 @@ impl DomainApi {
         DomainApi { app }
     }
 
-    /// Suspend, unsuspend and delete: one domain on a named server.
+    /// Suspend, unsuspend and delete: one domain on a named server, or on the
+    /// server of its `owner` account (empty when not given).
     async fn change(
         &self,
         change: DomainChange,
         target: Option<&Target>,
         domain: &str,
+        owner: &str,
         request_id: &str,
     ) -> Result<Response<()>, Status> {
         let (method, operation) = match change {
@@ -43,12 +45,20 @@ impl DomainApi {
         let result = async {
             let domain = validate::domain("domain", domain)?;
             call.about(format!("domain/{domain}"))?;
-            let route = call.route(target).await?;
+            let owner = if owner.is_empty() {
+                None
+            } else {
+                Some(validate::username("username", owner)?)
+            };
+            let route = match &owner {
+                Some(owner) => call.route_account(target, owner).await?,
+                None => call.route(target).await?,
+            };
             route.require(operation)?;
             let done = match change {
                 DomainChange::Suspend => route.panel.suspend_domain(&domain).await,
                 DomainChange::Unsuspend => route.panel.unsuspend_domain(&domain).await,
-                DomainChange::Delete => route.panel.delete_domain(&domain).await,
+                DomainChange::Delete => route.panel.delete_domain(&domain, owner.as_deref()).await,
             };
             done.map_err(|err| route.fail(err))
         }
@@ -153,6 +163,7 @@ impl DomainService for DomainApi {
             DomainChange::Suspend,
             req.target.as_ref(),
             &req.domain,
+            "",
             &req.request_id,
         )
         .await
@@ -173,6 +184,7 @@ impl DomainService for DomainApi {
             DomainChange::Unsuspend,
             req.target.as_ref(),
             &req.domain,
+            "",
             &req.request_id,
         )
         .await
@@ -193,6 +205,7 @@ impl DomainService for DomainApi {
             DomainChange::Delete,
             req.target.as_ref(),
             &req.domain,
+            &req.username,
             &req.request_id,
         )
         .await

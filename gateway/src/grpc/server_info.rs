@@ -1,17 +1,18 @@
 //! ServerService: the machine behind a panel (system information, system
-//! services, notifications).
+//! services, notifications) and the panel's own administrators.
 
-use panelgate_adapters::Page;
+use panelgate_adapters::{NewPanelAdmin, Page};
 use panelgate_proto::v1::{
-    ControlSystemServiceRequest, ControlSystemServiceResponse, GetServerInfoRequest,
-    GetServerInfoResponse, ListNotificationsRequest, ListNotificationsResponse, Operation,
-    SetSystemServiceMonitoredRequest, SetSystemServiceMonitoredResponse, SystemServiceAction,
-    server_service_server::ServerService,
+    ControlSystemServiceRequest, ControlSystemServiceResponse, CreatePanelAdminRequest,
+    CreatePanelAdminResponse, GetServerInfoRequest, GetServerInfoResponse,
+    ListNotificationsRequest, ListNotificationsResponse, ListPanelAdminsRequest,
+    ListPanelAdminsResponse, Operation, SetSystemServiceMonitoredRequest,
+    SetSystemServiceMonitoredResponse, SystemServiceAction, server_service_server::ServerService,
 };
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
-use super::{next_offset_token, offset_page};
+use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{app::App, error::GatewayError, validate};
 
 /// The ServerService implementation.
@@ -143,6 +144,73 @@ impl ServerService for ServerApi {
             let listed = Page::slice(all, page);
             Ok(ListNotificationsResponse {
                 notifications: listed.items,
+                next_page_token: next_offset_token(page, listed.more),
+            })
+        }
+        .await;
+        call.finish(result).await
+    }
+
+    #[instrument(
+        name = "ServerService/CreatePanelAdmin",
+        skip_all,
+        fields(server_id, panel_kind)
+    )]
+    async fn create_panel_admin(
+        &self,
+        request: Request<CreatePanelAdminRequest>,
+    ) -> Result<Response<CreatePanelAdminResponse>, Status> {
+        let req = request.into_inner();
+        let mut call = self
+            .app
+            .mutation("ServerService/CreatePanelAdmin", &req.request_id);
+        let result = async {
+            let username = validate::username("username", &req.username)?;
+            call.about(format!("panel_admin/{username}"))?;
+            validate::password("password", &req.password)?;
+            let route = call.route(req.target.as_ref()).await?;
+            route.require(Operation::CreatePanelAdmin)?;
+            check_options_kind(req.panel_options.as_ref(), route.kind)?;
+            let new = NewPanelAdmin {
+                username,
+                password: req.password.clone().into(),
+                full_access: req.full_access,
+                options: req.panel_options.clone(),
+            };
+            let admin = route
+                .panel
+                .create_panel_admin(&new)
+                .await
+                .map_err(|err| route.fail(err))?;
+            Ok(CreatePanelAdminResponse { admin: Some(admin) })
+        }
+        .await;
+        call.finish(result).await
+    }
+
+    #[instrument(
+        name = "ServerService/ListPanelAdmins",
+        skip_all,
+        fields(server_id, panel_kind)
+    )]
+    async fn list_panel_admins(
+        &self,
+        request: Request<ListPanelAdminsRequest>,
+    ) -> Result<Response<ListPanelAdminsResponse>, Status> {
+        let req = request.into_inner();
+        let mut call = self.app.read("ServerService/ListPanelAdmins");
+        let result = async {
+            let page = offset_page(req.page_size, &req.page_token)?;
+            let route = call.route(req.target.as_ref()).await?;
+            route.require(Operation::ListPanelAdmins)?;
+            let all = route
+                .panel
+                .list_panel_admins()
+                .await
+                .map_err(|err| route.fail(err))?;
+            let listed = Page::slice(all, page);
+            Ok(ListPanelAdminsResponse {
+                admins: listed.items,
                 next_page_token: next_offset_token(page, listed.more),
             })
         }

@@ -1,0 +1,101 @@
+//! SPanel's one endpoint: `POST <base_url>api.php` (the base URL holds the
+//! panel's folder, `spanel/` or a white-label `hostpanel/`), form-encoded with
+//! `token`, `action` and, for user functions, `accountuser`. Success and
+//! failure are read from the body (`result: "error"`); list replies carry no
+//! `result` at all.
+
+use reqwest::{Method, header::CONTENT_TYPE};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+use super::{
+    error::{self, Subject},
+    php_query::{PhpValue, http_build_query},
+};
+use crate::{AdapterError, http::HttpClient, kind::PanelCredentials};
+
+/// Calls one SPanel with its admin API token.
+pub(super) struct Client {
+    http: HttpClient,
+    token: SecretString,
+}
+
+impl Client {
+    pub(super) fn new(
+        http: HttpClient,
+        credentials: PanelCredentials,
+    ) -> Result<Self, AdapterError> {
+        let PanelCredentials::ApiToken(token) = credentials else {
+            return Err(AdapterError::Misconfigured(
+                "SPanel needs an API token (credentials.api_token)".into(),
+            ));
+        };
+        Ok(Client { http, token })
+    }
+
+    /// Runs an admin function: `fields` follow `token` and `action`, in order.
+    pub(super) async fn admin(
+        &self,
+        action: &str,
+        fields: Vec<(String, PhpValue)>,
+        subject: Subject<'_>,
+    ) -> Result<Value, AdapterError> {
+        self.call(action, None, fields, subject).await
+    }
+
+    /// Runs a user function on `account` (`accountuser`).
+    pub(super) async fn user(
+        &self,
+        action: &str,
+        account: &str,
+        fields: Vec<(String, PhpValue)>,
+        subject: Subject<'_>,
+    ) -> Result<Value, AdapterError> {
+        self.call(action, Some(account), fields, subject).await
+    }
+
+    async fn call(
+        &self,
+        action: &str,
+        account: Option<&str>,
+        fields: Vec<(String, PhpValue)>,
+        subject: Subject<'_>,
+    ) -> Result<Value, AdapterError> {
+        let mut form = vec![
+            (
+                "token".to_owned(),
+                PhpValue::from(self.token.expose_secret()),
+            ),
+            ("action".to_owned(), PhpValue::from(action)),
+        ];
+        if let Some(account) = account {
+            form.push(("accountuser".to_owned(), PhpValue::from(account)));
+        }
+        form.extend(fields);
+        let request = self
+            .http
+            .request(Method::POST, "api.php")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(http_build_query(&form));
+        let reply = self.http.send(request).await?;
+        let body: Value = reply.json()?;
+        if !body.is_object() {
+            return Err(AdapterError::Protocol {
+                message: "expected a JSON object".into(),
+                excerpt: reply.excerpt(),
+            });
+        }
+        if body.get("result").and_then(Value::as_str) == Some("error") {
+            return Err(error::classify(&error::sentences(&body), subject));
+        }
+        Ok(body)
+    }
+}
+
+/// `data` of a reply, or a protocol error naming what was expected.
+pub(super) fn data<'a>(body: &'a Value, what: &str) -> Result<&'a Value, AdapterError> {
+    body.get("data").ok_or_else(|| AdapterError::Protocol {
+        message: format!("{what} answered without data"),
+        excerpt: body.to_string().chars().take(200).collect(),
+    })
+}

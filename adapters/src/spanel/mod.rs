@@ -1,0 +1,570 @@
+//! SPanel (ScalaHosting): one action-based endpoint, `POST <folder>/api.php`.
+//!
+//! See `shared/panels/source-docs/spanel-*.txt` and REFERENCE §3. The server's
+//! `base_url` includes the panel's folder: `https://host/spanel/` (or the
+//! white-label `https://host/hostpanel/`). What this adapter does beyond a
+//! one-to-one mapping:
+//! - Bodies are encoded exactly as PHP's `http_build_query` does
+//!   (`permissions[domain][0]=domains`), fields in the doc's order.
+//! - CreateAccount is `accounts/wwwacct` with the package (whose limits and
+//!   permissions then apply), followed by `accounts/changeuseremail` (wwwacct
+//!   takes no email); if that fails, the account is terminated again and the
+//!   failure reported.
+//! - GetAccount and ListAccounts read `accounts/listaccounts`, which has no
+//!   email address: `email` stays empty.
+//! - AddDomain adds subdomains (`domain/addsubdomain`): the API has no addon
+//!   domains. DeleteDomain needs the owning account (`domain/removedomain` is a
+//!   user function): named by the caller, or found as the account whose main
+//!   domain the domain is under.
+//! - CreateDatabase is `mysql/createmysqluser` then `mysql/createmysqldatabase`;
+//!   SPanel's API cannot delete a database user, so when the second step fails
+//!   the error says that the user of the first step remains.
+//! - The canonical domain limit counts the primary domain; SPanel's counts
+//!   additional domains (one less).
+//! - Login links use `base/sso` with role `user`; the token needs SPanel's SSO
+//!   option, else FAILED_PRECONDITION `PANEL_SSO_DISABLED`.
+
+mod client;
+mod error;
+mod mapping;
+mod php_query;
+
+use async_trait::async_trait;
+use panelgate_proto::v1::{
+    Account, AccountStatus, AccountUsage, CreateLoginLinkResponse, Database, Domain, DomainStatus,
+    Operation, Package, PanelAdmin, PanelKind, create_package_request, create_panel_admin_request,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tracing::warn;
+
+use self::{
+    client::{Client, data},
+    error::Subject,
+    php_query::PhpValue,
+};
+use crate::{
+    AccountUpdate, AdapterError, Entity, NewAccount, NewDatabase, NewDomain, NewPackage,
+    NewPanelAdmin, PackageRef, Page, PageRequest, Panel, PanelCheck, http::HttpClient,
+    kind::PanelCredentials,
+};
+
+/// What SPanel can do; everything else is UNIMPLEMENTED.
+pub(crate) const CAPABILITIES: &[Operation] = &[
+    Operation::CreateAccount,
+    Operation::GetAccount,
+    Operation::ListAccounts,
+    Operation::UpdateAccount,
+    Operation::SuspendAccount,
+    Operation::UnsuspendAccount,
+    Operation::DeleteAccount,
+    Operation::ChangePackage,
+    Operation::ChangePassword,
+    Operation::CreateLoginLink,
+    Operation::GetAccountUsage,
+    Operation::ListPackages,
+    Operation::GetPackage,
+    Operation::CreatePackage,
+    Operation::AddDomain,
+    Operation::DeleteDomain,
+    Operation::CreateDatabase,
+    Operation::CreatePanelAdmin,
+    Operation::ListPanelAdmins,
+];
+
+/// The SPanel adapter for one server.
+pub struct Spanel {
+    client: Client,
+}
+
+fn field(key: &str, value: impl Into<PhpValue>) -> (String, PhpValue) {
+    (key.to_owned(), value.into())
+}
+
+impl Spanel {
+    /// An adapter speaking to `http` with the server's admin API token.
+    pub fn new(http: HttpClient, credentials: PanelCredentials) -> Result<Self, AdapterError> {
+        Ok(Spanel {
+            client: Client::new(http, credentials)?,
+        })
+    }
+
+    /// The `listaccounts` rows, of one account when `username` is given.
+    async fn account_rows(&self, username: Option<&str>) -> Result<Vec<Value>, AdapterError> {
+        let fields = username
+            .map(|user| field("accountuser", user))
+            .into_iter()
+            .collect();
+        let subject = Subject::new(Entity::Account, username.unwrap_or("*"));
+        let body = self
+            .client
+            .admin("accounts/listaccounts", fields, subject)
+            .await?;
+        match data(&body, "accounts/listaccounts")? {
+            Value::Array(rows) => Ok(rows.clone()),
+            _ => Err(AdapterError::Protocol {
+                message: "accounts/listaccounts answered without a list".into(),
+                excerpt: String::new(),
+            }),
+        }
+    }
+
+    /// The one `listaccounts` row of `username`.
+    async fn account_row(&self, username: &str) -> Result<Value, AdapterError> {
+        self.account_rows(Some(username))
+            .await?
+            .into_iter()
+            .find(|row| {
+                row.get("user")
+                    .and_then(Value::as_str)
+                    .is_some_and(|user| user.eq_ignore_ascii_case(username))
+            })
+            .ok_or_else(|| AdapterError::NotFound {
+                entity: Entity::Account,
+                key: username.to_owned(),
+                upstream: None,
+            })
+    }
+
+    async fn account_call(
+        &self,
+        action: &str,
+        username: &str,
+        mut fields: Vec<(String, PhpValue)>,
+        subject_fields: &[(&str, &str)],
+    ) -> Result<(), AdapterError> {
+        fields.insert(0, field("username", username));
+        let subject = Subject::new(Entity::Account, username).with_fields(subject_fields);
+        self.client.admin(action, fields, subject).await.map(drop)
+    }
+}
+
+#[async_trait]
+impl Panel for Spanel {
+    fn kind(&self) -> PanelKind {
+        PanelKind::Spanel
+    }
+
+    fn capabilities(&self) -> &'static [Operation] {
+        CAPABILITIES
+    }
+
+    async fn check(&self) -> Result<PanelCheck, AdapterError> {
+        self.client
+            .admin(
+                "toolbox/apicheck",
+                Vec::new(),
+                Subject::new(Entity::Account, "apicheck"),
+            )
+            .await?;
+        Ok(PanelCheck::default())
+    }
+
+    async fn create_account(&self, account: &NewAccount) -> Result<Account, AdapterError> {
+        let fields = vec![
+            field("username", account.username.as_str()),
+            field("domain", account.primary_domain.as_str()),
+            field("password", account.password.expose_secret()),
+            field("package", account.package.name.as_str()),
+        ];
+        let subject = Subject::new(Entity::Account, &account.username).with_fields(&[
+            ("password", "password"),
+            ("package", "package"),
+            ("domain", "primary_domain"),
+            ("username", "username"),
+        ]);
+        self.client
+            .admin("accounts/wwwacct", fields, subject)
+            .await?;
+        let email = vec![field("email", account.email.as_str())];
+        if let Err(failure) = self
+            .account_call(
+                "accounts/changeuseremail",
+                &account.username,
+                email,
+                &[("email", "email")],
+            )
+            .await
+        {
+            let removed = self
+                .account_call(
+                    "accounts/terminateaccount",
+                    &account.username,
+                    Vec::new(),
+                    &[],
+                )
+                .await;
+            return Err(match removed {
+                Ok(()) => failure,
+                Err(cleanup) => {
+                    warn!(username = %account.username, error = %cleanup, "could not remove a half-created account");
+                    AdapterError::OperationFailed {
+                        upstream: format!(
+                            "{failure}; the account `{}` was created without its email and could not be removed ({cleanup})",
+                            account.username
+                        ),
+                    }
+                }
+            });
+        }
+        Ok(Account {
+            username: account.username.clone(),
+            primary_domain: account.primary_domain.clone(),
+            email: account.email.clone(),
+            package: account.package.name.clone(),
+            status: AccountStatus::Active.into(),
+            ..Default::default()
+        })
+    }
+
+    async fn get_account(&self, username: &str) -> Result<Account, AdapterError> {
+        Ok(mapping::account(&self.account_row(username).await?))
+    }
+
+    async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>, AdapterError> {
+        let accounts = self
+            .account_rows(None)
+            .await?
+            .iter()
+            .map(mapping::account)
+            .collect();
+        Ok(Page::slice(accounts, page))
+    }
+
+    async fn update_account(&self, update: &AccountUpdate) -> Result<(), AdapterError> {
+        if update.first_name.is_some() || update.last_name.is_some() {
+            let field = if update.first_name.is_some() {
+                "first_name"
+            } else {
+                "last_name"
+            };
+            return Err(AdapterError::invalid(field, "SPanel keeps no owner names"));
+        }
+        if let Some(email) = &update.email {
+            let fields = vec![field("email", email.as_str())];
+            self.account_call(
+                "accounts/changeuseremail",
+                &update.username,
+                fields,
+                &[("email", "email")],
+            )
+            .await?;
+        }
+        if let Some(domain) = &update.primary_domain {
+            let fields = vec![field("domain", domain.as_str())];
+            let changed = self
+                .account_call(
+                    "accounts/changedomain",
+                    &update.username,
+                    fields,
+                    &[("domain", "primary_domain")],
+                )
+                .await;
+            if let (Err(failure), Some(_)) = (&changed, &update.email) {
+                warn!(username = %update.username, error = %failure, "email changed, main domain not");
+            }
+            changed?;
+        }
+        Ok(())
+    }
+
+    async fn suspend_account(&self, username: &str, reason: &str) -> Result<(), AdapterError> {
+        let fields = if reason.is_empty() {
+            Vec::new()
+        } else {
+            vec![field("reason", reason)]
+        };
+        self.account_call("accounts/suspendaccount", username, fields, &[])
+            .await
+    }
+
+    async fn unsuspend_account(&self, username: &str) -> Result<(), AdapterError> {
+        self.account_call("accounts/unsuspendaccount", username, Vec::new(), &[])
+            .await
+    }
+
+    async fn delete_account(&self, username: &str) -> Result<(), AdapterError> {
+        self.account_call("accounts/terminateaccount", username, Vec::new(), &[])
+            .await
+    }
+
+    async fn change_package(
+        &self,
+        username: &str,
+        package: &PackageRef,
+    ) -> Result<(), AdapterError> {
+        let fields = vec![field("package", package.name.as_str())];
+        self.account_call(
+            "accounts/changequota",
+            username,
+            fields,
+            &[("package", "package")],
+        )
+        .await
+    }
+
+    async fn change_password(
+        &self,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<(), AdapterError> {
+        let fields = vec![field("password", password.expose_secret())];
+        self.account_call(
+            "accounts/changeuserpassword",
+            username,
+            fields,
+            &[("password", "password")],
+        )
+        .await
+    }
+
+    async fn create_login_link(
+        &self,
+        username: &str,
+    ) -> Result<CreateLoginLinkResponse, AdapterError> {
+        let fields = vec![field("username", username), field("role", "user")];
+        let body = self
+            .client
+            .admin("base/sso", fields, Subject::new(Entity::Account, username))
+            .await?;
+        // The URL carries a login token: never quote this body in an error.
+        let url = body
+            .get("data")
+            .and_then(|data| data.get("url"))
+            .and_then(Value::as_str)
+            .filter(|url| !url.is_empty())
+            .ok_or_else(|| AdapterError::Protocol {
+                message: "base/sso answered without a URL".into(),
+                excerpt: String::new(),
+            })?;
+        Ok(CreateLoginLinkResponse {
+            url: url.to_owned(),
+            expire_time: None,
+        })
+    }
+
+    async fn get_account_usage(&self, username: &str) -> Result<AccountUsage, AdapterError> {
+        Ok(mapping::usage(&self.account_row(username).await?))
+    }
+
+    async fn list_packages(&self) -> Result<Vec<Package>, AdapterError> {
+        let body = self
+            .client
+            .admin(
+                "accounts/listpackages",
+                Vec::new(),
+                Subject::new(Entity::Package, "*"),
+            )
+            .await?;
+        match data(&body, "accounts/listpackages")? {
+            Value::Array(rows) => Ok(rows.iter().map(mapping::package).collect()),
+            Value::Object(rows) => Ok(rows.values().map(mapping::package).collect()),
+            _ => Err(AdapterError::Protocol {
+                message: "accounts/listpackages answered without a list".into(),
+                excerpt: String::new(),
+            }),
+        }
+    }
+
+    async fn create_package(&self, package: &NewPackage) -> Result<Package, AdapterError> {
+        let permissions = match &package.options {
+            Some(create_package_request::PanelOptions::Spanel(options)) => {
+                options.permissions.as_ref()
+            }
+            // Options for other kinds never get here: the gateway refuses them.
+            _ => None,
+        };
+        let permissions = match permissions {
+            Some(permissions) => {
+                mapping::permissions("panel_options.spanel.permissions", permissions)?
+            }
+            None => PhpValue::from("all"),
+        };
+        let mut fields = vec![field("package", package.name.as_str())];
+        fields.extend(mapping::package_fields(&package.limits)?);
+        fields.push(field("permissions", permissions));
+        let subject = Subject::new(Entity::Package, &package.name).with_fields(&[
+            ("permission", "panel_options.spanel.permissions"),
+            ("package name", "name"),
+            ("disk quota", "limits.disk_mib"),
+        ]);
+        let body = self
+            .client
+            .admin("accounts/createpackage", fields, subject)
+            .await?;
+        // The reply lists every package, keyed by name: ours is the one created.
+        data(&body, "accounts/createpackage")?
+            .get("packagelist")
+            .and_then(|list| list.get(&package.name))
+            .map(mapping::package)
+            .ok_or_else(|| AdapterError::Protocol {
+                message: format!("createpackage's packagelist lacks `{}`", package.name),
+                excerpt: String::new(),
+            })
+    }
+
+    async fn add_domain(&self, domain: &NewDomain) -> Result<Domain, AdapterError> {
+        let Some((label, parent)) = domain
+            .domain
+            .split_once('.')
+            .filter(|(_, parent)| parent.contains('.'))
+        else {
+            return Err(AdapterError::invalid(
+                "domain",
+                "SPanel's API adds subdomains only: give a name under one of the account's domains",
+            ));
+        };
+        let mut fields = vec![field("domain", parent), field("subdomain", label)];
+        if let Some(path) = &domain.document_root {
+            fields.push(field("path", path.as_str()));
+        }
+        let subject = Subject::new(Entity::Domain, &domain.domain).with_fields(&[
+            ("path", "document_root"),
+            ("domain", "domain"),
+            ("subdomain", "domain"),
+        ]);
+        self.client
+            .user("domain/addsubdomain", &domain.username, fields, subject)
+            .await?;
+        Ok(Domain {
+            name: domain.domain.clone(),
+            username: domain.username.clone(),
+            document_root: domain.document_root.clone().unwrap_or_default(),
+            status: DomainStatus::Active.into(),
+            panel_domain_id: String::new(),
+        })
+    }
+
+    async fn delete_domain(&self, domain: &str, owner: Option<&str>) -> Result<(), AdapterError> {
+        let owner = match owner {
+            Some(owner) => owner.to_owned(),
+            None => self
+                .account_rows(None)
+                .await?
+                .iter()
+                .find_map(|row| {
+                    let main = row.get("domain")?.as_str()?;
+                    let under = domain == main || domain.ends_with(&format!(".{main}"));
+                    under.then(|| row.get("user")?.as_str().map(str::to_owned)).flatten()
+                })
+                .ok_or_else(|| {
+                    AdapterError::invalid("username", format!("name the account that owns `{domain}`: no account's main domain holds it"))
+                })?,
+        };
+        let fields = vec![field("domain", domain)];
+        self.client
+            .user(
+                "domain/removedomain",
+                &owner,
+                fields,
+                Subject::new(Entity::Domain, domain),
+            )
+            .await
+            .map(drop)
+    }
+
+    async fn create_database(&self, database: &NewDatabase) -> Result<Database, AdapterError> {
+        let user_fields = vec![
+            field("username", database.user.as_str()),
+            field("password", database.password.expose_secret()),
+        ];
+        let subject = Subject::new(Entity::DatabaseUser, &database.user).with_fields(&[
+            ("password", "database_password"),
+            ("username", "database_user"),
+        ]);
+        self.client
+            .user(
+                "mysql/createmysqluser",
+                &database.username,
+                user_fields,
+                subject,
+            )
+            .await?;
+        let database_fields = vec![
+            field("database", database.name.as_str()),
+            field("username", database.user.as_str()),
+        ];
+        let subject = Subject::new(Entity::Database, &database.name)
+            .with_fields(&[("database", "database_name")]);
+        self.client
+            .user("mysql/createmysqldatabase", &database.username, database_fields, subject)
+            .await
+            .map_err(|failure| {
+                failure.with_note(&format!(
+                    "the database user `{}` created just before remains on the panel (SPanel's API cannot delete it)",
+                    database.user
+                ))
+            })?;
+        Ok(Database {
+            name: database.name.clone(),
+            user: database.user.clone(),
+            username: database.username.clone(),
+        })
+    }
+
+    async fn create_panel_admin(&self, admin: &NewPanelAdmin) -> Result<PanelAdmin, AdapterError> {
+        let granted = match &admin.options {
+            Some(create_panel_admin_request::PanelOptions::Spanel(options)) => {
+                options.permissions.as_ref()
+            }
+            None => None,
+        };
+        let permissions = match (admin.full_access, granted) {
+            (true, None) => PhpValue::from("all"),
+            (false, Some(granted)) => {
+                mapping::permissions("panel_options.spanel.permissions", granted)?
+            }
+            (true, Some(_)) => {
+                return Err(AdapterError::invalid(
+                    "full_access",
+                    "set full_access or panel_options.spanel.permissions, not both",
+                ));
+            }
+            (false, None) => {
+                return Err(AdapterError::invalid(
+                    "panel_options.spanel.permissions",
+                    "required unless full_access is set",
+                ));
+            }
+        };
+        let fields = vec![
+            field("username", admin.username.as_str()),
+            field("password", admin.password.expose_secret()),
+            field("permissions", permissions),
+        ];
+        let subject = Subject::new(Entity::Account, &admin.username).with_fields(&[
+            ("permission", "panel_options.spanel.permissions"),
+            ("password", "password"),
+            ("username", "username"),
+        ]);
+        self.client
+            .admin("admin/createadminuser", fields, subject)
+            .await?;
+        let created = self.list_panel_admins().await?;
+        created
+            .into_iter()
+            .find(|listed| listed.username.eq_ignore_ascii_case(&admin.username))
+            .ok_or_else(|| AdapterError::Protocol {
+                message: format!("admin `{}` was created but is not listed", admin.username),
+                excerpt: String::new(),
+            })
+    }
+
+    async fn list_panel_admins(&self) -> Result<Vec<PanelAdmin>, AdapterError> {
+        let body = self
+            .client
+            .admin(
+                "admin/listadminusers",
+                Vec::new(),
+                Subject::new(Entity::Account, "*"),
+            )
+            .await?;
+        match data(&body, "admin/listadminusers")? {
+            Value::Array(rows) => Ok(rows.iter().map(mapping::panel_admin).collect()),
+            _ => Err(AdapterError::Protocol {
+                message: "admin/listadminusers answered without a list".into(),
+                excerpt: String::new(),
+            }),
+        }
+    }
+}

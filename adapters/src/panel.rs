@@ -60,14 +60,15 @@ pub struct AccountUpdate {
     pub primary_domain: Option<String>,
 }
 
-/// A validated CreatePackage.
+/// A validated CreatePackage or UpdatePackage: a package's whole definition.
 #[derive(Debug)]
 pub struct NewPackage {
     /// Package name.
     pub name: String,
     /// Limits; unset ones take the panel's default.
     pub limits: PackageLimits,
-    /// Options for one panel kind.
+    /// Options for one panel kind (UpdatePackage's options, which are a
+    /// subset, arrive as the same message).
     pub options: Option<create_package_request::PanelOptions>,
 }
 
@@ -251,6 +252,16 @@ pub trait Panel: Send + Sync + 'static {
     /// Creates a package.
     async fn create_package(&self, _package: &NewPackage) -> Result<Package, AdapterError> {
         unsupported(Operation::CreatePackage)
+    }
+
+    /// Replaces a package's definition.
+    async fn update_package(&self, _package: &NewPackage) -> Result<Package, AdapterError> {
+        unsupported(Operation::UpdatePackage)
+    }
+
+    /// Deletes a package.
+    async fn delete_package(&self, _package: &PackageRef) -> Result<(), AdapterError> {
+        unsupported(Operation::DeletePackage)
     }
 
     /// Adds a domain to an account.

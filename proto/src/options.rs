@@ -3,7 +3,7 @@
 
 use crate::v1::{
     PanelKind, add_domain_request, create_account_request, create_package_request,
-    create_panel_admin_request,
+    create_panel_admin_request, update_package_request,
 };
 
 /// A `panel_options` oneof of a request.
@@ -39,6 +39,14 @@ impl PanelOptions for add_domain_request::PanelOptions {
 }
 
 impl PanelOptions for create_panel_admin_request::PanelOptions {
+    fn panel_kind(&self) -> PanelKind {
+        match self {
+            Self::Spanel(_) => PanelKind::Spanel,
+        }
+    }
+}
+
+impl PanelOptions for update_package_request::PanelOptions {
     fn panel_kind(&self) -> PanelKind {
         match self {
             Self::Spanel(_) => PanelKind::Spanel,

@@ -35,6 +35,8 @@ pub const ALL: &[Operation] = &[
     Operation::ListNotifications,
     Operation::CreatePanelAdmin,
     Operation::ListPanelAdmins,
+    Operation::UpdatePackage,
+    Operation::DeletePackage,
 ];
 
 /// Calls `operation` on the server `target` names, with valid inputs about
@@ -274,6 +276,24 @@ pub async fn call(
                 username: format!("{username}admin"),
                 password: "a-long-password".into(),
                 full_access: true,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::UpdatePackage => gateway
+            .packages()
+            .update_package(UpdatePackageRequest {
+                target,
+                package: format!("pkg-{username}"),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        Operation::DeletePackage => gateway
+            .packages()
+            .delete_package(DeletePackageRequest {
+                target,
+                package: format!("pkg-{username}"),
                 ..Default::default()
             })
             .await

@@ -49,6 +49,32 @@ use crate::{
     kind::PanelCredentials,
 };
 
+/// A package's whole definition, as createpackage and modifypackage take it:
+/// name, limits, then permissions (every page when the caller gave none).
+fn package_definition(package: &NewPackage) -> Result<Vec<(String, PhpValue)>, AdapterError> {
+    let permissions = match &package.options {
+        Some(create_package_request::PanelOptions::Spanel(options)) => options.permissions.as_ref(),
+        // Options for other kinds never get here: the gateway refuses them.
+        _ => None,
+    };
+    let permissions = match permissions {
+        Some(permissions) => mapping::permissions("panel_options.spanel.permissions", permissions)?,
+        None => PhpValue::from("all"),
+    };
+    let mut fields = vec![field("package", package.name.as_str())];
+    fields.extend(mapping::package_fields(&package.limits)?);
+    fields.push(field("permissions", permissions));
+    Ok(fields)
+}
+
+fn package_subject(package: &NewPackage) -> Subject<'_> {
+    Subject::new(Entity::Package, &package.name).with_fields(&[
+        ("permission", "panel_options.spanel.permissions"),
+        ("package name", "name"),
+        ("disk quota", "limits.disk_mib"),
+    ])
+}
+
 /// What SPanel can do; everything else is UNIMPLEMENTED.
 pub(crate) const CAPABILITIES: &[Operation] = &[
     Operation::CreateAccount,
@@ -65,6 +91,8 @@ pub(crate) const CAPABILITIES: &[Operation] = &[
     Operation::ListPackages,
     Operation::GetPackage,
     Operation::CreatePackage,
+    Operation::UpdatePackage,
+    Operation::DeletePackage,
     Operation::AddDomain,
     Operation::DeleteDomain,
     Operation::CreateDatabase,
@@ -367,30 +395,13 @@ impl Panel for Spanel {
     }
 
     async fn create_package(&self, package: &NewPackage) -> Result<Package, AdapterError> {
-        let permissions = match &package.options {
-            Some(create_package_request::PanelOptions::Spanel(options)) => {
-                options.permissions.as_ref()
-            }
-            // Options for other kinds never get here: the gateway refuses them.
-            _ => None,
-        };
-        let permissions = match permissions {
-            Some(permissions) => {
-                mapping::permissions("panel_options.spanel.permissions", permissions)?
-            }
-            None => PhpValue::from("all"),
-        };
-        let mut fields = vec![field("package", package.name.as_str())];
-        fields.extend(mapping::package_fields(&package.limits)?);
-        fields.push(field("permissions", permissions));
-        let subject = Subject::new(Entity::Package, &package.name).with_fields(&[
-            ("permission", "panel_options.spanel.permissions"),
-            ("package name", "name"),
-            ("disk quota", "limits.disk_mib"),
-        ]);
         let body = self
             .client
-            .admin("accounts/createpackage", fields, subject)
+            .admin(
+                "accounts/createpackage",
+                package_definition(package)?,
+                package_subject(package),
+            )
             .await?;
         // The reply lists every package, keyed by name: ours is the one created.
         data(&body, "accounts/createpackage")?
@@ -401,6 +412,29 @@ impl Panel for Spanel {
                 message: format!("createpackage's packagelist lacks `{}`", package.name),
                 excerpt: String::new(),
             })
+    }
+
+    async fn update_package(&self, package: &NewPackage) -> Result<Package, AdapterError> {
+        self.client
+            .admin(
+                "accounts/modifypackage",
+                package_definition(package)?,
+                package_subject(package),
+            )
+            .await?;
+        self.get_package(&package.name).await
+    }
+
+    async fn delete_package(&self, package: &PackageRef) -> Result<(), AdapterError> {
+        let fields = vec![field("package", package.name.as_str())];
+        self.client
+            .admin(
+                "accounts/removepackage",
+                fields,
+                Subject::new(Entity::Package, &package.name),
+            )
+            .await
+            .map(drop)
     }
 
     async fn add_domain(&self, domain: &NewDomain) -> Result<Domain, AdapterError> {

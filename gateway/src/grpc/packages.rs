@@ -1,10 +1,12 @@
 //! PackageService: package lists (cached per server), one package, and
-//! package creation.
+//! package creation, replacement and deletion (each clears the cache).
 
 use panelgate_adapters::{NewPackage, Page};
 use panelgate_proto::v1::{
-    CreatePackageRequest, CreatePackageResponse, GetPackageRequest, GetPackageResponse,
-    ListPackagesRequest, ListPackagesResponse, Operation, package_service_server::PackageService,
+    CreatePackageRequest, CreatePackageResponse, DeletePackageRequest, DeletePackageResponse,
+    GetPackageRequest, GetPackageResponse, ListPackagesRequest, ListPackagesResponse, Operation,
+    UpdatePackageRequest, UpdatePackageResponse, create_package_request,
+    package_service_server::PackageService, update_package_request,
 };
 use tonic::{Request, Response, Status};
 use tracing::instrument;
@@ -111,6 +113,82 @@ impl PackageService for PackageApi {
             Ok(CreatePackageResponse {
                 package: Some(package),
             })
+        }
+        .await;
+        call.finish(result).await
+    }
+
+    #[instrument(
+        name = "PackageService/UpdatePackage",
+        skip_all,
+        fields(server_id, panel_kind)
+    )]
+    async fn update_package(
+        &self,
+        request: Request<UpdatePackageRequest>,
+    ) -> Result<Response<UpdatePackageResponse>, Status> {
+        let req = request.into_inner();
+        let mut call = self
+            .app
+            .mutation("PackageService/UpdatePackage", &req.request_id);
+        let result = async {
+            let wanted = validate::name("package", &req.package, 64)?;
+            call.about(format!("package/{wanted}"))?;
+            let route = call.route(req.target.as_ref()).await?;
+            route.require(Operation::UpdatePackage)?;
+            check_options_kind(req.panel_options.as_ref(), route.kind)?;
+            let package = self
+                .app
+                .packages
+                .resolve(&route, "package", &wanted)
+                .await?;
+            let new = NewPackage {
+                name: package.name,
+                limits: req.limits.unwrap_or_default(),
+                options: req.panel_options.map(|options| match options {
+                    update_package_request::PanelOptions::Spanel(spanel) => {
+                        create_package_request::PanelOptions::Spanel(spanel)
+                    }
+                }),
+            };
+            let updated = route.panel.update_package(&new).await;
+            self.app.packages.invalidate(&route.server.id).await;
+            let package = updated.map_err(|err| route.fail(err))?;
+            Ok(UpdatePackageResponse {
+                package: Some(package),
+            })
+        }
+        .await;
+        call.finish(result).await
+    }
+
+    #[instrument(
+        name = "PackageService/DeletePackage",
+        skip_all,
+        fields(server_id, panel_kind)
+    )]
+    async fn delete_package(
+        &self,
+        request: Request<DeletePackageRequest>,
+    ) -> Result<Response<DeletePackageResponse>, Status> {
+        let req = request.into_inner();
+        let mut call = self
+            .app
+            .mutation("PackageService/DeletePackage", &req.request_id);
+        let result = async {
+            let wanted = validate::name("package", &req.package, 64)?;
+            call.about(format!("package/{wanted}"))?;
+            let route = call.route(req.target.as_ref()).await?;
+            route.require(Operation::DeletePackage)?;
+            let package = self
+                .app
+                .packages
+                .resolve(&route, "package", &wanted)
+                .await?;
+            let deleted = route.panel.delete_package(&package).await;
+            self.app.packages.invalidate(&route.server.id).await;
+            deleted.map_err(|err| route.fail(err))?;
+            Ok(DeletePackageResponse {})
         }
         .await;
         call.finish(result).await

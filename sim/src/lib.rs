@@ -17,19 +17,28 @@
 //!   build, started with [`OpenAdminSim::start`]; its module docs list its readings.
 //! - [`spanel`]: the SPanel API (one form-encoded `api.php` endpoint), started
 //!   with [`SpanelSim::start`]; its module docs list its readings.
+//! - [`installatron`]: the Installatron Server API (users with their websites,
+//!   JSON or form bodies, dry runs), started with [`InstallatronSim::start`];
+//!   its module docs list its readings.
+//! - `form` (crate-private): PHP's reading of form bodies, bracket notation
+//!   included, shared by the SPanel and Installatron simulators.
 //!
 //! The `panelgate-sim` binary runs a simulator standalone
 //! (`panelgate-sim admin-api --listen 127.0.0.1:8081`,
 //! `panelgate-sim openadmin --listen 127.0.0.1:8082`,
-//! `panelgate-sim spanel --listen 127.0.0.1:8083`).
+//! `panelgate-sim spanel --listen 127.0.0.1:8083`,
+//! `panelgate-sim installatron --listen 127.0.0.1:8084`).
 
 pub mod admin_api;
 pub mod faults;
+mod form;
+pub mod installatron;
 pub mod openadmin;
 pub mod spanel;
 
 pub use admin_api::{AdminApiConfig, AdminApiSim, SimDomain, SimPackage, SimUser};
 pub use faults::{Fault, Faults};
+pub use installatron::{InstallatronConfig, InstallatronRequest, InstallatronSim};
 pub use openadmin::{
     AutologinStyle, OpenAdminConfig, OpenAdminSim, SimOpenAdminDomain, SimOpenAdminUser, SimPlan,
     SimService,

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use panelgate_sim::{
-    AdminApiConfig, AdminApiSim, AutologinStyle, OpenAdminConfig, OpenAdminSim, SpanelConfig,
-    SpanelSim,
+    AdminApiConfig, AdminApiSim, AutologinStyle, InstallatronConfig, InstallatronSim,
+    OpenAdminConfig, OpenAdminSim, SpanelConfig, SpanelSim,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -27,6 +27,8 @@ enum PanelCommand {
     Openadmin(OpenAdminArgs),
     /// The SPanel API (`POST /<folder>/api.php`).
     Spanel(SpanelArgs),
+    /// The Installatron Server API (`/users`, `/users/{id}`, `/users/{id}/login`).
+    Installatron(InstallatronArgs),
 }
 
 /// Options of the admin_api simulator.
@@ -96,6 +98,21 @@ struct SpanelArgs {
     no_sso: bool,
 }
 
+/// Options of the Installatron Server simulator.
+#[derive(Debug, Args)]
+struct InstallatronArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PANELGATE_SIM_LISTEN", default_value = "127.0.0.1:8084")]
+    listen: SocketAddr,
+    /// The settings.ini `key=` value expected in `X-API-KEY`
+    /// (default: panelgate-sim-installatron-key).
+    #[arg(long, env = "PANELGATE_SIM_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// The settings.ini `key2=` value, accepted as well (default: none).
+    #[arg(long, env = "PANELGATE_SIM_API_KEY2", hide_env_values = true)]
+    api_key2: Option<String>,
+}
+
 /// `--autologin` values.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Build {
@@ -154,6 +171,18 @@ async fn main() -> anyhow::Result<()> {
             };
             let sim = SpanelSim::start_on(args.listen, config).await?;
             println!("SPanel simulator listening on {}api.php", sim.base_url());
+        }
+        PanelCommand::Installatron(args) => {
+            let defaults = InstallatronConfig::default();
+            let config = InstallatronConfig {
+                api_key: args.api_key.unwrap_or(defaults.api_key),
+                api_key2: args.api_key2.or(defaults.api_key2),
+            };
+            let sim = InstallatronSim::start_on(args.listen, config).await?;
+            println!(
+                "Installatron Server simulator listening on {}users",
+                sim.base_url()
+            );
         }
     }
 

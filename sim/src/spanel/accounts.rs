@@ -5,10 +5,10 @@
 use serde_json::{Value, json};
 
 use super::actions::{Action, done_top, fail, refused};
-use super::form::Form;
 use super::permissions::{self, SimPermissions, USER_CATALOGUE};
 use super::state::{AccountRow, Limits, Panel};
 use super::values::{LimitInputs, is_email, is_plain_name, limit_json, normalize_domain};
+use crate::form::Form;
 
 /// System users an account cannot be called (reading 7).
 const RESERVED_USERNAMES: [&str; 3] = ["root", "nobody", "mysql"];

@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
-use super::form::Form;
 use super::state::Panel;
 use super::{accounts, admin, packages, user};
+use crate::form::Form;
 
 /// One function of `api.php`, named `category/function` on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

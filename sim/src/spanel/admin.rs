@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 use super::SimSpanelAdmin;
 use super::accounts::check_password;
 use super::actions::{Action, done_data, fail, refused, success};
-use super::form::Form;
 use super::permissions::{
     self, ADMIN_CATALOGUE, Catalogue, USER_CATALOGUE, catalogue_json, has_page,
 };
 use super::state::Panel;
 use super::values::is_admin_name;
+use crate::form::Form;
 
 /// The admin the simulated API token belongs to (reading 14).
 const TOKEN_OWNER: &str = "root";

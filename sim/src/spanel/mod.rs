@@ -11,7 +11,8 @@
 //!
 //! - this file: the public handle [`SpanelSim`], its config and the state snapshots;
 //! - `routes`: the HTTP surface (`api.php`, the 404 page);
-//! - `form`: PHP's reading of form bodies (`http_build_query` brackets);
+//! - `crate::form` (shared with the Installatron simulator): PHP's reading of
+//!   form bodies (`http_build_query` brackets);
 //! - `actions`: the action table, the token/action/`accountuser` checks, the reply shapes;
 //! - `accounts`, `packages`, `admin`, `user`: the functions, one function each;
 //! - `permissions`: the two permission catalogues, reading and rendering permissions;
@@ -169,7 +170,6 @@
 mod accounts;
 mod actions;
 mod admin;
-mod form;
 mod packages;
 mod permissions;
 mod routes;

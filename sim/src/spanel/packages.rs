@@ -4,10 +4,10 @@ use serde_json::{Map, Value, json};
 
 use super::SimSpanelPackage;
 use super::actions::{Action, fail, refused, success};
-use super::form::Form;
 use super::permissions::{self, SimPermissions, USER_CATALOGUE};
 use super::state::Panel;
 use super::values::{LimitInputs, is_plain_name, limit_json};
+use crate::form::Form;
 
 /// One package as the panel lists it: limits as strings or `"Unlimited"`.
 fn package_json(package: &SimSpanelPackage) -> Value {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::form::Param;
+use crate::form::Param;
 
 /// Permissions as the panel stores them (reading 12).
 #[derive(Clone, Debug, PartialEq, Eq)]

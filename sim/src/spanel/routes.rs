@@ -9,8 +9,8 @@ use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::any;
 
 use super::actions;
-use super::form::Form;
 use super::state::{SharedPanel, lock};
+use crate::form::Form;
 
 /// The panel's router: `api.php` under `folder`, and the 404 fallback.
 pub(super) fn router(panel: SharedPanel, folder: &str) -> Router {

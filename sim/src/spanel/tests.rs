@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::form::{Form, Param};
 use super::{SimCategoryPermissions, SimPermissions, SimSpanelPackage, SpanelConfig, SpanelSim};
 use crate::faults::Fault;
+use crate::form::{Form, Param};
 
 /// The doc's createadminuser example as PHP's `http_build_query` encodes it
 /// (the doc's email address is hidden by the archive; any address will do).

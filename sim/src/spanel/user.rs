@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use super::actions::{Action, done_data, fail, refused, success};
-use super::form::Form;
 use super::state::Panel;
 use super::values::{is_db_name, is_label, normalize_domain, normalize_path};
+use crate::form::Form;
 
 /// MySQL's longest user name.
 const MAX_DB_USER_LEN: usize = 32;

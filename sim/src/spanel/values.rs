@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::form::{Form, Param};
+use crate::form::{Form, Param};
 
 /// A limit field as sent (reading 8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

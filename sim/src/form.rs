@@ -1,6 +1,9 @@
 //! Form bodies read the way PHP fills `$_POST`: percent-decoding as `urldecode`
 //! does, and `http_build_query`'s bracket notation turned into nested arrays.
 //!
+//! Shared by the simulators of PHP panels: SPanel reads its whole API this way,
+//! Installatron Server its form bodies and query strings.
+//!
 //! # Format
 //!
 //! ```text
@@ -19,7 +22,7 @@ const MAX_NESTING: usize = 64;
 
 /// One decoded value: a PHP string or a PHP array.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Param {
+pub(crate) enum Param {
     /// A plain `name=value`.
     Str(String),
     /// `name[key]=...`: the pairs in insertion order.
@@ -28,7 +31,7 @@ pub(super) enum Param {
 
 impl Param {
     /// The string, if this is one.
-    pub(super) fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Param::Str(value) => Some(value),
             Param::Array(_) => None,
@@ -37,7 +40,7 @@ impl Param {
 
     /// A string as a one-item list, or an array's values, when every value is a
     /// string (`username=a`, `username[]=a&username[]=b`); `None` for nested arrays.
-    pub(super) fn as_list(&self) -> Option<Vec<String>> {
+    pub(crate) fn as_list(&self) -> Option<Vec<String>> {
         match self {
             Param::Str(value) => Some(vec![value.clone()]),
             Param::Array(pairs) => pairs
@@ -50,13 +53,13 @@ impl Param {
 
 /// A decoded form body: the top-level names in insertion order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct Form {
+pub(crate) struct Form {
     fields: Vec<(String, Param)>,
 }
 
 impl Form {
     /// Decodes an `application/x-www-form-urlencoded` body as PHP does.
-    pub(super) fn decode(body: &[u8]) -> Form {
+    pub(crate) fn decode(body: &[u8]) -> Form {
         let mut form = Form::default();
         for pair in body.split(|&byte| byte == b'&') {
             if pair.is_empty() {
@@ -72,8 +75,13 @@ impl Form {
         form
     }
 
+    /// The top-level names with their values, in insertion order.
+    pub(crate) fn into_fields(self) -> Vec<(String, Param)> {
+        self.fields
+    }
+
     /// The value under a top-level name.
-    pub(super) fn get(&self, name: &str) -> Option<&Param> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Param> {
         self.fields
             .iter()
             .find(|(key, _)| key == name)
@@ -81,13 +89,13 @@ impl Form {
     }
 
     /// The value under `name` if it is a string (an array reads as absent).
-    pub(super) fn str(&self, name: &str) -> Option<&str> {
+    pub(crate) fn str(&self, name: &str) -> Option<&str> {
         self.get(name).and_then(Param::as_str)
     }
 
     /// The value under `name` if it is a string with something in it besides
     /// whitespace (PHP code testing `empty(trim(...))`), trimmed.
-    pub(super) fn filled(&self, name: &str) -> Option<&str> {
+    pub(crate) fn filled(&self, name: &str) -> Option<&str> {
         self.str(name)
             .map(str::trim)
             .filter(|value| !value.is_empty())
@@ -187,7 +195,7 @@ fn integer_key(key: &str) -> Option<u64> {
 
 /// PHP's `urldecode`: `+` is a space, `%XX` a byte, a `%` not followed by two
 /// hex digits stays as it is. Bytes that are not UTF-8 become U+FFFD.
-pub(super) fn urldecode(raw: &[u8]) -> String {
+pub(crate) fn urldecode(raw: &[u8]) -> String {
     let mut bytes = Vec::with_capacity(raw.len());
     let mut at = 0;
     while at < raw.len() {

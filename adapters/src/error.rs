@@ -86,6 +86,8 @@ pub enum AdapterError {
         field: String,
         /// What is wrong with it.
         reason: String,
+        /// The panel's words, when the panel (not panelgate) refused the field.
+        upstream: Option<String>,
     },
     /// The panel rejected panelgate's credentials for the server.
     #[error("the panel rejected panelgate's credentials")]
@@ -149,6 +151,17 @@ impl AdapterError {
         AdapterError::InvalidArgument {
             field: field.into(),
             reason: reason.into(),
+            upstream: None,
+        }
+    }
+
+    /// A field the panel refused, in the panel's words.
+    pub fn refused_field(field: impl Into<String>, said: impl Into<String>) -> Self {
+        let said = said.into();
+        AdapterError::InvalidArgument {
+            field: field.into(),
+            reason: said.clone(),
+            upstream: Some(said),
         }
     }
 
@@ -178,9 +191,14 @@ impl AdapterError {
             AdapterError::LimitReached { upstream } => AdapterError::LimitReached {
                 upstream: add(upstream),
             },
-            AdapterError::InvalidArgument { field, reason } => AdapterError::InvalidArgument {
+            AdapterError::InvalidArgument {
+                field,
+                reason,
+                upstream,
+            } => AdapterError::InvalidArgument {
                 field,
                 reason: add(reason),
+                upstream: upstream.map(add),
             },
             AdapterError::OperationFailed { upstream } => AdapterError::OperationFailed {
                 upstream: add(upstream),
@@ -197,6 +215,7 @@ impl AdapterError {
             AdapterError::NotFound { upstream, .. }
             | AdapterError::AlreadyExists { upstream, .. }
             | AdapterError::CredentialsRejected { upstream }
+            | AdapterError::InvalidArgument { upstream, .. }
             | AdapterError::FailedPrecondition { upstream, .. } => upstream.as_deref(),
             AdapterError::LimitReached { upstream }
             | AdapterError::OperationFailed { upstream } => Some(upstream),

@@ -40,24 +40,46 @@ fn rpc_name(operation: Operation) -> String {
 
 fn table() -> String {
     let mut rows = vec![
-        format!("| operation | {} |", PANELS.iter().map(|(_, title)| *title).collect::<Vec<_>>().join(" | ")),
+        format!(
+            "| operation | {} |",
+            PANELS
+                .iter()
+                .map(|(_, title)| *title)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ),
         format!("|---|{}", "---|".repeat(PANELS.len())),
     ];
     for operation in operations() {
         let cells: Vec<&str> = PANELS
             .iter()
-            .map(|(kind, _)| if capabilities(*kind).contains(&operation) { "✓" } else { "—" })
+            .map(|(kind, _)| {
+                if capabilities(*kind).contains(&operation) {
+                    "✓"
+                } else {
+                    "—"
+                }
+            })
             .collect();
-        rows.push(format!("| {} | {} |", rpc_name(operation), cells.join(" | ")));
+        rows.push(format!(
+            "| {} | {} |",
+            rpc_name(operation),
+            cells.join(" | ")
+        ));
     }
     rows.join("\n")
 }
 
 #[test]
 fn readme_capability_table_matches_the_adapters() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README.md");
-    let begin = readme.find(BEGIN).expect("the README has the capability table's begin marker");
-    let end = readme.find(END).expect("the README has the capability table's end marker");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let begin = readme
+        .find(BEGIN)
+        .expect("the README has the capability table's begin marker");
+    let end = readme
+        .find(END)
+        .expect("the README has the capability table's end marker");
     let in_readme = readme[begin + BEGIN.len()..end].trim();
     let expected = table();
     assert_eq!(
@@ -68,11 +90,23 @@ fn readme_capability_table_matches_the_adapters() {
 
 #[test]
 fn every_panel_kind_with_an_adapter_is_a_column() {
-    for kind in [PanelKind::AdminApi, PanelKind::Openadmin, PanelKind::Spanel, PanelKind::Installatron] {
+    for kind in [
+        PanelKind::AdminApi,
+        PanelKind::Openadmin,
+        PanelKind::Spanel,
+        PanelKind::Installatron,
+    ] {
         if !capabilities(kind).is_empty() {
-            assert!(PANELS.iter().any(|(panel, _)| *panel == kind), "{} has no column", kind_name(kind));
+            assert!(
+                PANELS.iter().any(|(panel, _)| *panel == kind),
+                "{} has no column",
+                kind_name(kind)
+            );
         }
     }
     assert_eq!(rpc_name(Operation::CreateAccount), "CreateAccount");
-    assert_eq!(rpc_name(Operation::SetSystemServiceMonitored), "SetSystemServiceMonitored");
+    assert_eq!(
+        rpc_name(Operation::SetSystemServiceMonitored),
+        "SetSystemServiceMonitored"
+    );
 }

@@ -41,8 +41,8 @@ pub enum GatewayError {
     /// A panel call failed.
     #[error("server `{}` ({}): {error}", server.name, kind_name(server.kind))]
     Panel {
-        /// Where the call went.
-        server: ServerContext,
+        /// Where the call went (boxed: errors stay small to move).
+        server: Box<ServerContext>,
         /// What the adapter said.
         error: AdapterError,
     },
@@ -121,6 +121,7 @@ impl From<GatewayError> for Status {
                 (Code::InvalidArgument, "INVALID_FIELD".to_owned())
             }
             GatewayError::Panel { server, error } => {
+                let server = *server;
                 metadata.insert("server_id".to_owned(), server.id);
                 metadata.insert("server_name".to_owned(), server.name);
                 metadata.insert("panel_kind".to_owned(), kind_name(server.kind).to_owned());
@@ -164,7 +165,7 @@ fn adapter_code(
             (Code::AlreadyExists, entity_reason(entity, "ALREADY_EXISTS"))
         }
         AdapterError::LimitReached { .. } => (Code::ResourceExhausted, "LIMIT_REACHED".into()),
-        AdapterError::InvalidArgument { field, reason } => {
+        AdapterError::InvalidArgument { field, reason, .. } => {
             details.add_bad_request_violation(field.clone(), reason.clone());
             (Code::InvalidArgument, "INVALID_FIELD".into())
         }

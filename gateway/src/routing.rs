@@ -43,7 +43,7 @@ impl Route {
     /// Wraps an adapter error with this server's context.
     pub fn fail(&self, error: AdapterError) -> GatewayError {
         GatewayError::Panel {
-            server: self.context(),
+            server: Box::new(self.context()),
             error,
         }
     }
@@ -183,7 +183,7 @@ impl Router {
         }
         if let Some(error) = self.rejected.get(&panel_key(&server)).await {
             return Err(GatewayError::Panel {
-                server: context(&server, kind_of(&server)),
+                server: Box::new(context(&server, kind_of(&server))),
                 error,
             });
         }
@@ -244,7 +244,7 @@ impl Router {
             default_php_version: server.default_php_version.clone(),
         };
         build_panel(config, &self.transport, &self.sessions).map_err(|error| GatewayError::Panel {
-            server: context(server, kind),
+            server: Box::new(context(server, kind)),
             error,
         })
     }

@@ -65,7 +65,7 @@ pub(super) fn classify(endpoint: Endpoint, subject: &str, message: &str) -> Adap
         };
     }
     if let Some(field) = invalid_field(endpoint, &text) {
-        return AdapterError::invalid(field, message);
+        return AdapterError::refused_field(field, message);
     }
     if text.contains("failed to issue ssl") {
         return AdapterError::FailedPrecondition {

@@ -106,7 +106,7 @@ pub(super) fn from_command(body: &Value, subject: Subject<'_>) -> Result<(), Ada
             let said = message(body, subject);
             let text = said.clone().unwrap_or_default().to_ascii_lowercase();
             if text.contains("invalid") {
-                return Err(AdapterError::invalid(
+                return Err(AdapterError::refused_field(
                     "domain",
                     said.unwrap_or_else(|| "the panel refused it".into()),
                 ));
@@ -152,10 +152,10 @@ fn failure(text: &str, said: Option<String>, subject: Subject<'_>) -> AdapterErr
 /// differently from panelgate (a protocol mismatch, not the caller's fault).
 fn bad_request(text: &str, said: String) -> AdapterError {
     if text.contains("docroot") {
-        return AdapterError::invalid("document_root", said);
+        return AdapterError::refused_field("document_root", said);
     }
     if text.contains("username is not allowed") {
-        return AdapterError::invalid("username", said);
+        return AdapterError::refused_field("username", said);
     }
     AdapterError::Protocol {
         message: format!("the panel refused panelgate's request: {said}"),

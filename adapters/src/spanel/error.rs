@@ -78,7 +78,10 @@ pub(super) fn classify(sentences: &[String], subject: Subject<'_>) -> AdapterErr
             excerpt: String::new(),
         };
     }
-    if first.contains("does not exist") || first.contains("not found") {
+    if first.contains("does not exist")
+        || first.contains("not found")
+        || first.contains("does not belong to")
+    {
         return AdapterError::NotFound {
             entity: entity(),
             key: subject.key.to_owned(),
@@ -95,10 +98,13 @@ pub(super) fn classify(sentences: &[String], subject: Subject<'_>) -> AdapterErr
             upstream,
         };
     }
-    if first.contains("limit") || first.contains("is disabled for this account") {
+    if first.contains("limit")
+        || first.contains("maximum number")
+        || first.contains("is disabled for this account")
+    {
         return AdapterError::LimitReached { upstream: said };
     }
-    if first.contains("cannot be removed") || first.contains("does not belong to") {
+    if first.contains("cannot be removed") {
         return AdapterError::FailedPrecondition {
             reason: "PANEL_REFUSED",
             message: said.clone(),
@@ -114,10 +120,11 @@ pub(super) fn classify(sentences: &[String], subject: Subject<'_>) -> AdapterErr
         "too long",
         "whole number",
         "invalid",
+        "unknown permission",
     ];
     if validation.iter().any(|word| first.contains(word)) {
         if let Some((_, field)) = subject.fields.iter().find(|(word, _)| first.contains(word)) {
-            return AdapterError::invalid(*field, said);
+            return AdapterError::refused_field(*field, said);
         }
         return AdapterError::Protocol {
             message: format!("the panel refused panelgate's request: {said}"),
@@ -127,7 +134,9 @@ pub(super) fn classify(sentences: &[String], subject: Subject<'_>) -> AdapterErr
     AdapterError::OperationFailed { upstream: said }
 }
 
-/// The entity a sentence is about, by the first noun it names.
+/// The entity a sentence is about, by the first noun it names. "username"
+/// names no entity: the panel says it of accounts and of database users alike
+/// ("The username shop_db already exists"), so the call's subject decides.
 fn named_entity(text: &str) -> Option<Entity> {
     [
         ("database user", Entity::DatabaseUser),
@@ -137,7 +146,6 @@ fn named_entity(text: &str) -> Option<Entity> {
         ("package", Entity::Package),
         ("admin user", Entity::Account),
         ("account", Entity::Account),
-        ("username", Entity::Account),
     ]
     .into_iter()
     .filter_map(|(word, entity)| text.find(word).map(|at| (at, entity)))
@@ -163,7 +171,7 @@ mod tests {
             Subject::new(Entity::Account, "bob").with_fields(&[("password", "password")]),
         );
         assert!(
-            matches!(&error, AdapterError::InvalidArgument { field, reason }
+            matches!(&error, AdapterError::InvalidArgument { field, reason, .. }
             if field == "password" && reason.contains("; The email field is required"))
         );
         assert_eq!(
@@ -227,6 +235,41 @@ mod tests {
         assert!(matches!(
             classify_one("Database creation is disabled for this account", account),
             AdapterError::LimitReached { .. }
+        ));
+        assert!(matches!(
+            classify_one(
+                "You have reached the maximum number of databases (5)",
+                account
+            ),
+            AdapterError::LimitReached { .. }
+        ));
+        assert!(matches!(
+            classify_one(
+                "The username bob_shop already exists",
+                Subject::new(Entity::DatabaseUser, "shop")
+            ),
+            AdapterError::AlreadyExists {
+                entity: Entity::DatabaseUser,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify_one(
+                "Unknown permission category: billing",
+                Subject::new(Entity::Package, "gold")
+                    .with_fields(&[("permission", "panel_options.spanel.permissions")])
+            ),
+            AdapterError::InvalidArgument { field, .. } if field == "panel_options.spanel.permissions"
+        ));
+        assert!(matches!(
+            classify_one(
+                "The domain shop.other.example does not belong to this account",
+                account
+            ),
+            AdapterError::NotFound {
+                entity: Entity::Domain,
+                ..
+            }
         ));
         assert!(matches!(
             classify_one("The main domain bob.example.com cannot be removed", account),

@@ -75,6 +75,15 @@ fn package_subject(package: &NewPackage) -> Subject<'_> {
     ])
 }
 
+/// The name in a success message such as "The username alice_db has been
+/// created successfully".
+fn named_in_message(body: &Value) -> Option<String> {
+    let message = body.get("data")?.get("msg")?.as_str()?;
+    let (_, rest) = message.split_once("The username ")?;
+    let name = rest.split_whitespace().next()?;
+    Some(name.to_owned())
+}
+
 /// What SPanel can do; everything else is UNIMPLEMENTED.
 pub(crate) const CAPABILITIES: &[Operation] = &[
     Operation::CreateAccount,
@@ -506,7 +515,8 @@ impl Panel for Spanel {
             ("password", "database_password"),
             ("username", "database_user"),
         ]);
-        self.client
+        let created = self
+            .client
             .user(
                 "mysql/createmysqluser",
                 &database.username,
@@ -514,6 +524,8 @@ impl Panel for Spanel {
                 subject,
             )
             .await?;
+        // The panel prefixes the name with the account's; its message says how.
+        let panel_user = named_in_message(&created).unwrap_or_else(|| database.user.clone());
         let database_fields = vec![
             field("database", database.name.as_str()),
             field("username", database.user.as_str()),
@@ -525,8 +537,7 @@ impl Panel for Spanel {
             .await
             .map_err(|failure| {
                 failure.with_note(&format!(
-                    "the database user `{}` created just before remains on the panel (SPanel's API cannot delete it)",
-                    database.user
+                    "the database user `{panel_user}` created just before remains on the panel (SPanel's API cannot delete it)"
                 ))
             })?;
         Ok(Database {

@@ -15,6 +15,8 @@ const REDACTED_MESSAGES: &[&str] = &[
     "CreateDatabaseRequest",
     "CreateLoginLinkResponse",
     "CreatePanelAdminRequest",
+    "InstallatronWebsite",
+    "InstallatronDatabase",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,13 +43,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .iter()
                 .map(|name| format!(".panelgate.v1.{name}")),
         )
-        // skip_debug also matches nested types; the oneof holds no secret.
+        // skip_debug also matches nested types: the oneofs hold no secret of
+        // their own (what they hold redacts itself).
         .type_attribute(
             ".panelgate.v1.CreateAccountRequest.panel_options",
             "#[derive(Debug)]",
         )
         .type_attribute(
             ".panelgate.v1.CreatePanelAdminRequest.panel_options",
+            "#[derive(Debug)]",
+        )
+        .type_attribute(
+            ".panelgate.v1.CreateDatabaseRequest.panel_options",
             "#[derive(Debug)]",
         )
         .compile_fds(descriptors)?;

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use crate::{
     AdapterError, Panel, admin_api,
     http::{TlsOptions, Transport},
-    openadmin,
+    installatron, openadmin,
     session::Sessions,
     spanel,
 };
@@ -20,7 +20,8 @@ pub fn capabilities(kind: PanelKind) -> &'static [Operation] {
         PanelKind::AdminApi => admin_api::CAPABILITIES,
         PanelKind::Openadmin => openadmin::CAPABILITIES,
         PanelKind::Spanel => spanel::CAPABILITIES,
-        PanelKind::Unspecified | PanelKind::Installatron => &[],
+        PanelKind::Installatron => installatron::CAPABILITIES,
+        PanelKind::Unspecified => &[],
     }
 }
 
@@ -147,6 +148,10 @@ pub fn build_panel(
             config.server_id,
         )?)),
         PanelKind::Spanel => Ok(Arc::new(spanel::Spanel::new(http, credentials)?)),
+        PanelKind::Installatron => Ok(Arc::new(installatron::Installatron::new(
+            http,
+            credentials,
+        )?)),
         other => Err(AdapterError::Misconfigured(format!(
             "no adapter for panel kind {}",
             kind_name(other)

@@ -12,7 +12,7 @@
 //! - [`session`]: panel login sessions (JWTs) cached per server.
 //! - [`units`]: lenient parsing of panel numbers, sizes and limits.
 //! - one module per panel: [`admin_api`] (OLSPanel), [`openadmin`] (OpenPanel),
-//!   [`spanel`] (ScalaHosting SPanel).
+//!   [`spanel`] (ScalaHosting SPanel), [`installatron`] (Installatron Server).
 //!
 //! Adding a panel: a module folder, a [`kind`] match arm, a simulator in
 //! `panelgate-sim`, and one line in the conformance suite.
@@ -20,6 +20,7 @@
 pub mod admin_api;
 pub mod error;
 pub mod http;
+pub mod installatron;
 pub mod kind;
 pub mod openadmin;
 pub mod panel;

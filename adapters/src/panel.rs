@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use panelgate_proto::v1::{
     Account, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain, Notification,
     Operation, Package, PackageLimits, PanelAdmin, PanelKind, ServerInfo, SystemServiceAction,
-    add_domain_request, create_account_request, create_package_request, create_panel_admin_request,
+    add_domain_request, create_account_request, create_database_request, create_package_request,
+    create_panel_admin_request,
 };
 use secrecy::SecretString;
 
@@ -88,6 +89,8 @@ pub struct NewDomain {
 /// A validated CreateDatabase.
 #[derive(Debug)]
 pub struct NewDatabase {
+    /// Options for one panel kind (already checked to match the server's kind).
+    pub options: Option<create_database_request::PanelOptions>,
     /// The account that gets the database.
     pub username: String,
     /// Database name.
@@ -156,6 +159,13 @@ pub trait Panel: Send + Sync + 'static {
 
     /// The operations this adapter implements.
     fn capabilities(&self) -> &'static [Operation];
+
+    /// This adapter in dry-run mode, for panels that can check a change
+    /// without making it (Installatron's `dryrun`): its mutations only
+    /// validate. None for panels without a dry run.
+    fn dry_run(&self) -> Option<std::sync::Arc<dyn Panel>> {
+        None
+    }
 
     /// Makes the cheapest real call that proves the panel answers and accepts
     /// panelgate's credentials. No side effects.

@@ -5,9 +5,9 @@
 use std::{sync::Arc, time::Instant};
 
 use chrono::Utc;
-use panelgate_adapters::{AdapterError, Entity, http::Transport};
+use panelgate_adapters::{AdapterError, Entity, Panel, http::Transport};
 use panelgate_inventory::{AccountEntry, AccountStatus, Inventory, NewOperation};
-use panelgate_proto::v1::Target;
+use panelgate_proto::v1::{Target, Validation};
 use tonic::{Code, Response, Status};
 use tracing::{Span, info, warn};
 
@@ -110,6 +110,14 @@ impl Call {
             Some(id) => validate::request_id("request_id", id),
             None => Ok(()),
         }
+    }
+
+    /// Turns this call into a validate_only one: nothing will be journalled.
+    /// Returns the panel's dry-run view, where the panel has one, to run the
+    /// change on; report the outcome with [`validation`].
+    pub fn dry_run(&mut self, route: &Route) -> Option<Arc<dyn Panel>> {
+        self.request_id = None;
+        route.panel.dry_run()
     }
 
     /// Routes to the server `target` names.
@@ -223,6 +231,13 @@ impl Call {
             }
             _ => {}
         }
+    }
+}
+
+/// What a validate_only call checked, given the dry-run view it had.
+pub fn validation(dry_run: &Option<Arc<dyn Panel>>) -> Validation {
+    Validation {
+        panel_consulted: dry_run.is_some(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `panelgate demo`: the real gateway on a throwaway SQLite database, with
-//! simulated panels (admin_api, OpenAdmin, SPanel) registered through the real
+//! simulated panels (admin_api, OpenAdmin, SPanel, Installatron) registered
+//! through the real
 //! InventoryService, so a newcomer can call every service at once.
 
 use std::{future::Future, net::SocketAddr};
@@ -12,6 +13,7 @@ use panelgate_proto::v1::{
 };
 use panelgate_sim::{
     admin_api::{AdminApiConfig, AdminApiSim},
+    installatron::{InstallatronConfig, InstallatronSim},
     openadmin::{OpenAdminConfig, OpenAdminSim},
     spanel::{SpanelConfig, SpanelSim},
 };
@@ -27,6 +29,8 @@ const ADMIN_API_SERVER: &str = "ols-demo";
 const OPENADMIN_SERVER: &str = "openpanel-demo";
 /// Name of the simulated SPanel server.
 const SPANEL_SERVER: &str = "spanel-demo";
+/// Name of the simulated Installatron server.
+const INSTALLATRON_SERVER: &str = "installatron-demo";
 
 /// The simulated panels of a demo.
 struct Panels {
@@ -36,6 +40,8 @@ struct Panels {
     openadmin_config: OpenAdminConfig,
     spanel: SpanelSim,
     spanel_config: SpanelConfig,
+    installatron: InstallatronSim,
+    installatron_config: InstallatronConfig,
 }
 
 /// Runs the demo until `shutdown` resolves.
@@ -46,6 +52,7 @@ pub async fn run(
     let admin_api_config = AdminApiConfig::default();
     let openadmin_config = OpenAdminConfig::default();
     let spanel_config = SpanelConfig::default();
+    let installatron_config = InstallatronConfig::default();
     let panels = Panels {
         admin_api: AdminApiSim::start(admin_api_config.clone())
             .await
@@ -59,6 +66,10 @@ pub async fn run(
             .await
             .context("cannot start the SPanel simulator")?,
         spanel_config,
+        installatron: InstallatronSim::start(installatron_config.clone())
+            .await
+            .context("cannot start the Installatron simulator")?,
+        installatron_config,
     };
 
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
@@ -126,12 +137,25 @@ async fn register(addr: SocketAddr, panels: &Panels) -> anyhow::Result<()> {
         base_url: panels.spanel.base_url(),
         ..demo_server()
     };
-    let credentials = Credentials {
-        kind: Some(credentials::Kind::ApiToken(ApiTokenCredentials {
-            token: panels.spanel_config.admin_token.clone(),
-        })),
+    let credentials = api_token(&panels.spanel_config.admin_token);
+    register_one(&mut client, spanel, credentials).await?;
+
+    let installatron = Server {
+        name: INSTALLATRON_SERVER.to_owned(),
+        kind: PanelKind::Installatron.into(),
+        base_url: panels.installatron.base_url(),
+        ..demo_server()
     };
-    register_one(&mut client, spanel, credentials).await
+    let credentials = api_token(&panels.installatron_config.api_key);
+    register_one(&mut client, installatron, credentials).await
+}
+
+fn api_token(token: &str) -> Credentials {
+    Credentials {
+        kind: Some(credentials::Kind::ApiToken(ApiTokenCredentials {
+            token: token.to_owned(),
+        })),
+    }
 }
 
 fn password(username: &str, password: &str) -> Credentials {
@@ -175,7 +199,8 @@ fn banner(addr: SocketAddr, panels: &Panels) -> String {
          Registered servers:\n  \
          {ADMIN_API_SERVER} (admin_api), simulated at {admin_api}\n  \
          {OPENADMIN_SERVER} (OpenAdmin), simulated at {openadmin}\n  \
-         {SPANEL_SERVER} (SPanel), simulated at {spanel}\n\n\
+         {SPANEL_SERVER} (SPanel), simulated at {spanel}\n  \
+         {INSTALLATRON_SERVER} (Installatron), simulated at {installatron}\n\n\
          Try (buf curl, or grpcurl -plaintext {addr} ...):\n  \
          buf curl --protocol grpc --http2-prior-knowledge --list-services http://{addr}\n  \
          buf curl --protocol grpc --http2-prior-knowledge -d '{{\"target\":{{\"server_name\":\"{ADMIN_API_SERVER}\"}}}}' \\\n    \
@@ -184,5 +209,6 @@ fn banner(addr: SocketAddr, panels: &Panels) -> String {
         admin_api = panels.admin_api.base_url(),
         openadmin = panels.openadmin.base_url(),
         spanel = panels.spanel.base_url(),
+        installatron = panels.installatron.base_url(),
     )
 }

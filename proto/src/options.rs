@@ -2,8 +2,8 @@
 //! refuse options meant for another kind than the target server's.
 
 use crate::v1::{
-    PanelKind, add_domain_request, create_account_request, create_package_request,
-    create_panel_admin_request, update_package_request,
+    PanelKind, add_domain_request, create_account_request, create_database_request,
+    create_package_request, create_panel_admin_request, update_package_request,
 };
 
 /// A `panel_options` oneof of a request.
@@ -16,6 +16,7 @@ impl PanelOptions for create_account_request::PanelOptions {
     fn panel_kind(&self) -> PanelKind {
         match self {
             Self::AdminApi(_) => PanelKind::AdminApi,
+            Self::Installatron(_) => PanelKind::Installatron,
         }
     }
 }
@@ -34,6 +35,15 @@ impl PanelOptions for add_domain_request::PanelOptions {
     fn panel_kind(&self) -> PanelKind {
         match self {
             Self::AdminApi(_) => PanelKind::AdminApi,
+            Self::Installatron(_) => PanelKind::Installatron,
+        }
+    }
+}
+
+impl PanelOptions for create_database_request::PanelOptions {
+    fn panel_kind(&self) -> PanelKind {
+        match self {
+            Self::Installatron(_) => PanelKind::Installatron,
         }
     }
 }

@@ -7,7 +7,8 @@ use std::fmt;
 
 use crate::v1::{
     ApiTokenCredentials, ChangePasswordRequest, CreateAccountRequest, CreateDatabaseRequest,
-    CreateLoginLinkResponse, CreatePanelAdminRequest, PasswordCredentials,
+    CreateLoginLinkResponse, CreatePanelAdminRequest, InstallatronDatabase, InstallatronWebsite,
+    PasswordCredentials,
 };
 
 const REDACTED: &str = "***";
@@ -47,6 +48,7 @@ impl fmt::Debug for CreateAccountRequest {
             last_name,
             panel_options,
             request_id,
+            validate_only,
         } = self;
         f.debug_struct("CreateAccountRequest")
             .field("target", target)
@@ -59,6 +61,7 @@ impl fmt::Debug for CreateAccountRequest {
             .field("last_name", last_name)
             .field("panel_options", panel_options)
             .field("request_id", request_id)
+            .field("validate_only", validate_only)
             .finish()
     }
 }
@@ -70,12 +73,14 @@ impl fmt::Debug for ChangePasswordRequest {
             username,
             password: _,
             request_id,
+            validate_only,
         } = self;
         f.debug_struct("ChangePasswordRequest")
             .field("target", target)
             .field("username", username)
             .field("password", &REDACTED)
             .field("request_id", request_id)
+            .field("validate_only", validate_only)
             .finish()
     }
 }
@@ -89,6 +94,8 @@ impl fmt::Debug for CreateDatabaseRequest {
             database_user,
             database_password: _,
             request_id,
+            panel_options,
+            validate_only,
         } = self;
         f.debug_struct("CreateDatabaseRequest")
             .field("target", target)
@@ -97,6 +104,8 @@ impl fmt::Debug for CreateDatabaseRequest {
             .field("database_user", database_user)
             .field("database_password", &REDACTED)
             .field("request_id", request_id)
+            .field("panel_options", panel_options)
+            .field("validate_only", validate_only)
             .finish()
     }
 }
@@ -123,6 +132,7 @@ impl fmt::Debug for CreatePanelAdminRequest {
             full_access,
             panel_options,
             request_id,
+            validate_only,
         } = self;
         f.debug_struct("CreatePanelAdminRequest")
             .field("target", target)
@@ -131,7 +141,71 @@ impl fmt::Debug for CreatePanelAdminRequest {
             .field("full_access", full_access)
             .field("panel_options", panel_options)
             .field("request_id", request_id)
+            .field("validate_only", validate_only)
             .finish()
+    }
+}
+
+impl fmt::Debug for InstallatronWebsite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let InstallatronWebsite {
+            path,
+            label,
+            server,
+            vhosts,
+            databases,
+            uid,
+            gid,
+            language,
+            suspended,
+            vhost_ip,
+            email,
+            parent,
+        } = self;
+        f.debug_struct("InstallatronWebsite")
+            .field("path", &redact_userinfo(path))
+            .field("label", label)
+            .field("server", server)
+            .field("vhosts", vhosts)
+            .field("databases", databases)
+            .field("uid", uid)
+            .field("gid", gid)
+            .field("language", language)
+            .field("suspended", suspended)
+            .field("vhost_ip", vhost_ip)
+            .field("email", email)
+            .field("parent", parent)
+            .finish()
+    }
+}
+
+impl fmt::Debug for InstallatronDatabase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let InstallatronDatabase {
+            r#type,
+            host,
+            name,
+            user,
+            password: _,
+        } = self;
+        f.debug_struct("InstallatronDatabase")
+            .field("type", r#type)
+            .field("host", host)
+            .field("name", name)
+            .field("user", user)
+            .field("password", &REDACTED)
+            .finish()
+    }
+}
+
+/// A URI with its user info (which may hold a password) replaced by `***`.
+fn redact_userinfo(uri: &str) -> String {
+    match (uri.split_once("://"), uri.rfind('@')) {
+        (Some((scheme, rest)), Some(_)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://{REDACTED}@{host}"),
+            None => uri.to_owned(),
+        },
+        _ => uri.to_owned(),
     }
 }
 
@@ -158,12 +232,28 @@ mod tests {
             url: "https://panel/login?token=sso-secret".into(),
             expire_time: None,
         };
-        let printed = format!("{credentials:?} {request:?} {link:?}");
+        let website = InstallatronWebsite {
+            path: "sftp://ftpuser:website-secret@example.com/sub".into(),
+            databases: vec![InstallatronDatabase {
+                password: "db-secret".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let printed = format!("{credentials:?} {request:?} {link:?} {website:?}");
         assert!(
             printed.contains("admin") && printed.contains("bob"),
             "{printed}"
         );
-        for secret in ["hunter2-secret", "bobs-secret", "sso-secret"] {
+        assert!(printed.contains("example.com/sub"), "{printed}");
+        for secret in [
+            "hunter2-secret",
+            "bobs-secret",
+            "sso-secret",
+            "website-secret",
+            "ftpuser",
+            "db-secret",
+        ] {
             assert!(!printed.contains(secret), "{secret} leaked: {printed}");
         }
     }

@@ -9,6 +9,7 @@ use panelgate_proto::v1::{
 };
 use panelgate_sim::{
     admin_api::{AdminApiConfig, AdminApiSim},
+    installatron::{InstallatronConfig, InstallatronSim},
     openadmin::{OpenAdminConfig, OpenAdminSim},
     spanel::{SpanelConfig, SpanelSim},
 };
@@ -24,6 +25,10 @@ pub trait PanelFixture: Send + Sync + Sized + 'static {
     /// Whether the panel's account reads report the owner's email (SPanel's
     /// `listaccounts` does not).
     const REPORTS_EMAIL: bool = true;
+
+    /// Whether the panel can check a change without making it (Installatron's
+    /// dry run), so validate_only consults it.
+    const HAS_DRY_RUN: bool = false;
 
     /// Starts a fresh simulator.
     async fn start() -> Self;
@@ -287,6 +292,86 @@ impl PanelFixture for SpanelFixture {
 
     fn password_of(&self, username: &str) -> Option<String> {
         self.sim.account(username).map(|account| account.password)
+    }
+
+    fn requests(&self) -> u64 {
+        self.sim.request_count()
+    }
+}
+
+/// The Installatron Server simulator.
+pub struct InstallatronFixture {
+    /// The simulator, for panel-specific checks and fault injection.
+    pub sim: InstallatronSim,
+    config: InstallatronConfig,
+}
+
+impl InstallatronFixture {
+    /// A simulator with `config`.
+    pub async fn with_config(config: InstallatronConfig) -> Self {
+        let sim = InstallatronSim::start(config.clone())
+            .await
+            .expect("start the Installatron simulator");
+        InstallatronFixture { sim, config }
+    }
+
+    fn user_text(&self, username: &str, key: &str) -> Option<String> {
+        self.sim
+            .user(username)?
+            .get(key)?
+            .as_str()
+            .map(str::to_owned)
+    }
+}
+
+#[async_trait]
+impl PanelFixture for InstallatronFixture {
+    const KIND: PanelKind = PanelKind::Installatron;
+    const HAS_DRY_RUN: bool = true;
+
+    async fn start() -> Self {
+        Self::with_config(InstallatronConfig::default()).await
+    }
+
+    fn base_url(&self) -> String {
+        self.sim.base_url()
+    }
+
+    fn credentials(&self) -> Credentials {
+        Credentials {
+            kind: Some(credentials::Kind::ApiToken(ApiTokenCredentials {
+                token: self.config.api_key.clone(),
+            })),
+        }
+    }
+
+    /// Installatron packages are free-text labels.
+    fn packages(&self) -> (&'static str, &'static str) {
+        ("gold", "silver")
+    }
+
+    fn account_exists(&self, username: &str) -> bool {
+        self.sim.user(username).is_some()
+    }
+
+    fn email_of(&self, username: &str) -> Option<String> {
+        self.user_text(username, "email")
+    }
+
+    fn is_suspended(&self, username: &str) -> bool {
+        self.sim
+            .user(username)
+            .and_then(|user| user.get("suspended")?.as_bool())
+            .unwrap_or(false)
+    }
+
+    fn package_of(&self, username: &str) -> Option<String> {
+        self.user_text(username, "package")
+    }
+
+    /// Installatron keeps no account passwords.
+    fn password_of(&self, _username: &str) -> Option<String> {
+        None
     }
 
     fn requests(&self) -> u64 {

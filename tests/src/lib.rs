@@ -20,5 +20,7 @@ pub mod operations;
 pub mod proxy;
 pub mod suite;
 
-pub use fixtures::{AdminApiFixture, OpenAdminFixture, PanelFixture, SpanelFixture};
+pub use fixtures::{
+    AdminApiFixture, InstallatronFixture, OpenAdminFixture, PanelFixture, SpanelFixture,
+};
 pub use gateway::{Backend, Gateway, with_gateway};

@@ -51,6 +51,10 @@ macro_rules! conformance_suite {
                 suite::unsupported_operations_are_unimplemented::<$fixture>($backend).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn validate_only_changes_nothing() {
+                suite::validate_only_changes_nothing::<$fixture>($backend).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn supported_operations_are_implemented() {
                 suite::supported_operations_are_implemented::<$fixture>($backend).await;
             }
@@ -165,18 +169,25 @@ pub async fn account_lifecycle<F: PanelFixture>(backend: Backend) {
                 .expect("change package");
             assert_eq!(fixture.package_of("carol").as_deref(), Some(second_package));
 
-            accounts
-                .change_password(ChangePasswordRequest {
-                    username: "carol".into(),
-                    password: "second-password-2".into(),
-                    ..Default::default()
-                })
+            // Panels that keep no account passwords (Installatron) do not
+            // declare this step; unsupported_operations_are_unimplemented covers them.
+            if capabilities(&gateway, "conformance")
                 .await
-                .expect("change password");
-            assert_eq!(
-                fixture.password_of("carol").as_deref(),
-                Some("second-password-2")
-            );
+                .contains(&Operation::ChangePassword)
+            {
+                accounts
+                    .change_password(ChangePasswordRequest {
+                        username: "carol".into(),
+                        password: "second-password-2".into(),
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("change password");
+                assert_eq!(
+                    fixture.password_of("carol").as_deref(),
+                    Some("second-password-2")
+                );
+            }
 
             let link = accounts
                 .create_login_link(CreateLoginLinkRequest {
@@ -207,6 +218,97 @@ pub async fn account_lifecycle<F: PanelFixture>(backend: Backend) {
                 })
                 .await;
             assert_error(after, Code::NotFound, "ACCOUNT_NOT_INDEXED");
+        },
+    )
+    .await;
+}
+
+/// The operations a registered server declares.
+async fn capabilities(gateway: &crate::Gateway, server: &str) -> Vec<Operation> {
+    gateway
+        .inventory()
+        .get_server(GetServerRequest {
+            target: by_name(server),
+        })
+        .await
+        .expect("get server")
+        .into_inner()
+        .server
+        .expect("server")
+        .capabilities()
+        .collect()
+}
+
+/// validate_only changes nothing anywhere: a checked CreateAccount, Suspend and
+/// Delete leave the panel as it was, and the reply says whether the panel itself
+/// checked (a dry run) or only panelgate did.
+pub async fn validate_only_changes_nothing<F: PanelFixture>(backend: Backend) {
+    let fixture = F::start().await;
+    with_gateway(
+        backend,
+        |_| {},
+        |gateway| async move {
+            fixture.register(&gateway, "checks").await;
+            let mut accounts = gateway.accounts();
+            let checked = accounts
+                .create_account(CreateAccountRequest {
+                    validate_only: true,
+                    ..new_account(&fixture, "checks", "hank")
+                })
+                .await
+                .expect("a valid account passes validation")
+                .into_inner();
+            let validation = checked.validation.expect("validation in the reply");
+            assert_eq!(validation.panel_consulted, F::HAS_DRY_RUN);
+            assert!(checked.account.is_none(), "nothing was created to return");
+            assert!(
+                !fixture.account_exists("hank"),
+                "the panel holds no new account"
+            );
+            let indexed = accounts
+                .get_account(GetAccountRequest {
+                    target: None,
+                    username: "hank".into(),
+                })
+                .await;
+            assert_error(indexed, Code::NotFound, "ACCOUNT_NOT_INDEXED");
+
+            accounts
+                .create_account(new_account(&fixture, "checks", "hank"))
+                .await
+                .expect("create for real");
+            let suspended = accounts
+                .suspend_account(SuspendAccountRequest {
+                    username: "hank".into(),
+                    validate_only: true,
+                    ..Default::default()
+                })
+                .await
+                .expect("suspension passes validation")
+                .into_inner();
+            assert_eq!(
+                suspended.validation.map(|v| v.panel_consulted),
+                Some(F::HAS_DRY_RUN)
+            );
+            assert!(!fixture.is_suspended("hank"), "not suspended by a check");
+            accounts
+                .delete_account(DeleteAccountRequest {
+                    username: "hank".into(),
+                    validate_only: true,
+                    ..Default::default()
+                })
+                .await
+                .expect("deletion passes validation");
+            assert!(fixture.account_exists("hank"), "not deleted by a check");
+
+            // A check still refuses what is invalid.
+            let duplicate = accounts
+                .create_account(CreateAccountRequest {
+                    validate_only: true,
+                    ..new_account(&fixture, "checks", "Bad Name")
+                })
+                .await;
+            assert_invalid(duplicate, "username");
         },
     )
     .await;

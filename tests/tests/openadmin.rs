@@ -722,6 +722,7 @@ async fn get_and_list_accounts_read_the_panel_and_its_dedicated_ips() {
                 full_name: String::new(),
                 panel_user_id: sim_bob.id.to_string(),
                 dedicated_ip: "203.0.113.9".into(),
+                panel_details: None,
             }
         );
         let alice = oa.get_account("alice").await.expect("get alice");

@@ -332,7 +332,7 @@ fn create_database_request(username: &str, name: &str, password: &str) -> Create
         database_name: name.to_owned(),
         database_user: format!("{name}user"),
         database_password: password.to_owned(),
-        request_id: String::new(),
+        ..Default::default()
     }
 }
 

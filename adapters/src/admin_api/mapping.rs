@@ -26,6 +26,7 @@ pub(super) fn account(username: &str, info: &AccountInfo) -> Account {
         full_name: info.full_name.clone().unwrap_or_default(),
         panel_user_id: units::as_text(&info.user_id).unwrap_or_default(),
         dedicated_ip: String::new(),
+        panel_details: None,
     }
 }
 

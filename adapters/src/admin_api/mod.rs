@@ -170,9 +170,13 @@ impl Panel for AdminApi {
     }
 
     async fn create_account(&self, account: &NewAccount) -> Result<Account, AdapterError> {
-        let requested = account.options.as_ref().map(
-            |create_account_request::PanelOptions::AdminApi(options)| options.php_version.as_str(),
-        );
+        // Options for other kinds never get here: the gateway refuses them.
+        let requested = match &account.options {
+            Some(create_account_request::PanelOptions::AdminApi(options)) => {
+                Some(options.php_version.as_str())
+            }
+            _ => None,
+        };
         let php_version = self.php_version(requested, "panel_options.admin_api.php_version")?;
         let first_name = account.first_name.as_deref().unwrap_or(&account.username);
         let last_name = account.last_name.as_deref().unwrap_or(NO_LAST_NAME);
@@ -213,6 +217,7 @@ impl Panel for AdminApi {
             full_name: format!("{first_name} {last_name}").trim().to_owned(),
             panel_user_id: units::as_text(&saved.user_id).unwrap_or_default(),
             dedicated_ip: String::new(),
+            panel_details: None,
         })
     }
 
@@ -336,13 +341,12 @@ impl Panel for AdminApi {
     }
 
     async fn add_domain(&self, domain: &NewDomain) -> Result<Domain, AdapterError> {
-        let requested =
-            domain
-                .options
-                .as_ref()
-                .map(|add_domain_request::PanelOptions::AdminApi(options)| {
-                    options.php_version.as_str()
-                });
+        let requested = match &domain.options {
+            Some(add_domain_request::PanelOptions::AdminApi(options)) => {
+                Some(options.php_version.as_str())
+            }
+            _ => None,
+        };
         let php_version = self.php_version(requested, "panel_options.admin_api.php_version")?;
         let mut form = vec![
             ("username", domain.username.as_str()),

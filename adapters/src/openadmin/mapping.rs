@@ -70,6 +70,7 @@ pub(super) fn account(
         full_name: String::new(),
         panel_user_id: units::as_text(&detail.user.id).unwrap_or_default(),
         dedicated_ip: dedicated_ip.unwrap_or_default(),
+        panel_details: None,
     }
 }
 

@@ -16,7 +16,11 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use super::{check_options_kind, next_offset_token, offset_page};
-use crate::{app::App, error::GatewayError, validate};
+use crate::{
+    app::{App, validation},
+    error::GatewayError,
+    validate,
+};
 
 /// The AccountService implementation.
 pub struct AccountApi {
@@ -105,6 +109,20 @@ impl AccountService for AccountApi {
                 last_name,
                 options: req.panel_options.clone(),
             };
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .create_account(&new)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(CreateAccountResponse {
+                    validation: Some(validation),
+                    ..Default::default()
+                });
+            }
             let mut account = route
                 .panel
                 .create_account(&new)
@@ -122,6 +140,7 @@ impl AccountService for AccountApi {
                 .await;
             Ok(CreateAccountResponse {
                 account: Some(account),
+                ..Default::default()
             })
         }
         .await;
@@ -245,12 +264,25 @@ impl AccountService for AccountApi {
                 .route_account(req.target.as_ref(), &update.username)
                 .await?;
             route.require(Operation::UpdateAccount)?;
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .update_account(&update)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(UpdateAccountResponse {
+                    validation: Some(validation),
+                });
+            }
             route
                 .panel
                 .update_account(&update)
                 .await
                 .map_err(|err| route.fail(err))?;
-            Ok(UpdateAccountResponse {})
+            Ok(UpdateAccountResponse::default())
         }
         .await;
         call.finish(result).await
@@ -279,6 +311,19 @@ impl AccountService for AccountApi {
             };
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::SuspendAccount)?;
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .suspend_account(&username, &reason)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(SuspendAccountResponse {
+                    validation: Some(validation),
+                });
+            }
             route
                 .panel
                 .suspend_account(&username, &reason)
@@ -287,7 +332,7 @@ impl AccountService for AccountApi {
             self.app
                 .index_status(&route, &username, AccountStatus::Suspended)
                 .await;
-            Ok(SuspendAccountResponse {})
+            Ok(SuspendAccountResponse::default())
         }
         .await;
         call.finish(result).await
@@ -311,6 +356,19 @@ impl AccountService for AccountApi {
             call.about(format!("account/{username}"))?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::UnsuspendAccount)?;
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .unsuspend_account(&username)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(UnsuspendAccountResponse {
+                    validation: Some(validation),
+                });
+            }
             route
                 .panel
                 .unsuspend_account(&username)
@@ -319,7 +377,7 @@ impl AccountService for AccountApi {
             self.app
                 .index_status(&route, &username, AccountStatus::Active)
                 .await;
-            Ok(UnsuspendAccountResponse {})
+            Ok(UnsuspendAccountResponse::default())
         }
         .await;
         call.finish(result).await
@@ -343,6 +401,19 @@ impl AccountService for AccountApi {
             call.about(format!("account/{username}"))?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::DeleteAccount)?;
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .delete_account(&username)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(DeleteAccountResponse {
+                    validation: Some(validation),
+                });
+            }
             route
                 .panel
                 .delete_account(&username)
@@ -356,7 +427,7 @@ impl AccountService for AccountApi {
             {
                 tracing::warn!(%username, error = %err, "account index not updated");
             }
-            Ok(DeleteAccountResponse {})
+            Ok(DeleteAccountResponse::default())
         }
         .await;
         call.finish(result).await
@@ -386,6 +457,19 @@ impl AccountService for AccountApi {
                 .packages
                 .resolve(&route, "package", &package)
                 .await?;
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .change_package(&username, &package)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(ChangePackageResponse {
+                    validation: Some(validation),
+                });
+            }
             route
                 .panel
                 .change_package(&username, &package)
@@ -399,7 +483,7 @@ impl AccountService for AccountApi {
             {
                 tracing::warn!(%username, error = %err, "account index not updated");
             }
-            Ok(ChangePackageResponse {})
+            Ok(ChangePackageResponse::default())
         }
         .await;
         call.finish(result).await
@@ -425,12 +509,25 @@ impl AccountService for AccountApi {
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::ChangePassword)?;
             let password = req.password.clone().into();
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .change_password(&username, &password)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(ChangePasswordResponse {
+                    validation: Some(validation),
+                });
+            }
             route
                 .panel
                 .change_password(&username, &password)
                 .await
                 .map_err(|err| route.fail(err))?;
-            Ok(ChangePasswordResponse {})
+            Ok(ChangePasswordResponse::default())
         }
         .await;
         call.finish(result).await

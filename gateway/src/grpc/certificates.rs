@@ -7,7 +7,10 @@ use panelgate_proto::v1::{
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
-use crate::{app::App, validate};
+use crate::{
+    app::{App, validation},
+    validate,
+};
 
 /// The CertificateService implementation.
 pub struct CertificateApi {
@@ -41,6 +44,20 @@ impl CertificateService for CertificateApi {
             call.about(format!("certificate/{domain}"))?;
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::IssueCertificate)?;
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .issue_certificate(&domain)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(IssueCertificateResponse {
+                    validation: Some(validation),
+                    ..Default::default()
+                });
+            }
             let certificate = route
                 .panel
                 .issue_certificate(&domain)
@@ -48,6 +65,7 @@ impl CertificateService for CertificateApi {
                 .map_err(|err| route.fail(err))?;
             Ok(IssueCertificateResponse {
                 certificate: Some(certificate),
+                ..Default::default()
             })
         }
         .await;

@@ -8,7 +8,11 @@ use panelgate_proto::v1::{
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
-use crate::{app::App, validate};
+use super::check_options_kind;
+use crate::{
+    app::{App, validation},
+    validate,
+};
 
 /// The DatabaseService implementation.
 pub struct DatabaseApi {
@@ -45,12 +49,28 @@ impl DatabaseService for DatabaseApi {
             validate::password("database_password", &req.database_password)?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::CreateDatabase)?;
+            check_options_kind(req.panel_options.as_ref(), route.kind)?;
             let new = NewDatabase {
                 username,
                 name,
                 user,
                 password: req.database_password.clone().into(),
+                options: req.panel_options.clone(),
             };
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .create_database(&new)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(CreateDatabaseResponse {
+                    validation: Some(validation),
+                    ..Default::default()
+                });
+            }
             let database = route
                 .panel
                 .create_database(&new)
@@ -58,6 +78,7 @@ impl DatabaseService for DatabaseApi {
                 .map_err(|err| route.fail(err))?;
             Ok(CreateDatabaseResponse {
                 database: Some(database),
+                ..Default::default()
             })
         }
         .await;

@@ -4,14 +4,17 @@ use panelgate_adapters::NewDomain;
 use panelgate_proto::v1::{
     AddDomainRequest, AddDomainResponse, DeleteDomainRequest, DeleteDomainResponse,
     ListDomainsRequest, ListDomainsResponse, Operation, SuspendDomainRequest,
-    SuspendDomainResponse, Target, UnsuspendDomainRequest, UnsuspendDomainResponse,
+    SuspendDomainResponse, Target, UnsuspendDomainRequest, UnsuspendDomainResponse, Validation,
     add_domain_request::PanelOptions, domain_service_server::DomainService,
 };
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use super::{check_options_kind, next_offset_token, offset_page};
-use crate::{app::App, validate};
+use crate::{
+    app::{App, validation},
+    validate,
+};
 
 /// The DomainService implementation.
 pub struct DomainApi {
@@ -33,7 +36,8 @@ impl DomainApi {
         domain: &str,
         owner: &str,
         request_id: &str,
-    ) -> Result<Response<()>, Status> {
+        validate_only: bool,
+    ) -> Result<Response<Option<Validation>>, Status> {
         let (method, operation) = match change {
             DomainChange::Suspend => ("DomainService/SuspendDomain", Operation::SuspendDomain),
             DomainChange::Unsuspend => {
@@ -55,12 +59,26 @@ impl DomainApi {
                 None => call.route(target).await?,
             };
             route.require(operation)?;
+            if validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    let checked = match change {
+                        DomainChange::Suspend => panel.suspend_domain(&domain).await,
+                        DomainChange::Unsuspend => panel.unsuspend_domain(&domain).await,
+                        DomainChange::Delete => {
+                            panel.delete_domain(&domain, owner.as_deref()).await
+                        }
+                    };
+                    checked.map_err(|err| route.fail(err))?;
+                }
+                return Ok(Some(validation(&dry_run)));
+            }
             let done = match change {
                 DomainChange::Suspend => route.panel.suspend_domain(&domain).await,
                 DomainChange::Unsuspend => route.panel.unsuspend_domain(&domain).await,
                 DomainChange::Delete => route.panel.delete_domain(&domain, owner.as_deref()).await,
             };
-            done.map_err(|err| route.fail(err))
+            done.map(|()| None).map_err(|err| route.fail(err))
         }
         .await;
         call.finish(result).await
@@ -99,6 +117,20 @@ impl DomainService for DomainApi {
                 document_root,
                 options: req.panel_options,
             };
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .add_domain(&new)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(AddDomainResponse {
+                    validation: Some(validation),
+                    ..Default::default()
+                });
+            }
             let domain = route
                 .panel
                 .add_domain(&new)
@@ -106,6 +138,7 @@ impl DomainService for DomainApi {
                 .map_err(|err| route.fail(err))?;
             Ok(AddDomainResponse {
                 domain: Some(domain),
+                ..Default::default()
             })
         }
         .await;
@@ -165,9 +198,14 @@ impl DomainService for DomainApi {
             &req.domain,
             "",
             &req.request_id,
+            req.validate_only,
         )
         .await
-        .map(|_| Response::new(SuspendDomainResponse {}))
+        .map(|reply| {
+            Response::new(SuspendDomainResponse {
+                validation: reply.into_inner(),
+            })
+        })
     }
 
     #[instrument(
@@ -186,9 +224,14 @@ impl DomainService for DomainApi {
             &req.domain,
             "",
             &req.request_id,
+            req.validate_only,
         )
         .await
-        .map(|_| Response::new(UnsuspendDomainResponse {}))
+        .map(|reply| {
+            Response::new(UnsuspendDomainResponse {
+                validation: reply.into_inner(),
+            })
+        })
     }
 
     #[instrument(
@@ -207,9 +250,14 @@ impl DomainService for DomainApi {
             &req.domain,
             &req.username,
             &req.request_id,
+            req.validate_only,
         )
         .await
-        .map(|_| Response::new(DeleteDomainResponse {}))
+        .map(|reply| {
+            Response::new(DeleteDomainResponse {
+                validation: reply.into_inner(),
+            })
+        })
     }
 }
 

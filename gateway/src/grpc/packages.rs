@@ -12,7 +12,10 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use super::{check_options_kind, next_offset_token, offset_page};
-use crate::{app::App, validate};
+use crate::{
+    app::{App, validation},
+    validate,
+};
 
 /// The PackageService implementation.
 pub struct PackageApi {
@@ -106,12 +109,26 @@ impl PackageService for PackageApi {
                 limits: req.limits.unwrap_or_default(),
                 options: req.panel_options,
             };
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .create_package(&new)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                return Ok(CreatePackageResponse {
+                    validation: Some(validation(&dry_run)),
+                    ..Default::default()
+                });
+            }
             let created = route.panel.create_package(&new).await;
             // Even a failed create may have changed the panel's list.
             self.app.packages.invalidate(&route.server.id).await;
             let package = created.map_err(|err| route.fail(err))?;
             Ok(CreatePackageResponse {
                 package: Some(package),
+                ..Default::default()
             })
         }
         .await;
@@ -151,11 +168,25 @@ impl PackageService for PackageApi {
                     }
                 }),
             };
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .update_package(&new)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                return Ok(UpdatePackageResponse {
+                    validation: Some(validation(&dry_run)),
+                    ..Default::default()
+                });
+            }
             let updated = route.panel.update_package(&new).await;
             self.app.packages.invalidate(&route.server.id).await;
             let package = updated.map_err(|err| route.fail(err))?;
             Ok(UpdatePackageResponse {
                 package: Some(package),
+                ..Default::default()
             })
         }
         .await;
@@ -185,10 +216,22 @@ impl PackageService for PackageApi {
                 .packages
                 .resolve(&route, "package", &wanted)
                 .await?;
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .delete_package(&package)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                return Ok(DeletePackageResponse {
+                    validation: Some(validation(&dry_run)),
+                });
+            }
             let deleted = route.panel.delete_package(&package).await;
             self.app.packages.invalidate(&route.server.id).await;
             deleted.map_err(|err| route.fail(err))?;
-            Ok(DeletePackageResponse {})
+            Ok(DeletePackageResponse::default())
         }
         .await;
         call.finish(result).await

@@ -13,7 +13,11 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use super::{check_options_kind, next_offset_token, offset_page};
-use crate::{app::App, error::GatewayError, validate};
+use crate::{
+    app::{App, validation},
+    error::GatewayError,
+    validate,
+};
 
 /// The ServerService implementation.
 pub struct ServerApi {
@@ -81,12 +85,25 @@ impl ServerService for ServerApi {
             };
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::ControlSystemService)?;
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .control_system_service(&service, action)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(ControlSystemServiceResponse {
+                    validation: Some(validation),
+                });
+            }
             route
                 .panel
                 .control_system_service(&service, action)
                 .await
                 .map_err(|err| route.fail(err))?;
-            Ok(ControlSystemServiceResponse {})
+            Ok(ControlSystemServiceResponse::default())
         }
         .await;
         call.finish(result).await
@@ -110,12 +127,25 @@ impl ServerService for ServerApi {
             call.about(format!("service/{service}"))?;
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::SetSystemServiceMonitored)?;
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .set_system_service_monitored(&service, req.monitored)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(SetSystemServiceMonitoredResponse {
+                    validation: Some(validation),
+                });
+            }
             route
                 .panel
                 .set_system_service_monitored(&service, req.monitored)
                 .await
                 .map_err(|err| route.fail(err))?;
-            Ok(SetSystemServiceMonitoredResponse {})
+            Ok(SetSystemServiceMonitoredResponse::default())
         }
         .await;
         call.finish(result).await
@@ -177,12 +207,29 @@ impl ServerService for ServerApi {
                 full_access: req.full_access,
                 options: req.panel_options.clone(),
             };
+            if req.validate_only {
+                let dry_run = call.dry_run(&route);
+                if let Some(panel) = &dry_run {
+                    panel
+                        .create_panel_admin(&new)
+                        .await
+                        .map_err(|err| route.fail(err))?;
+                }
+                let validation = validation(&dry_run);
+                return Ok(CreatePanelAdminResponse {
+                    validation: Some(validation),
+                    ..Default::default()
+                });
+            }
             let admin = route
                 .panel
                 .create_panel_admin(&new)
                 .await
                 .map_err(|err| route.fail(err))?;
-            Ok(CreatePanelAdminResponse { admin: Some(admin) })
+            Ok(CreatePanelAdminResponse {
+                admin: Some(admin),
+                ..Default::default()
+            })
         }
         .await;
         call.finish(result).await

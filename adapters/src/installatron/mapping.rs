@@ -1,0 +1,265 @@
+//! Installatron users and websites ↔ canonical messages. Websites travel as
+//! the panel's JSON (`reseller` on input, `parent` on output); empty fields are
+//! left out, so the panel keeps its defaults.
+
+use std::collections::HashMap;
+
+use panelgate_proto::v1::{
+    Account, AccountStatus, Domain, DomainStatus, InstallatronAccountDetails, InstallatronDatabase,
+    InstallatronWebsite, account,
+};
+use serde_json::{Map, Value, json};
+
+use crate::units;
+
+fn text(value: &Value, key: &str) -> String {
+    value.get(key).and_then(units::as_text).unwrap_or_default()
+}
+
+fn flag(value: &Value, key: &str) -> bool {
+    match value.get(key) {
+        Some(Value::Bool(flag)) => *flag,
+        Some(Value::String(text)) => matches!(text.as_str(), "1" | "true" | "yes"),
+        Some(Value::Number(number)) => number.as_u64() == Some(1),
+        _ => false,
+    }
+}
+
+/// A website of the panel's JSON.
+pub(super) fn website(value: &Value) -> InstallatronWebsite {
+    let vhosts = value
+        .get("vhosts")
+        .and_then(Value::as_object)
+        .map(|vhosts| {
+            vhosts
+                .iter()
+                .map(|(url, root)| (url.clone(), units::as_text(root).unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let databases = value
+        .get("databases")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|database| InstallatronDatabase {
+                    r#type: text(database, "type"),
+                    host: text(database, "host"),
+                    name: text(database, "name"),
+                    user: text(database, "user"),
+                    password: text(database, "pass"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let id = |key: &str| value.get(key).and_then(Value::as_i64);
+    InstallatronWebsite {
+        path: text(value, "path"),
+        label: text(value, "label"),
+        server: text(value, "server"),
+        vhosts,
+        databases,
+        uid: id("uid"),
+        gid: id("gid"),
+        language: text(value, "language"),
+        suspended: flag(value, "suspended"),
+        vhost_ip: text(value, "vhost_ip"),
+        email: text(value, "email"),
+        parent: text(value, "parent"),
+    }
+}
+
+/// A website as the panel takes it.
+pub(super) fn website_json(website: &InstallatronWebsite) -> Value {
+    let mut out = Map::new();
+    let mut put = |key: &str, value: &str| {
+        if !value.is_empty() {
+            out.insert(key.to_owned(), Value::from(value));
+        }
+    };
+    put("path", &website.path);
+    put("label", &website.label);
+    put("server", &website.server);
+    put("language", &website.language);
+    put("vhost_ip", &website.vhost_ip);
+    put("email", &website.email);
+    put("reseller", &website.parent);
+    if !website.vhosts.is_empty() {
+        out.insert("vhosts".into(), json!(website.vhosts));
+    }
+    let databases: Vec<Value> = website
+        .databases
+        .iter()
+        .map(|database| {
+            json!({
+                "type": if database.r#type.is_empty() { "mysql" } else { database.r#type.as_str() },
+                "host": database.host,
+                "name": database.name,
+                "user": database.user,
+                "pass": database.password,
+            })
+        })
+        .collect();
+    if !databases.is_empty() {
+        out.insert("databases".into(), Value::Array(databases));
+    }
+    if let Some(uid) = website.uid {
+        out.insert("uid".into(), Value::from(uid));
+    }
+    if let Some(gid) = website.gid {
+        out.insert("gid".into(), Value::from(gid));
+    }
+    if website.suspended {
+        out.insert("suspended".into(), Value::Bool(true));
+    }
+    Value::Object(out)
+}
+
+/// The websites of a user of the panel's JSON.
+pub(super) fn websites(user: &Value) -> Vec<InstallatronWebsite> {
+    user.get("websites")
+        .and_then(Value::as_array)
+        .map(|list| list.iter().map(website).collect())
+        .unwrap_or_default()
+}
+
+/// A user as a canonical account. The main domain is the first website's
+/// label, or else its first vhost's host.
+pub(super) fn account(user: &Value) -> Account {
+    let websites = websites(user);
+    let primary_domain = websites
+        .first()
+        .map(|first| {
+            if first.label.contains('.') {
+                first.label.clone()
+            } else {
+                first
+                    .vhosts
+                    .keys()
+                    .map(|url| host(url))
+                    .min()
+                    .unwrap_or_default()
+            }
+        })
+        .unwrap_or_default();
+    Account {
+        username: text(user, "id"),
+        primary_domain,
+        email: text(user, "email"),
+        package: text(user, "package"),
+        status: if flag(user, "suspended") {
+            AccountStatus::Suspended
+        } else {
+            AccountStatus::Active
+        }
+        .into(),
+        panel_user_id: text(user, "id"),
+        panel_details: Some(account::PanelDetails::Installatron(
+            InstallatronAccountDetails {
+                websites,
+                parent: text(user, "parent"),
+                r#type: text(user, "type"),
+                language: text(user, "locale"),
+            },
+        )),
+        ..Default::default()
+    }
+}
+
+/// The host of a site URL: "https://www.example.com/shop" → "www.example.com".
+pub(super) fn host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// The domains of a user: every vhost host, once, with its document root.
+pub(super) fn domains(username: &str, websites: &[InstallatronWebsite]) -> Vec<Domain> {
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    let mut domains = Vec::new();
+    for website in websites {
+        let mut urls: Vec<(&String, &String)> = website.vhosts.iter().collect();
+        urls.sort();
+        for (url, root) in urls {
+            let name = host(url);
+            if name.is_empty() || seen.insert(name.clone(), ()).is_some() {
+                continue;
+            }
+            domains.push(Domain {
+                name,
+                username: username.to_owned(),
+                document_root: root.clone(),
+                status: if website.suspended {
+                    DomainStatus::Suspended
+                } else {
+                    DomainStatus::Active
+                }
+                .into(),
+                panel_domain_id: website.label.clone(),
+            });
+        }
+    }
+    domains
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The second website of the source doc's response example.
+    fn doc_website() -> Value {
+        json!({
+            "path": "sftp://exampleftpuser:exampleftppassword@website.com/subdomain",
+            "server": "website.com",
+            "label": "subdomain.website.com",
+            "parent": "root",
+            "databases": [{"type": "mysql", "host": "123.123.123.123:3307", "user": "useraccountname_mytestdb2",
+                "name": "useraccountname_mytestdb2", "pass": "exampledbpassword2"}],
+            "vhosts": {"http://subdomain.website.com": "public_html/subdomain", "https://subdomain.website.com": "public_html/subdomain"}
+        })
+    }
+
+    #[test]
+    fn websites_round_trip_through_the_panels_json() {
+        let website = website(&doc_website());
+        assert_eq!(website.databases[0].host, "123.123.123.123:3307");
+        assert_eq!(website.databases[0].password, "exampledbpassword2");
+        assert_eq!(website.vhosts.len(), 2);
+        let sent = website_json(&website);
+        assert_eq!(sent["reseller"], "root", "parent goes out as reseller");
+        assert_eq!(sent["databases"][0]["pass"], "exampledbpassword2");
+        assert_eq!(
+            super::website(&json!({"parent": "root", "reseller": "x"})).parent,
+            "root"
+        );
+        assert!(
+            website_json(&InstallatronWebsite::default())
+                .as_object()
+                .unwrap()
+                .is_empty(),
+            "empty fields left out"
+        );
+    }
+
+    #[test]
+    fn accounts_and_domains() {
+        let user = json!({"id": "bob", "email": "bob@example.com", "package": "gold", "suspended": true,
+            "parent": "root", "type": "user", "locale": "en", "websites": [doc_website()]});
+        let account = account(&user);
+        assert_eq!(
+            (account.username.as_str(), account.primary_domain.as_str()),
+            ("bob", "subdomain.website.com")
+        );
+        assert_eq!(account.status(), AccountStatus::Suspended);
+        let domains = domains("bob", &websites(&user));
+        assert_eq!(
+            domains.len(),
+            1,
+            "http and https of one host are one domain"
+        );
+        assert_eq!(domains[0].name, "subdomain.website.com");
+        assert_eq!(host("https://www.example.com:8443/shop"), "www.example.com");
+    }
+}

@@ -20,6 +20,11 @@ pub(super) struct Subject<'a> {
     pub entity: Entity,
     pub key: &'a str,
     pub field_prefix: &'a str,
+    /// Parts of the panel's input that are one field of the canonical
+    /// request, whatever the prefix: (errfield, canonical path), e.g. the
+    /// website AddDomain appends, `websites[2]`, is
+    /// `panel_options.installatron.website`.
+    pub renames: &'a [(String, String)],
 }
 
 impl<'a> Subject<'a> {
@@ -28,6 +33,7 @@ impl<'a> Subject<'a> {
             entity,
             key,
             field_prefix: "",
+            renames: &[],
         }
     }
 
@@ -36,6 +42,10 @@ impl<'a> Subject<'a> {
             field_prefix,
             ..self
         }
+    }
+
+    pub fn with_renames(self, renames: &'a [(String, String)]) -> Self {
+        Subject { renames, ..self }
     }
 }
 
@@ -210,15 +220,14 @@ fn classify(envelope: &Envelope, subject: Subject<'_>) -> AdapterError {
         _ if code.starts_with("empty_argument_") || code.starts_with("invalid_argument_") => {
             let field = field.map_or_else(
                 || code.splitn(3, '_').nth(2).unwrap_or("request").to_owned(),
-                |field| canonical_field(field, subject.field_prefix),
+                |field| field_path(field, subject),
             );
             AdapterError::refused_field(field, format!("{code}: {said}"))
         }
         _ if code.starts_with("failed_") => match field {
-            Some(field) => AdapterError::refused_field(
-                canonical_field(field, subject.field_prefix),
-                format!("{code}: {said}"),
-            ),
+            Some(field) => {
+                AdapterError::refused_field(field_path(field, subject), format!("{code}: {said}"))
+            }
             None => AdapterError::OperationFailed {
                 upstream: format!("{code}: {said}"),
             },
@@ -227,6 +236,24 @@ fn classify(envelope: &Envelope, subject: Subject<'_>) -> AdapterError {
             upstream: format!("{code}: {said}"),
         },
     }
+}
+
+/// The panel's `errfield` as a canonical field path: the subject's renames
+/// first (`websites[2][uid]` → `panel_options.installatron.website.uid` when
+/// `websites[2]` is renamed so), else as [`canonical_field`] reads it.
+fn field_path(errfield: &str, subject: Subject<'_>) -> String {
+    for (panel, ours) in subject.renames {
+        if errfield == panel {
+            return ours.clone();
+        }
+        if let Some(rest) = errfield
+            .strip_prefix(panel.as_str())
+            .filter(|rest| rest.starts_with('['))
+        {
+            return canonical_field(rest, ours);
+        }
+    }
+    canonical_field(errfield, subject.field_prefix)
 }
 
 /// The panel's `errfield` as a canonical field path: `id` is the username,
@@ -320,6 +347,37 @@ mod tests {
             account,
         );
         assert!(matches!(error, AdapterError::OperationFailed { .. }));
+    }
+
+    #[test]
+    fn renamed_errfields_name_the_requests_own_fields() {
+        let renames = [
+            (
+                "websites[2]".to_owned(),
+                "panel_options.installatron.website".to_owned(),
+            ),
+            (
+                "websites[0][databases][1][host]".to_owned(),
+                "panel_options.installatron.host".to_owned(),
+            ),
+        ];
+        let subject = Subject::new(Entity::Domain, "d.example").with_renames(&renames);
+        for (errfield, field) in [
+            ("websites[2][uid]", "panel_options.installatron.website.uid"),
+            (
+                "websites[2][databases][0][host]",
+                "panel_options.installatron.website.databases[0].host",
+            ),
+            ("websites[2]", "panel_options.installatron.website"),
+            ("websites[20][uid]", "websites[20].uid"),
+            (
+                "websites[0][databases][1][host]",
+                "panel_options.installatron.host",
+            ),
+            ("websites[0][path]", "websites[0].path"),
+        ] {
+            assert_eq!(field_path(errfield, subject), field, "{errfield}");
+        }
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub(crate) const CAPABILITIES: &[Operation] = &[
 /// Where CreateAccount's option fields sit, for the panel's `errfield`s.
 const ACCOUNT_OPTIONS: &str = "panel_options.installatron.";
 /// Where AddDomain's website sits.
-const DOMAIN_OPTIONS: &str = "panel_options.installatron.website.";
+const DOMAIN_OPTIONS: &str = "panel_options.installatron.website";
 /// Users read per page when searching every user.
 const SEARCH_PAGE: usize = 100;
 
@@ -399,8 +399,13 @@ impl Panel for Installatron {
             .map(|(_, root)| root.clone())
             .unwrap_or_default();
         let label = website.label.clone();
+        // The panel names the new website by its place in the list written back.
+        let renames = [(
+            format!("websites[{}]", websites.len()),
+            DOMAIN_OPTIONS.to_owned(),
+        )];
         websites.push(website);
-        let subject = Subject::new(Entity::Domain, &domain.domain).with_prefix(DOMAIN_OPTIONS);
+        let subject = Subject::new(Entity::Domain, &domain.domain).with_renames(&renames);
         self.save_websites(&domain.username, &websites, subject)
             .await?;
         Ok(Domain {
@@ -529,6 +534,15 @@ impl Panel for Installatron {
                 upstream: None,
             });
         }
+        // The panel names the new database by its place in the list written back.
+        let at = format!("websites[{index}][databases][{}]", website.databases.len());
+        let renames = [
+            ("host", "panel_options.installatron.host"),
+            ("name", "database_name"),
+            ("user", "database_user"),
+            ("pass", "database_password"),
+        ]
+        .map(|(panel, ours)| (format!("{at}[{panel}]"), ours.to_owned()));
         website.databases.push(InstallatronDatabase {
             r#type: "mysql".into(),
             host: if host.is_empty() {
@@ -540,8 +554,7 @@ impl Panel for Installatron {
             user: database.user.clone(),
             password: database.password.expose_secret().to_owned(),
         });
-        let subject = Subject::new(Entity::Database, &database.name)
-            .with_prefix("panel_options.installatron.");
+        let subject = Subject::new(Entity::Database, &database.name).with_renames(&renames);
         self.save_websites(&database.username, &websites, subject)
             .await?;
         Ok(Database {

@@ -37,6 +37,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // Maps as BTreeMap: encoded in key order, so equal requests encode to
+        // equal bytes (request digests of idempotent retries depend on it).
+        .btree_map(".")
         // Messages carrying secrets get a hand-written, redacting Debug (src/redact.rs).
         .skip_debug(
             REDACTED_MESSAGES

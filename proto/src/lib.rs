@@ -6,8 +6,10 @@
 
 mod options;
 mod redact;
+mod secrets;
 
 pub use options::PanelOptions;
+pub use secrets::SecretValues;
 
 /// Generated messages and services of package `panelgate.v1`.
 pub mod v1 {

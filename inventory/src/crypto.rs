@@ -1,8 +1,10 @@
-//! Master keys and the sealing of server credentials (AES-256-GCM, aws-lc-rs).
+//! Master keys and the sealing of stored secrets (AES-256-GCM, aws-lc-rs): server
+//! credentials, and idempotent calls' request digests and replies.
 //!
 //! A sealed value is `nonce (12 bytes) || ciphertext || tag (16 bytes)`, stored with
-//! the id of the key that sealed it. The server id is the associated data, so a
-//! ciphertext copied to another row does not open.
+//! the id of the key that sealed it. The associated data names the row (the server
+//! id; `operation/{id}/digest` or `operation/{id}/reply`), so a ciphertext copied to
+//! another row or column does not open.
 
 use std::fmt;
 
@@ -32,7 +34,7 @@ pub enum KeyError {
     Random,
 }
 
-/// A 256-bit key that seals credentials. Its bytes are zeroed on drop and never
+/// A 256-bit key that seals stored secrets. Its bytes are zeroed on drop and never
 /// printed: `Debug` shows the key id only.
 pub struct MasterKey {
     bytes: SecretBox<[u8; MASTER_KEY_LEN]>,
@@ -101,9 +103,10 @@ pub(crate) struct Sealed {
     pub(crate) bytes: Vec<u8>,
 }
 
-/// The keys credentials are sealed with: new values are sealed with `primary`;
+/// The keys stored secrets are sealed with: new values are sealed with `primary`;
 /// stored values open with whichever key matches their key id, so a retired key
-/// can stay in `previous` until everything is re-sealed.
+/// can stay in `previous` until [`Inventory::reseal`](crate::Inventory::reseal)
+/// has moved everything to the primary key.
 #[derive(Debug, Clone)]
 pub struct Keyring {
     /// Seals new values.
@@ -127,7 +130,7 @@ impl Keyring {
         self
     }
 
-    /// Seals `plaintext` with the primary key, bound to `aad` (the server id).
+    /// Seals `plaintext` with the primary key, bound to `aad` (what it belongs to).
     pub(crate) fn seal(&self, aad: &str, plaintext: &[u8]) -> Result<Sealed, InventoryError> {
         let key = self.primary.aead_key().map_err(|_| encryption_failed())?;
         // One buffer, sized up front so it never reallocates (and leaves a plaintext
@@ -148,7 +151,7 @@ impl Keyring {
         })
     }
 
-    /// Opens a value sealed under `key_id` and bound to `aad` (the server id).
+    /// Opens a value sealed under `key_id` and bound to `aad`.
     pub(crate) fn open(
         &self,
         key_id: &str,
@@ -172,6 +175,18 @@ impl Keyring {
             .open_in_place(nonce, Aad::from(aad.as_bytes()), &mut buffer)
             .map_err(|_| decryption_failed())?;
         Ok(SecretSlice::from(plaintext.to_vec()))
+    }
+
+    /// Opens a value sealed under `key_id` and seals it again under the primary key,
+    /// bound to the same `aad`.
+    pub(crate) fn reseal(
+        &self,
+        key_id: &str,
+        aad: &str,
+        sealed: &[u8],
+    ) -> Result<Sealed, InventoryError> {
+        let plaintext = self.open(key_id, aad, sealed)?;
+        self.seal(aad, plaintext.expose_secret())
     }
 }
 
@@ -270,6 +285,27 @@ mod tests {
             "server-2",
             &sealed.bytes
         )));
+    }
+
+    /// A value re-sealed under a new primary key opens with that key alone, with the
+    /// same associated data.
+    #[test]
+    fn reseal_moves_to_the_primary_key() {
+        let old = MasterKey::generate().unwrap();
+        let sealed = Keyring::new(old.clone()).seal("s", b"secret").unwrap();
+        let rotated = keyring().with_previous(old);
+        let resealed = rotated.reseal(&sealed.key_id, "s", &sealed.bytes).unwrap();
+        assert_eq!(resealed.key_id, rotated.primary.key_id());
+        let primary_only = Keyring::new(rotated.primary.clone());
+        let opened = primary_only
+            .open(&resealed.key_id, "s", &resealed.bytes)
+            .unwrap();
+        assert_eq!(opened.expose_secret(), b"secret");
+        assert!(
+            primary_only
+                .open(&resealed.key_id, "t", &resealed.bytes)
+                .is_err()
+        );
     }
 
     /// Debug shows the key id and nothing of the key.

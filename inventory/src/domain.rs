@@ -1,11 +1,20 @@
 //! The plain structs the repository takes and returns.
+//!
+//! The operation journal's and the idempotency store's live in `domain/operations.rs`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretSlice;
+
+mod operations;
+
+pub use operations::{
+    Claim, OperationEnd, OperationFilter, OperationRecord, OperationStart, PruneReport,
+    ResealReport, StoredOutcome,
+};
 
 /// Text that names no variant of a stored enum.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,6 +141,8 @@ pub struct ServerFilter {
     pub kind: Option<String>,
     /// Only servers in this group.
     pub group: Option<String>,
+    /// Only servers in one of these groups (a caller limited to some groups).
+    pub any_group_of: Option<BTreeSet<String>>,
     /// Only servers in this state.
     pub state: Option<ServerState>,
     /// Only servers carrying every one of these labels with these values.
@@ -257,75 +268,4 @@ pub struct AccountEntry {
     pub package: String,
     /// The account's status.
     pub status: AccountStatus,
-}
-
-/// A finished call, for the journal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewOperation {
-    /// The caller's idempotency key, unique per caller.
-    pub request_id: Option<String>,
-    /// Who made the call.
-    pub caller: String,
-    /// Full gRPC method, e.g. `/panelgate.v1.AccountService/SuspendAccount`.
-    pub method: String,
-    /// The target server, if any.
-    pub server_id: Option<String>,
-    /// What the call acted on, e.g. `account/bob`.
-    pub resource: String,
-    /// Digest of the request.
-    pub request_digest: Option<String>,
-    /// `OK` or a gRPC code name.
-    pub outcome: String,
-    /// The error message, when the call failed.
-    pub error_message: Option<String>,
-    /// The encoded response.
-    pub response: Option<Vec<u8>>,
-    /// When the call started (stored to the microsecond).
-    pub started_at: DateTime<Utc>,
-    /// When the call finished (stored to the microsecond).
-    pub finished_at: DateTime<Utc>,
-}
-
-/// A journal entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OperationRecord {
-    /// Entry id (a UUID).
-    pub id: String,
-    /// The caller's idempotency key.
-    pub request_id: Option<String>,
-    /// Who made the call.
-    pub caller: String,
-    /// Full gRPC method.
-    pub method: String,
-    /// The target server, if any.
-    pub server_id: Option<String>,
-    /// What the call acted on.
-    pub resource: String,
-    /// Digest of the request.
-    pub request_digest: Option<String>,
-    /// `OK` or a gRPC code name.
-    pub outcome: String,
-    /// The error message, when the call failed.
-    pub error_message: Option<String>,
-    /// The encoded response.
-    pub response: Option<Vec<u8>>,
-    /// When the call started.
-    pub started_at: DateTime<Utc>,
-    /// When the call finished.
-    pub finished_at: DateTime<Utc>,
-}
-
-/// Which journal entries to list; all given conditions must hold.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct OperationFilter {
-    /// Only calls by this caller.
-    pub caller: Option<String>,
-    /// Only calls to this server.
-    pub server_id: Option<String>,
-    /// Only calls on this resource.
-    pub resource: Option<String>,
-    /// Only calls started at or after this instant.
-    pub since: Option<DateTime<Utc>>,
-    /// Only calls started before this instant.
-    pub until: Option<DateTime<Utc>>,
 }

@@ -26,20 +26,22 @@ pub enum InventoryError {
     /// A page token this inventory did not hand out (or for another list).
     #[error("invalid page token")]
     InvalidPageToken,
-    /// Credentials were given but no master key is configured to seal them.
+    /// A value had to be sealed (credentials, or an idempotent call's request digest
+    /// and reply), but no master key is configured.
     #[error(
-        "no master key configured: set PANELGATE_MASTER_KEY or --master-key-file to store credentials"
+        "no master key configured: set PANELGATE_MASTER_KEY or --master-key-file to store credentials and request ids"
     )]
     NoMasterKey,
-    /// Stored credentials were sealed under a master key that is not configured.
-    #[error("credentials are sealed under master key `{key_id}`, which is not configured")]
+    /// A stored value (credentials, a request digest or reply) was sealed under a
+    /// master key that is not configured.
+    #[error("stored data is sealed under master key `{key_id}`, which is not configured")]
     UnknownKey {
         /// The key id stored with the ciphertext.
         key_id: String,
     },
-    /// Sealing or opening credentials failed (wrong key or tampered ciphertext).
+    /// Sealing or opening a stored value failed (wrong key or tampered ciphertext).
     /// Carries no plaintext and no key material.
-    #[error("credentials {operation} failed")]
+    #[error("stored data {operation} failed")]
     Crypto {
         /// "encryption" or "decryption".
         operation: &'static str,

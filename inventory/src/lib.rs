@@ -5,15 +5,19 @@
 //!
 //! - [`Inventory`] (`repository/`) is the whole API, and the only place that builds
 //!   queries: servers and labels (`servers.rs`), the account index (`accounts.rs`),
-//!   the operation journal (`operations.rs`), keyset page tokens (`paging.rs`). It
-//!   takes and returns the plain structs of `domain.rs` ([`NewServer`],
-//!   [`ServerRecord`], [`Page`], ...), never sea-orm models.
+//!   the operation journal (`operations.rs`) and, on the same rows, idempotent
+//!   mutations (`idempotency.rs`), master-key rotation (`rotation.rs`), keyset
+//!   page tokens (`paging.rs`). It takes and returns the plain structs of
+//!   `domain.rs` and `domain/operations.rs` ([`NewServer`], [`ServerRecord`],
+//!   [`OperationStart`], [`Claim`], [`Page`], ...), never sea-orm models.
 //! - [`entities`]: one sea-orm entity per table (`servers`, `server_labels`,
 //!   `accounts`, `operations`).
 //! - `migrations/`: the schema, one migration per file, applied in order by
 //!   [`Migrator`] (through [`Inventory::migrate`]).
-//! - `crypto.rs`: [`MasterKey`] and [`Keyring`]; credentials are sealed with
-//!   AES-256-GCM, bound to their server id, and stored with the sealing key's id.
+//! - `crypto.rs`: [`MasterKey`] and [`Keyring`]; credentials, request digests and
+//!   replies are sealed with AES-256-GCM, bound to their row (and column), and
+//!   stored with the sealing key's id; [`Inventory::reseal`] moves them all to the
+//!   primary key.
 //! - `error.rs`: [`InventoryError`]; database errors are classified there, once.
 //! - `testing` (feature `testing`): fresh SQLite and PostgreSQL databases for tests.
 //!
@@ -31,8 +35,9 @@ pub mod testing;
 
 pub use crypto::{KeyError, Keyring, MASTER_KEY_LEN, MasterKey};
 pub use domain::{
-    AccountEntry, AccountStatus, NewOperation, NewServer, OperationFilter, OperationRecord, Page,
-    PageRequest, ParseEnumError, ServerFilter, ServerRecord, ServerState, ServerUpdate, TlsConfig,
+    AccountEntry, AccountStatus, Claim, NewServer, OperationEnd, OperationFilter, OperationRecord,
+    OperationStart, Page, PageRequest, ParseEnumError, PruneReport, ResealReport, ServerFilter,
+    ServerRecord, ServerState, ServerUpdate, StoredOutcome, TlsConfig,
 };
 pub use error::InventoryError;
 pub use migrations::Migrator;

@@ -1,4 +1,4 @@
-//! The `operations` table: the journal of mutating calls (and, later, idempotency).
+//! The `operations` table: the journal of mutating calls, and the idempotency store.
 
 use sea_orm::entity::prelude::*;
 
@@ -16,26 +16,34 @@ pub struct Model {
     /// Who made the call.
     #[sea_orm(unique_key = "caller_request_id")]
     pub caller: String,
-    /// Full gRPC method, e.g. `/panelgate.v1.AccountService/SuspendAccount`.
+    /// The RPC, e.g. `AccountService/SuspendAccount`.
     pub method: String,
     /// The target server, if the call had one.
     #[sea_orm(indexed)]
     pub server_id: Option<String>,
     /// What the call acted on, e.g. `account/bob`.
     pub resource: String,
-    /// Digest of the request, to tell a replay from a reused key.
-    pub request_digest: Option<String>,
-    /// `OK` or a gRPC code name.
+    /// `PENDING` while running, then `OK` or a gRPC code name.
     pub outcome: String,
     /// The error message, when the call failed.
     pub error_message: Option<String>,
-    /// The encoded response, for replays.
-    pub response: Option<Vec<u8>>,
-    /// When the call started.
+    /// The outcome is transient or unknown: the request id may be claimed again.
+    pub retryable: bool,
+    /// How many times the request id was claimed (1 on the first run).
+    pub attempts: i32,
+    /// Sealed SHA-256 of the encoded request, to tell a replay from a reused key.
+    pub request_digest: Option<Vec<u8>>,
+    /// Sealed encoded reply, for replays.
+    pub reply: Option<Vec<u8>>,
+    /// Id of the master key that sealed `request_digest` and `reply`.
+    pub key_id: Option<String>,
+    /// When the call first started.
     #[sea_orm(indexed)]
     pub started_at: DateTimeUtc,
-    /// When the call finished.
-    pub finished_at: DateTimeUtc,
+    /// When the request id was last claimed (the start of the running lease).
+    pub claimed_at: DateTimeUtc,
+    /// When the call finished; `None` while pending.
+    pub finished_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

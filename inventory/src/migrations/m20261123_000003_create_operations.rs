@@ -1,4 +1,5 @@
-//! Creates `operations`, the journal of mutating calls.
+//! Creates `operations`: the journal of mutating calls, and the store of idempotent
+//! ones (a caller's request id, the sealed request digest and the sealed reply).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -19,12 +20,16 @@ impl MigrationTrait for Migration {
                     .col(string(Operations::Method))
                     .col(string_null(Operations::ServerId))
                     .col(string(Operations::Resource))
-                    .col(string_null(Operations::RequestDigest))
                     .col(string(Operations::Outcome))
                     .col(text_null(Operations::ErrorMessage))
-                    .col(blob_null(Operations::Response))
+                    .col(boolean(Operations::Retryable))
+                    .col(integer(Operations::Attempts))
+                    .col(blob_null(Operations::RequestDigest))
+                    .col(blob_null(Operations::Reply))
+                    .col(string_null(Operations::KeyId))
                     .col(timestamp_with_time_zone(Operations::StartedAt))
-                    .col(timestamp_with_time_zone(Operations::FinishedAt))
+                    .col(timestamp_with_time_zone(Operations::ClaimedAt))
+                    .col(timestamp_with_time_zone_null(Operations::FinishedAt))
                     .to_owned(),
             )
             .await?;
@@ -78,10 +83,14 @@ enum Operations {
     Method,
     ServerId,
     Resource,
-    RequestDigest,
     Outcome,
     ErrorMessage,
-    Response,
+    Retryable,
+    Attempts,
+    RequestDigest,
+    Reply,
+    KeyId,
     StartedAt,
+    ClaimedAt,
     FinishedAt,
 }

@@ -1,8 +1,10 @@
 //! `Inventory`: the connection, migrations, and (in the submodules) every query.
 
 mod accounts;
+mod idempotency;
 mod operations;
 mod paging;
+mod rotation;
 mod servers;
 
 use std::fmt;
@@ -109,8 +111,12 @@ impl Inventory {
         let Some(secret) = credentials else {
             return Ok(None);
         };
-        let keyring = self.keyring.as_deref().ok_or(InventoryError::NoMasterKey)?;
-        keyring.seal(id, secret.expose_secret()).map(Some)
+        self.keyring()?.seal(id, secret.expose_secret()).map(Some)
+    }
+
+    /// The keyring, needed to seal anything; `NoMasterKey` without one.
+    fn keyring(&self) -> Result<&Keyring, InventoryError> {
+        self.keyring.as_deref().ok_or(InventoryError::NoMasterKey)
     }
 }
 

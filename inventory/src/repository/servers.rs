@@ -96,6 +96,9 @@ impl Inventory {
         if let Some(group) = &filter.group {
             query = query.filter(servers::Column::GroupName.eq(group));
         }
+        if let Some(groups) = &filter.any_group_of {
+            query = query.filter(servers::Column::GroupName.is_in(groups.iter().cloned()));
+        }
         if let Some(state) = filter.state {
             query = query.filter(servers::Column::State.eq(state.as_str()));
         }

@@ -3,9 +3,15 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use panelgate_inventory::testing::TestDatabase;
-use panelgate_inventory::{Inventory, Keyring, MasterKey, NewServer, ServerState, TlsConfig};
+use chrono::Utc;
+use panelgate_inventory::testing::{DATABASE_URL_ENV, TestDatabase};
+use panelgate_inventory::{
+    Inventory, Keyring, MasterKey, NewServer, OperationEnd, OperationStart, ServerState, TlsConfig,
+};
 use sea_orm::{Database, DatabaseConnection};
+
+/// Set to make the PostgreSQL runs fail, rather than skip, without a database URL.
+const REQUIRE_POSTGRES_ENV: &str = "PANELGATE_TEST_REQUIRE_POSTGRES";
 
 /// What a test gets: a migrated inventory with a keyring, and its database's URL.
 pub struct Harness {
@@ -42,7 +48,13 @@ where
 {
     match TestDatabase::postgres_from_env().await.unwrap() {
         Some(database) => run(database, test).await,
-        None => eprintln!("PANELGATE_TEST_DATABASE_URL not set: PostgreSQL run skipped"),
+        None => {
+            assert!(
+                std::env::var_os(REQUIRE_POSTGRES_ENV).is_none(),
+                "{REQUIRE_POSTGRES_ENV} is set but {DATABASE_URL_ENV} is not"
+            );
+            eprintln!("{DATABASE_URL_ENV} not set: PostgreSQL run skipped");
+        }
     }
 }
 
@@ -85,5 +97,33 @@ pub fn new_server(name: &str, labels: &[(&str, &str)]) -> NewServer {
         max_accounts: 0,
         tls: TlsConfig::default(),
         default_php_version: None,
+    }
+}
+
+/// A call by `caller` to suspend `account/bob`, idempotent under `request_id` if
+/// given, whose request hashes to `digest`; starting now.
+pub fn operation(caller: &str, request_id: Option<&str>, digest: &[u8]) -> OperationStart {
+    OperationStart {
+        caller: caller.to_owned(),
+        request_id: request_id.map(str::to_owned),
+        method: "/panelgate.v1.AccountService/SuspendAccount".to_owned(),
+        resource: "account/bob".to_owned(),
+        server_id: None,
+        digest: digest.to_vec(),
+        started_at: Utc::now(),
+    }
+}
+
+/// A call that ended with `outcome` (an error message unless `OK`) and `reply`,
+/// final unless `retryable`; ending now.
+pub fn ended(outcome: &str, reply: Option<&[u8]>, retryable: bool) -> OperationEnd {
+    OperationEnd {
+        server_id: Some("s1".to_owned()),
+        resource: "account/bob".to_owned(),
+        outcome: outcome.to_owned(),
+        error_message: (outcome != "OK").then(|| format!("{outcome} for account `bob`")),
+        reply: reply.map(<[u8]>::to_vec),
+        retryable,
+        finished_at: Utc::now(),
     }
 }

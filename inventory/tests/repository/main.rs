@@ -6,12 +6,13 @@
 // allow-unwrap-in-tests does not see them as tests.
 #![allow(clippy::unwrap_used)]
 
-/// Stamps out one `#[tokio::test]` per backend for each named test fn of the module.
+/// Stamps out one `#[tokio::test]` per backend for each named test fn of the module,
+/// on a multi-threaded runtime so that concurrent calls really run in parallel.
 macro_rules! suite {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $test() {
                     crate::harness::on_sqlite(super::$test).await;
                 }
@@ -19,7 +20,7 @@ macro_rules! suite {
         }
         mod postgres {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $test() {
                     crate::harness::on_postgres(super::$test).await;
                 }
@@ -32,6 +33,8 @@ mod accounts;
 mod connect;
 mod credentials;
 mod harness;
+mod idempotency;
 mod listing;
 mod operations;
+mod rotation;
 mod servers;

@@ -1,16 +1,25 @@
-//! The operation journal.
+//! The operation journal: what starting and finishing a call records, and listing.
+
+use std::time::Duration as Lease;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use panelgate_inventory::{InventoryError, NewOperation, OperationFilter, PageRequest};
+use panelgate_inventory::entities::operations;
+use panelgate_inventory::{
+    Claim, Inventory, InventoryError, OperationFilter, OperationRecord, OperationStart, PageRequest,
+};
+use sea_orm::EntityTrait;
 
-use crate::harness::Harness;
+use crate::harness::{Harness, ended, new_server, operation};
 
 suite!(
-    operations_list_newest_first_and_round_trip,
-    operations_filter_by_caller_server_resource_and_time,
+    operations_round_trip_newest_first,
+    operations_filter_by_caller_method_server_groups_resource_and_time,
     operations_page_across_equal_start_times,
-    request_ids_are_unique_per_caller,
+    unknown_operations_are_not_found,
+    journalling_without_a_request_id_needs_no_master_key,
 );
+
+const LEASE: Lease = Lease::from_secs(60);
 
 fn at(second: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap() + Duration::seconds(second)
@@ -21,87 +30,116 @@ fn op(
     server: Option<&str>,
     resource: &str,
     started_at: DateTime<Utc>,
-) -> NewOperation {
-    NewOperation {
-        request_id: None,
-        caller: caller.to_owned(),
-        method: "/panelgate.v1.AccountService/SuspendAccount".to_owned(),
+) -> OperationStart {
+    OperationStart {
         server_id: server.map(str::to_owned),
         resource: resource.to_owned(),
-        request_digest: None,
-        outcome: "OK".to_owned(),
-        error_message: None,
-        response: None,
         started_at,
-        finished_at: started_at + Duration::milliseconds(40),
+        ..operation(caller, None, b"")
     }
 }
 
-/// Every field reads back (times to the microsecond), newest first.
-async fn operations_list_newest_first_and_round_trip(h: Harness) {
-    let mut full = op(
-        "billing",
-        Some("s1"),
-        "account/bob",
-        at(5) + Duration::nanoseconds(123_456_789),
-    );
-    full.request_id = Some("req-1".into());
-    full.request_digest = Some("sha256:abcd".into());
-    full.outcome = "NOT_FOUND".into();
-    full.error_message = Some("account `bob` not found".into());
-    full.response = Some(vec![0, 1, 2, 255]);
-    h.inventory.record_operation(full.clone()).await.unwrap();
-    h.inventory
-        .record_operation(op("billing", None, "account/alice", at(1)))
-        .await
-        .unwrap();
+/// Starts and finishes `start` with `OK` 40 ms later, returning its id.
+async fn journal(inventory: &Inventory, start: OperationStart) -> String {
+    let started_at = start.started_at;
+    let (server_id, resource) = (start.server_id.clone(), start.resource.clone());
+    let Claim::Run {
+        id,
+        uncertain: false,
+    } = inventory.start_operation(start, LEASE).await.unwrap()
+    else {
+        panic!("a new operation runs");
+    };
+    let mut end = ended("OK", None, false);
+    end.server_id = server_id;
+    end.resource = resource;
+    end.finished_at = started_at + Duration::milliseconds(40);
+    inventory.finish_operation(&id, end).await.unwrap();
+    id
+}
 
-    let page = h
-        .inventory
+/// A pending entry, then the finished one: every field reads back (times to the
+/// microsecond), through `get_operation` and newest first through the list.
+async fn operations_round_trip_newest_first(h: Harness) {
+    let inv = &h.inventory;
+    let started_at = at(5) + Duration::nanoseconds(123_456_789);
+    let start = OperationStart {
+        started_at,
+        ..operation("billing", Some("req-1"), b"digest")
+    };
+    let Claim::Run {
+        id,
+        uncertain: false,
+    } = inv.start_operation(start, LEASE).await.unwrap()
+    else {
+        panic!("a new key runs");
+    };
+    let pending = inv.get_operation(&id).await.unwrap();
+    let micros = at(5) + Duration::microseconds(123_456);
+    assert_eq!(
+        pending,
+        OperationRecord {
+            id: id.clone(),
+            request_id: Some("req-1".into()),
+            caller: "billing".into(),
+            method: "/panelgate.v1.AccountService/SuspendAccount".into(),
+            server_id: None,
+            resource: "account/bob".into(),
+            outcome: OperationRecord::PENDING.into(),
+            error_message: None,
+            retryable: false,
+            attempts: 1,
+            started_at: micros,
+            claimed_at: micros,
+            finished_at: None,
+        }
+    );
+
+    let mut end = ended("NOT_FOUND", Some(&[0, 1, 2, 255]), false);
+    end.finished_at = started_at + Duration::milliseconds(40);
+    inv.finish_operation(&id, end).await.unwrap();
+    let older = journal(inv, op("billing", None, "account/alice", at(1))).await;
+
+    let page = inv
         .list_operations(&OperationFilter::default(), PageRequest::default())
         .await
         .unwrap();
-    assert_eq!(page.items.len(), 2);
     assert_eq!(page.next_token, None);
-    let newest = &page.items[0];
-    assert_eq!(newest.resource, "account/bob");
-    assert_eq!(newest.started_at, at(5) + Duration::microseconds(123_456));
-    assert_eq!(
-        newest.finished_at,
-        full.finished_at - Duration::nanoseconds(789)
-    );
-    assert_eq!(
-        (
-            newest.request_id.as_deref(),
-            newest.request_digest.as_deref(),
-            newest.server_id.as_deref()
-        ),
-        (Some("req-1"), Some("sha256:abcd"), Some("s1"))
-    );
-    assert_eq!(
-        (newest.outcome.as_str(), newest.error_message.as_deref()),
-        ("NOT_FOUND", Some("account `bob` not found"))
-    );
-    assert_eq!(newest.response.as_deref(), Some(&[0, 1, 2, 255][..]));
-    assert_eq!(page.items[1].resource, "account/alice");
+    let ids: Vec<&str> = page.items.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, [id.as_str(), older.as_str()]);
+    let finished = OperationRecord {
+        server_id: Some("s1".into()),
+        outcome: "NOT_FOUND".into(),
+        error_message: Some("NOT_FOUND for account `bob`".into()),
+        finished_at: Some(micros + Duration::milliseconds(40)),
+        ..pending
+    };
+    assert_eq!(page.items[0], finished);
+    assert_eq!(inv.get_operation(&id).await.unwrap(), finished);
     assert_eq!(page.items[1].server_id, None);
+    assert_eq!(page.items[1].request_id, None);
 }
 
-/// Filters on caller, server, resource, and the half-open [since, until) window.
-async fn operations_filter_by_caller_server_resource_and_time(h: Harness) {
+/// Filters on caller, method, server, the servers' groups, resource, and the
+/// half-open [since, until) window.
+async fn operations_filter_by_caller_method_server_groups_resource_and_time(h: Harness) {
     let inv = &h.inventory;
-    inv.record_operation(op("billing", Some("s1"), "account/bob", at(0)))
+    let eu = inv
+        .create_server(new_server("eu-1", &[]), None)
         .await
         .unwrap();
-    inv.record_operation(op("billing", Some("s2"), "account/bob", at(10)))
-        .await
-        .unwrap();
-    inv.record_operation(op("support", Some("s1"), "account/alice", at(20)))
-        .await
-        .unwrap();
-    inv.record_operation(op("support", None, "server/s3", at(30)))
-        .await
-        .unwrap();
+    let mut us = new_server("us-1", &[]);
+    us.group = "us".into();
+    let us = inv.create_server(us, None).await.unwrap();
+    let (eu, us) = (Some(eu.id.as_str()), Some(us.id.as_str()));
+
+    journal(inv, op("billing", eu, "account/bob", at(0))).await;
+    journal(inv, op("billing", us, "account/bob", at(10))).await;
+    let mut create = op("support", eu, "account/alice", at(20));
+    create.method = "/panelgate.v1.AccountService/CreateAccount".into();
+    journal(inv, create).await;
+    journal(inv, op("support", None, "server/s3", at(30))).await;
+    journal(inv, op("support", Some("gone"), "account/carol", at(40))).await;
 
     let seconds = |filter: OperationFilter| async move {
         let page = inv
@@ -113,17 +151,41 @@ async fn operations_filter_by_caller_server_resource_and_time(h: Harness) {
             .map(|o| (o.started_at - at(0)).num_seconds())
             .collect::<Vec<_>>()
     };
-    assert_eq!(seconds(OperationFilter::default()).await, [30, 20, 10, 0]);
+    let groups = |names: &[&str]| Some(names.iter().map(|name| name.to_string()).collect());
+    assert_eq!(
+        seconds(OperationFilter::default()).await,
+        [40, 30, 20, 10, 0]
+    );
     let by_caller = OperationFilter {
         caller: Some("billing".into()),
         ..Default::default()
     };
     assert_eq!(seconds(by_caller).await, [10, 0]);
+    let by_method = OperationFilter {
+        method: Some("/panelgate.v1.AccountService/CreateAccount".into()),
+        ..Default::default()
+    };
+    assert_eq!(seconds(by_method).await, [20]);
     let by_server = OperationFilter {
-        server_id: Some("s1".into()),
+        server_id: eu.map(str::to_owned),
         ..Default::default()
     };
     assert_eq!(seconds(by_server).await, [20, 0]);
+    let by_group = OperationFilter {
+        server_groups: groups(&["eu"]),
+        ..Default::default()
+    };
+    assert_eq!(seconds(by_group).await, [20, 0]);
+    let by_groups = OperationFilter {
+        server_groups: groups(&["eu", "us", "asia"]),
+        ..Default::default()
+    };
+    assert_eq!(seconds(by_groups).await, [20, 10, 0]);
+    let no_group = OperationFilter {
+        server_groups: groups(&[]),
+        ..Default::default()
+    };
+    assert_eq!(seconds(no_group).await, [] as [i64; 0]);
     let by_resource = OperationFilter {
         resource: Some("account/bob".into()),
         ..Default::default()
@@ -137,7 +199,7 @@ async fn operations_filter_by_caller_server_resource_and_time(h: Harness) {
     assert_eq!(seconds(window).await, [20, 10]);
     let combined = OperationFilter {
         caller: Some("support".into()),
-        server_id: Some("s1".into()),
+        server_groups: groups(&["eu"]),
         since: Some(at(1)),
         ..Default::default()
     };
@@ -148,10 +210,7 @@ async fn operations_filter_by_caller_server_resource_and_time(h: Harness) {
 async fn operations_page_across_equal_start_times(h: Harness) {
     for (i, second) in [0, 5, 5, 5, 9].into_iter().enumerate() {
         let resource = format!("account/u{i}");
-        h.inventory
-            .record_operation(op("billing", None, &resource, at(second)))
-            .await
-            .unwrap();
+        journal(&h.inventory, op("billing", None, &resource, at(second))).await;
     }
     let mut seen = Vec::new();
     let mut token = None;
@@ -183,31 +242,59 @@ async fn operations_page_across_equal_start_times(h: Harness) {
     assert_eq!(resources.len(), 5);
 }
 
-/// A caller cannot reuse a request id; other callers and absent ids never collide.
-async fn request_ids_are_unique_per_caller(h: Harness) {
-    let inv = &h.inventory;
-    let mut first = op("billing", None, "account/bob", at(0));
-    first.request_id = Some("req-1".into());
-    inv.record_operation(first.clone()).await.unwrap();
+/// `get_operation` and `finish_operation` of an unknown id are `NotFound`.
+async fn unknown_operations_are_not_found(h: Harness) {
+    let is_not_found = |err: InventoryError| matches!(err, InventoryError::NotFound { entity: "operation", key } if key == "nope");
+    assert!(is_not_found(
+        h.inventory.get_operation("nope").await.unwrap_err()
+    ));
+    let err = h
+        .inventory
+        .finish_operation("nope", ended("OK", None, false))
+        .await
+        .unwrap_err();
+    assert!(is_not_found(err));
+}
 
-    let err = inv.record_operation(first.clone()).await.unwrap_err();
-    assert!(
-        matches!(err, InventoryError::AlreadyExists { entity: "operation", key } if key == "req-1")
-    );
+/// Without a keyring, calls without a request id are journalled (their reply is
+/// not stored) but an idempotent start is `NoMasterKey` and writes nothing.
+async fn journalling_without_a_request_id_needs_no_master_key(h: Harness) {
+    let keyless = h.without_keyring().await;
+    let err = keyless
+        .start_operation(operation("billing", Some("req-1"), b"d"), LEASE)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, InventoryError::NoMasterKey));
 
-    let mut other_caller = first;
-    other_caller.caller = "support".into();
-    inv.record_operation(other_caller).await.unwrap();
-    inv.record_operation(op("billing", None, "account/bob", at(1)))
+    let Claim::Run {
+        id,
+        uncertain: false,
+    } = keyless
+        .start_operation(operation("billing", None, b"d"), LEASE)
+        .await
+        .unwrap()
+    else {
+        panic!("a call without a request id always runs");
+    };
+    keyless
+        .finish_operation(&id, ended("OK", Some(b"reply"), false))
         .await
         .unwrap();
-    inv.record_operation(op("billing", None, "account/bob", at(2)))
-        .await
-        .unwrap();
-
-    let all = inv
+    let all = keyless
         .list_operations(&OperationFilter::default(), PageRequest::default())
         .await
         .unwrap();
-    assert_eq!(all.items.len(), 4);
+    assert_eq!(all.items.len(), 1);
+    assert_eq!(all.items[0].outcome, "OK");
+    assert!(all.items[0].finished_at.is_some());
+    let row = operations::Entity::find_by_id(id)
+        .one(&h.raw().await)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (row.request_digest, row.reply, row.key_id),
+        (None, None, None)
+    );
+    keyless.close().await.unwrap();
 }

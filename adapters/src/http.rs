@@ -251,8 +251,10 @@ impl HttpClient {
                 let tls = TlsConnector::from(self.tls.clone())
                     .connect(name, tcp)
                     .await
-                    .map_err(|err| AdapterError::Unavailable {
-                        message: format!("TLS handshake failed: {err}"),
+                    .map_err(|err| {
+                        untrusted_certificate(&err).unwrap_or_else(|| AdapterError::Unavailable {
+                            message: format!("TLS handshake failed: {err}"),
+                        })
                     })?;
                 exchange_raw(tls, head.as_bytes()).await
             } else {
@@ -268,6 +270,9 @@ impl HttpClient {
     fn transport_error(&self, err: &reqwest::Error) -> AdapterError {
         if err.is_timeout() {
             return AdapterError::Timeout(self.timeouts.request);
+        }
+        if let Some(untrusted) = untrusted_certificate(err) {
+            return untrusted;
         }
         let what = if err.is_connect() {
             "cannot connect"
@@ -392,6 +397,40 @@ fn too_large(body: &[u8]) -> AdapterError {
 
 /// The innermost cause of an error chain: "connection refused" rather than
 /// reqwest's "error sending request for url (...)".
+/// A refused panel certificate, found among an error's causes: a setting to
+/// fix, not a failure a retry would cure.
+fn untrusted_certificate(err: &(dyn std::error::Error + 'static)) -> Option<AdapterError> {
+    let Some(rustls::Error::InvalidCertificate(problem)) = rustls_cause(err) else {
+        return None;
+    };
+    Some(AdapterError::FailedPrecondition {
+        reason: "UPSTREAM_TLS_UNTRUSTED",
+        message: format!(
+            "the panel's TLS certificate is not trusted ({problem:?}): set the server's \
+             tls.ca_pem to the panel's CA, or tls.insecure_skip_verify"
+        ),
+        upstream: None,
+    })
+}
+
+/// The rustls error among an error's causes. `io::Error::source` skips the
+/// error it wraps, so wrapped errors are unwrapped by hand.
+fn rustls_cause<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut cause = Some(err);
+    while let Some(current) = cause {
+        if let Some(found) = current.downcast_ref::<rustls::Error>() {
+            return Some(found);
+        }
+        cause = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    None
+}
+
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = err;
     while let Some(source) = cause.source() {

@@ -36,5 +36,5 @@ pub use kind::{
 };
 pub use panel::{
     AccountUpdate, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin, PackageRef, Page,
-    PageRequest, Panel, PanelCheck,
+    PageRequest, Panel, PanelCheck, created_as,
 };

@@ -151,6 +151,29 @@ pub struct PanelCheck {
     pub capabilities: Option<Vec<Operation>>,
 }
 
+/// Reads a panel's answer to "is this create's account there?" (see
+/// [`Panel::created_earlier`]).
+pub fn created_as(
+    found: Result<Account, AdapterError>,
+    account: &NewAccount,
+) -> Result<Option<Account>, AdapterError> {
+    match found {
+        Ok(existing)
+            if existing
+                .primary_domain
+                .eq_ignore_ascii_case(&account.primary_domain) =>
+        {
+            Ok(Some(existing))
+        }
+        Ok(_)
+        | Err(AdapterError::NotFound {
+            entity: Entity::Account,
+            ..
+        }) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 /// The canonical operations on one server's panel.
 #[async_trait]
 pub trait Panel: Send + Sync + 'static {
@@ -174,6 +197,16 @@ pub trait Panel: Send + Sync + 'static {
     /// Creates an account.
     async fn create_account(&self, _account: &NewAccount) -> Result<Account, AdapterError> {
         unsupported(Operation::CreateAccount)
+    }
+
+    /// The account an earlier attempt of this very create may have made, for
+    /// a retry after an unknown outcome (a timeout, a dropped connection):
+    /// `Some` when the panel holds `account.username` on its primary domain,
+    /// completed as the create would have left it; `None` when it does not,
+    /// and the create should run (an account of the same name on another
+    /// domain is someone else's: the panel will say it exists).
+    async fn created_earlier(&self, account: &NewAccount) -> Result<Option<Account>, AdapterError> {
+        created_as(self.get_account(&account.username).await, account)
     }
 
     /// Returns one account.

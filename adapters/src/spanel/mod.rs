@@ -45,7 +45,7 @@ use self::{
 };
 use crate::{
     AccountUpdate, AdapterError, Entity, NewAccount, NewDatabase, NewDomain, NewPackage,
-    NewPanelAdmin, PackageRef, Page, PageRequest, Panel, PanelCheck, http::HttpClient,
+    NewPanelAdmin, PackageRef, Page, PageRequest, Panel, PanelCheck, created_as, http::HttpClient,
     kind::PanelCredentials,
 };
 
@@ -163,6 +163,18 @@ impl Spanel {
             })
     }
 
+    /// The second step of a create: wwwacct takes no email.
+    async fn set_email(&self, account: &NewAccount) -> Result<(), AdapterError> {
+        let email = vec![field("email", account.email.as_str())];
+        self.account_call(
+            "accounts/changeuseremail",
+            &account.username,
+            email,
+            &[("email", "email")],
+        )
+        .await
+    }
+
     async fn account_call(
         &self,
         action: &str,
@@ -197,6 +209,21 @@ impl Panel for Spanel {
         Ok(PanelCheck::default())
     }
 
+    /// An earlier attempt may have done wwwacct but not changeuseremail:
+    /// the email is set again (harmless to repeat; listaccounts does not
+    /// report it to check).
+    async fn created_earlier(&self, account: &NewAccount) -> Result<Option<Account>, AdapterError> {
+        let found = created_as(self.get_account(&account.username).await, account)?;
+        let Some(existing) = found else {
+            return Ok(None);
+        };
+        self.set_email(account).await?;
+        Ok(Some(Account {
+            email: account.email.clone(),
+            ..existing
+        }))
+    }
+
     async fn create_account(&self, account: &NewAccount) -> Result<Account, AdapterError> {
         let fields = vec![
             field("username", account.username.as_str()),
@@ -213,16 +240,7 @@ impl Panel for Spanel {
         self.client
             .admin("accounts/wwwacct", fields, subject)
             .await?;
-        let email = vec![field("email", account.email.as_str())];
-        if let Err(failure) = self
-            .account_call(
-                "accounts/changeuseremail",
-                &account.username,
-                email,
-                &[("email", "email")],
-            )
-            .await
-        {
+        if let Err(failure) = self.set_email(account).await {
             let removed = self
                 .account_call(
                     "accounts/terminateaccount",

@@ -1,26 +1,30 @@
 //! The running gateway's shared state ([`App`]) and the life of one call
-//! ([`Call`]): routing, the tracing fields, forgetting a server whose panel
-//! rejected its credentials, and the journal entry of every mutation.
+//! ([`Call`]): routing within the caller's groups, the tracing fields,
+//! forgetting a server whose panel rejected its credentials, and the journal
+//! entry of every mutation, which also makes it idempotent (see `idempotency`).
 
-use std::{sync::Arc, time::Instant};
+use std::{collections::BTreeSet, sync::Arc, time::Instant};
 
 use chrono::Utc;
 use panelgate_adapters::{AdapterError, Entity, Panel, http::Transport};
-use panelgate_inventory::{AccountEntry, AccountStatus, Inventory, NewOperation};
+use panelgate_inventory::{
+    AccountEntry, AccountStatus, Inventory, OperationEnd, OperationStart, ServerRecord,
+};
 use panelgate_proto::v1::{Target, Validation};
-use tonic::{Code, Response, Status};
+use prost::Message;
+use secrecy::SecretString;
+use tonic::{Code, Request, Response, Status};
 use tracing::{Span, info, warn};
 
 use crate::{
+    auth::Caller,
     config::Config,
-    error::GatewayError,
+    error::{GatewayError, mask_secrets},
+    idempotency::{self, Claimed, Mutation},
     packages::PackageCache,
     routing::{Route, Router},
     validate,
 };
-
-/// Who made a call, until caller authentication exists.
-const ANONYMOUS: &str = "anonymous";
 
 /// Shared state of the running gateway. Cheap to clone.
 #[derive(Clone)]
@@ -44,14 +48,61 @@ impl App {
         })
     }
 
-    /// Starts a read-only call of RPC `method` (e.g. "AccountService/GetAccount").
-    pub fn read(&self, method: &'static str) -> Call {
-        Call::new(self.clone(), method, None)
+    /// Starts a read-only call of RPC `method` (e.g. "AccountService/GetAccount")
+    /// by `caller`.
+    pub fn read(&self, caller: Caller, method: &'static str) -> Call {
+        Call::new(self.clone(), caller, method)
     }
 
-    /// Starts a mutating call, which is journalled when it ends.
-    pub fn mutation(&self, method: &'static str, request_id: &str) -> Call {
-        Call::new(self.clone(), method, Some(request_id.to_owned()))
+    /// Starts a mutating call: journals it, and claims its `request_id` so
+    /// that a retry never runs it twice. Returns the call and the request to
+    /// run it with, or the reply when there is nothing to run: the stored
+    /// outcome of an earlier call with this `request_id`, or a refusal.
+    pub async fn mutation<M: Mutation, T: Message + Default>(
+        &self,
+        request: Request<M>,
+        method: &'static str,
+    ) -> Result<(Call, M), Result<Response<T>, Status>> {
+        let caller = Caller::of(&request);
+        let req = request.into_inner();
+        let mut call = Call::new(self.clone(), caller, method);
+        call.secrets = req
+            .secret_values()
+            .into_iter()
+            .map(|value| SecretString::from(value.to_owned()))
+            .collect();
+        if let Err(err) = validate::request_id("request_id", req.request_id()) {
+            return Err(call.finish(Err(err)).await);
+        }
+        if req.validate_only() {
+            return Ok((call, req));
+        }
+        let request_id = (!req.request_id().is_empty()).then(|| req.request_id().to_owned());
+        let digest = idempotency::request_digest(&req);
+        let start = || OperationStart {
+            caller: call.caller.subject.clone(),
+            request_id: request_id.clone(),
+            method: method.to_owned(),
+            resource: String::new(),
+            server_id: None,
+            digest: digest.clone(),
+            started_at: Utc::now(),
+        };
+        let claimed = idempotency::claim_or_wait(&self.inventory, start).await;
+        match claimed {
+            Ok(Claimed::Run { id, uncertain }) => {
+                call.journal = Some(Journal { id, uncertain });
+                Ok((call, req))
+            }
+            Ok(Claimed::Replay(stored)) => {
+                info!(
+                    method,
+                    "request_id seen before: its stored outcome is replayed"
+                );
+                Err(idempotency::replay(&stored))
+            }
+            Err(err) => Err(call.finish(Err(err)).await),
+        }
     }
 
     /// Records an account in the index. The panel is the truth: an index
@@ -78,52 +129,100 @@ impl App {
 /// One RPC in progress.
 pub struct Call {
     app: App,
+    caller: Caller,
     method: &'static str,
-    request_id: Option<String>,
+    /// The journal entry of a mutation (None for reads and validate_only calls).
+    journal: Option<Journal>,
     resource: String,
+    /// The server the call is about, once known.
+    server_id: Option<String>,
+    /// The request's secrets, masked in whatever the call reports.
+    secrets: Vec<SecretString>,
     route: Option<Route>,
     /// The account a target-less call was routed to through the index.
     indexed_account: Option<String>,
     started: Instant,
-    started_at: chrono::DateTime<Utc>,
+}
+
+/// A mutation's claimed journal entry.
+struct Journal {
+    id: String,
+    uncertain: bool,
 }
 
 impl Call {
-    fn new(app: App, method: &'static str, request_id: Option<String>) -> Self {
+    fn new(app: App, caller: Caller, method: &'static str) -> Self {
         Call {
             app,
+            caller,
             method,
-            request_id,
+            journal: None,
             resource: String::new(),
+            server_id: None,
+            secrets: Vec::new(),
             route: None,
             indexed_account: None,
             started: Instant::now(),
-            started_at: Utc::now(),
         }
     }
 
-    /// Names what the call is about, e.g. "account/bob", for the journal, and
-    /// checks the call's `request_id`. Mutations call it before routing.
-    pub fn about(&mut self, resource: String) -> Result<(), GatewayError> {
+    /// Names what the call is about, e.g. "account/bob", for the journal.
+    pub fn about(&mut self, resource: String) {
         self.resource = resource;
-        match &self.request_id {
-            Some(id) => validate::request_id("request_id", id),
-            None => Ok(()),
-        }
     }
 
-    /// Turns this call into a validate_only one: nothing will be journalled.
-    /// Returns the panel's dry-run view, where the panel has one, to run the
-    /// change on; report the outcome with [`validation`].
-    pub fn dry_run(&mut self, route: &Route) -> Option<Arc<dyn Panel>> {
-        self.request_id = None;
+    /// Names the server the call is about, for the journal (routing does it
+    /// for calls that reach a panel).
+    pub fn on_server(&mut self, server: &ServerRecord) {
+        self.server_id = Some(server.id.clone());
+    }
+
+    /// Whether an earlier attempt with this call's `request_id` ended without
+    /// a known outcome (it timed out, failed in transit, or its gateway
+    /// stopped): the panel may have done the change already.
+    pub fn uncertain(&self) -> bool {
+        self.journal
+            .as_ref()
+            .is_some_and(|journal| journal.uncertain)
+    }
+
+    /// The panel's dry-run view of a validate_only call, where the panel has
+    /// one, to run the change on; report the outcome with [`validation`].
+    pub fn dry_run(&self, route: &Route) -> Option<Arc<dyn Panel>> {
         route.panel.dry_run()
+    }
+
+    /// The server `target` names, if the caller may use it.
+    pub async fn server(
+        &mut self,
+        target: Option<&Target>,
+    ) -> Result<Arc<ServerRecord>, GatewayError> {
+        let server = self.app.router.server(target).await?;
+        self.allow_group(&server.group)?;
+        self.on_server(&server);
+        Ok(server)
+    }
+
+    /// Refuses servers of inventory groups the caller's token is not limited to.
+    pub fn allow_group(&self, group: &str) -> Result<(), GatewayError> {
+        if self.caller.may_use_group(group) {
+            return Ok(());
+        }
+        Err(GatewayError::PermissionDenied {
+            reason: "GROUP_NOT_ALLOWED",
+            message: format!("the token is not valid for servers of group `{group}`"),
+        })
+    }
+
+    /// The inventory groups the caller is limited to (None: all).
+    pub fn groups(&self) -> Option<&BTreeSet<String>> {
+        self.caller.groups.as_ref()
     }
 
     /// Routes to the server `target` names.
     pub async fn route(&mut self, target: Option<&Target>) -> Result<Route, GatewayError> {
         let route = self.app.router.route(target).await?;
-        Ok(self.routed(route))
+        self.routed(route)
     }
 
     /// Routes a call about `username` (by target, or by the account index).
@@ -136,27 +235,35 @@ impl Call {
         if target.and_then(|target| target.server.as_ref()).is_none() {
             self.indexed_account = Some(username.to_owned());
         }
-        Ok(self.routed(route))
+        self.routed(route)
     }
 
-    fn routed(&mut self, route: Route) -> Route {
+    fn routed(&mut self, route: Route) -> Result<Route, GatewayError> {
+        self.allow_group(&route.server.group)?;
         let span = Span::current();
         span.record("server_id", route.server.id.as_str());
         span.record("panel_kind", panelgate_adapters::kind_name(route.kind));
+        self.on_server(&route.server);
         self.route = Some(route.clone());
-        route
+        Ok(route)
     }
 
     /// Ends the call: logs it, reacts to what the panel said (a credential
     /// rejection starts a backoff, an unusable configuration is forgotten, an
     /// account the index pointed to but the panel lacks leaves the index),
-    /// journals mutations, and turns the outcome into a gRPC reply.
-    pub async fn finish<T>(self, result: Result<T, GatewayError>) -> Result<Response<T>, Status> {
+    /// finishes a mutation's journal entry, and turns the outcome into a gRPC
+    /// reply.
+    pub async fn finish<T: Message>(
+        mut self,
+        result: Result<T, GatewayError>,
+    ) -> Result<Response<T>, Status> {
         let elapsed = self.started.elapsed();
         if let (Some(route), Err(GatewayError::Panel { error, .. })) = (&self.route, &result) {
             self.learn(route, error).await;
         }
-        let outcome = result.map_err(Status::from);
+        let outcome = result
+            .map(Response::new)
+            .map_err(|err| mask_secrets(Status::from(err), &self.secrets));
         let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         match &outcome {
             Ok(_) => info!(method = self.method, latency_ms, "call done"),
@@ -175,31 +282,38 @@ impl Call {
                 "call failed"
             ),
         }
-        if let Some(request_id) = self.request_id {
-            let entry = NewOperation {
-                request_id: (!request_id.is_empty()).then_some(request_id),
-                caller: ANONYMOUS.to_owned(),
-                method: self.method.to_owned(),
-                server_id: self.route.as_ref().map(|route| route.server.id.clone()),
-                resource: self.resource,
-                request_digest: None,
-                outcome: match &outcome {
-                    Ok(_) => "OK".to_owned(),
-                    Err(status) => code_name(status.code()).to_owned(),
-                },
-                error_message: outcome
+        if let Some(journal) = self.journal.take() {
+            let end = self.end(
+                outcome.as_ref().err().map_or(Code::Ok, Status::code),
+                outcome
                     .as_ref()
                     .err()
                     .map(|status| status.message().to_owned()),
-                response: None,
-                started_at: self.started_at,
-                finished_at: Utc::now(),
-            };
-            if let Err(err) = self.app.inventory.record_operation(entry).await {
+                Some(idempotency::stored_reply(&outcome)),
+            );
+            if let Err(err) = self.app.inventory.finish_operation(&journal.id, end).await {
                 warn!(method = self.method, error = %err, "operation not journalled");
             }
         }
-        outcome.map(Response::new)
+        outcome
+    }
+
+    /// How the call's journal entry ends.
+    fn end(
+        &mut self,
+        code: Code,
+        error_message: Option<String>,
+        reply: Option<Vec<u8>>,
+    ) -> OperationEnd {
+        OperationEnd {
+            server_id: self.server_id.clone(),
+            resource: std::mem::take(&mut self.resource),
+            outcome: code_name(code).to_owned(),
+            error_message,
+            reply,
+            retryable: idempotency::is_retryable(code),
+            finished_at: Utc::now(),
+        }
     }
 
     async fn learn(&self, route: &Route, error: &AdapterError) {
@@ -231,6 +345,32 @@ impl Call {
             }
             _ => {}
         }
+    }
+}
+
+impl Drop for Call {
+    /// A mutation dropped before it finished (its caller went away mid-call)
+    /// leaves its entry retryable and uncertain, so a retry runs again,
+    /// checking first whether the change was made.
+    fn drop(&mut self) {
+        let Some(journal) = self.journal.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let end = self.end(
+            Code::Cancelled,
+            Some("the caller went away before the call ended".to_owned()),
+            None,
+        );
+        let inventory = self.app.inventory.clone();
+        let method = self.method;
+        runtime.spawn(async move {
+            if let Err(err) = inventory.finish_operation(&journal.id, end).await {
+                warn!(method, error = %err, "cancelled operation not journalled");
+            }
+        });
     }
 }
 

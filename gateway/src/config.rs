@@ -1,10 +1,13 @@
 //! Runtime configuration: plain values, read once at start (from flags and
 //! environment, see `cli`) and validated there.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use panelgate_adapters::http::Timeouts;
 use panelgate_inventory::Keyring;
+use tonic::transport::ServerTlsConfig;
+
+use crate::auth::Auth;
 
 /// Everything the gateway needs besides its listener. No Debug: the database
 /// URL may hold a password.
@@ -24,6 +27,16 @@ pub struct Config {
     pub upstream_timeouts: Timeouts,
     /// How often the health service checks the inventory.
     pub health_interval: Duration,
+    /// Caller authentication; None lets every call through (`--auth-disabled`).
+    pub auth: Option<Arc<Auth>>,
+    /// TLS of the gRPC listener (and client certificates, for mTLS); None
+    /// serves plaintext.
+    pub tls: Option<ServerTlsConfig>,
+    /// How long a `request_id` is remembered: a retry within it replays the
+    /// first outcome.
+    pub idempotency_retention: Duration,
+    /// How long the operation journal keeps an entry.
+    pub journal_retention: Duration,
 }
 
 impl Config {
@@ -37,27 +50,32 @@ impl Config {
             server_cache_ttl: Duration::from_secs(30),
             upstream_timeouts: Timeouts::default(),
             health_interval: Duration::from_secs(5),
+            auth: None,
+            tls: None,
+            idempotency_retention: Duration::from_secs(24 * 3600),
+            journal_retention: Duration::from_secs(90 * 24 * 3600),
         }
     }
 }
 
 /// Longest duration a flag takes.
-const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
 
-/// Parses "500ms", "30s", "5m", "1h" (a bare number is seconds): more than
-/// zero, at most 30 days.
+/// Parses "500ms", "30s", "5m", "1h", "90d" (a bare number is seconds): more
+/// than zero, at most 366 days.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let duration = parse_any_duration(text)?;
+    let duration = parse_duration_or_zero(text)?;
     if duration.is_zero() || duration > MAX_DURATION {
         return Err(format!(
-            "`{}` must be more than 0 and at most 30 days",
+            "`{}` must be more than 0 and at most 366 days",
             text.trim()
         ));
     }
     Ok(duration)
 }
 
-fn parse_any_duration(text: &str) -> Result<Duration, String> {
+/// Parses a duration like [`parse_duration`], zero included and unbounded.
+pub fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -65,15 +83,16 @@ fn parse_any_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = text.split_at(split);
     let number: u64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 500ms, 30s, 5m or 1h"))?;
+        .map_err(|_| format!("`{text}` is not a duration like 500ms, 30s, 5m, 1h or 90d"))?;
     let seconds = |n: u64| Ok(Duration::from_secs(n));
     match unit {
         "ms" => Ok(Duration::from_millis(number)),
         "" | "s" => seconds(number),
         "m" => seconds(number.saturating_mul(60)),
         "h" => seconds(number.saturating_mul(3600)),
+        "d" => seconds(number.saturating_mul(24 * 3600)),
         _ => Err(format!(
-            "`{text}` is not a duration like 500ms, 30s, 5m or 1h"
+            "`{text}` is not a duration like 500ms, 30s, 5m, 1h or 90d"
         )),
     }
 }
@@ -89,6 +108,8 @@ mod tests {
         assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("90d"), Ok(Duration::from_secs(90 * 86400)));
+        assert_eq!(parse_duration_or_zero("0s"), Ok(Duration::ZERO));
         for bad in [
             "",
             "s",
@@ -98,7 +119,8 @@ mod tests {
             "0",
             "0ms",
             "99999999h",
-            "31d",
+            "367d",
+            "1w",
         ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }

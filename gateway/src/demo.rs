@@ -1,9 +1,10 @@
 //! `panelgate demo`: the real gateway on a throwaway SQLite database, with
 //! simulated panels (admin_api, OpenAdmin, SPanel, Installatron) registered
-//! through the real
-//! InventoryService, so a newcomer can call every service at once.
+//! through the real InventoryService, so a newcomer can call every service at
+//! once. Authentication is on, as in production: the demo mints a throwaway
+//! secret and prints a token with every scope.
 
-use std::{future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use panelgate_inventory::{Keyring, MasterKey};
@@ -17,11 +18,26 @@ use panelgate_sim::{
     openadmin::{OpenAdminConfig, OpenAdminSim},
     spanel::{SpanelConfig, SpanelSim},
 };
+use secrecy::SecretBox;
 use tokio::net::TcpListener;
-use tonic::transport::Channel;
+use tonic::{
+    metadata::MetadataValue,
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Channel,
+};
 use tracing::warn;
 
-use crate::{config::Config, server};
+use crate::{
+    auth::{Auth, KeyMaterial, Tokens, scopes},
+    config::Config,
+    server,
+};
+
+/// How long the demo token is valid.
+const TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// A client sending the demo token.
+type Client = InventoryServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// Name of the simulated admin_api server.
 const ADMIN_API_SERVER: &str = "ols-demo";
@@ -81,8 +97,18 @@ pub async fn run(
         "demo: throwaway master key and temporary database {database_url}; nothing outlives this run"
     );
     let key = MasterKey::generate().context("cannot generate a throwaway master key")?;
+    let tokens = throwaway_tokens()?;
+    let all_scopes: Vec<String> = scopes::ALL
+        .iter()
+        .map(|scope| (*scope).to_owned())
+        .collect();
+    let token = tokens.issue("demo", &all_scopes, &[], TOKEN_TTL)?;
     let config = Config {
         keyring: Some(Keyring::new(key)),
+        auth: Some(Arc::new(Auth {
+            tokens,
+            reflection_public: false,
+        })),
         ..Config::new(database_url)
     };
 
@@ -93,21 +119,54 @@ pub async fn run(
     let mut gateway = tokio::spawn(server::serve(listener, config, shutdown));
 
     let registered = tokio::select! {
-        registered = register(addr, &panels) => registered,
+        registered = register(addr, &token, &panels) => registered,
         ended = &mut gateway => return ended.context("gateway task failed")?,
     };
     if let Err(err) = registered {
         gateway.abort();
         return Err(err);
     }
-    println!("{}", banner(addr, &panels));
+    println!("{}", banner(addr, &token, &panels));
     gateway.await.context("gateway task failed")?
 }
 
-async fn register(addr: SocketAddr, panels: &Panels) -> anyhow::Result<()> {
-    let mut client = InventoryServiceClient::connect(format!("http://{addr}"))
+/// Token verification with a random HS256 secret that dies with the demo.
+fn throwaway_tokens() -> anyhow::Result<Tokens> {
+    let mut secret = vec![0u8; 32];
+    aws_lc_rs::rand::fill(&mut secret)
+        .map_err(|_| anyhow::anyhow!("cannot generate a token secret"))?;
+    let key = KeyMaterial::Hs256(SecretBox::new(secret.into_boxed_slice()));
+    Ok(Tokens::new(
+        key,
+        "panelgate",
+        "panelgate",
+        Duration::from_secs(60),
+    )?)
+}
+
+/// Adds `authorization: Bearer <token>` to every request.
+#[derive(Clone)]
+struct Bearer(MetadataValue<tonic::metadata::Ascii>);
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+async fn register(addr: SocketAddr, token: &str, panels: &Panels) -> anyhow::Result<()> {
+    let channel = Channel::from_shared(format!("http://{addr}"))?
+        .connect()
         .await
         .context("cannot reach the demo gateway")?;
+    let bearer = Bearer(format!("Bearer {token}").parse()?);
+    let mut client = InventoryServiceClient::with_interceptor(channel, bearer);
     let admin_api = Server {
         name: ADMIN_API_SERVER.to_owned(),
         kind: PanelKind::AdminApi.into(),
@@ -177,7 +236,7 @@ fn demo_server() -> Server {
 }
 
 async fn register_one(
-    client: &mut InventoryServiceClient<Channel>,
+    client: &mut Client,
     server: Server,
     credentials: Credentials,
 ) -> anyhow::Result<()> {
@@ -193,18 +252,21 @@ async fn register_one(
     Ok(())
 }
 
-fn banner(addr: SocketAddr, panels: &Panels) -> String {
+fn banner(addr: SocketAddr, token: &str, panels: &Panels) -> String {
     format!(
-        "\npanelgate demo is serving gRPC on {addr} (plaintext, reflection on).\n\
+        "\npanelgate demo is serving gRPC on {addr} (plaintext; every call but health needs the token below).\n\
          Registered servers:\n  \
          {ADMIN_API_SERVER} (admin_api), simulated at {admin_api}\n  \
          {OPENADMIN_SERVER} (OpenAdmin), simulated at {openadmin}\n  \
          {SPANEL_SERVER} (SPanel), simulated at {spanel}\n  \
          {INSTALLATRON_SERVER} (Installatron), simulated at {installatron}\n\n\
-         Try (buf curl, or grpcurl -plaintext {addr} ...):\n  \
-         buf curl --protocol grpc --http2-prior-knowledge --list-services http://{addr}\n  \
-         buf curl --protocol grpc --http2-prior-knowledge -d '{{\"target\":{{\"server_name\":\"{ADMIN_API_SERVER}\"}}}}' \\\n    \
-         http://{addr}/panelgate.v1.PackageService/ListPackages\n\n\
+         A token with every scope, valid for 24 hours:\n\n\
+         export PANELGATE_TOKEN={token}\n\n\
+         Try (buf curl, or grpcurl -plaintext -H \"authorization: Bearer $PANELGATE_TOKEN\" {addr} ...):\n  \
+         buf curl --protocol grpc --http2-prior-knowledge -H \"authorization: Bearer $PANELGATE_TOKEN\" --reflect-header '*' \\\n    \
+         --list-services http://{addr}\n  \
+         buf curl --protocol grpc --http2-prior-knowledge -H \"authorization: Bearer $PANELGATE_TOKEN\" --reflect-header '*' \\\n    \
+         -d '{{\"target\":{{\"server_name\":\"{ADMIN_API_SERVER}\"}}}}' http://{addr}/panelgate.v1.PackageService/ListPackages\n\n\
          Press Ctrl-C to stop.\n",
         admin_api = panels.admin_api.base_url(),
         openadmin = panels.openadmin.base_url(),

@@ -8,8 +8,9 @@ use std::{collections::HashMap, sync::Arc};
 use panelgate_adapters::{AdapterError, kind_name};
 use panelgate_inventory::InventoryError;
 use panelgate_proto::v1::PanelKind;
+use secrecy::{ExposeSecret, SecretString};
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 use tracing::error;
 
 /// The `ErrorInfo.domain` of every panelgate error.
@@ -49,6 +50,15 @@ pub enum GatewayError {
     /// The inventory failed.
     #[error(transparent)]
     Inventory(Arc<InventoryError>),
+    /// A server's stored credentials could not be read (e.g. sealed under a
+    /// master key that is not configured).
+    #[error("server `{}` ({}): {error}", server.name, kind_name(server.kind))]
+    Credentials {
+        /// The server.
+        server: Box<ServerContext>,
+        /// Why.
+        error: Arc<InventoryError>,
+    },
     /// A call about an account left its target out and no server holds it.
     #[error("no server holds account `{username}`: name the server in `target`")]
     AccountNotIndexed {
@@ -73,6 +83,28 @@ pub enum GatewayError {
         /// What is refused.
         why: &'static str,
     },
+    /// The caller's token is missing or invalid.
+    #[error("unauthenticated: {message}")]
+    Unauthenticated {
+        /// Why.
+        message: String,
+    },
+    /// The caller may not do this.
+    #[error("permission denied: {message}")]
+    PermissionDenied {
+        /// UPPER_SNAKE reason, e.g. `SCOPE_MISSING`.
+        reason: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// The `request_id` was used before, for a different request.
+    #[error(
+        "request_id was already used for a different request: use a new request_id for a new request"
+    )]
+    RequestIdReused,
+    /// A call with this `request_id` is still running.
+    #[error("a call with this request_id is still running: retry later with the same request_id")]
+    RequestInProgress,
     /// The server holds as many accounts as it may.
     #[error("server `{server}` is full: it holds {max} accounts, its max_accounts")]
     ServerFull {
@@ -103,7 +135,9 @@ impl From<GatewayError> for Status {
     fn from(err: GatewayError) -> Status {
         let message = match &err {
             // The database's own words stay in the log (see inventory_code).
-            GatewayError::Inventory(inner) if matches!(**inner, InventoryError::Database(_)) => {
+            GatewayError::Inventory(inner) | GatewayError::Credentials { error: inner, .. }
+                if matches!(**inner, InventoryError::Database(_)) =>
+            {
                 if inner.is_unavailable() {
                     "inventory unavailable"
                 } else {
@@ -121,16 +155,17 @@ impl From<GatewayError> for Status {
                 (Code::InvalidArgument, "INVALID_FIELD".to_owned())
             }
             GatewayError::Panel { server, error } => {
-                let server = *server;
-                metadata.insert("server_id".to_owned(), server.id);
-                metadata.insert("server_name".to_owned(), server.name);
-                metadata.insert("panel_kind".to_owned(), kind_name(server.kind).to_owned());
+                describe_server(*server, &mut metadata);
                 if let Some(upstream) = error.upstream_message() {
                     metadata.insert("upstream_message".to_owned(), upstream.to_owned());
                 }
                 adapter_code(&error, &mut details, &mut metadata)
             }
             GatewayError::Inventory(error) => inventory_code(&error, &mut details),
+            GatewayError::Credentials { server, error } => {
+                describe_server(*server, &mut metadata);
+                inventory_code(&error, &mut details)
+            }
             GatewayError::AccountNotIndexed { .. } => {
                 (Code::NotFound, "ACCOUNT_NOT_INDEXED".to_owned())
             }
@@ -143,10 +178,85 @@ impl From<GatewayError> for Status {
                 format!("SERVER_{}", state.to_ascii_uppercase()),
             ),
             GatewayError::ServerFull { .. } => (Code::ResourceExhausted, "SERVER_FULL".to_owned()),
+            GatewayError::RequestIdReused => {
+                (Code::FailedPrecondition, "REQUEST_ID_REUSED".to_owned())
+            }
+            GatewayError::RequestInProgress => {
+                details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+                (Code::Aborted, "REQUEST_IN_PROGRESS".to_owned())
+            }
+            GatewayError::Unauthenticated { .. } => {
+                (Code::Unauthenticated, "UNAUTHENTICATED".to_owned())
+            }
+            GatewayError::PermissionDenied { reason, .. } => {
+                (Code::PermissionDenied, reason.to_owned())
+            }
         };
         details.set_error_info(reason, ERROR_DOMAIN, metadata);
         Status::with_error_details(code, message, details)
     }
+}
+
+/// `status` with each of `secrets` replaced by `***` in its message and
+/// details, and MySQL's `near '…'` quotes of a statement cut (they may hold a
+/// truncated secret): panels may quote what they were sent.
+pub fn mask_secrets(status: Status, secrets: &[SecretString]) -> Status {
+    if secrets.is_empty() {
+        return status;
+    }
+    let hide = |text: &str| {
+        let masked = secrets.iter().fold(text.to_owned(), |text, secret| {
+            text.replace(secret.expose_secret(), REDACTED)
+        });
+        cut_statement_quotes(&masked)
+    };
+    let mut details = status.get_error_details();
+    if let Some(info) = details.error_info().cloned() {
+        let metadata: HashMap<String, String> = info
+            .metadata
+            .into_iter()
+            .map(|(key, value)| (key, hide(&value)))
+            .collect();
+        details.set_error_info(info.reason, info.domain, metadata);
+    }
+    if let Some(bad) = details.bad_request().cloned() {
+        let violations: Vec<FieldViolation> = bad
+            .field_violations
+            .into_iter()
+            .map(|violation| FieldViolation::new(violation.field, hide(&violation.description)))
+            .collect();
+        details.set_bad_request(violations);
+    }
+    Status::with_error_details(status.code(), hide(status.message()), details)
+}
+
+/// What replaces a secret.
+const REDACTED: &str = "***";
+
+/// `text` with every `near '…' at line` quote of a SQL statement emptied.
+fn cut_statement_quotes(text: &str) -> String {
+    const OPEN: &str = "near '";
+    const CLOSE: &str = "' at line";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(OPEN) {
+        let quoted = &rest[start + OPEN.len()..];
+        let Some(end) = quoted.find(CLOSE) else {
+            break;
+        };
+        out.push_str(&rest[..start + OPEN.len()]);
+        out.push_str(REDACTED);
+        rest = &quoted[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Names the server in an error's metadata.
+fn describe_server(server: ServerContext, metadata: &mut HashMap<String, String>) {
+    metadata.insert("server_id".to_owned(), server.id);
+    metadata.insert("server_name".to_owned(), server.name);
+    metadata.insert("panel_kind".to_owned(), kind_name(server.kind).to_owned());
 }
 
 fn adapter_code(
@@ -224,5 +334,36 @@ fn inventory_code(error: &InventoryError, details: &mut ErrorDetails) -> (Code, 
             error!(error = %cause, "inventory query failed");
             (Code::Internal, "INVENTORY_ERROR".into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_and_statement_quotes_are_masked_everywhere() {
+        let error = GatewayError::Panel {
+            server: Box::new(ServerContext {
+                id: "s1".into(),
+                name: "web-1".into(),
+                kind: PanelKind::AdminApi,
+            }),
+            error: AdapterError::OperationFailed {
+                upstream: "ERROR 1064: near 'Pa55-word-x'' WITH GRANT' at line 1 (Pa55-word-x')"
+                    .into(),
+            },
+        };
+        let secret = SecretString::from("Pa55-word-x'".to_owned());
+        let masked = mask_secrets(Status::from(error), &[secret]);
+        let info = masked.get_details_error_info().expect("error info kept");
+        for text in [masked.message(), info.metadata["upstream_message"].as_str()] {
+            assert!(!text.contains("Pa55-word"), "{text}");
+            assert!(text.contains("near '***' at line 1"), "{text}");
+        }
+        assert_eq!(info.reason, "UPSTREAM_OPERATION_FAILED");
+        assert_eq!(info.metadata["server_name"], "web-1");
+        assert_eq!(cut_statement_quotes("plain words"), "plain words");
+        assert_eq!(cut_statement_quotes("near 'unclosed"), "near 'unclosed");
     }
 }

@@ -2,27 +2,33 @@
 //! panels.
 //!
 //! # Layout
-//! - [`cli`]: the `panelgate` command line (`serve`, `migrate`, `demo`).
+//! - [`auth`]: caller authentication (JWT) and one scope per RPC.
+//! - [`cli`]: the `panelgate` command line (`serve`, `migrate`, `demo`, `token`).
 //! - [`config`]: runtime configuration, read once at start.
 //! - `server`: assembles tonic with the services, health and reflection ([`serve`]).
 //! - `grpc/`: one file per proto service; each RPC validates, routes, calls the
 //!   adapter, maps the reply.
-//! - `app`: shared state and the life of one call (logging, journal).
+//! - `app`: shared state and the life of one call (groups, logging, journal).
+//! - `idempotency`: `request_id` claims, waits and replays (AIP-155).
 //! - `routing`: `Target` or account index → server record → adapter, cached.
 //! - `packages`: per-server package lists cached in moka; package resolution.
 //! - `error`: [`GatewayError`](error::GatewayError) and the one place it becomes a `tonic::Status`.
 //! - `validate`: request field checks, before any panel call.
 //! - `health`: inventory reachability → `grpc.health.v1` status.
+//! - `retention`: background pruning of the operation journal.
 //! - `demo`: `panelgate demo` with simulated panels.
 
 mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 mod demo;
 pub mod error;
 mod grpc;
 mod health;
+mod idempotency;
 mod packages;
+mod retention;
 mod routing;
 mod server;
 mod validate;

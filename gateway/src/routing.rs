@@ -221,12 +221,21 @@ impl Router {
         server: &ServerRecord,
         kind: PanelKind,
     ) -> Result<Arc<dyn Panel>, GatewayError> {
-        let credentials = match self.inventory.server_credentials(&server.id).await? {
+        let unreadable = |error: InventoryError| GatewayError::Credentials {
+            server: Box::new(context(server, kind)),
+            error: Arc::new(error),
+        };
+        let sealed = self
+            .inventory
+            .server_credentials(&server.id)
+            .await
+            .map_err(unreadable)?;
+        let credentials = match sealed {
             Some(sealed) => {
                 let decoded = Credentials::decode(sealed.expose_secret()).map_err(|_| {
-                    InventoryError::Crypto {
+                    unreadable(InventoryError::Crypto {
                         operation: "decryption",
-                    }
+                    })
                 })?;
                 PanelCredentials::from_proto(decoded)
             }

@@ -10,7 +10,8 @@ use panelgate_proto::v1::{
     account_service_server::AccountServiceServer,
     certificate_service_server::CertificateServiceServer,
     database_service_server::DatabaseServiceServer, domain_service_server::DomainServiceServer,
-    inventory_service_server::InventoryServiceServer, package_service_server::PackageServiceServer,
+    inventory_service_server::InventoryServiceServer,
+    operation_service_server::OperationServiceServer, package_service_server::PackageServiceServer,
     server_service_server::ServerServiceServer,
 };
 use tokio::net::TcpListener;
@@ -22,12 +23,29 @@ use tracing::info;
 
 use crate::{
     app::App,
+    auth::AuthLayer,
     config::Config,
     grpc::{
-        AccountApi, CertificateApi, DatabaseApi, DomainApi, InventoryApi, PackageApi, ServerApi,
+        AccountApi, CertificateApi, DatabaseApi, DomainApi, InventoryApi, OperationApi, PackageApi,
+        ServerApi,
     },
-    health,
+    health, retention,
 };
+
+/// Largest request or response message, in bytes (a page of a list stays far below).
+const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Largest request metadata (headers), in bytes: room for a large JWT.
+const MAX_METADATA_BYTES: u32 = 32 * 1024;
+
+/// A panelgate service with the message size limits.
+macro_rules! limited {
+    ($service:expr) => {
+        $service
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    };
+}
 
 /// Runs the gateway on `listener` until `shutdown` resolves: connects to the
 /// inventory (migrating it unless told not to), serves, then closes the database.
@@ -36,6 +54,15 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    // TLS first: a bad certificate stops the start before anything is opened.
+    let mut builder = Server::builder()
+        .http2_max_header_list_size(MAX_METADATA_BYTES)
+        .layer(AuthLayer::new(config.auth.clone()));
+    if let Some(tls) = config.tls.clone() {
+        builder = builder
+            .tls_config(tls)
+            .context("invalid TLS configuration of the listener")?;
+    }
     let inventory = Inventory::connect(&config.database_url, config.keyring.clone())
         .await
         .context("cannot open the inventory database")?;
@@ -56,12 +83,19 @@ pub async fn serve(
         DatabaseServiceServer::<DatabaseApi>::NAME,
         CertificateServiceServer::<CertificateApi>::NAME,
         ServerServiceServer::<ServerApi>::NAME,
+        OperationServiceServer::<OperationApi>::NAME,
     ];
     let monitor = tokio::spawn(health::watch_inventory(
         inventory.clone(),
         reporter,
         services,
         config.health_interval,
+    ));
+
+    let pruner = tokio::spawn(retention::prune_journal(
+        inventory.clone(),
+        config.idempotency_retention,
+        config.journal_retention,
     ));
 
     let reflection = || {
@@ -76,26 +110,47 @@ pub async fn serve(
         .build_v1alpha()
         .context("cannot build reflection v1alpha")?;
 
-    info!(addr = %listener.local_addr()?, "panelgate serving gRPC");
-    let served = Server::builder()
+    info!(
+        addr = %listener.local_addr()?,
+        tls = config.tls.is_some(),
+        auth = config.auth.is_some(),
+        "panelgate serving gRPC"
+    );
+    let served = builder
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(InventoryServiceServer::new(InventoryApi::new(app.clone())))
-        .add_service(AccountServiceServer::new(AccountApi::new(app.clone())))
-        .add_service(PackageServiceServer::new(PackageApi::new(app.clone())))
-        .add_service(DomainServiceServer::new(DomainApi::new(app.clone())))
-        .add_service(DatabaseServiceServer::new(DatabaseApi::new(app.clone())))
-        .add_service(CertificateServiceServer::new(CertificateApi::new(
-            app.clone(),
+        .add_service(limited!(InventoryServiceServer::new(InventoryApi::new(
+            app.clone()
+        ))))
+        .add_service(limited!(AccountServiceServer::new(AccountApi::new(
+            app.clone()
+        ))))
+        .add_service(limited!(PackageServiceServer::new(PackageApi::new(
+            app.clone()
+        ))))
+        .add_service(limited!(DomainServiceServer::new(DomainApi::new(
+            app.clone()
+        ))))
+        .add_service(limited!(DatabaseServiceServer::new(DatabaseApi::new(
+            app.clone()
+        ))))
+        .add_service(limited!(CertificateServiceServer::new(
+            CertificateApi::new(app.clone(),)
         )))
-        .add_service(ServerServiceServer::new(ServerApi::new(app)))
+        .add_service(limited!(ServerServiceServer::new(ServerApi::new(
+            app.clone()
+        ))))
+        .add_service(limited!(OperationServiceServer::new(OperationApi::new(
+            app
+        ))))
         .serve_with_incoming_shutdown(
             TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,
         )
         .await;
     monitor.abort();
+    pruner.abort();
     inventory
         .close()
         .await

@@ -182,6 +182,20 @@ pub fn request_id(field: &str, value: &str) -> Checked<()> {
     Ok(())
 }
 
+/// An id panelgate issued: a UUID such as "0b5c3c1e-5a4f-4f0e-9d3a-2f8e6f1d7c21".
+pub fn uuid(field: &str, value: &str) -> Checked<String> {
+    let value = value.trim();
+    let well_formed = value.len() == 36
+        && value.char_indices().all(|(at, c)| match at {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    if !well_formed {
+        return invalid(field, "must be an id panelgate returned (a UUID)");
+    }
+    Ok(value.to_ascii_lowercase())
+}
+
 /// A PHP version such as "8.2"; empty stays empty (the server default applies).
 pub fn php_version(field: &str, value: &str) -> Checked<String> {
     let value = value.trim();
@@ -324,5 +338,17 @@ mod tests {
             Some("public_html/shop")
         );
         rejected(document_root("document_root", "../etc"), "document_root");
+        assert_eq!(
+            uuid("id", "0B5C3C1E-5A4F-4F0E-9D3A-2F8E6F1D7C21").unwrap(),
+            "0b5c3c1e-5a4f-4f0e-9d3a-2f8e6f1d7c21"
+        );
+        for bad in [
+            "",
+            "42",
+            "0b5c3c1e_5a4f_4f0e_9d3a_2f8e6f1d7c21",
+            "0b5c3c1e-5a4f-4f0e-9d3a-2f8e6f1d7c2g",
+        ] {
+            rejected(uuid("id", bad), "id");
+        }
     }
 }

@@ -18,7 +18,9 @@ use tracing::instrument;
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
     app::{App, validation},
+    auth::Caller,
     error::GatewayError,
+    routing::Route,
     validate,
 };
 
@@ -31,6 +33,24 @@ impl AccountApi {
     /// Serves accounts through `app`.
     pub fn new(app: App) -> Self {
         AccountApi { app }
+    }
+
+    /// The reply to a create: the account, now in the index.
+    async fn created(&self, route: &Route, mut account: Account) -> CreateAccountResponse {
+        account.server_id = route.server.id.clone();
+        self.app
+            .index_account(AccountEntry {
+                server_id: route.server.id.clone(),
+                username: account.username.clone(),
+                primary_domain: account.primary_domain.clone(),
+                package: account.package.clone(),
+                status: AccountStatus::Active,
+            })
+            .await;
+        CreateAccountResponse {
+            account: Some(account),
+            ..Default::default()
+        }
     }
 }
 
@@ -47,13 +67,17 @@ impl AccountService for AccountApi {
         &self,
         request: Request<CreateAccountRequest>,
     ) -> Reply<CreateAccountResponse> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("AccountService/CreateAccount", &req.request_id);
+            .mutation(request, "AccountService/CreateAccount")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let username = validate::new_username("username", &req.username)?;
-            call.about(format!("account/{username}"))?;
+            call.about(format!("account/{username}"));
             let primary_domain = validate::domain("primary_domain", &req.primary_domain)?;
             let email = validate::email("email", &req.email)?;
             validate::password("password", &req.password)?;
@@ -109,6 +133,16 @@ impl AccountService for AccountApi {
                 last_name,
                 options: req.panel_options.clone(),
             };
+            // An earlier attempt with this request_id may have created it already.
+            if call.uncertain()
+                && let Some(account) = route
+                    .panel
+                    .created_earlier(&new)
+                    .await
+                    .map_err(|err| route.fail(err))?
+            {
+                return Ok(self.created(&route, account).await);
+            }
             if req.validate_only {
                 let dry_run = call.dry_run(&route);
                 if let Some(panel) = &dry_run {
@@ -123,25 +157,12 @@ impl AccountService for AccountApi {
                     ..Default::default()
                 });
             }
-            let mut account = route
+            let account = route
                 .panel
                 .create_account(&new)
                 .await
                 .map_err(|err| route.fail(err))?;
-            account.server_id = route.server.id.clone();
-            self.app
-                .index_account(AccountEntry {
-                    server_id: route.server.id.clone(),
-                    username: account.username.clone(),
-                    primary_domain: account.primary_domain.clone(),
-                    package: account.package.clone(),
-                    status: AccountStatus::Active,
-                })
-                .await;
-            Ok(CreateAccountResponse {
-                account: Some(account),
-                ..Default::default()
-            })
+            Ok(self.created(&route, account).await)
         }
         .await;
         call.finish(result).await
@@ -153,8 +174,9 @@ impl AccountService for AccountApi {
         fields(server_id, panel_kind)
     )]
     async fn get_account(&self, request: Request<GetAccountRequest>) -> Reply<GetAccountResponse> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        let mut call = self.app.read("AccountService/GetAccount");
+        let mut call = self.app.read(caller, "AccountService/GetAccount");
         let result = async {
             let username = validate::username("username", &req.username)?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
@@ -184,8 +206,9 @@ impl AccountService for AccountApi {
         &self,
         request: Request<ListAccountsRequest>,
     ) -> Reply<ListAccountsResponse> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        let mut call = self.app.read("AccountService/ListAccounts");
+        let mut call = self.app.read(caller, "AccountService/ListAccounts");
         let result = async {
             let page = offset_page(req.page_size, &req.page_token)?;
             let route = call.route(req.target.as_ref()).await?;
@@ -220,13 +243,17 @@ impl AccountService for AccountApi {
         &self,
         request: Request<UpdateAccountRequest>,
     ) -> Reply<UpdateAccountResponse> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("AccountService/UpdateAccount", &req.request_id);
+            .mutation(request, "AccountService/UpdateAccount")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"))?;
+            call.about(format!("account/{username}"));
             let update = AccountUpdate {
                 email: req
                     .email
@@ -297,13 +324,17 @@ impl AccountService for AccountApi {
         &self,
         request: Request<SuspendAccountRequest>,
     ) -> Reply<SuspendAccountResponse> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("AccountService/SuspendAccount", &req.request_id);
+            .mutation(request, "AccountService/SuspendAccount")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"))?;
+            call.about(format!("account/{username}"));
             let reason = if req.reason.trim().is_empty() {
                 String::new()
             } else {
@@ -347,13 +378,17 @@ impl AccountService for AccountApi {
         &self,
         request: Request<UnsuspendAccountRequest>,
     ) -> Reply<UnsuspendAccountResponse> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("AccountService/UnsuspendAccount", &req.request_id);
+            .mutation(request, "AccountService/UnsuspendAccount")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"))?;
+            call.about(format!("account/{username}"));
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::UnsuspendAccount)?;
             if req.validate_only {
@@ -392,13 +427,17 @@ impl AccountService for AccountApi {
         &self,
         request: Request<DeleteAccountRequest>,
     ) -> Reply<DeleteAccountResponse> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("AccountService/DeleteAccount", &req.request_id);
+            .mutation(request, "AccountService/DeleteAccount")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"))?;
+            call.about(format!("account/{username}"));
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::DeleteAccount)?;
             if req.validate_only {
@@ -442,13 +481,17 @@ impl AccountService for AccountApi {
         &self,
         request: Request<ChangePackageRequest>,
     ) -> Reply<ChangePackageResponse> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("AccountService/ChangePackage", &req.request_id);
+            .mutation(request, "AccountService/ChangePackage")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"))?;
+            call.about(format!("account/{username}"));
             let package = validate::name("package", &req.package, 64)?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::ChangePackage)?;
@@ -498,13 +541,17 @@ impl AccountService for AccountApi {
         &self,
         request: Request<ChangePasswordRequest>,
     ) -> Reply<ChangePasswordResponse> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("AccountService/ChangePassword", &req.request_id);
+            .mutation(request, "AccountService/ChangePassword")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"))?;
+            call.about(format!("account/{username}"));
             validate::password("password", &req.password)?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::ChangePassword)?;
@@ -542,12 +589,18 @@ impl AccountService for AccountApi {
         &self,
         request: Request<CreateLoginLinkRequest>,
     ) -> Reply<CreateLoginLinkResponse> {
-        let req = request.into_inner();
         // Journalled: who let whom into an account is worth an audit trail.
-        let mut call = self.app.mutation("AccountService/CreateLoginLink", "");
+        let (mut call, req) = match self
+            .app
+            .mutation(request, "AccountService/CreateLoginLink")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("account/{username}"))?;
+            call.about(format!("account/{username}"));
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::CreateLoginLink)?;
             route
@@ -569,8 +622,9 @@ impl AccountService for AccountApi {
         &self,
         request: Request<GetAccountUsageRequest>,
     ) -> Reply<GetAccountUsageResponse> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        let mut call = self.app.read("AccountService/GetAccountUsage");
+        let mut call = self.app.read(caller, "AccountService/GetAccountUsage");
         let result = async {
             let username = validate::username("username", &req.username)?;
             let route = call.route_account(req.target.as_ref(), &username).await?;

@@ -35,13 +35,17 @@ impl CertificateService for CertificateApi {
         &self,
         request: Request<IssueCertificateRequest>,
     ) -> Result<Response<IssueCertificateResponse>, Status> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("CertificateService/IssueCertificate", &req.request_id);
+            .mutation(request, "CertificateService/IssueCertificate")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let domain = validate::domain("domain", &req.domain)?;
-            call.about(format!("certificate/{domain}"))?;
+            call.about(format!("certificate/{domain}"));
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::IssueCertificate)?;
             if req.validate_only {

@@ -37,14 +37,18 @@ impl DatabaseService for DatabaseApi {
         &self,
         request: Request<CreateDatabaseRequest>,
     ) -> Result<Response<CreateDatabaseResponse>, Status> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("DatabaseService/CreateDatabase", &req.request_id);
+            .mutation(request, "DatabaseService/CreateDatabase")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let username = validate::username("username", &req.username)?;
             let name = validate::identifier("database_name", &req.database_name, 1..=64)?;
-            call.about(format!("database/{username}/{name}"))?;
+            call.about(format!("database/{username}/{name}"));
             let user = validate::identifier("database_user", &req.database_user, 2..=32)?;
             validate::password("database_password", &req.database_password)?;
             let route = call.route_account(req.target.as_ref(), &username).await?;

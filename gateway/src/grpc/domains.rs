@@ -12,7 +12,9 @@ use tracing::instrument;
 
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
-    app::{App, validation},
+    app::{App, Call, validation},
+    auth::Caller,
+    error::GatewayError,
     validate,
 };
 
@@ -31,57 +33,51 @@ impl DomainApi {
     /// server of its `owner` account (empty when not given).
     async fn change(
         &self,
+        call: &mut Call,
         change: DomainChange,
-        target: Option<&Target>,
-        domain: &str,
-        owner: &str,
-        request_id: &str,
-        validate_only: bool,
-    ) -> Result<Response<Option<Validation>>, Status> {
-        let (method, operation) = match change {
-            DomainChange::Suspend => ("DomainService/SuspendDomain", Operation::SuspendDomain),
-            DomainChange::Unsuspend => {
-                ("DomainService/UnsuspendDomain", Operation::UnsuspendDomain)
-            }
-            DomainChange::Delete => ("DomainService/DeleteDomain", Operation::DeleteDomain),
+        one: OneDomain<'_>,
+    ) -> Result<Option<Validation>, GatewayError> {
+        let OneDomain {
+            target,
+            domain,
+            owner,
+            validate_only,
+        } = one;
+        let operation = match change {
+            DomainChange::Suspend => Operation::SuspendDomain,
+            DomainChange::Unsuspend => Operation::UnsuspendDomain,
+            DomainChange::Delete => Operation::DeleteDomain,
         };
-        let mut call = self.app.mutation(method, request_id);
-        let result = async {
-            let domain = validate::domain("domain", domain)?;
-            call.about(format!("domain/{domain}"))?;
-            let owner = if owner.is_empty() {
-                None
-            } else {
-                Some(validate::username("username", owner)?)
-            };
-            let route = match &owner {
-                Some(owner) => call.route_account(target, owner).await?,
-                None => call.route(target).await?,
-            };
-            route.require(operation)?;
-            if validate_only {
-                let dry_run = call.dry_run(&route);
-                if let Some(panel) = &dry_run {
-                    let checked = match change {
-                        DomainChange::Suspend => panel.suspend_domain(&domain).await,
-                        DomainChange::Unsuspend => panel.unsuspend_domain(&domain).await,
-                        DomainChange::Delete => {
-                            panel.delete_domain(&domain, owner.as_deref()).await
-                        }
-                    };
-                    checked.map_err(|err| route.fail(err))?;
-                }
-                return Ok(Some(validation(&dry_run)));
+        let domain = validate::domain("domain", domain)?;
+        call.about(format!("domain/{domain}"));
+        let owner = if owner.is_empty() {
+            None
+        } else {
+            Some(validate::username("username", owner)?)
+        };
+        let route = match &owner {
+            Some(owner) => call.route_account(target, owner).await?,
+            None => call.route(target).await?,
+        };
+        route.require(operation)?;
+        if validate_only {
+            let dry_run = call.dry_run(&route);
+            if let Some(panel) = &dry_run {
+                let checked = match change {
+                    DomainChange::Suspend => panel.suspend_domain(&domain).await,
+                    DomainChange::Unsuspend => panel.unsuspend_domain(&domain).await,
+                    DomainChange::Delete => panel.delete_domain(&domain, owner.as_deref()).await,
+                };
+                checked.map_err(|err| route.fail(err))?;
             }
-            let done = match change {
-                DomainChange::Suspend => route.panel.suspend_domain(&domain).await,
-                DomainChange::Unsuspend => route.panel.unsuspend_domain(&domain).await,
-                DomainChange::Delete => route.panel.delete_domain(&domain, owner.as_deref()).await,
-            };
-            done.map(|()| None).map_err(|err| route.fail(err))
+            return Ok(Some(validation(&dry_run)));
         }
-        .await;
-        call.finish(result).await
+        let done = match change {
+            DomainChange::Suspend => route.panel.suspend_domain(&domain).await,
+            DomainChange::Unsuspend => route.panel.unsuspend_domain(&domain).await,
+            DomainChange::Delete => route.panel.delete_domain(&domain, owner.as_deref()).await,
+        };
+        done.map(|()| None).map_err(|err| route.fail(err))
     }
 }
 
@@ -96,14 +92,14 @@ impl DomainService for DomainApi {
         &self,
         request: Request<AddDomainRequest>,
     ) -> Result<Response<AddDomainResponse>, Status> {
-        let req = request.into_inner();
-        let mut call = self
-            .app
-            .mutation("DomainService/AddDomain", &req.request_id);
+        let (mut call, req) = match self.app.mutation(request, "DomainService/AddDomain").await {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let username = validate::username("username", &req.username)?;
             let domain = validate::domain("domain", &req.domain)?;
-            call.about(format!("domain/{domain}"))?;
+            call.about(format!("domain/{domain}"));
             let document_root = validate::document_root("document_root", &req.document_root)?;
             if let Some(PanelOptions::AdminApi(options)) = &req.panel_options {
                 validate::php_version("panel_options.admin_api.php_version", &options.php_version)?;
@@ -154,8 +150,9 @@ impl DomainService for DomainApi {
         &self,
         request: Request<ListDomainsRequest>,
     ) -> Result<Response<ListDomainsResponse>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        let mut call = self.app.read("DomainService/ListDomains");
+        let mut call = self.app.read(caller, "DomainService/ListDomains");
         let result = async {
             let page = offset_page(req.page_size, &req.page_token)?;
             let username = if req.username.is_empty() {
@@ -191,21 +188,25 @@ impl DomainService for DomainApi {
         &self,
         request: Request<SuspendDomainRequest>,
     ) -> Result<Response<SuspendDomainResponse>, Status> {
-        let req = request.into_inner();
-        self.change(
-            DomainChange::Suspend,
-            req.target.as_ref(),
-            &req.domain,
-            "",
-            &req.request_id,
-            req.validate_only,
-        )
-        .await
-        .map(|reply| {
-            Response::new(SuspendDomainResponse {
-                validation: reply.into_inner(),
-            })
-        })
+        let (mut call, req) = match self
+            .app
+            .mutation(request, "DomainService/SuspendDomain")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
+        let one = OneDomain {
+            target: req.target.as_ref(),
+            domain: &req.domain,
+            owner: "",
+            validate_only: req.validate_only,
+        };
+        let result = self
+            .change(&mut call, DomainChange::Suspend, one)
+            .await
+            .map(|validation| SuspendDomainResponse { validation });
+        call.finish(result).await
     }
 
     #[instrument(
@@ -217,21 +218,25 @@ impl DomainService for DomainApi {
         &self,
         request: Request<UnsuspendDomainRequest>,
     ) -> Result<Response<UnsuspendDomainResponse>, Status> {
-        let req = request.into_inner();
-        self.change(
-            DomainChange::Unsuspend,
-            req.target.as_ref(),
-            &req.domain,
-            "",
-            &req.request_id,
-            req.validate_only,
-        )
-        .await
-        .map(|reply| {
-            Response::new(UnsuspendDomainResponse {
-                validation: reply.into_inner(),
-            })
-        })
+        let (mut call, req) = match self
+            .app
+            .mutation(request, "DomainService/UnsuspendDomain")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
+        let one = OneDomain {
+            target: req.target.as_ref(),
+            domain: &req.domain,
+            owner: "",
+            validate_only: req.validate_only,
+        };
+        let result = self
+            .change(&mut call, DomainChange::Unsuspend, one)
+            .await
+            .map(|validation| UnsuspendDomainResponse { validation });
+        call.finish(result).await
     }
 
     #[instrument(
@@ -243,22 +248,35 @@ impl DomainService for DomainApi {
         &self,
         request: Request<DeleteDomainRequest>,
     ) -> Result<Response<DeleteDomainResponse>, Status> {
-        let req = request.into_inner();
-        self.change(
-            DomainChange::Delete,
-            req.target.as_ref(),
-            &req.domain,
-            &req.username,
-            &req.request_id,
-            req.validate_only,
-        )
-        .await
-        .map(|reply| {
-            Response::new(DeleteDomainResponse {
-                validation: reply.into_inner(),
-            })
-        })
+        let (mut call, req) = match self
+            .app
+            .mutation(request, "DomainService/DeleteDomain")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
+        let one = OneDomain {
+            target: req.target.as_ref(),
+            domain: &req.domain,
+            owner: &req.username,
+            validate_only: req.validate_only,
+        };
+        let result = self
+            .change(&mut call, DomainChange::Delete, one)
+            .await
+            .map(|validation| DeleteDomainResponse { validation });
+        call.finish(result).await
     }
+}
+
+/// What SuspendDomain, UnsuspendDomain and DeleteDomain name.
+struct OneDomain<'a> {
+    target: Option<&'a Target>,
+    domain: &'a str,
+    /// The owning account; empty when not given.
+    owner: &'a str,
+    validate_only: bool,
 }
 
 /// The changes of one domain that share a request shape.

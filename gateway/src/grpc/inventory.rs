@@ -24,7 +24,7 @@ use tonic_types::StatusExt;
 use tracing::{instrument, warn};
 
 use super::{page_size, timestamp};
-use crate::{app::App, error::GatewayError, validate};
+use crate::{app::App, auth::Caller, error::GatewayError, validate};
 
 /// The InventoryService implementation.
 pub struct InventoryApi {
@@ -69,23 +69,29 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<RegisterServerRequest>,
     ) -> Reply<RegisterServerResponse> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("InventoryService/RegisterServer", &req.request_id);
+            .mutation(request, "InventoryService/RegisterServer")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let server = req.server.unwrap_or_default();
             let name = validate::server_name("server.name", &server.name)?;
-            call.about(format!("server/{name}"))?;
+            call.about(format!("server/{name}"));
             let kind = panel_kind("server.kind", server.kind)?;
             let tls = tls_config(server.tls.unwrap_or_default());
             self.check_endpoint("server.", &server.base_url, &tls)?;
             let credentials = sealable_credentials(kind, req.credentials)?;
+            let group = optional_text("server.group", &server.group)?.unwrap_or_default();
+            call.allow_group(&group)?;
             let new = NewServer {
                 name,
                 kind: kind_name(kind).to_owned(),
                 base_url: server.base_url.trim().to_owned(),
-                group: optional_text("server.group", &server.group)?.unwrap_or_default(),
+                group,
                 labels: labels("server.labels", server.labels)?,
                 state: state("server.state", server.state)?.unwrap_or(StoredState::Active),
                 max_accounts: server.max_accounts,
@@ -93,6 +99,7 @@ impl InventoryService for InventoryApi {
                 default_php_version: php_default("server.defaults", server.defaults)?,
             };
             let record = self.app.inventory.create_server(new, credentials).await?;
+            call.on_server(&record);
             warn_if_insecure(&record);
             Ok(RegisterServerResponse {
                 server: Some(server_message(&record)),
@@ -104,10 +111,11 @@ impl InventoryService for InventoryApi {
 
     #[instrument(name = "InventoryService/GetServer", skip_all)]
     async fn get_server(&self, request: Request<GetServerRequest>) -> Reply<GetServerResponse> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        let call = self.app.read("InventoryService/GetServer");
+        let mut call = self.app.read(caller, "InventoryService/GetServer");
         let result = async {
-            let server = self.app.router.server(req.target.as_ref()).await?;
+            let server = call.server(req.target.as_ref()).await?;
             Ok(GetServerResponse {
                 server: Some(server_message(&server)),
             })
@@ -121,8 +129,9 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<ListServersRequest>,
     ) -> Reply<ListServersResponse> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        let call = self.app.read("InventoryService/ListServers");
+        let call = self.app.read(caller, "InventoryService/ListServers");
         let result = async {
             let size = page_size(req.page_size)?;
             let filter = ServerFilter {
@@ -131,6 +140,7 @@ impl InventoryService for InventoryApi {
                     kind => Some(kind_name(kind).to_owned()),
                 },
                 group: optional_text("group", &req.group)?,
+                any_group_of: call.groups().cloned(),
                 state: state("state", req.state)?,
                 labels: req.labels.into_iter().collect(),
             };
@@ -153,18 +163,31 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<UpdateServerRequest>,
     ) -> Reply<UpdateServerResponse> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("InventoryService/UpdateServer", &req.request_id);
+            .mutation(request, "InventoryService/UpdateServer")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
-            let old = self.app.router.server(req.target.as_ref()).await?;
-            call.about(format!("server/{}", old.name))?;
+            let old = call.server(req.target.as_ref()).await?;
+            call.about(format!("server/{}", old.name));
             let kind = kind_from_name(&old.kind).unwrap_or(PanelKind::Unspecified);
             let tls = req.tls.map(tls_config);
             let base_url = req.base_url.as_deref().unwrap_or(&old.base_url);
             let effective_tls = tls.clone().unwrap_or_else(|| old.tls.clone());
             self.check_endpoint("", base_url, &effective_tls)?;
+            let group = req
+                .group
+                .as_deref()
+                .map(|group| optional_text("group", group))
+                .transpose()?
+                .map(Option::unwrap_or_default);
+            if let Some(group) = &group {
+                call.allow_group(group)?;
+            }
             let update = ServerUpdate {
                 name: req
                     .name
@@ -172,12 +195,7 @@ impl InventoryService for InventoryApi {
                     .map(|name| validate::server_name("name", name))
                     .transpose()?,
                 base_url: req.base_url.map(|url| url.trim().to_owned()),
-                group: req
-                    .group
-                    .as_deref()
-                    .map(|group| optional_text("group", group))
-                    .transpose()?
-                    .map(Option::unwrap_or_default),
+                group,
                 labels: req
                     .labels
                     .map(|set| labels("labels", set.labels))
@@ -213,13 +231,17 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<DeleteServerRequest>,
     ) -> Reply<DeleteServerResponse> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("InventoryService/DeleteServer", &req.request_id);
+            .mutation(request, "InventoryService/DeleteServer")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
-            let server = self.app.router.server(req.target.as_ref()).await?;
-            call.about(format!("server/{}", server.name))?;
+            let server = call.server(req.target.as_ref()).await?;
+            call.about(format!("server/{}", server.name));
             self.app.inventory.delete_server(&server.id).await?;
             self.app.router.forget(&server).await;
             self.app.packages.invalidate(&server.id).await;
@@ -238,10 +260,11 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<CheckServerRequest>,
     ) -> Reply<CheckServerResponse> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        let call = self.app.read("InventoryService/CheckServer");
+        let mut call = self.app.read(caller, "InventoryService/CheckServer");
         let result = async {
-            let server = self.app.router.server(req.target.as_ref()).await?;
+            let server = call.server(req.target.as_ref()).await?;
             let kind = kind_from_name(&server.kind).unwrap_or(PanelKind::Unspecified);
             let mut response = CheckServerResponse {
                 capabilities: capabilities(kind).iter().map(|op| *op as i32).collect(),

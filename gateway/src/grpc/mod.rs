@@ -7,12 +7,14 @@ mod certificates;
 mod databases;
 mod domains;
 mod inventory;
+mod operations;
 mod packages;
 mod server_info;
 
 pub use self::{
     accounts::AccountApi, certificates::CertificateApi, databases::DatabaseApi, domains::DomainApi,
-    inventory::InventoryApi, packages::PackageApi, server_info::ServerApi,
+    inventory::InventoryApi, operations::OperationApi, packages::PackageApi,
+    server_info::ServerApi,
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};

@@ -14,6 +14,7 @@ use tracing::instrument;
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
     app::{App, validation},
+    auth::Caller,
     validate,
 };
 
@@ -40,8 +41,9 @@ impl PackageService for PackageApi {
         &self,
         request: Request<ListPackagesRequest>,
     ) -> Result<Response<ListPackagesResponse>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        let mut call = self.app.read("PackageService/ListPackages");
+        let mut call = self.app.read(caller, "PackageService/ListPackages");
         let result = async {
             let page = offset_page(req.page_size, &req.page_token)?;
             let route = call.route(req.target.as_ref()).await?;
@@ -66,8 +68,9 @@ impl PackageService for PackageApi {
         &self,
         request: Request<GetPackageRequest>,
     ) -> Result<Response<GetPackageResponse>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        let mut call = self.app.read("PackageService/GetPackage");
+        let mut call = self.app.read(caller, "PackageService/GetPackage");
         let result = async {
             let wanted = validate::name("package", &req.package, 64)?;
             let route = call.route(req.target.as_ref()).await?;
@@ -94,13 +97,17 @@ impl PackageService for PackageApi {
         &self,
         request: Request<CreatePackageRequest>,
     ) -> Result<Response<CreatePackageResponse>, Status> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("PackageService/CreatePackage", &req.request_id);
+            .mutation(request, "PackageService/CreatePackage")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let name = validate::name("name", &req.name, 64)?;
-            call.about(format!("package/{name}"))?;
+            call.about(format!("package/{name}"));
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::CreatePackage)?;
             check_options_kind(req.panel_options.as_ref(), route.kind)?;
@@ -144,13 +151,17 @@ impl PackageService for PackageApi {
         &self,
         request: Request<UpdatePackageRequest>,
     ) -> Result<Response<UpdatePackageResponse>, Status> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("PackageService/UpdatePackage", &req.request_id);
+            .mutation(request, "PackageService/UpdatePackage")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let wanted = validate::name("package", &req.package, 64)?;
-            call.about(format!("package/{wanted}"))?;
+            call.about(format!("package/{wanted}"));
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::UpdatePackage)?;
             check_options_kind(req.panel_options.as_ref(), route.kind)?;
@@ -202,13 +213,17 @@ impl PackageService for PackageApi {
         &self,
         request: Request<DeletePackageRequest>,
     ) -> Result<Response<DeletePackageResponse>, Status> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("PackageService/DeletePackage", &req.request_id);
+            .mutation(request, "PackageService/DeletePackage")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let wanted = validate::name("package", &req.package, 64)?;
-            call.about(format!("package/{wanted}"))?;
+            call.about(format!("package/{wanted}"));
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::DeletePackage)?;
             let package = self

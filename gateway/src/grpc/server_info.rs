@@ -15,6 +15,7 @@ use tracing::instrument;
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
     app::{App, validation},
+    auth::Caller,
     error::GatewayError,
     validate,
 };
@@ -42,8 +43,9 @@ impl ServerService for ServerApi {
         &self,
         request: Request<GetServerInfoRequest>,
     ) -> Result<Response<GetServerInfoResponse>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        let mut call = self.app.read("ServerService/GetServerInfo");
+        let mut call = self.app.read(caller, "ServerService/GetServerInfo");
         let result = async {
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::GetServerInfo)?;
@@ -67,13 +69,17 @@ impl ServerService for ServerApi {
         &self,
         request: Request<ControlSystemServiceRequest>,
     ) -> Result<Response<ControlSystemServiceResponse>, Status> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("ServerService/ControlSystemService", &req.request_id);
+            .mutation(request, "ServerService/ControlSystemService")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let service = validate::service_name("service", &req.service)?;
-            call.about(format!("service/{service}"))?;
+            call.about(format!("service/{service}"));
             let action = match req.action() {
                 SystemServiceAction::Unspecified => {
                     return Err(GatewayError::invalid(
@@ -118,13 +124,17 @@ impl ServerService for ServerApi {
         &self,
         request: Request<SetSystemServiceMonitoredRequest>,
     ) -> Result<Response<SetSystemServiceMonitoredResponse>, Status> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("ServerService/SetSystemServiceMonitored", &req.request_id);
+            .mutation(request, "ServerService/SetSystemServiceMonitored")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let service = validate::service_name("service", &req.service)?;
-            call.about(format!("service/{service}"))?;
+            call.about(format!("service/{service}"));
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::SetSystemServiceMonitored)?;
             if req.validate_only {
@@ -160,8 +170,9 @@ impl ServerService for ServerApi {
         &self,
         request: Request<ListNotificationsRequest>,
     ) -> Result<Response<ListNotificationsResponse>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        let mut call = self.app.read("ServerService/ListNotifications");
+        let mut call = self.app.read(caller, "ServerService/ListNotifications");
         let result = async {
             let page = offset_page(req.page_size, &req.page_token)?;
             let route = call.route(req.target.as_ref()).await?;
@@ -190,13 +201,17 @@ impl ServerService for ServerApi {
         &self,
         request: Request<CreatePanelAdminRequest>,
     ) -> Result<Response<CreatePanelAdminResponse>, Status> {
-        let req = request.into_inner();
-        let mut call = self
+        let (mut call, req) = match self
             .app
-            .mutation("ServerService/CreatePanelAdmin", &req.request_id);
+            .mutation(request, "ServerService/CreatePanelAdmin")
+            .await
+        {
+            Ok(started) => started,
+            Err(reply) => return reply,
+        };
         let result = async {
             let username = validate::username("username", &req.username)?;
-            call.about(format!("panel_admin/{username}"))?;
+            call.about(format!("panel_admin/{username}"));
             validate::password("password", &req.password)?;
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::CreatePanelAdmin)?;
@@ -244,8 +259,9 @@ impl ServerService for ServerApi {
         &self,
         request: Request<ListPanelAdminsRequest>,
     ) -> Result<Response<ListPanelAdminsResponse>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        let mut call = self.app.read("ServerService/ListPanelAdmins");
+        let mut call = self.app.read(caller, "ServerService/ListPanelAdmins");
         let result = async {
             let page = offset_page(req.page_size, &req.page_token)?;
             let route = call.route(req.target.as_ref()).await?;

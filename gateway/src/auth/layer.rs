@@ -1,0 +1,142 @@
+//! The authentication layer: a tower layer in front of every service. It maps
+//! the request path to the scope it needs ([`super::scopes`]), verifies the
+//! bearer token, and puts the [`Caller`] into the request's extensions for the
+//! handlers; refusals are answered as gRPC statuses without reaching them.
+
+use std::{
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use futures::future::BoxFuture;
+use tonic::{
+    Status,
+    codegen::http::{Request, Response, header::AUTHORIZATION},
+};
+use tower::{Layer, Service};
+
+use super::{
+    scopes::{self, Access},
+    token::{Caller, Tokens},
+};
+use crate::error::GatewayError;
+
+/// What the layer enforces.
+#[derive(Debug)]
+pub struct Auth {
+    /// Verifies tokens.
+    pub tokens: Tokens,
+    /// Whether reflection needs no token.
+    pub reflection_public: bool,
+}
+
+/// Authenticates and authorises every call; `None` lets every call through
+/// as [`Caller::unauthenticated`] (authentication off).
+#[derive(Clone, Debug)]
+pub struct AuthLayer {
+    auth: Option<Arc<Auth>>,
+}
+
+impl AuthLayer {
+    /// A layer enforcing `auth`, or letting everything through without it.
+    pub fn new(auth: Option<Arc<Auth>>) -> Self {
+        AuthLayer { auth }
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService {
+            inner,
+            auth: self.auth.clone(),
+        }
+    }
+}
+
+/// The service [`AuthLayer`] makes.
+#[derive(Clone, Debug)]
+pub struct AuthService<S> {
+    inner: S,
+    auth: Option<Arc<Auth>>,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AuthService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Send,
+    S::Future: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        match authorise(self.auth.as_deref(), &request) {
+            Ok(caller) => {
+                request.extensions_mut().insert(caller);
+                Box::pin(self.inner.call(request))
+            }
+            Err(refusal) => {
+                let status = Status::from(refusal);
+                Box::pin(async move { Ok(status.into_http()) })
+            }
+        }
+    }
+}
+
+/// The caller of `request`, or why it is refused.
+fn authorise<B>(auth: Option<&Auth>, request: &Request<B>) -> Result<Caller, GatewayError> {
+    let Some(auth) = auth else {
+        return Ok(Caller::unauthenticated());
+    };
+    let path = request.uri().path();
+    let scope = match scopes::access(path, auth.reflection_public) {
+        Access::Open => return Ok(Caller::unauthenticated()),
+        Access::Unknown => {
+            return Err(GatewayError::PermissionDenied {
+                reason: "METHOD_UNKNOWN",
+                message: format!("no scope is defined for `{}`", bounded(path)),
+            });
+        }
+        Access::Scope(scope) => scope,
+    };
+    let token = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        // The scheme is case-insensitive (RFC 9110).
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| GatewayError::Unauthenticated {
+            message: "send `authorization: Bearer <token>`".into(),
+        })?;
+    let caller = auth
+        .tokens
+        .verify(token)
+        .map_err(|err| GatewayError::Unauthenticated {
+            message: err.to_string(),
+        })?;
+    if !caller.scopes.contains(scope) {
+        return Err(GatewayError::PermissionDenied {
+            reason: "SCOPE_MISSING",
+            message: format!("the token lacks scope `{scope}`"),
+        });
+    }
+    Ok(caller)
+}
+
+/// At most 100 characters of a caller-supplied path.
+fn bounded(text: &str) -> &str {
+    match text.char_indices().nth(100) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    }
+}

@@ -1,0 +1,148 @@
+//! OperationService: the journal of mutating calls, for audit. A caller whose
+//! token is limited to some inventory groups sees only calls on their servers.
+
+use chrono::{DateTime, Utc};
+use panelgate_inventory::{OperationFilter, OperationRecord, PageRequest};
+use panelgate_proto::v1::{
+    GetOperationRequest, GetOperationResponse, ListOperationsRequest, ListOperationsResponse,
+    OperationEntry, operation_service_server::OperationService,
+};
+use tonic::{Request, Response, Status};
+use tracing::instrument;
+
+use super::{page_size, timestamp};
+use crate::{app::App, auth::Caller, error::GatewayError, validate};
+
+/// The OperationService implementation.
+pub struct OperationApi {
+    app: App,
+}
+
+impl OperationApi {
+    /// Serves the journal through `app`.
+    pub fn new(app: App) -> Self {
+        OperationApi { app }
+    }
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl OperationService for OperationApi {
+    #[instrument(name = "OperationService/ListOperations", skip_all)]
+    async fn list_operations(
+        &self,
+        request: Request<ListOperationsRequest>,
+    ) -> Reply<ListOperationsResponse> {
+        let caller = Caller::of(&request);
+        let req = request.into_inner();
+        let mut call = self.app.read(caller, "OperationService/ListOperations");
+        let result = async {
+            let size = page_size(req.page_size)?;
+            let server_id = match &req.target {
+                Some(target) => Some(call.server(Some(target)).await?.id.clone()),
+                None => None,
+            };
+            let filter = OperationFilter {
+                caller: optional(&req.caller),
+                server_id,
+                resource: optional(&req.resource),
+                method: optional(&req.method),
+                since: time("start_time_from", req.start_time_from)?,
+                until: time("start_time_to", req.start_time_to)?,
+                server_groups: call.groups().cloned(),
+            };
+            let page = PageRequest {
+                size: u32::try_from(size).unwrap_or(u32::MAX),
+                token: (!req.page_token.is_empty()).then_some(req.page_token),
+            };
+            let found = self.app.inventory.list_operations(&filter, page).await?;
+            Ok(ListOperationsResponse {
+                operations: found.items.iter().map(entry).collect(),
+                next_page_token: found.next_token.unwrap_or_default(),
+            })
+        }
+        .await;
+        call.finish(result).await
+    }
+
+    #[instrument(name = "OperationService/GetOperation", skip_all)]
+    async fn get_operation(
+        &self,
+        request: Request<GetOperationRequest>,
+    ) -> Reply<GetOperationResponse> {
+        let caller = Caller::of(&request);
+        let req = request.into_inner();
+        let call = self.app.read(caller, "OperationService/GetOperation");
+        let result = async {
+            let id = validate::uuid("id", &req.id)?;
+            let record = self.app.inventory.get_operation(&id).await?;
+            if call.groups().is_some() {
+                // Only calls on a server of the caller's groups; the journal
+                // outlives servers, so a removed server's calls are hidden.
+                let server_id = record.server_id.as_deref().unwrap_or_default();
+                let server = self.app.inventory.get_server(server_id).await;
+                match server {
+                    Ok(server) => call.allow_group(&server.group)?,
+                    Err(_) => {
+                        return Err(GatewayError::PermissionDenied {
+                            reason: "GROUP_NOT_ALLOWED",
+                            message: "the operation is not on a server of the token's groups"
+                                .to_owned(),
+                        });
+                    }
+                }
+            }
+            Ok(GetOperationResponse {
+                operation: Some(entry(&record)),
+            })
+        }
+        .await;
+        call.finish(result).await
+    }
+}
+
+fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+fn time(
+    field: &str,
+    value: Option<prost_types::Timestamp>,
+) -> Result<Option<DateTime<Utc>>, GatewayError> {
+    value
+        .map(|ts| {
+            u32::try_from(ts.nanos)
+                .ok()
+                .and_then(|nanos| DateTime::from_timestamp(ts.seconds, nanos))
+                .ok_or_else(|| GatewayError::invalid(field, "not a valid timestamp"))
+        })
+        .transpose()
+}
+
+/// The canonical view of a journal entry.
+fn entry(record: &OperationRecord) -> OperationEntry {
+    let done = record.finished_at.is_some();
+    OperationEntry {
+        id: record.id.clone(),
+        request_id: record.request_id.clone().unwrap_or_default(),
+        caller: record.caller.clone(),
+        method: record.method.clone(),
+        server_id: record.server_id.clone().unwrap_or_default(),
+        resource: record.resource.clone(),
+        done,
+        code: if done {
+            record.outcome.clone()
+        } else {
+            String::new()
+        },
+        error_message: record.error_message.clone().unwrap_or_default(),
+        attempts: record.attempts,
+        start_time: Some(timestamp(record.started_at)),
+        end_time: record.finished_at.map(timestamp),
+        duration: record.finished_at.and_then(|finished| {
+            prost_types::Duration::try_from((finished - record.claimed_at).to_std().ok()?).ok()
+        }),
+    }
+}

@@ -1,0 +1,39 @@
+//! Background pruning of the operation journal: request_ids are forgotten
+//! after the idempotency retention, entries deleted after the journal
+//! retention. Every replica prunes; the deletes are idempotent.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use panelgate_inventory::Inventory;
+use tracing::{info, warn};
+
+/// How often the journal is pruned.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(10 * 60);
+
+/// Prunes now, then every [`PRUNE_INTERVAL`], forever.
+pub async fn prune_journal(inventory: Inventory, idempotency: Duration, journal: Duration) {
+    let mut ticks = tokio::time::interval(PRUNE_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let now = Utc::now();
+        let before =
+            |age: Duration| now - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
+        match inventory
+            .prune_operations(before(idempotency), before(journal))
+            .await
+        {
+            Ok(report) => {
+                if report.forgotten > 0 || report.deleted > 0 {
+                    info!(
+                        request_ids_forgotten = report.forgotten,
+                        entries_deleted = report.deleted,
+                        "operation journal pruned"
+                    );
+                }
+            }
+            Err(err) => warn!(error = %err, "operation journal not pruned"),
+        }
+    }
+}

@@ -1,19 +1,28 @@
 //! One gateway per test: started on 127.0.0.1:0 with its own database, torn
 //! down after the test body whatever happens in it.
 
-use std::{future::Future, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
-use panelgate::Config;
+use panelgate::{
+    Config,
+    auth::{Auth, KeyMaterial, Tokens, scopes},
+};
 use panelgate_inventory::{Keyring, MasterKey, testing::TestDatabase};
 use panelgate_proto::v1::{
     Target, account_service_client::AccountServiceClient,
     certificate_service_client::CertificateServiceClient,
     database_service_client::DatabaseServiceClient, domain_service_client::DomainServiceClient,
-    inventory_service_client::InventoryServiceClient, package_service_client::PackageServiceClient,
+    inventory_service_client::InventoryServiceClient,
+    operation_service_client::OperationServiceClient, package_service_client::PackageServiceClient,
     server_service_client::ServerServiceClient, target,
 };
+use secrecy::SecretBox;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
-use tonic::transport::Channel;
+use tonic::{
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Channel,
+};
 
 /// Set to make a missing PostgreSQL a failure instead of a skip (CI sets it).
 pub const REQUIRE_POSTGRES_ENV: &str = "PANELGATE_TEST_REQUIRE_POSTGRES";
@@ -30,7 +39,41 @@ pub enum Backend {
 /// Upstream timeout of test gateways: short, so timeout tests are quick.
 pub const TEST_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A running gateway, as a test body sees it. Cheap to clone.
+/// Issuer and audience of test tokens.
+pub const TEST_TOKEN_AUDIENCE: &str = "panelgate-tests";
+
+/// The subject of the token test clients send by default.
+pub const TEST_CALLER: &str = "tests";
+
+/// A channel sending a bearer token with every call.
+pub type Authed = InterceptedService<Channel, Bearer>;
+
+/// Adds `authorization: Bearer <token>` to every request.
+#[derive(Clone, Debug)]
+pub struct Bearer(MetadataValue<Ascii>);
+
+impl Bearer {
+    /// Sends `token`.
+    pub fn new(token: &str) -> Self {
+        Bearer(format!("Bearer {token}").parse().expect("a token is ASCII"))
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// A running gateway, as a test body sees it. Cheap to clone. Its clients
+/// send a token with every scope (subject [`TEST_CALLER`]) unless
+/// [`Gateway::as_caller`] picked another.
 #[derive(Clone, Debug)]
 pub struct Gateway {
     /// Where it listens.
@@ -40,41 +83,98 @@ pub struct Gateway {
     /// The SQLite file, for SQLite backends.
     pub sqlite_file: Option<PathBuf>,
     channel: Channel,
+    tokens: Arc<Tokens>,
+    bearer: Bearer,
 }
 
 impl Gateway {
     /// InventoryService client.
-    pub fn inventory(&self) -> InventoryServiceClient<Channel> {
-        InventoryServiceClient::new(self.channel.clone())
+    pub fn inventory(&self) -> InventoryServiceClient<Authed> {
+        InventoryServiceClient::new(self.authed())
     }
     /// AccountService client.
-    pub fn accounts(&self) -> AccountServiceClient<Channel> {
-        AccountServiceClient::new(self.channel.clone())
+    pub fn accounts(&self) -> AccountServiceClient<Authed> {
+        AccountServiceClient::new(self.authed())
     }
     /// PackageService client.
-    pub fn packages(&self) -> PackageServiceClient<Channel> {
-        PackageServiceClient::new(self.channel.clone())
+    pub fn packages(&self) -> PackageServiceClient<Authed> {
+        PackageServiceClient::new(self.authed())
     }
     /// DomainService client.
-    pub fn domains(&self) -> DomainServiceClient<Channel> {
-        DomainServiceClient::new(self.channel.clone())
+    pub fn domains(&self) -> DomainServiceClient<Authed> {
+        DomainServiceClient::new(self.authed())
     }
     /// DatabaseService client.
-    pub fn databases(&self) -> DatabaseServiceClient<Channel> {
-        DatabaseServiceClient::new(self.channel.clone())
+    pub fn databases(&self) -> DatabaseServiceClient<Authed> {
+        DatabaseServiceClient::new(self.authed())
     }
     /// CertificateService client.
-    pub fn certificates(&self) -> CertificateServiceClient<Channel> {
-        CertificateServiceClient::new(self.channel.clone())
+    pub fn certificates(&self) -> CertificateServiceClient<Authed> {
+        CertificateServiceClient::new(self.authed())
     }
     /// ServerService client.
-    pub fn servers(&self) -> ServerServiceClient<Channel> {
-        ServerServiceClient::new(self.channel.clone())
+    pub fn servers(&self) -> ServerServiceClient<Authed> {
+        ServerServiceClient::new(self.authed())
     }
-    /// A raw channel to the gateway (health, reflection).
+    /// OperationService client.
+    pub fn operations(&self) -> OperationServiceClient<Authed> {
+        OperationServiceClient::new(self.authed())
+    }
+    /// A channel sending this gateway handle's token (for reflection).
+    pub fn authed(&self) -> Authed {
+        InterceptedService::new(self.channel.clone(), self.bearer.clone())
+    }
+    /// A raw channel to the gateway, sending no token (health).
     pub fn channel(&self) -> Channel {
         self.channel.clone()
     }
+    /// A token of this gateway's key for `subject` with `scopes`, limited to
+    /// `groups` when given.
+    pub fn token(&self, subject: &str, scopes: &[&str], groups: &[&str]) -> String {
+        issue(&self.tokens, subject, scopes, groups)
+    }
+    /// This gateway, called with `token` instead.
+    pub fn as_caller(&self, token: &str) -> Gateway {
+        Gateway {
+            bearer: Bearer::new(token),
+            ..self.clone()
+        }
+    }
+}
+
+/// A token of `tokens` for `subject` with `scopes` (and `groups`), valid 10 minutes.
+pub fn issue(tokens: &Tokens, subject: &str, scopes: &[&str], groups: &[&str]) -> String {
+    let owned = |items: &[&str]| {
+        items
+            .iter()
+            .map(|item| (*item).to_owned())
+            .collect::<Vec<_>>()
+    };
+    tokens
+        .issue(
+            subject,
+            &owned(scopes),
+            &owned(groups),
+            Duration::from_secs(600),
+        )
+        .expect("issue a test token")
+}
+
+/// The HS256 secret of test gateways: recognisable, so the secret-hygiene
+/// tests can look for it.
+pub const TEST_TOKEN_SECRET: &str = "SECRET-hs256-caller-token-key-4f1d9a";
+
+/// Token verification with [`TEST_TOKEN_SECRET`].
+pub fn test_tokens() -> Tokens {
+    Tokens::new(
+        KeyMaterial::Hs256(SecretBox::new(
+            TEST_TOKEN_SECRET.as_bytes().to_vec().into_boxed_slice(),
+        )),
+        TEST_TOKEN_AUDIENCE,
+        TEST_TOKEN_AUDIENCE,
+        Duration::from_secs(5),
+    )
+    .expect("test token settings")
 }
 
 /// A target naming a server by name.
@@ -122,6 +222,11 @@ where
         MasterKey::generate().expect("random master key"),
     ));
     config.upstream_timeouts.request = TEST_UPSTREAM_TIMEOUT;
+    let tokens = Arc::new(test_tokens());
+    config.auth = Some(Arc::new(Auth {
+        tokens: test_tokens(),
+        reflection_public: false,
+    }));
     configure(&mut config);
 
     let running = start(config).await;
@@ -130,6 +235,8 @@ where
         sqlite_file: database.url.strip_prefix("sqlite://").map(PathBuf::from),
         database_url: database.url.clone(),
         channel: running.channel.clone(),
+        bearer: Bearer::new(&issue(&tokens, TEST_CALLER, scopes::ALL, &[])),
+        tokens,
     };
     let outcome = tokio::spawn(body(gateway)).await;
     running.stop().await;

@@ -12,6 +12,8 @@
 //! - [`operations`]: one call per canonical operation, for capability checks.
 //! - [`errors`]: reading `google.rpc` details off a `tonic::Status`.
 //! - [`proxy`]: a TCP proxy that can cut a connection (database outages).
+//! - [`tls_proxy`]: a private CA (rcgen) and a TLS-terminating proxy that puts
+//!   a simulator behind `https://127.0.0.1:port`.
 
 pub mod errors;
 pub mod fixtures;
@@ -19,6 +21,7 @@ pub mod gateway;
 pub mod operations;
 pub mod proxy;
 pub mod suite;
+pub mod tls_proxy;
 
 pub use fixtures::{
     AdminApiFixture, InstallatronFixture, OpenAdminFixture, PanelFixture, SpanelFixture,

@@ -14,7 +14,7 @@
 //! rejected key run on both.
 
 use std::{
-    collections::HashMap,
+    collections::BTreeMap,
     future::Future,
     io::{Read, Write},
     net::TcpListener,
@@ -427,7 +427,7 @@ fn with_websites(username: &str, websites: Vec<InstallatronWebsite>) -> CreateAc
     }
 }
 
-fn vhosts(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+fn vhosts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|&(url, root)| (url.to_owned(), root.to_owned()))

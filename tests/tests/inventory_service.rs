@@ -6,7 +6,7 @@
 //! real HTTP.
 
 use std::{
-    collections::HashMap,
+    collections::BTreeMap,
     time::{SystemTime, UNIX_EPOCH},
 };
 
@@ -111,7 +111,7 @@ fn admin_api_server(name: &str, base_url: &str) -> Server {
 }
 
 /// Labels from pairs.
-fn labels(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))

@@ -38,6 +38,7 @@ const PANELGATE_SERVICES: &[&str] = &[
     "panelgate.v1.DatabaseService",
     "panelgate.v1.CertificateService",
     "panelgate.v1.ServerService",
+    "panelgate.v1.OperationService",
 ];
 
 /// The comment above `service AccountService` in accounts.proto.
@@ -336,7 +337,7 @@ async fn reflection_v1_lists_services_with_their_comments() {
                 server_reflection_response::MessageResponse,
             };
             let ask = |request: MessageRequest| {
-                let channel = gateway.channel();
+                let channel = gateway.authed();
                 async move {
                     let mut client = ServerReflectionClient::new(channel);
                     let request = ServerReflectionRequest {
@@ -390,7 +391,7 @@ async fn reflection_v1alpha_lists_services_with_their_comments() {
                 server_reflection_response::MessageResponse,
             };
             let ask = |request: MessageRequest| {
-                let channel = gateway.channel();
+                let channel = gateway.authed();
                 async move {
                     let mut client = ServerReflectionClient::new(channel);
                     let request = ServerReflectionRequest {

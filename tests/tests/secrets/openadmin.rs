@@ -1,0 +1,285 @@
+//! OpenAdmin: JWT sessions, an echoing panel, CONNECT-era login links.
+
+use panelgate_proto::v1::{
+    ChangePasswordRequest, CheckServerRequest, CreateAccountRequest, CreateLoginLinkRequest,
+    GetAccountRequest, UpdateServerRequest,
+};
+use panelgate_sim::openadmin::{OpenAdminConfig, OpenAdminSim};
+use panelgate_tests::{
+    Backend, Gateway,
+    gateway::{by_name, with_gateway},
+};
+use tonic::Code;
+
+use super::{
+    Secrets, Seen, assert_nothing_leaked, captured_log, create_account_request, known_caller,
+    link_token, openadmin_register_request, password_credentials, recognisable_master_key,
+    with_master_key,
+};
+
+/// `openadmin_secrets_never_leak` on SQLite (the database file's bytes searched).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openadmin_secrets_never_leak_on_sqlite() {
+    openadmin_secrets_never_leak(Backend::Sqlite).await;
+}
+
+/// `openadmin_secrets_never_leak` on PostgreSQL (the tables' dump searched).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openadmin_secrets_never_leak_on_postgres() {
+    openadmin_secrets_never_leak(Backend::Postgres).await;
+}
+
+/// Drives an OpenAdmin server through every secret it handles: the admin
+/// password (each login sends it), account passwords (the panel echoes them
+/// in its success message), a changed password, login links (whose
+/// `admin_token` is a secret everywhere but in its own reply), a re-login
+/// after the panel revoked its tokens (the JWT session is dropped and
+/// replaced), and failing logins (a wrong password from the start, a rotated
+/// one). Then no secret and no JWT is in the TRACE log, in any error or in
+/// any reply, nor any secret in the database at rest, while the log provably
+/// captured these very calls, logins and re-login included.
+async fn openadmin_secrets_never_leak(backend: Backend) {
+    captured_log();
+    let mut secrets = Secrets::new(backend);
+    let admin = secrets.make("OpenAdmin admin password", "Oa-Admin-Pass");
+    let sim = OpenAdminSim::start(OpenAdminConfig {
+        admin_password: admin.clone(),
+        ..OpenAdminConfig::default()
+    })
+    .await
+    .expect("start the OpenAdmin simulator");
+    let server = format!("oa-secrets-{}", format!("{backend:?}").to_ascii_lowercase());
+    let keyring = recognisable_master_key(&mut secrets);
+
+    with_gateway(backend, with_master_key(keyring), |gateway| async move {
+        let gateway = known_caller(&gateway, &mut secrets, "secrets-openadmin");
+        let mut seen = Seen::default();
+        openadmin_calls(&gateway, &sim, &server, &admin, &mut secrets, &mut seen).await;
+        assert!(seen.failures.len() >= 4, "the failing calls were made");
+        assert_nothing_leaked(
+            &gateway,
+            &server,
+            &[
+                "InventoryService/RegisterServer",
+                "InventoryService/UpdateServer",
+                "AccountService/CreateAccount",
+                "AccountService/ChangePassword",
+                "AccountService/CreateLoginLink",
+                "logging in to OpenAdmin",
+                "token refused: logging in again",
+            ],
+            &secrets,
+            &seen,
+        );
+    })
+    .await;
+}
+
+/// The OpenAdmin calls, succeeding and failing; the panel is checked to have
+/// received what was sent, and the session to have been renewed.
+async fn openadmin_calls(
+    gateway: &Gateway,
+    sim: &OpenAdminSim,
+    server: &str,
+    admin: &str,
+    secrets: &mut Secrets,
+    seen: &mut Seen,
+) {
+    let mut inventory = gateway.inventory();
+    let mut accounts = gateway.accounts();
+    let account = |username: &str, password: &str| CreateAccountRequest {
+        package: "default_plan_nginx".into(),
+        ..create_account_request(server, username, password)
+    };
+
+    let registered = inventory
+        .register_server(openadmin_register_request(server, &sim.base_url(), admin))
+        .await
+        .expect("register")
+        .into_inner();
+    seen.reply("RegisterServer", &registered);
+    let checked = inventory
+        .check_server(CheckServerRequest {
+            target: by_name(server),
+        })
+        .await
+        .expect("check")
+        .into_inner();
+    assert!(checked.healthy, "the admin password works: {checked:?}");
+    seen.reply("CheckServer", &checked);
+    assert_eq!(sim.login_count(), 1);
+
+    // "Successfully added user keeper password: <it>", says the panel.
+    let password = secrets.make("OpenAdmin account password", "Oa-Account-Pass");
+    let created = accounts
+        .create_account(account("keeper", &password))
+        .await
+        .expect("create account")
+        .into_inner();
+    seen.reply("CreateAccount", &created);
+    assert_eq!(sim.user("keeper").map(|u| u.password), Some(password));
+
+    let changed = secrets.make("OpenAdmin changed password", "Oa-Changed-Pass");
+    let reply = accounts
+        .change_password(ChangePasswordRequest {
+            username: "keeper".into(),
+            password: changed.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("change password")
+        .into_inner();
+    seen.reply("ChangePassword", &reply);
+    assert_eq!(sim.user("keeper").map(|u| u.password), Some(changed));
+
+    let link = accounts
+        .create_login_link(CreateLoginLinkRequest {
+            target: None,
+            username: "keeper".into(),
+        })
+        .await
+        .expect("login link")
+        .into_inner();
+    let token = link_token(&link, "admin_token=");
+    assert_eq!(token.len(), 30, "a real token: {token}");
+    assert!(
+        !format!("{link:?}").contains(&token),
+        "the login link reply's Debug redacts the URL"
+    );
+    secrets.learn("OpenAdmin login link admin_token", token);
+
+    // The panel forgets its tokens: the next call is refused, logs in again
+    // (the admin password and a new JWT travel once more) and succeeds.
+    sim.revoke_tokens();
+    let account_reply = accounts
+        .get_account(GetAccountRequest {
+            target: None,
+            username: "keeper".into(),
+        })
+        .await
+        .expect("get account after the panel revoked its tokens")
+        .into_inner();
+    seen.reply("GetAccount (re-login)", &account_reply);
+    assert_eq!(sim.login_count(), 2, "one re-login");
+
+    // Refusals after the panel heard (and echoed) a new password: the user is
+    // created, then its domain is refused and the user removed again.
+    let rolled_back = secrets.make("OpenAdmin rolled-back password", "Oa-Rollback-Pass");
+    let result = accounts
+        .create_account(CreateAccountRequest {
+            primary_domain: "keeper.example".into(),
+            ..account("second", &rolled_back)
+        })
+        .await;
+    seen.failure(
+        "CreateAccount (domain taken)",
+        result,
+        Code::AlreadyExists,
+        "DOMAIN_ALREADY_EXISTS",
+    );
+    assert_eq!(sim.user("second"), None, "rolled back");
+    let duplicate = secrets.make("OpenAdmin duplicate password", "Oa-Dup-Pass");
+    let result = accounts.create_account(account("keeper", &duplicate)).await;
+    seen.failure(
+        "CreateAccount (duplicate)",
+        result,
+        Code::AlreadyExists,
+        "ACCOUNT_ALREADY_EXISTS",
+    );
+
+    // A failing login: wrong credentials from the start.
+    let wrong = secrets.make("OpenAdmin wrong admin password", "Oa-Wrong-Pass");
+    let wrong_server = format!("{server}-wrong");
+    let registered = inventory
+        .register_server(openadmin_register_request(
+            &wrong_server,
+            &sim.base_url(),
+            &wrong,
+        ))
+        .await
+        .expect("register with wrong credentials")
+        .into_inner();
+    seen.reply("RegisterServer (wrong)", &registered);
+    let checked = inventory
+        .check_server(CheckServerRequest {
+            target: by_name(&wrong_server),
+        })
+        .await
+        .expect("check")
+        .into_inner();
+    assert_eq!(
+        checked.error_reason, "PANEL_CREDENTIALS_REJECTED",
+        "{checked:?}"
+    );
+    seen.reply("CheckServer (wrong)", &checked);
+    let result = accounts
+        .get_account(GetAccountRequest {
+            target: by_name(&wrong_server),
+            username: "keeper".into(),
+        })
+        .await;
+    seen.failure(
+        "GetAccount (wrong credentials)",
+        result,
+        Code::FailedPrecondition,
+        "PANEL_CREDENTIALS_REJECTED",
+    );
+
+    // Another: rotated credentials the panel does not take, with a new account
+    // password aboard; then the right ones again, and a working login link.
+    let rotated = secrets.make("OpenAdmin rotated admin password", "Oa-Rotated-Pass");
+    let updated = inventory
+        .update_server(UpdateServerRequest {
+            target: by_name(server),
+            credentials: password_credentials(&rotated),
+            ..Default::default()
+        })
+        .await
+        .expect("update credentials")
+        .into_inner();
+    seen.reply("UpdateServer", &updated);
+    let refused = secrets.make(
+        "OpenAdmin password sent with rejected credentials",
+        "Oa-Refused-Pass",
+    );
+    let result = accounts
+        .change_password(ChangePasswordRequest {
+            username: "keeper".into(),
+            password: refused,
+            ..Default::default()
+        })
+        .await;
+    seen.failure(
+        "ChangePassword (rotated credentials)",
+        result,
+        Code::FailedPrecondition,
+        "PANEL_CREDENTIALS_REJECTED",
+    );
+    let restored = inventory
+        .update_server(UpdateServerRequest {
+            target: by_name(server),
+            credentials: password_credentials(admin),
+            ..Default::default()
+        })
+        .await
+        .expect("restore credentials")
+        .into_inner();
+    seen.reply("UpdateServer (restore)", &restored);
+    let link = accounts
+        .create_login_link(CreateLoginLinkRequest {
+            target: by_name(server),
+            username: "keeper".into(),
+        })
+        .await
+        .expect("a login link with the restored credentials")
+        .into_inner();
+    secrets.learn(
+        "second OpenAdmin login link admin_token",
+        link_token(&link, "admin_token="),
+    );
+    assert_eq!(
+        sim.login_count(),
+        3,
+        "logged in again with the right password"
+    );
+}

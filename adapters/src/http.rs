@@ -395,8 +395,6 @@ fn too_large(body: &[u8]) -> AdapterError {
     }
 }
 
-/// The innermost cause of an error chain: "connection refused" rather than
-/// reqwest's "error sending request for url (...)".
 /// A refused panel certificate, found among an error's causes: a setting to
 /// fix, not a failure a retry would cure.
 fn untrusted_certificate(err: &(dyn std::error::Error + 'static)) -> Option<AdapterError> {
@@ -431,6 +429,8 @@ fn rustls_cause<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a ru
     None
 }
 
+/// The innermost cause of an error chain: "connection refused" rather than
+/// reqwest's "error sending request for url (...)".
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = err;
     while let Some(source) = cause.source() {

@@ -8,7 +8,10 @@
 //! Python-era OpenAdmin uses for autologin (hyper sends CONNECT in
 //! authority form and drops the body of its 2xx reply).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use reqwest::{RequestBuilder, StatusCode, Url, header::RETRY_AFTER};
 use rustls::ClientConfig;
@@ -19,9 +22,14 @@ use tokio::{
     net::TcpStream,
 };
 use tokio_rustls::TlsConnector;
+use tracing::{Span, debug};
 
 pub use crate::tls::TlsOptions;
-use crate::{AdapterError, tls};
+use crate::{
+    AdapterError,
+    metrics::{PanelMetrics, ServerLabels, failure_outcome, status_outcome},
+    tls,
+};
 
 /// Replies larger than this are refused as a protocol error.
 const MAX_REPLY_BYTES: usize = 8 * 1024 * 1024;
@@ -49,28 +57,43 @@ impl Default for Timeouts {
 }
 
 /// The process-wide HTTP transport: a shared client for panels with default TLS,
-/// and the timeouts every panel call gets.
+/// the timeouts every panel call gets, and the metrics every call records.
 #[derive(Clone, Debug)]
 pub struct Transport {
     shared: reqwest::Client,
     shared_tls: Arc<ClientConfig>,
     timeouts: Timeouts,
+    metrics: PanelMetrics,
 }
 
 impl Transport {
     /// Builds the shared client.
-    pub fn new(timeouts: Timeouts) -> Result<Self, AdapterError> {
+    pub fn new(timeouts: Timeouts, metrics: PanelMetrics) -> Result<Self, AdapterError> {
         let shared_tls = tls::client_config(&TlsOptions::default())?;
         Ok(Transport {
             shared: reqwest_client(timeouts, &shared_tls)?,
             shared_tls,
             timeouts,
+            metrics,
         })
     }
 
-    /// The client for one panel: the shared one, or a dedicated one when the
-    /// server has its own TLS settings.
-    pub fn client(&self, base_url: &str, options: &TlsOptions) -> Result<HttpClient, AdapterError> {
+    /// Checks that a panel at `base_url` with these TLS settings can be
+    /// reached by a client (the URL's shape, the CA's PEM), without calling it.
+    pub fn check(base_url: &str, options: &TlsOptions) -> Result<(), AdapterError> {
+        parse_base_url(base_url)?;
+        tls::client_config(options)?;
+        Ok(())
+    }
+
+    /// The client for one panel server: the shared one, or a dedicated one
+    /// when the server has its own TLS settings.
+    pub fn client(
+        &self,
+        server: ServerLabels,
+        base_url: &str,
+        options: &TlsOptions,
+    ) -> Result<HttpClient, AdapterError> {
         let base_url = parse_base_url(base_url)?;
         let (client, tls) = if *options == TlsOptions::default() {
             (self.shared.clone(), self.shared_tls.clone())
@@ -83,6 +106,8 @@ impl Transport {
             tls,
             base_url,
             timeouts: self.timeouts,
+            server,
+            metrics: self.metrics.clone(),
         })
     }
 }
@@ -131,13 +156,16 @@ fn parse_base_url(base_url: &str) -> Result<Url, AdapterError> {
     Ok(url)
 }
 
-/// The HTTP side of one panel: base URL, client and TLS settings.
+/// The HTTP side of one panel: base URL, client and TLS settings, and the
+/// server its calls are counted for.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     client: reqwest::Client,
     tls: Arc<ClientConfig>,
     base_url: Url,
     timeouts: Timeouts,
+    server: ServerLabels,
+    metrics: PanelMetrics,
 }
 
 impl HttpClient {
@@ -161,6 +189,14 @@ impl HttpClient {
     /// 429 and 5xx become errors here, except a 5xx whose body is a JSON object:
     /// that is the panel's own answer, for the panel's adapter to read.
     pub async fn send(&self, request: RequestBuilder) -> Result<Reply, AdapterError> {
+        let started = Instant::now();
+        let received = self.receive(request).await;
+        self.observe(started, &received);
+        received?.checked()
+    }
+
+    /// Sends a request and reads the reply as it came, 5xx included.
+    async fn receive(&self, request: RequestBuilder) -> Result<Reply, AdapterError> {
         let mut response = request
             .send()
             .await
@@ -183,12 +219,28 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Reply {
+        Ok(Reply {
             status,
             body,
             retry_after,
-        }
-        .checked()
+        })
+    }
+
+    /// Counts a call in the metrics and notes its status on the current
+    /// call's span.
+    fn observe(&self, started: Instant, received: &Result<Reply, AdapterError>) {
+        let elapsed = started.elapsed();
+        let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        let outcome = match received {
+            Ok(reply) => {
+                Span::current().record("upstream_status", reply.status.as_u16());
+                status_outcome(reply.status.as_u16())
+            }
+            Err(err) => failure_outcome(err),
+        };
+        Span::current().record("upstream_ms", latency_ms);
+        debug!(outcome, latency_ms, "panel replied");
+        self.metrics.upstream(&self.server, outcome, elapsed);
     }
 
     /// Sends `method path HTTP/1.1` exactly as given (origin form, no body) on a
@@ -229,6 +281,7 @@ impl HttpClient {
         }
         head.push_str("\r\n");
 
+        let started = Instant::now();
         let exchange = async {
             let tcp = tokio::time::timeout(
                 self.timeouts.connect,
@@ -261,10 +314,12 @@ impl HttpClient {
                 exchange_raw(tcp, head.as_bytes()).await
             }
         };
-        let raw = tokio::time::timeout(self.timeouts.request, exchange)
-            .await
-            .map_err(|_| AdapterError::Timeout(self.timeouts.request))??;
-        parse_raw_reply(&raw)?.checked()
+        let received = match tokio::time::timeout(self.timeouts.request, exchange).await {
+            Ok(raw) => raw.and_then(|raw| parse_raw_reply(&raw)),
+            Err(_) => Err(AdapterError::Timeout(self.timeouts.request)),
+        };
+        self.observe(started, &received);
+        received?.checked()
     }
 
     fn transport_error(&self, err: &reqwest::Error) -> AdapterError {

@@ -9,7 +9,9 @@ use secrecy::SecretString;
 use crate::{
     AdapterError, Panel, admin_api,
     http::{TlsOptions, Transport},
-    installatron, openadmin,
+    installatron,
+    metrics::ServerLabels,
+    openadmin,
     session::Sessions,
     spanel,
 };
@@ -131,7 +133,11 @@ pub fn build_panel(
     transport: &Transport,
     sessions: &Sessions,
 ) -> Result<Arc<dyn Panel>, AdapterError> {
-    let http = transport.client(&config.base_url, &config.tls)?;
+    let server = ServerLabels {
+        server_id: config.server_id.clone(),
+        panel_kind: kind_name(config.kind),
+    };
+    let http = transport.client(server, &config.base_url, &config.tls)?;
     let credentials = config.credentials.ok_or_else(|| {
         AdapterError::Misconfigured("no credentials stored for the server".into())
     })?;

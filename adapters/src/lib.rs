@@ -10,6 +10,8 @@
 //!   raw HTTP/1.1 path for what HTTP stacks rewrite (CONNECT with a path).
 //! - [`tls`]: TLS towards panels, one rustls configuration per server setting.
 //! - [`session`]: panel login sessions (JWTs) cached per server.
+//! - [`metrics`]: what the adapters count for Prometheus (panel calls, logins,
+//!   cache lookups).
 //! - [`units`]: lenient parsing of panel numbers, sizes and limits.
 //! - one module per panel: [`admin_api`] (OLSPanel), [`openadmin`] (OpenPanel),
 //!   [`spanel`] (ScalaHosting SPanel), [`installatron`] (Installatron Server).
@@ -22,6 +24,7 @@ pub mod error;
 pub mod http;
 pub mod installatron;
 pub mod kind;
+pub mod metrics;
 pub mod openadmin;
 pub mod panel;
 pub mod session;

@@ -17,7 +17,7 @@ use moka::{Expiry, future::Cache, ops::compute::Op};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::AdapterError;
+use crate::{AdapterError, metrics::PanelMetrics};
 
 /// Longest a token is trusted before its `exp` (less for short-lived tokens).
 const MAX_MARGIN: Duration = Duration::from_secs(30);
@@ -86,20 +86,21 @@ impl Expiry<String, Arc<Session>> for SessionExpiry {
 #[derive(Clone)]
 pub struct Sessions {
     cache: Cache<String, Arc<Session>>,
+    metrics: PanelMetrics,
 }
 
-impl Default for Sessions {
-    fn default() -> Self {
+impl Sessions {
+    /// An empty cache, counting lookups and logins in `metrics`.
+    pub fn new(metrics: PanelMetrics) -> Self {
         Sessions {
             cache: Cache::builder()
                 .max_capacity(100_000)
                 .expire_after(SessionExpiry)
                 .build(),
+            metrics,
         }
     }
-}
 
-impl Sessions {
     /// The server's cached session, or the one `login` yields; concurrent
     /// callers share one login, and a failed one is not kept.
     pub async fn get(
@@ -107,8 +108,13 @@ impl Sessions {
         server: &str,
         login: impl Future<Output = Result<Session, AdapterError>>,
     ) -> Result<Arc<Session>, AdapterError> {
-        self.cache
-            .try_get_with(server.to_owned(), async { login.await.map(Arc::new) })
+        let login = async {
+            let session = login.await;
+            self.metrics.login(server, session.is_ok());
+            session.map(Arc::new)
+        };
+        self.metrics
+            .cached("jwt", &self.cache, server.to_owned(), login)
             .await
             .map_err(Arc::unwrap_or_clone)
     }
@@ -185,7 +191,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_callers_share_one_login_and_failures_are_not_kept() {
-        let sessions = Sessions::default();
+        let sessions = Sessions::new(PanelMetrics::default());
         let logins = Arc::new(AtomicU32::new(0));
         let login = || {
             let logins = logins.clone();
@@ -213,7 +219,7 @@ mod tests {
 
     #[tokio::test]
     async fn discard_only_drops_the_stale_session() {
-        let sessions = Sessions::default();
+        let sessions = Sessions::new(PanelMetrics::default());
         let first = sessions
             .get("s1", async { Ok(Session::from_jwt("one".into())) })
             .await

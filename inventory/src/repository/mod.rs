@@ -75,6 +75,18 @@ impl Inventory {
         })
     }
 
+    /// Calls `observe` after every statement with its SQL (parameters apart),
+    /// how long it took, and whether it failed: for metrics. Set it before
+    /// cloning the inventory; clones made earlier are not observed.
+    pub fn observe_queries(
+        &mut self,
+        observe: impl Fn(&str, Duration, bool) + Send + Sync + 'static,
+    ) {
+        self.db.set_metric_callback(move |info| {
+            observe(&info.statement.sql, info.elapsed, info.failed)
+        });
+    }
+
     /// Applies pending migrations; a no-op when the schema is current. On PostgreSQL
     /// an advisory lock makes replicas starting together migrate one at a time.
     pub async fn migrate(&self) -> Result<(), InventoryError> {

@@ -1,0 +1,219 @@
+//! What the adapters count for Prometheus: HTTP calls to panels (per server,
+//! panel kind and outcome, with latency), panel logins, and cache lookups.
+//! The gateway registers these families in its registry and serves them;
+//! the adapters only record.
+
+use std::{future::Future, hash::Hash, sync::Arc, time::Duration};
+
+use moka::future::Cache;
+
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{
+        counter::Counter,
+        family::Family,
+        histogram::{Histogram, exponential_buckets},
+    },
+    registry::Registry,
+};
+
+use crate::AdapterError;
+
+/// Latency buckets in seconds, 1 ms to about 33 s (doubling): panel calls
+/// and database queries both fall inside.
+pub fn latency_buckets() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+/// A histogram family whose histograms have [`latency_buckets`].
+pub type LatencyFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// One panel server.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ServerLabels {
+    /// The server's inventory id.
+    pub server_id: String,
+    /// Its panel kind, e.g. "openadmin".
+    pub panel_kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UpstreamLabels {
+    server_id: String,
+    panel_kind: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LoginLabels {
+    server_id: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    cache: &'static str,
+    result: &'static str,
+}
+
+/// The panel-side metric families. Cheap to clone: clones record into the
+/// same series.
+#[derive(Clone, Debug)]
+pub struct PanelMetrics {
+    upstream_requests: Family<UpstreamLabels, Counter>,
+    upstream_seconds: LatencyFamily<ServerLabels>,
+    logins: Family<LoginLabels, Counter>,
+    cache_requests: Family<CacheLabels, Counter>,
+}
+
+impl Default for PanelMetrics {
+    fn default() -> Self {
+        PanelMetrics {
+            upstream_requests: Family::default(),
+            upstream_seconds: Family::new_with_constructor(latency_buckets),
+            logins: Family::default(),
+            cache_requests: Family::default(),
+        }
+    }
+}
+
+impl PanelMetrics {
+    /// Adds the families to `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "panelgate_upstream_requests",
+            "HTTP calls to panels, by server, panel kind and outcome (HTTP status class, \
+             or timeout, unavailable, untrusted_tls, protocol_error)",
+            self.upstream_requests.clone(),
+        );
+        registry.register(
+            "panelgate_upstream_request_duration_seconds",
+            "Latency of HTTP calls to panels, reply body included",
+            self.upstream_seconds.clone(),
+        );
+        registry.register(
+            "panelgate_panel_logins",
+            "Logins to panels that hand out sessions (OpenAdmin JWTs), by server and outcome",
+            self.logins.clone(),
+        );
+        registry.register(
+            "panelgate_cache_requests",
+            "Cache lookups by cache (jwt, packages, servers, adapters) and result (hit, miss)",
+            self.cache_requests.clone(),
+        );
+    }
+
+    /// Records one HTTP call to `server`'s panel: its outcome and latency.
+    pub fn upstream(&self, server: &ServerLabels, outcome: &'static str, elapsed: Duration) {
+        self.upstream_requests
+            .get_or_create(&UpstreamLabels {
+                server_id: server.server_id.clone(),
+                panel_kind: server.panel_kind,
+                outcome,
+            })
+            .inc();
+        self.upstream_seconds
+            .get_or_create(server)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records a login to `server_id`'s panel.
+    pub fn login(&self, server_id: &str, succeeded: bool) {
+        self.logins
+            .get_or_create(&LoginLabels {
+                server_id: server_id.to_owned(),
+                outcome: if succeeded { "ok" } else { "failed" },
+            })
+            .inc();
+    }
+
+    /// `cache`'s value for `key`, or the one `load` yields, counted as a
+    /// lookup in cache `name`. Concurrent misses share one load; a failed
+    /// load is not kept.
+    pub async fn cached<K, V, E>(
+        &self,
+        name: &'static str,
+        cache: &Cache<K, V>,
+        key: K,
+        load: impl Future<Output = Result<V, E>>,
+    ) -> Result<V, Arc<E>>
+    where
+        K: Hash + Eq + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+        E: Send + Sync + 'static,
+    {
+        let entry = cache.entry(key).or_try_insert_with(load).await?;
+        self.cache_lookup(name, !entry.is_fresh());
+        Ok(entry.into_value())
+    }
+
+    /// Records a lookup in `cache`: a hit, or a miss that had to load.
+    pub fn cache_lookup(&self, cache: &'static str, hit: bool) {
+        self.cache_requests
+            .get_or_create(&CacheLabels {
+                cache,
+                result: if hit { "hit" } else { "miss" },
+            })
+            .inc();
+    }
+}
+
+/// The outcome label of a panel call that got no usable reply.
+pub fn failure_outcome(error: &AdapterError) -> &'static str {
+    match error {
+        AdapterError::Timeout(_) => "timeout",
+        AdapterError::Protocol { .. } => "protocol_error",
+        AdapterError::FailedPrecondition { .. } => "untrusted_tls",
+        AdapterError::Misconfigured(_) => "misconfigured",
+        _ => "unavailable",
+    }
+}
+
+/// The outcome label of an HTTP reply: its status class.
+pub fn status_outcome(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prometheus_client::encoding::text::encode;
+
+    use super::*;
+
+    #[test]
+    fn records_show_in_the_exposition() {
+        let metrics = PanelMetrics::default();
+        let mut registry = Registry::default();
+        metrics.register(&mut registry);
+        let server = ServerLabels {
+            server_id: "s1".into(),
+            panel_kind: "spanel",
+        };
+        metrics.upstream(&server, status_outcome(200), Duration::from_millis(3));
+        metrics.upstream(
+            &server,
+            failure_outcome(&AdapterError::Timeout(Duration::from_secs(1))),
+            Duration::from_secs(1),
+        );
+        metrics.login("s1", false);
+        metrics.cache_lookup("jwt", true);
+
+        let mut text = String::new();
+        encode(&mut text, &registry).expect("encode");
+        for line in [
+            r#"panelgate_upstream_requests_total{server_id="s1",panel_kind="spanel",outcome="2xx"} 1"#,
+            r#"panelgate_upstream_requests_total{server_id="s1",panel_kind="spanel",outcome="timeout"} 1"#,
+            r#"panelgate_upstream_request_duration_seconds_count{server_id="s1",panel_kind="spanel"} 2"#,
+            r#"panelgate_panel_logins_total{server_id="s1",outcome="failed"} 1"#,
+            r#"panelgate_cache_requests_total{cache="jwt",result="hit"} 1"#,
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
+    }
+}

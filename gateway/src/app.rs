@@ -6,7 +6,7 @@
 use std::{collections::BTreeSet, sync::Arc, time::Instant};
 
 use chrono::Utc;
-use panelgate_adapters::{AdapterError, Entity, Panel, http::Transport};
+use panelgate_adapters::{AdapterError, Entity, Panel, http::Transport, metrics::PanelMetrics};
 use panelgate_inventory::{
     AccountEntry, AccountStatus, Inventory, OperationEnd, OperationStart, ServerRecord,
 };
@@ -38,12 +38,22 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the caches and the HTTP transport around `inventory`.
-    pub fn new(inventory: Inventory, config: &Config) -> Result<Self, AdapterError> {
-        let transport = Transport::new(config.upstream_timeouts)?;
+    /// Builds the caches and the HTTP transport around `inventory`, recording
+    /// into `metrics`.
+    pub fn new(
+        inventory: Inventory,
+        config: &Config,
+        metrics: &PanelMetrics,
+    ) -> Result<Self, AdapterError> {
+        let transport = Transport::new(config.upstream_timeouts, metrics.clone())?;
         Ok(App {
-            router: Arc::new(Router::new(inventory.clone(), transport, config)),
-            packages: Arc::new(PackageCache::new(config.package_cache_ttl)),
+            router: Arc::new(Router::new(
+                inventory.clone(),
+                transport,
+                config,
+                metrics.clone(),
+            )),
+            packages: Arc::new(PackageCache::new(config.package_cache_ttl, metrics.clone())),
             inventory,
         })
     }
@@ -174,6 +184,7 @@ impl Call {
     /// Names the server the call is about, for the journal (routing does it
     /// for calls that reach a panel).
     pub fn on_server(&mut self, server: &ServerRecord) {
+        Span::current().record("server_id", server.id.as_str());
         self.server_id = Some(server.id.clone());
     }
 
@@ -231,7 +242,11 @@ impl Call {
         target: Option<&Target>,
         username: &str,
     ) -> Result<Route, GatewayError> {
-        let route = self.app.router.route_account(target, username).await?;
+        let route = self
+            .app
+            .router
+            .route_account(target, username, self.caller.groups.as_ref())
+            .await?;
         if target.and_then(|target| target.server.as_ref()).is_none() {
             self.indexed_account = Some(username.to_owned());
         }
@@ -240,9 +255,7 @@ impl Call {
 
     fn routed(&mut self, route: Route) -> Result<Route, GatewayError> {
         self.allow_group(&route.server.group)?;
-        let span = Span::current();
-        span.record("server_id", route.server.id.as_str());
-        span.record("panel_kind", panelgate_adapters::kind_name(route.kind));
+        Span::current().record("panel_kind", panelgate_adapters::kind_name(route.kind));
         self.on_server(&route.server);
         self.route = Some(route.clone());
         Ok(route)
@@ -271,14 +284,14 @@ impl Call {
                 method = self.method,
                 latency_ms,
                 code = code_name(status.code()),
-                message = status.message(),
+                error = status.message(),
                 "call failed"
             ),
             Err(status) => info!(
                 method = self.method,
                 latency_ms,
                 code = code_name(status.code()),
-                message = status.message(),
+                error = status.message(),
                 "call failed"
             ),
         }

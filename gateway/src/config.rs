@@ -1,7 +1,7 @@
 //! Runtime configuration: plain values, read once at start (from flags and
 //! environment, see `cli`) and validated there.
 
-use std::{sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use panelgate_adapters::http::Timeouts;
 use panelgate_inventory::Keyring;
@@ -37,6 +37,10 @@ pub struct Config {
     pub idempotency_retention: Duration,
     /// How long the operation journal keeps an entry.
     pub journal_retention: Duration,
+    /// Where to serve Prometheus metrics (`/metrics`); None serves none.
+    pub metrics_listen: Option<SocketAddr>,
+    /// How long calls in flight may finish once shutdown begins.
+    pub shutdown_grace: Duration,
 }
 
 impl Config {
@@ -54,6 +58,8 @@ impl Config {
             tls: None,
             idempotency_retention: Duration::from_secs(24 * 3600),
             journal_retention: Duration::from_secs(90 * 24 * 3600),
+            metrics_listen: None,
+            shutdown_grace: Duration::from_secs(20),
         }
     }
 }

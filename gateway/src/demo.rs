@@ -63,6 +63,7 @@ struct Panels {
 /// Runs the demo until `shutdown` resolves.
 pub async fn run(
     listen: SocketAddr,
+    metrics_listen: Option<SocketAddr>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let admin_api_config = AdminApiConfig::default();
@@ -107,8 +108,10 @@ pub async fn run(
         keyring: Some(Keyring::new(key)),
         auth: Some(Arc::new(Auth {
             tokens,
-            reflection_public: false,
+            // The demo's API may be discovered without a token (see the banner).
+            reflection_public: true,
         })),
+        metrics_listen,
         ..Config::new(database_url)
     };
 
@@ -126,7 +129,7 @@ pub async fn run(
         gateway.abort();
         return Err(err);
     }
-    println!("{}", banner(addr, &token, &panels));
+    println!("{}", banner(addr, metrics_listen, &token, &panels));
     gateway.await.context("gateway task failed")?
 }
 
@@ -252,9 +255,17 @@ async fn register_one(
     Ok(())
 }
 
-fn banner(addr: SocketAddr, token: &str, panels: &Panels) -> String {
+fn banner(
+    addr: SocketAddr,
+    metrics_listen: Option<SocketAddr>,
+    token: &str,
+    panels: &Panels,
+) -> String {
+    let metrics = metrics_listen.map_or_else(String::new, |metrics| {
+        format!("Prometheus metrics: curl http://{metrics}/metrics\n\n")
+    });
     format!(
-        "\npanelgate demo is serving gRPC on {addr} (plaintext; every call but health needs the token below).\n\
+        "\npanelgate demo is serving gRPC on {addr} (plaintext; health and reflection are open, every other call needs the token below).\n\
          Registered servers:\n  \
          {ADMIN_API_SERVER} (admin_api), simulated at {admin_api}\n  \
          {OPENADMIN_SERVER} (OpenAdmin), simulated at {openadmin}\n  \
@@ -267,7 +278,7 @@ fn banner(addr: SocketAddr, token: &str, panels: &Panels) -> String {
          --list-services http://{addr}\n  \
          buf curl --protocol grpc --http2-prior-knowledge -H \"authorization: Bearer $PANELGATE_TOKEN\" --reflect-header '*' \\\n    \
          -d '{{\"target\":{{\"server_name\":\"{ADMIN_API_SERVER}\"}}}}' http://{addr}/panelgate.v1.PackageService/ListPackages\n\n\
-         Press Ctrl-C to stop.\n",
+         {metrics}Press Ctrl-C to stop.\n",
         admin_api = panels.admin_api.base_url(),
         openadmin = panels.openadmin.base_url(),
         spanel = panels.spanel.base_url(),

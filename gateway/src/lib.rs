@@ -15,6 +15,8 @@
 //! - `error`: [`GatewayError`](error::GatewayError) and the one place it becomes a `tonic::Status`.
 //! - `validate`: request field checks, before any panel call.
 //! - `health`: inventory reachability → `grpc.health.v1` status.
+//! - [`metrics`]: the Prometheus registry and the `/metrics` endpoint.
+//! - `telemetry`: the outermost layer: one span per call, gRPC metrics.
 //! - `retention`: background pruning of the operation journal.
 //! - `demo`: `panelgate demo` with simulated panels.
 
@@ -27,10 +29,12 @@ pub mod error;
 mod grpc;
 mod health;
 mod idempotency;
+pub mod metrics;
 mod packages;
 mod retention;
 mod routing;
 mod server;
+mod telemetry;
 mod validate;
 
 pub use config::Config;

@@ -5,7 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use moka::future::Cache;
-use panelgate_adapters::PackageRef;
+use panelgate_adapters::{PackageRef, metrics::PanelMetrics};
 use panelgate_proto::v1::{Operation, Package};
 
 use crate::{error::GatewayError, routing::Route};
@@ -13,31 +13,34 @@ use crate::{error::GatewayError, routing::Route};
 /// The per-server package lists.
 pub struct PackageCache {
     lists: Cache<String, Arc<Vec<Package>>>,
+    metrics: PanelMetrics,
 }
 
 impl PackageCache {
-    /// A cache keeping each list for `ttl`.
-    pub fn new(ttl: Duration) -> Self {
+    /// A cache keeping each list for `ttl`, counting lookups in `metrics`.
+    pub fn new(ttl: Duration, metrics: PanelMetrics) -> Self {
         PackageCache {
             lists: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(ttl)
                 .build(),
+            metrics,
         }
     }
 
     /// The server's packages; one panel call per server per TTL, shared by
     /// concurrent callers.
     pub async fn list(&self, route: &Route) -> Result<Arc<Vec<Package>>, GatewayError> {
-        self.lists
-            .try_get_with(route.server.id.clone(), async {
-                let packages = route
-                    .panel
-                    .list_packages()
-                    .await
-                    .map_err(|err| route.fail(err))?;
-                Ok::<_, GatewayError>(Arc::new(packages))
-            })
+        let load = async {
+            let packages = route
+                .panel
+                .list_packages()
+                .await
+                .map_err(|err| route.fail(err))?;
+            Ok::<_, GatewayError>(Arc::new(packages))
+        };
+        self.metrics
+            .cached("packages", &self.lists, route.server.id.clone(), load)
             .await
             .map_err(Arc::unwrap_or_clone)
     }

@@ -3,7 +3,7 @@
 //! adapters are cached in moka for a short TTL and dropped on update/delete,
 //! so steady-state calls make no inventory query.
 
-use std::sync::Arc;
+use std::{collections::BTreeSet, sync::Arc};
 
 use moka::future::Cache;
 use panelgate_adapters::{
@@ -11,6 +11,7 @@ use panelgate_adapters::{
     http::{TlsOptions, Transport},
     kind::PanelCredentials,
     kind_from_name,
+    metrics::PanelMetrics,
     session::Sessions,
 };
 use panelgate_inventory::{Inventory, InventoryError, ServerRecord, ServerState};
@@ -72,6 +73,7 @@ pub struct Router {
     /// and again (a panel's firewall may block an IP after failed logins).
     rejected: Cache<(String, i64), AdapterError>,
     sessions: Sessions,
+    metrics: PanelMetrics,
 }
 
 /// How long calls to a server fail fast after its panel rejected panelgate's
@@ -79,8 +81,14 @@ pub struct Router {
 pub const REJECTED_CREDENTIALS_BACKOFF: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Router {
-    /// A router over `inventory`, caching per `config`.
-    pub fn new(inventory: Inventory, transport: Transport, config: &Config) -> Self {
+    /// A router over `inventory`, caching per `config`, counting cache
+    /// lookups and logins in `metrics`.
+    pub fn new(
+        inventory: Inventory,
+        transport: Transport,
+        config: &Config,
+        metrics: PanelMetrics,
+    ) -> Self {
         Router {
             inventory,
             transport,
@@ -94,13 +102,9 @@ impl Router {
                 .max_capacity(10_000)
                 .time_to_live(REJECTED_CREDENTIALS_BACKOFF)
                 .build(),
-            sessions: Sessions::default(),
+            sessions: Sessions::new(metrics.clone()),
+            metrics,
         }
-    }
-
-    /// The transport adapters are built on.
-    pub fn transport(&self) -> &Transport {
-        &self.transport
     }
 
     /// The server a target names.
@@ -108,12 +112,13 @@ impl Router {
         match target.and_then(|target| target.server.as_ref()) {
             Some(target::Server::ServerId(id)) if !id.is_empty() => self.server_by_id(id).await,
             Some(target::Server::ServerName(name)) if !name.is_empty() => {
+                let load = async {
+                    let server = self.inventory.get_server_by_name(name).await?;
+                    Ok::<_, GatewayError>(server.id)
+                };
                 let id = self
-                    .id_by_name
-                    .try_get_with(name.clone(), async {
-                        let server = self.inventory.get_server_by_name(name).await?;
-                        Ok::<_, GatewayError>(server.id)
-                    })
+                    .metrics
+                    .cached("servers", &self.id_by_name, name.clone(), load)
                     .await
                     .map_err(Arc::unwrap_or_clone)?;
                 self.server_by_id(&id).await
@@ -126,11 +131,12 @@ impl Router {
     }
 
     async fn server_by_id(&self, id: &str) -> Result<Arc<ServerRecord>, GatewayError> {
-        self.by_id
-            .try_get_with(id.to_owned(), async {
-                let server = self.inventory.get_server(id).await?;
-                Ok::<_, GatewayError>(Arc::new(server))
-            })
+        let load = async {
+            let server = self.inventory.get_server(id).await?;
+            Ok::<_, GatewayError>(Arc::new(server))
+        };
+        self.metrics
+            .cached("servers", &self.by_id, id.to_owned(), load)
             .await
             .map_err(Arc::unwrap_or_clone)
     }
@@ -142,11 +148,14 @@ impl Router {
     }
 
     /// Routes a call about an account: by its target when given, else by the
-    /// account index (exactly one server must hold the account).
+    /// account index (exactly one server must hold the account; when several
+    /// do, the caller's `groups`, if limited, may single one out, and only
+    /// servers of those groups are named).
     pub async fn route_account(
         &self,
         target: Option<&Target>,
         username: &str,
+        groups: Option<&BTreeSet<String>>,
     ) -> Result<Route, GatewayError> {
         if target.is_some_and(|target| target.server.is_some()) {
             return self.route(target).await;
@@ -161,14 +170,22 @@ impl Router {
                 self.route_to(server).await
             }
             several => {
-                let mut servers = Vec::with_capacity(several.len());
+                let mut visible = Vec::with_capacity(several.len());
                 for id in several {
-                    servers.push(self.server_by_id(id).await?.name.clone());
+                    let server = self.server_by_id(id).await?;
+                    if groups.is_none_or(|groups| groups.contains(&server.group)) {
+                        visible.push(server);
+                    }
                 }
-                Err(GatewayError::AccountAmbiguous {
-                    username: username.to_owned(),
-                    servers,
-                })
+                match visible.as_slice() {
+                    // None of the caller's: routing goes on to refuse the group.
+                    [] => self.route_to(self.server_by_id(&several[0]).await?).await,
+                    [server] => self.route_to(server.clone()).await,
+                    _ => Err(GatewayError::AccountAmbiguous {
+                        username: username.to_owned(),
+                        servers: visible.iter().map(|server| server.name.clone()).collect(),
+                    }),
+                }
             }
         }
     }
@@ -205,8 +222,13 @@ impl Router {
     pub async fn route_any_state(&self, server: Arc<ServerRecord>) -> Result<Route, GatewayError> {
         let kind = kind_of(&server);
         let panel = self
-            .panels
-            .try_get_with(panel_key(&server), self.build(&server, kind))
+            .metrics
+            .cached(
+                "adapters",
+                &self.panels,
+                panel_key(&server),
+                self.build(&server, kind),
+            )
             .await
             .map_err(Arc::unwrap_or_clone)?;
         Ok(Route {

@@ -1,8 +1,9 @@
 //! Assembles and runs the gRPC server: the panelgate services, health and
 //! reflection (v1 and v1alpha, so any grpcurl or `buf curl` works without proto
-//! files), on a listener the caller binds.
+//! files), on a listener the caller binds; the metrics endpoint beside it; and
+//! the graceful shutdown.
 
-use std::future::Future;
+use std::{future::Future, sync::Arc};
 
 use anyhow::Context;
 use panelgate_inventory::Inventory;
@@ -14,12 +15,16 @@ use panelgate_proto::v1::{
     operation_service_server::OperationServiceServer, package_service_server::PackageServiceServer,
     server_service_server::ServerServiceServer,
 };
-use tokio::net::TcpListener;
+use tokio::{
+    net::TcpListener,
+    sync::{Notify, oneshot},
+};
 use tonic::{
     server::NamedService,
     transport::{Server, server::TcpIncoming},
 };
-use tracing::info;
+use tonic_health::ServingStatus;
+use tracing::{info, warn};
 
 use crate::{
     app::App,
@@ -29,7 +34,10 @@ use crate::{
         AccountApi, CertificateApi, DatabaseApi, DomainApi, InventoryApi, OperationApi, PackageApi,
         ServerApi,
     },
-    health, retention,
+    health,
+    metrics::{self, Metrics},
+    retention,
+    telemetry::TelemetryLayer,
 };
 
 /// Largest request or response message, in bytes (a page of a list stays far below).
@@ -48,31 +56,54 @@ macro_rules! limited {
 }
 
 /// Runs the gateway on `listener` until `shutdown` resolves: connects to the
-/// inventory (migrating it unless told not to), serves, then closes the database.
+/// inventory (migrating it unless told not to) and serves. On shutdown,
+/// health turns NOT_SERVING, no new connection is accepted, calls in flight
+/// get `config.shutdown_grace` to finish, then the database is closed.
 pub async fn serve(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    let metrics = Metrics::default();
     // TLS first: a bad certificate stops the start before anything is opened.
     let mut builder = Server::builder()
         .http2_max_header_list_size(MAX_METADATA_BYTES)
+        .layer(TelemetryLayer::new(metrics.clone()))
         .layer(AuthLayer::new(config.auth.clone()));
     if let Some(tls) = config.tls.clone() {
         builder = builder
             .tls_config(tls)
             .context("invalid TLS configuration of the listener")?;
     }
-    let inventory = Inventory::connect(&config.database_url, config.keyring.clone())
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {addr}"))?,
+        ),
+        None => None,
+    };
+    let mut inventory = Inventory::connect(&config.database_url, config.keyring.clone())
         .await
         .context("cannot open the inventory database")?;
+    let observer = metrics.clone();
+    inventory.observe_queries(move |sql, elapsed, failed| {
+        observer.inventory_query(sql, elapsed, failed);
+    });
     if config.migrate_on_start {
         inventory
             .migrate()
             .await
             .context("cannot migrate the inventory database")?;
     }
-    let app = App::new(inventory.clone(), &config).context("cannot set up panel HTTP clients")?;
+    let app = App::new(inventory.clone(), &config, &metrics.panels)
+        .context("cannot set up panel HTTP clients")?;
+    let (stop_metrics, metrics_stopped) = oneshot::channel::<()>();
+    let metrics_server = metrics_listener.map(|listener| {
+        tokio::spawn(metrics::serve(listener, metrics.clone(), async {
+            let _ = metrics_stopped.await;
+        }))
+    });
 
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let services = vec![
@@ -87,10 +118,32 @@ pub async fn serve(
     ];
     let monitor = tokio::spawn(health::watch_inventory(
         inventory.clone(),
-        reporter,
-        services,
+        reporter.clone(),
+        services.clone(),
         config.health_interval,
     ));
+    // On shutdown: NOT_SERVING first (the monitor must not flip it back),
+    // then tonic stops accepting and drains; `draining` starts the grace clock.
+    let draining = Arc::new(Notify::new());
+    let stop = {
+        let draining = draining.clone();
+        let monitor = monitor.abort_handle();
+        let grace = config.shutdown_grace;
+        async move {
+            shutdown.await;
+            monitor.abort();
+            for service in std::iter::once("").chain(services) {
+                reporter
+                    .set_service_status(service, ServingStatus::NotServing)
+                    .await;
+            }
+            info!(
+                ?grace,
+                "shutting down: health is NOT_SERVING, no new connections, calls in flight may finish"
+            );
+            draining.notify_one();
+        }
+    };
 
     let pruner = tokio::spawn(retention::prune_journal(
         inventory.clone(),
@@ -144,13 +197,28 @@ pub async fn serve(
         .add_service(limited!(OperationServiceServer::new(OperationApi::new(
             app
         ))))
-        .serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
-            shutdown,
-        )
-        .await;
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), stop);
+    let grace_over = async {
+        draining.notified().await;
+        tokio::time::sleep(config.shutdown_grace).await;
+    };
+    let served = tokio::select! {
+        served = served => served,
+        () = grace_over => {
+            warn!(grace = ?config.shutdown_grace, "shutdown grace period over: calls still in flight are cut off");
+            Ok(())
+        }
+    };
     monitor.abort();
     pruner.abort();
+    let _ = stop_metrics.send(());
+    if let Some(metrics_server) = metrics_server {
+        match metrics_server.await {
+            Ok(Err(err)) => warn!(error = %format!("{err:#}"), "metrics endpoint failed"),
+            Err(err) => warn!(error = %err, "metrics endpoint task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
     inventory
         .close()
         .await

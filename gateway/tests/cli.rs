@@ -22,6 +22,8 @@ fn panelgate(args: &[&str]) -> Command {
         .env_remove("PANELGATE_AUTH_HS256_SECRET_FILE")
         .env_remove("PANELGATE_AUTH_PUBLIC_KEY_FILE")
         .env_remove("PANELGATE_AUTH_DISABLED")
+        // Tests run side by side: none may take the default metrics port.
+        .env("PANELGATE_METRICS_LISTEN", "off")
         .env("RUST_LOG", "info");
     command
 }

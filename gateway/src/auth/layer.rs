@@ -79,6 +79,7 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         match authorise(self.auth.as_deref(), &request) {
             Ok(caller) => {
+                tracing::Span::current().record("caller", caller.subject.as_str());
                 request.extensions_mut().insert(caller);
                 Box::pin(self.inner.call(request))
             }

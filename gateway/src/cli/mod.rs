@@ -8,14 +8,14 @@ mod serve;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use panelgate_inventory::Inventory;
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
 pub use self::{
     auth::{AuthArgs, IssueArgs},
-    serve::{DatabaseArgs, KeyArgs, ServeArgs, TlsArgs},
+    serve::{DatabaseArgs, KeyArgs, MetricsListen, ServeArgs, TlsArgs},
 };
 use crate::{demo, server};
 
@@ -23,9 +23,22 @@ use crate::{demo, server};
 #[derive(Parser)]
 #[command(name = "panelgate", version)]
 pub struct Cli {
+    /// Log lines as JSON objects or text (default: JSON unless stderr is a
+    /// terminal). Filter with RUST_LOG, e.g. `info` or `panelgate=debug,info`.
+    #[arg(long, global = true, env = "PANELGATE_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line, with the call's span fields (for log collectors).
+    Json,
+    /// Human-readable lines.
+    Text,
 }
 
 /// The subcommands.
@@ -58,6 +71,9 @@ pub struct DemoArgs {
     /// Address of the gRPC listener.
     #[arg(long, env = "PANELGATE_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+    /// Address of the Prometheus metrics listener (`/metrics`), or `off`.
+    #[arg(long, env = "PANELGATE_METRICS_LISTEN", default_value = "127.0.0.1:9090", value_parser = MetricsListen::parse)]
+    pub metrics_listen: MetricsListen,
 }
 
 /// Flags of `rotate-key`.
@@ -102,7 +118,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             info!("inventory migrations applied");
             Ok(())
         }
-        Command::Demo(args) => demo::run(args.listen, shutdown_signal()).await,
+        Command::Demo(args) => {
+            demo::run(args.listen, args.metrics_listen.0, shutdown_signal()).await
+        }
         Command::Token(TokenCommand::Issue(args)) => {
             println!("{}", args.issue()?);
             Ok(())

@@ -156,12 +156,36 @@ fn read(path: &PathBuf, what: &str) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read the {what} file {}", path.display()))
 }
 
+/// Where to serve Prometheus metrics: an address, or none (`off`).
+#[derive(Clone, Copy, Debug)]
+pub struct MetricsListen(pub Option<SocketAddr>);
+
+impl MetricsListen {
+    /// Parses `ip:port` or `off`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.trim().eq_ignore_ascii_case("off") {
+            return Ok(MetricsListen(None));
+        }
+        text.trim()
+            .parse()
+            .map(|addr| MetricsListen(Some(addr)))
+            .map_err(|_| format!("`{text}` is neither `ip:port` nor `off`"))
+    }
+}
+
 /// Flags of `serve`.
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address of the gRPC listener.
     #[arg(long, env = "PANELGATE_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+    /// Address of the Prometheus metrics listener (`/metrics`), or `off`.
+    #[arg(long, env = "PANELGATE_METRICS_LISTEN", default_value = "127.0.0.1:9090", value_parser = MetricsListen::parse)]
+    pub metrics_listen: MetricsListen,
+    /// After SIGTERM, how long calls in flight may finish before they are cut
+    /// off (keep it below Kubernetes' terminationGracePeriodSeconds).
+    #[arg(long, env = "PANELGATE_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub database: DatabaseArgs,
@@ -243,6 +267,8 @@ impl ServeArgs {
             health_interval: self.health_interval,
             idempotency_retention: self.idempotency_retention,
             journal_retention: self.journal_retention,
+            metrics_listen: self.metrics_listen.0,
+            shutdown_grace: self.shutdown_grace,
             ..Config::new(&self.database.database_url)
         })
     }

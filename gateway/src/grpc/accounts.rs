@@ -13,7 +13,6 @@ use panelgate_proto::v1::{
     account_service_server::AccountService, create_account_request::PanelOptions,
 };
 use tonic::{Request, Response, Status};
-use tracing::instrument;
 
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
@@ -58,11 +57,6 @@ type Reply<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl AccountService for AccountApi {
-    #[instrument(
-        name = "AccountService/CreateAccount",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn create_account(
         &self,
         request: Request<CreateAccountRequest>,
@@ -168,11 +162,6 @@ impl AccountService for AccountApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "AccountService/GetAccount",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn get_account(&self, request: Request<GetAccountRequest>) -> Reply<GetAccountResponse> {
         let caller = Caller::of(&request);
         let req = request.into_inner();
@@ -197,11 +186,6 @@ impl AccountService for AccountApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "AccountService/ListAccounts",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn list_accounts(
         &self,
         request: Request<ListAccountsRequest>,
@@ -234,11 +218,6 @@ impl AccountService for AccountApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "AccountService/UpdateAccount",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn update_account(
         &self,
         request: Request<UpdateAccountRequest>,
@@ -315,11 +294,6 @@ impl AccountService for AccountApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "AccountService/SuspendAccount",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn suspend_account(
         &self,
         request: Request<SuspendAccountRequest>,
@@ -369,11 +343,6 @@ impl AccountService for AccountApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "AccountService/UnsuspendAccount",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn unsuspend_account(
         &self,
         request: Request<UnsuspendAccountRequest>,
@@ -418,11 +387,6 @@ impl AccountService for AccountApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "AccountService/DeleteAccount",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn delete_account(
         &self,
         request: Request<DeleteAccountRequest>,
@@ -472,11 +436,6 @@ impl AccountService for AccountApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "AccountService/ChangePackage",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn change_package(
         &self,
         request: Request<ChangePackageRequest>,
@@ -532,11 +491,6 @@ impl AccountService for AccountApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "AccountService/ChangePassword",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn change_password(
         &self,
         request: Request<ChangePasswordRequest>,
@@ -580,11 +534,6 @@ impl AccountService for AccountApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "AccountService/CreateLoginLink",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn create_login_link(
         &self,
         request: Request<CreateLoginLinkRequest>,
@@ -613,11 +562,6 @@ impl AccountService for AccountApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "AccountService/GetAccountUsage",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn get_account_usage(
         &self,
         request: Request<GetAccountUsageRequest>,

@@ -5,7 +5,6 @@ use panelgate_proto::v1::{
     certificate_service_server::CertificateService,
 };
 use tonic::{Request, Response, Status};
-use tracing::instrument;
 
 use crate::{
     app::{App, validation},
@@ -26,11 +25,6 @@ impl CertificateApi {
 
 #[tonic::async_trait]
 impl CertificateService for CertificateApi {
-    #[instrument(
-        name = "CertificateService/IssueCertificate",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn issue_certificate(
         &self,
         request: Request<IssueCertificateRequest>,

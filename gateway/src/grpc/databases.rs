@@ -6,7 +6,6 @@ use panelgate_proto::v1::{
     database_service_server::DatabaseService,
 };
 use tonic::{Request, Response, Status};
-use tracing::instrument;
 
 use super::check_options_kind;
 use crate::{
@@ -28,11 +27,6 @@ impl DatabaseApi {
 
 #[tonic::async_trait]
 impl DatabaseService for DatabaseApi {
-    #[instrument(
-        name = "DatabaseService/CreateDatabase",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn create_database(
         &self,
         request: Request<CreateDatabaseRequest>,

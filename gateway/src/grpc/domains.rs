@@ -8,7 +8,6 @@ use panelgate_proto::v1::{
     add_domain_request::PanelOptions, domain_service_server::DomainService,
 };
 use tonic::{Request, Response, Status};
-use tracing::instrument;
 
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
@@ -83,11 +82,6 @@ impl DomainApi {
 
 #[tonic::async_trait]
 impl DomainService for DomainApi {
-    #[instrument(
-        name = "DomainService/AddDomain",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn add_domain(
         &self,
         request: Request<AddDomainRequest>,
@@ -141,11 +135,6 @@ impl DomainService for DomainApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "DomainService/ListDomains",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn list_domains(
         &self,
         request: Request<ListDomainsRequest>,
@@ -179,11 +168,6 @@ impl DomainService for DomainApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "DomainService/SuspendDomain",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn suspend_domain(
         &self,
         request: Request<SuspendDomainRequest>,
@@ -209,11 +193,6 @@ impl DomainService for DomainApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "DomainService/UnsuspendDomain",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn unsuspend_domain(
         &self,
         request: Request<UnsuspendDomainRequest>,
@@ -239,11 +218,6 @@ impl DomainService for DomainApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "DomainService/DeleteDomain",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn delete_domain(
         &self,
         request: Request<DeleteDomainRequest>,

@@ -4,7 +4,9 @@
 use std::{collections::BTreeMap, time::Instant};
 
 use panelgate_adapters::{
-    PanelCredentials, capabilities, check_credentials, http::TlsOptions, kind_from_name, kind_name,
+    PanelCredentials, capabilities, check_credentials,
+    http::{TlsOptions, Transport},
+    kind_from_name, kind_name,
 };
 use panelgate_inventory::{
     NewServer, PageRequest, ServerFilter, ServerRecord, ServerState as StoredState, ServerUpdate,
@@ -21,7 +23,7 @@ use prost::Message;
 use secrecy::{ExposeSecret, SecretSlice};
 use tonic::{Request, Response, Status};
 use tonic_types::StatusExt;
-use tracing::{instrument, warn};
+use tracing::warn;
 
 use super::{page_size, timestamp};
 use crate::{app::App, auth::Caller, error::GatewayError, validate};
@@ -45,16 +47,13 @@ impl InventoryApi {
         base_url: &str,
         tls: &TlsConfig,
     ) -> Result<(), GatewayError> {
-        let transport = self.app.router.transport();
-        transport
-            .client(base_url, &TlsOptions::default())
+        Transport::check(base_url, &TlsOptions::default())
             .map_err(|err| GatewayError::invalid(format!("{prefix}base_url"), err.to_string()))?;
         let options = TlsOptions {
             ca_pem: tls.ca_pem.clone(),
             insecure_skip_verify: tls.insecure_skip_verify,
         };
-        transport
-            .client(base_url, &options)
+        Transport::check(base_url, &options)
             .map_err(|err| GatewayError::invalid(format!("{prefix}tls.ca_pem"), err.to_string()))?;
         Ok(())
     }
@@ -64,7 +63,6 @@ type Reply<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl InventoryService for InventoryApi {
-    #[instrument(name = "InventoryService/RegisterServer", skip_all)]
     async fn register_server(
         &self,
         request: Request<RegisterServerRequest>,
@@ -109,7 +107,6 @@ impl InventoryService for InventoryApi {
         call.finish(result).await
     }
 
-    #[instrument(name = "InventoryService/GetServer", skip_all)]
     async fn get_server(&self, request: Request<GetServerRequest>) -> Reply<GetServerResponse> {
         let caller = Caller::of(&request);
         let req = request.into_inner();
@@ -124,7 +121,6 @@ impl InventoryService for InventoryApi {
         call.finish(result).await
     }
 
-    #[instrument(name = "InventoryService/ListServers", skip_all)]
     async fn list_servers(
         &self,
         request: Request<ListServersRequest>,
@@ -158,7 +154,6 @@ impl InventoryService for InventoryApi {
         call.finish(result).await
     }
 
-    #[instrument(name = "InventoryService/UpdateServer", skip_all)]
     async fn update_server(
         &self,
         request: Request<UpdateServerRequest>,
@@ -226,7 +221,6 @@ impl InventoryService for InventoryApi {
         call.finish(result).await
     }
 
-    #[instrument(name = "InventoryService/DeleteServer", skip_all)]
     async fn delete_server(
         &self,
         request: Request<DeleteServerRequest>,
@@ -251,11 +245,6 @@ impl InventoryService for InventoryApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "InventoryService/CheckServer",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn check_server(
         &self,
         request: Request<CheckServerRequest>,

@@ -8,7 +8,6 @@ use panelgate_proto::v1::{
     OperationEntry, operation_service_server::OperationService,
 };
 use tonic::{Request, Response, Status};
-use tracing::instrument;
 
 use super::{page_size, timestamp};
 use crate::{app::App, auth::Caller, error::GatewayError, validate};
@@ -29,7 +28,6 @@ type Reply<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl OperationService for OperationApi {
-    #[instrument(name = "OperationService/ListOperations", skip_all)]
     async fn list_operations(
         &self,
         request: Request<ListOperationsRequest>,
@@ -66,7 +64,6 @@ impl OperationService for OperationApi {
         call.finish(result).await
     }
 
-    #[instrument(name = "OperationService/GetOperation", skip_all)]
     async fn get_operation(
         &self,
         request: Request<GetOperationRequest>,

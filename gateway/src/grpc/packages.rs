@@ -9,7 +9,6 @@ use panelgate_proto::v1::{
     package_service_server::PackageService, update_package_request,
 };
 use tonic::{Request, Response, Status};
-use tracing::instrument;
 
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
@@ -32,11 +31,6 @@ impl PackageApi {
 
 #[tonic::async_trait]
 impl PackageService for PackageApi {
-    #[instrument(
-        name = "PackageService/ListPackages",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn list_packages(
         &self,
         request: Request<ListPackagesRequest>,
@@ -59,11 +53,6 @@ impl PackageService for PackageApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "PackageService/GetPackage",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn get_package(
         &self,
         request: Request<GetPackageRequest>,
@@ -88,11 +77,6 @@ impl PackageService for PackageApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "PackageService/CreatePackage",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn create_package(
         &self,
         request: Request<CreatePackageRequest>,
@@ -142,11 +126,6 @@ impl PackageService for PackageApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "PackageService/UpdatePackage",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn update_package(
         &self,
         request: Request<UpdatePackageRequest>,
@@ -204,11 +183,6 @@ impl PackageService for PackageApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "PackageService/DeletePackage",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn delete_package(
         &self,
         request: Request<DeletePackageRequest>,

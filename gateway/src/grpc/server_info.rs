@@ -10,7 +10,6 @@ use panelgate_proto::v1::{
     SetSystemServiceMonitoredResponse, SystemServiceAction, server_service_server::ServerService,
 };
 use tonic::{Request, Response, Status};
-use tracing::instrument;
 
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
@@ -34,11 +33,6 @@ impl ServerApi {
 
 #[tonic::async_trait]
 impl ServerService for ServerApi {
-    #[instrument(
-        name = "ServerService/GetServerInfo",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn get_server_info(
         &self,
         request: Request<GetServerInfoRequest>,
@@ -60,11 +54,6 @@ impl ServerService for ServerApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "ServerService/ControlSystemService",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn control_system_service(
         &self,
         request: Request<ControlSystemServiceRequest>,
@@ -115,11 +104,6 @@ impl ServerService for ServerApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "ServerService/SetSystemServiceMonitored",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn set_system_service_monitored(
         &self,
         request: Request<SetSystemServiceMonitoredRequest>,
@@ -161,11 +145,6 @@ impl ServerService for ServerApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "ServerService/ListNotifications",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn list_notifications(
         &self,
         request: Request<ListNotificationsRequest>,
@@ -192,11 +171,6 @@ impl ServerService for ServerApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "ServerService/CreatePanelAdmin",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn create_panel_admin(
         &self,
         request: Request<CreatePanelAdminRequest>,
@@ -250,11 +224,6 @@ impl ServerService for ServerApi {
         call.finish(result).await
     }
 
-    #[instrument(
-        name = "ServerService/ListPanelAdmins",
-        skip_all,
-        fields(server_id, panel_kind)
-    )]
     async fn list_panel_admins(
         &self,
         request: Request<ListPanelAdminsRequest>,

@@ -1202,6 +1202,61 @@ async fn a_group_limited_token_reaches_only_servers_of_its_groups(backend: Backe
     .await;
 }
 
+/// An account held on servers of two groups: the unlimited caller is told it
+/// is ambiguous, naming both servers; a caller limited to one group is routed
+/// to its own server, and never learns the other server's name.
+#[tokio::test]
+async fn a_group_limit_settles_an_account_held_in_two_groups() {
+    with_gateway(
+        Backend::Sqlite,
+        |_| {},
+        |gateway| async move {
+            let eu = AdminApiFixture::start().await;
+            let us = AdminApiFixture::start().await;
+            register_in_group(&gateway, &eu, "eu-1", "eu").await;
+            register_in_group(&gateway, &us, "us-1", "us").await;
+            for server in ["eu-1", "us-1"] {
+                gateway
+                    .accounts()
+                    .create_account(new_account(by_name(server), "carol"))
+                    .await
+                    .expect("create carol");
+            }
+            let get = |gateway: Gateway| async move {
+                gateway
+                    .accounts()
+                    .get_account(GetAccountRequest {
+                        target: None,
+                        username: "carol".to_owned(),
+                    })
+                    .await
+            };
+
+            let ambiguous = get(gateway.clone()).await;
+            let status = assert_error(ambiguous, Code::FailedPrecondition, "ACCOUNT_AMBIGUOUS");
+            assert!(
+                status.message().contains("eu-1") && status.message().contains("us-1"),
+                "{status:?}"
+            );
+
+            let limited = gateway.as_caller(&gateway.token("eu-ops", scopes::ALL, &["eu"]));
+            let us_requests = us.requests();
+            let eu_requests = eu.requests();
+            get(limited.clone())
+                .await
+                .expect("the eu caller reaches carol on eu-1");
+            assert!(eu.requests() > eu_requests, "eu-1 was asked");
+            assert_eq!(us.requests(), us_requests, "us-1 was not asked");
+
+            let nowhere = gateway.as_caller(&gateway.token("asia-ops", scopes::ALL, &["asia"]));
+            let refused = get(nowhere).await;
+            let status = assert_error(refused, Code::PermissionDenied, "GROUP_NOT_ALLOWED");
+            assert!(!status.message().contains("-1"), "{status:?}");
+        },
+    )
+    .await;
+}
+
 // ---------------------------------------------------------------------------
 // 6. Bad input
 // ---------------------------------------------------------------------------

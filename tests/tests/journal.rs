@@ -1037,7 +1037,7 @@ async fn journal_retention_deletes_old_entries(backend: Backend) {
     .await;
 }
 
-// === known product bugs (see `known_bug!`) ===
+// === server mutations ===
 
 /// Calls that act on a server record (RegisterServer, UpdateServer,
 /// DeleteServer) are journalled with that server's id, so ListOperations by

@@ -1,0 +1,129 @@
+//! Scenario `get-account`: the admin_api simulator's account-info endpoint
+//! called directly over HTTP (the baseline: `POST /admin_api/` with the admin
+//! `username`/`password` headers and the account's `username` in the form)
+//! vs `AccountService/GetAccount` through the gateway, which makes that same
+//! HTTP call. The simulator answers at once (no injected delay).
+
+use panelgate_proto::v1::GetAccountRequest;
+use panelgate_sim::admin_api::AdminApiConfig;
+use panelgate_tests::{AdminApiFixture, PanelFixture, gateway::by_name};
+use serde_json::Value;
+
+use crate::{
+    Settings,
+    load::{Failure, Measured},
+    report::Row,
+    setup::{BenchGateway, Pool, caller_bearer, create_account, register},
+};
+
+/// The scenario's `--scenario` name.
+pub const NAME: &str = "get-account";
+
+/// The simulated server's name in the gateway's inventory.
+const SERVER: &str = "bench-admin-api";
+
+/// The account read.
+const USERNAME: &str = "benchuser";
+
+/// Measures both sides.
+pub async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
+    let fixture = AdminApiFixture::start().await;
+    let gateway = BenchGateway::start(false).await?;
+    let pool = settings.pool(gateway.addr(), caller_bearer()?).await?;
+    register(&pool, &fixture, SERVER).await?;
+    create_account(&pool, &fixture, SERVER, USERNAME).await?;
+
+    let direct = measure_direct(settings, &fixture).await?;
+    let direct = Row::new(NAME, "direct HTTP to the simulator", &direct.0)
+        .baseline()
+        .counted(per_call(direct.1, direct.0.requests));
+    println!("{}", direct.progress());
+
+    let through = measure_gateway(settings, &fixture, &pool).await?;
+    let panel_calls = through.1;
+    let through = Row::new(NAME, "GetAccount through the gateway", &through.0)
+        .versus(&direct)
+        .counted(per_call(panel_calls, through.0.requests))
+        .problem_if(
+            panel_calls != through.0.requests,
+            format!(
+                "{panel_calls} panel requests for {} GetAccount calls, expected one each",
+                through.0.requests
+            ),
+        );
+    println!("{}", through.progress());
+
+    gateway.stop().await?;
+    Ok(vec![direct, through])
+}
+
+fn per_call(panel_calls: u64, requests: u64) -> String {
+    format!(
+        "{:.2} panel requests/call",
+        panel_calls as f64 / requests.max(1) as f64
+    )
+}
+
+/// The baseline: one account-info request per call, with reqwest's
+/// connection pool; returns the figures and the simulator's request count.
+async fn measure_direct(
+    settings: &Settings,
+    fixture: &AdminApiFixture,
+) -> anyhow::Result<(Measured, u64)> {
+    let admin = AdminApiConfig::default();
+    let client = reqwest::Client::new();
+    let url = format!("{}/admin_api/", fixture.base_url());
+    let call = move |_worker: usize| {
+        let request = client
+            .post(&url)
+            .header("username", &admin.admin_username)
+            .header("password", &admin.admin_password)
+            .form(&[("username", USERNAME)]);
+        async move {
+            let reply: Value = request.send().await?.error_for_status()?.json().await?;
+            if let Some(error) = reply.get("error") {
+                return Err(Failure::new("panel error", error.to_string()));
+            }
+            if reply.get("user_id").is_none() {
+                return Err(Failure::new("wrong reply", reply.to_string()));
+            }
+            Ok(())
+        }
+    };
+    let what = format!("{NAME} / direct HTTP");
+    settings.warm_up(&what, call.clone()).await?;
+    let before = fixture.requests();
+    let measured = settings.measure(&what, call).await?;
+    Ok((measured, fixture.requests() - before))
+}
+
+/// The gateway side: GetAccount naming the server; returns the figures and
+/// the simulator's request count.
+async fn measure_gateway(
+    settings: &Settings,
+    fixture: &AdminApiFixture,
+    pool: &Pool,
+) -> anyhow::Result<(Measured, u64)> {
+    let pool = pool.clone();
+    let call = move |worker: usize| {
+        let mut client = pool.accounts(worker);
+        async move {
+            let reply = client
+                .get_account(GetAccountRequest {
+                    target: by_name(SERVER),
+                    username: USERNAME.to_owned(),
+                })
+                .await?
+                .into_inner();
+            match reply.account {
+                Some(account) if account.username == USERNAME => Ok(()),
+                other => Err(Failure::new("wrong reply", format!("{other:?}"))),
+            }
+        }
+    };
+    let what = format!("{NAME} / gateway");
+    settings.warm_up(&what, call.clone()).await?;
+    let before = fixture.requests();
+    let measured = settings.measure(&what, call).await?;
+    Ok((measured, fixture.requests() - before))
+}

@@ -4,7 +4,6 @@
 //! vs `AccountService/GetAccount` through the gateway, which makes that same
 //! HTTP call. The simulator answers at once (no injected delay).
 
-use panelgate_proto::v1::GetAccountRequest;
 use panelgate_sim::admin_api::AdminApiConfig;
 use panelgate_tests::{AdminApiFixture, PanelFixture, gateway::by_name};
 use serde_json::Value;
@@ -13,7 +12,7 @@ use crate::{
     Settings,
     load::{Failure, Measured},
     report::Row,
-    setup::{BenchGateway, Pool, caller_bearer, create_account, register},
+    setup::{BenchGateway, Pool, caller_bearer, create_account, get_account, register},
 };
 
 /// The scenario's `--scenario` name.
@@ -105,22 +104,7 @@ async fn measure_gateway(
     pool: &Pool,
 ) -> anyhow::Result<(Measured, u64)> {
     let pool = pool.clone();
-    let call = move |worker: usize| {
-        let mut client = pool.accounts(worker);
-        async move {
-            let reply = client
-                .get_account(GetAccountRequest {
-                    target: by_name(SERVER),
-                    username: USERNAME.to_owned(),
-                })
-                .await?
-                .into_inner();
-            match reply.account {
-                Some(account) if account.username == USERNAME => Ok(()),
-                other => Err(Failure::new("wrong reply", format!("{other:?}"))),
-            }
-        }
-    };
+    let call = move |worker: usize| get_account(pool.accounts(worker), by_name(SERVER), USERNAME);
     let what = format!("{NAME} / gateway");
     settings.warm_up(&what, call.clone()).await?;
     let before = fixture.requests();

@@ -4,14 +4,13 @@
 //! burst, not once per call. Baseline: the same burst again on the same
 //! server right after, with the token cached. The simulator counts logins.
 
-use panelgate_proto::v1::GetAccountRequest;
 use panelgate_tests::{OpenAdminFixture, PanelFixture, gateway::by_name};
 
 use crate::{
     Settings,
-    load::{self, Budget, Failure, Measured},
+    load::{self, Budget, Measured},
     report::Row,
-    setup::{BenchGateway, Pool, caller_bearer, create_account, register},
+    setup::{BenchGateway, Pool, caller_bearer, create_account, get_account, register},
 };
 
 /// The scenario's `--scenario` name.
@@ -108,23 +107,7 @@ async fn burst(
 ) -> anyhow::Result<Measured> {
     let pool = pool.clone();
     let server = server.to_owned();
-    let call = move |worker: usize| {
-        let mut client = pool.accounts(worker);
-        let target = by_name(&server);
-        async move {
-            let reply = client
-                .get_account(GetAccountRequest {
-                    target,
-                    username: USERNAME.to_owned(),
-                })
-                .await?
-                .into_inner();
-            match reply.account {
-                Some(account) if account.username == USERNAME => Ok(()),
-                other => Err(Failure::new("wrong reply", format!("{other:?}"))),
-            }
-        }
-    };
+    let call = move |worker: usize| get_account(pool.accounts(worker), by_name(&server), USERNAME);
     load::drive(settings.concurrency, Budget::Once, call)
         .await?
         .ok(&format!("{NAME} / {side} burst"))

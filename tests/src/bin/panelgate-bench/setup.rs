@@ -11,7 +11,7 @@ use panelgate::{
 };
 use panelgate_inventory::{Keyring, MasterKey, testing::TestDatabase};
 use panelgate_proto::v1::{
-    CreateAccountRequest, RegisterServerRequest, Server,
+    CreateAccountRequest, GetAccountRequest, RegisterServerRequest, Server, Target,
     account_service_client::AccountServiceClient, inventory_service_client::InventoryServiceClient,
     package_service_client::PackageServiceClient,
 };
@@ -21,6 +21,8 @@ use panelgate_tests::{
 };
 use tempfile::TempDir;
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
+
+use crate::load::Failure;
 
 /// How long the bench's caller token is valid: longer than any run.
 const TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -211,4 +213,24 @@ pub async fn create_account<F: PanelFixture>(
         .await
         .with_context(|| format!("create account {username} on {server}"))?;
     Ok(())
+}
+
+/// One GetAccount of `username` on `target`; a reply about anyone else is a
+/// failure.
+pub async fn get_account(
+    mut client: AccountServiceClient<Authed>,
+    target: Option<Target>,
+    username: &str,
+) -> Result<(), Failure> {
+    let reply = client
+        .get_account(GetAccountRequest {
+            target,
+            username: username.to_owned(),
+        })
+        .await?
+        .into_inner();
+    match reply.account {
+        Some(account) if account.username == username => Ok(()),
+        other => Err(Failure::new("wrong reply", format!("{other:?}"))),
+    }
 }

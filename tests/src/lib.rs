@@ -11,6 +11,7 @@
 //!   the [`conformance_suite!`] macro that stamps it out per panel and backend.
 //! - [`operations`]: one call per canonical operation, for capability checks.
 //! - [`errors`]: reading `google.rpc` details off a `tonic::Status`.
+//! - [`logs`]: capturing what the gateway logs, for tests that assert on it.
 //! - [`proxy`]: a TCP proxy that can cut a connection (database outages).
 //! - [`tls_proxy`]: a private CA (rcgen) and a TLS-terminating proxy that puts
 //!   a simulator behind `https://127.0.0.1:port`.
@@ -18,6 +19,7 @@
 pub mod errors;
 pub mod fixtures;
 pub mod gateway;
+pub mod logs;
 pub mod operations;
 pub mod proxy;
 pub mod suite;
@@ -27,3 +29,33 @@ pub use fixtures::{
     AdminApiFixture, InstallatronFixture, OpenAdminFixture, PanelFixture, SpanelFixture,
 };
 pub use gateway::{Backend, Gateway, with_gateway};
+
+/// Stamps out each scenario `async fn name(backend: Backend)` as the tests
+/// `sqlite::name` and `postgres::name`, on a multi-threaded runtime of 2
+/// workers (or `workers = N;` before the names).
+#[macro_export]
+macro_rules! on_both_backends {
+    (workers = $workers:tt; $($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[doc = concat!("`", stringify!($test), "` on SQLite.")]
+                #[tokio::test(flavor = "multi_thread", worker_threads = $workers)]
+                async fn $test() {
+                    super::$test($crate::Backend::Sqlite).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[doc = concat!("`", stringify!($test), "` on PostgreSQL.")]
+                #[tokio::test(flavor = "multi_thread", worker_threads = $workers)]
+                async fn $test() {
+                    super::$test($crate::Backend::Postgres).await;
+                }
+            )+
+        }
+    };
+    ($($test:ident),+ $(,)?) => {
+        $crate::on_both_backends!(workers = 2; $($test),+);
+    };
+}

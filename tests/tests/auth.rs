@@ -43,33 +43,7 @@ use tonic_health::pb::{
 use tonic_prost::ProstCodec;
 use tonic_reflection::pb::{v1, v1alpha};
 
-/// Stamps out one `#[tokio::test]` per backend for each `async fn(Backend)`
-/// named: `sqlite::<name>` and `postgres::<name>` (the latter skips, saying
-/// so, when PANELGATE_TEST_DATABASE_URL is unset).
-macro_rules! on_both_backends {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[doc = concat!("`", stringify!($test), "` on SQLite.")]
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(panelgate_tests::Backend::Sqlite).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[doc = concat!("`", stringify!($test), "` on PostgreSQL.")]
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(panelgate_tests::Backend::Postgres).await;
-                }
-            )+
-        }
-    };
-}
-
-on_both_backends!(a_group_limited_token_reaches_only_servers_of_its_groups);
+panelgate_tests::on_both_backends!(a_group_limited_token_reaches_only_servers_of_its_groups);
 
 // ---------------------------------------------------------------------------
 // Test-only key material

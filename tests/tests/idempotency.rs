@@ -43,31 +43,8 @@ use tokio::sync::Barrier;
 use tonic::{Code, Status, service::interceptor::InterceptedService};
 use tonic_types::StatusExt;
 
-/// Stamps out each scenario as `sqlite::<name>` and `postgres::<name>`.
-macro_rules! on_both_backends {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[doc = concat!("`", stringify!($test), "` on SQLite.")]
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    super::$test(panelgate_tests::Backend::Sqlite).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[doc = concat!("`", stringify!($test), "` on PostgreSQL.")]
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    super::$test(panelgate_tests::Backend::Postgres).await;
-                }
-            )+
-        }
-    };
-}
-
-on_both_backends!(
+panelgate_tests::on_both_backends!(
+    workers = 4;
     hundred_concurrent_retries_make_one_account_and_identical_replies,
     later_retry_replays_the_stored_reply_without_calling_the_panel,
     request_id_reused_for_another_request_is_refused,

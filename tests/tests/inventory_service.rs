@@ -26,33 +26,7 @@ use panelgate_tests::{
 use prost::Message;
 use tonic::{Code, Status};
 
-/// Stamps out one `#[tokio::test]` per backend for each `async fn(Backend)`
-/// named: `sqlite::<name>` and `postgres::<name>` (the latter skips, saying
-/// so, when PANELGATE_TEST_DATABASE_URL is unset).
-macro_rules! on_both_backends {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[doc = concat!("`", stringify!($test), "` on SQLite.")]
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(panelgate_tests::Backend::Sqlite).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[doc = concat!("`", stringify!($test), "` on PostgreSQL.")]
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(panelgate_tests::Backend::Postgres).await;
-                }
-            )+
-        }
-    };
-}
-
-on_both_backends!(
+panelgate_tests::on_both_backends!(
     register_then_get_round_trips_every_field,
     duplicate_name_is_already_exists,
     bad_input_is_invalid_argument_naming_the_field,

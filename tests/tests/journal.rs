@@ -32,31 +32,7 @@ use panelgate_tests::{
 use prost::Message;
 use tonic::{Code, Status, service::interceptor::InterceptedService};
 
-/// Stamps out each scenario as `sqlite::<name>` and `postgres::<name>`.
-macro_rules! on_both_backends {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[doc = concat!("`", stringify!($test), "` on SQLite.")]
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(panelgate_tests::Backend::Sqlite).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[doc = concat!("`", stringify!($test), "` on PostgreSQL.")]
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(panelgate_tests::Backend::Postgres).await;
-                }
-            )+
-        }
-    };
-}
-
-on_both_backends!(
+panelgate_tests::on_both_backends!(
     every_mutation_is_journalled_with_who_what_where_and_outcome,
     list_operations_filters_combine_and_pages_walk_everything_once,
     group_limited_caller_sees_only_its_groups_entries,

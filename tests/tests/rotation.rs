@@ -9,9 +9,8 @@
 //! without quoting any key. On SQLite the file holds no key and no password.
 
 use std::{
-    io,
     sync::{
-        Arc, Mutex, OnceLock,
+        Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::Duration,
@@ -38,56 +37,16 @@ use panelgate_tests::{
         Authed, Bearer, Running, TEST_CALLER, TEST_UPSTREAM_TIMEOUT, by_name, issue, start,
         test_tokens, with_gateway,
     },
+    logs,
 };
 use prost::Message;
 use tonic::{Code, Status, service::interceptor::InterceptedService};
 
-// ---------------------------------------------------------------------------
-// Log capture: one global subscriber writing into a shared buffer
-// ---------------------------------------------------------------------------
-
-/// Everything logged in this test binary (at INFO and above), as text.
-fn captured_log() -> &'static Mutex<Vec<u8>> {
-    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let sink = buffer.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::INFO)
-            .with_ansi(false)
-            .with_writer(move || LogSink(sink.clone()))
-            .try_init()
-            .expect("install the capturing subscriber");
-        buffer
-    })
-}
-
-/// Appends formatted log lines to the shared buffer.
-struct LogSink(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for LogSink {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// What `rotate-key` reported for runs whose new key is `key`: (servers,
 /// operations) re-sealed, per run, in order.
 fn rotation_reports(key: &Key) -> Vec<(u64, u64)> {
-    let bytes = captured_log()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone();
-    String::from_utf8_lossy(&bytes)
-        .lines()
+    logs::lines()
+        .iter()
         .filter(|line| {
             line.contains("the previous key can be retired")
                 && line.contains(&format!("key_id={}", key.id))
@@ -532,7 +491,7 @@ async fn keep_calling(
 /// CREDENTIALS_UNREADABLE naming B's key id (CheckServer: unhealthy, same
 /// reason), and does not run a retried create again.
 async fn rotation_keeps_serving_and_moves_everything_to_the_new_key(backend: Backend) {
-    captured_log();
+    logs::capture(tracing::Level::INFO);
     let test = format!("flow-{backend:?}");
     let (a, b) = (Key::new("A", &test), Key::new("B", &test));
     let keyring = a.alone();

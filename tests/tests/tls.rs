@@ -7,11 +7,7 @@
 //! (shown in GetServer and logged as a warning at registration). And `serve`
 //! refuses unreadable or mismatched certificate files at start.
 
-use std::{
-    io,
-    sync::{Arc, Mutex, OnceLock},
-    time::Duration,
-};
+use std::time::Duration;
 
 use clap::Parser;
 use panelgate::{
@@ -27,6 +23,7 @@ use panelgate_tests::{
     AdminApiFixture, Backend, Gateway, PanelFixture,
     errors::{assert_error, metadata},
     gateway::{Bearer, TEST_CALLER, by_name, with_gateway},
+    logs,
     tls_proxy::{IssuedCert, TestCa, TlsProxy, self_signed_server_cert},
 };
 use tonic::{
@@ -34,53 +31,6 @@ use tonic::{
     service::interceptor::InterceptedService,
     transport::{Certificate, Channel, ClientTlsConfig, Identity, ServerTlsConfig},
 };
-
-// ---------------------------------------------------------------------------
-// Log capture: one global subscriber writing into a shared buffer
-// ---------------------------------------------------------------------------
-
-/// Everything logged in this test binary (at INFO and above), as text.
-fn captured_log() -> &'static Mutex<Vec<u8>> {
-    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let sink = buffer.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::INFO)
-            .with_ansi(false)
-            .with_writer(move || LogSink(sink.clone()))
-            .try_init()
-            .expect("install the capturing subscriber");
-        buffer
-    })
-}
-
-/// Appends formatted log lines to the shared buffer.
-struct LogSink(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for LogSink {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-fn log_lines() -> Vec<String> {
-    let bytes = captured_log()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    String::from_utf8_lossy(&bytes)
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -479,7 +429,7 @@ async fn panel_with_its_ca_in_tls_ca_pem_works() {
 /// it logged a warning naming the server (and only it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insecure_skip_verify_works_is_shown_and_logged() {
-    captured_log();
+    logs::capture(tracing::Level::INFO);
     with_gateway(
         Backend::Sqlite,
         |_| {},
@@ -534,7 +484,7 @@ async fn insecure_skip_verify_works_is_shown_and_logged() {
                 "GetServer shows insecure_skip_verify"
             );
 
-            let warnings: Vec<String> = log_lines()
+            let warnings: Vec<String> = logs::lines()
                 .into_iter()
                 .filter(|line| line.contains("insecure_skip_verify"))
                 .collect();

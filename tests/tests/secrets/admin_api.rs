@@ -11,26 +11,17 @@ use panelgate_tests::{
     Backend, Gateway,
     errors::reason,
     gateway::{by_name, with_gateway},
+    logs,
 };
 use tonic::Code;
 
 use super::{
-    Secrets, Seen, assert_nothing_leaked, captured_log, create_account_request,
-    create_database_request, known_caller, link_token, password_credentials,
-    recognisable_master_key, register_request, with_master_key,
+    Secrets, Seen, assert_nothing_leaked, create_account_request, create_database_request,
+    known_caller, link_token, password_credentials, recognisable_master_key, register_request,
+    with_master_key,
 };
 
-/// `secrets_never_leak` on SQLite (the database file's bytes searched).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn secrets_never_leak_on_sqlite() {
-    secrets_never_leak(Backend::Sqlite).await;
-}
-
-/// `secrets_never_leak` on PostgreSQL (the tables' dump searched).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn secrets_never_leak_on_postgres() {
-    secrets_never_leak(Backend::Postgres).await;
-}
+panelgate_tests::on_both_backends!(secrets_never_leak);
 
 /// Drives every call that carries a secret (RegisterServer, CreateAccount,
 /// ChangePassword, CreateDatabase, CreateLoginLink, UpdateServer with new
@@ -40,7 +31,7 @@ async fn secrets_never_leak_on_postgres() {
 /// database at rest, while the log provably captured these very calls. The
 /// gateway runs with this flow's master key, called with a token it knows.
 async fn secrets_never_leak(backend: Backend) {
-    captured_log();
+    logs::capture(tracing::Level::TRACE);
     let mut secrets = Secrets::new(backend);
     let admin = secrets.make("admin password", "Admin-Pass");
     let sim = AdminApiSim::start(AdminApiConfig {

@@ -22,6 +22,7 @@ use panelgate_sim::admin_api::{AdminApiConfig, AdminApiSim};
 use panelgate_tests::{
     Backend, Gateway,
     gateway::{Bearer, TEST_TOKEN_AUDIENCE, TEST_TOKEN_SECRET, by_name, with_gateway},
+    logs,
 };
 use prost::{
     Message,
@@ -36,22 +37,11 @@ use tonic::{
 };
 
 use super::{
-    Secrets, Seen, assert_nothing_leaked, captured_log, create_account_request,
-    create_database_request, descriptor_rpcs, known_caller, password_credentials,
-    recognisable_master_key, register_request,
+    Secrets, Seen, assert_nothing_leaked, create_account_request, create_database_request,
+    descriptor_rpcs, known_caller, password_credentials, recognisable_master_key, register_request,
 };
 
-/// `caller_tokens_never_leak` on SQLite (the database file's bytes searched).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn caller_tokens_never_leak_on_sqlite() {
-    caller_tokens_never_leak(Backend::Sqlite).await;
-}
-
-/// `caller_tokens_never_leak` on PostgreSQL (the tables' dump searched).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn caller_tokens_never_leak_on_postgres() {
-    caller_tokens_never_leak(Backend::Postgres).await;
-}
+panelgate_tests::on_both_backends!(caller_tokens_never_leak);
 
 /// Token verification with `secret`, the test issuer and audience, and no
 /// clock skew allowed (so a token issued to expire now is expired a second
@@ -95,7 +85,7 @@ struct Refused {
 /// hears nothing of the refused calls, and no token, no signature and no
 /// other secret shows anywhere.
 async fn caller_tokens_never_leak(backend: Backend) {
-    captured_log();
+    logs::capture(tracing::Level::TRACE);
     let mut secrets = Secrets::new(backend);
     let keyring = recognisable_master_key(&mut secrets);
     let admin = secrets.make("admin password (callers)", "Callers-Admin-Pass");

@@ -18,24 +18,15 @@ use panelgate_sim::{
 use panelgate_tests::{
     Backend,
     gateway::{by_name, with_gateway},
+    logs,
 };
 
 use super::{
-    Secrets, Seen, assert_nothing_leaked, captured_log, create_account_request, known_caller,
+    Secrets, Seen, assert_nothing_leaked, create_account_request, known_caller,
     password_credentials, recognisable_master_key, register_request, with_master_key,
 };
 
-/// `echoed_secrets_never_leak` on SQLite (the database file's bytes searched).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn echoed_secrets_never_leak_on_sqlite() {
-    echoed_secrets_never_leak(Backend::Sqlite).await;
-}
-
-/// `echoed_secrets_never_leak` on PostgreSQL (the tables' dump searched).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn echoed_secrets_never_leak_on_postgres() {
-    echoed_secrets_never_leak(Backend::Postgres).await;
-}
+panelgate_tests::on_both_backends!(echoed_secrets_never_leak);
 
 /// What MySQL says of a statement it cannot parse from `rest` on.
 fn mysql_syntax_error(rest: &str) -> String {
@@ -53,7 +44,7 @@ fn mysql_syntax_error(rest: &str) -> String {
 /// stored). Then no secret is in the log, the errors, the journal's replies
 /// or the database at rest.
 async fn echoed_secrets_never_leak(backend: Backend) {
-    captured_log();
+    logs::capture(tracing::Level::TRACE);
     let mut secrets = Secrets::new(backend);
     let keyring = recognisable_master_key(&mut secrets);
     let db = format!("{backend:?}").to_ascii_lowercase();

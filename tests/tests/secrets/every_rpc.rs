@@ -24,28 +24,18 @@ use panelgate_sim::{
 use panelgate_tests::{
     Backend,
     gateway::{by_name, with_gateway},
-    operations,
+    logs, operations,
 };
 use prost::Message;
 use tonic::Code;
 
 use super::{
-    Api, Secrets, Seen, assert_nothing_leaked, captured_log, create_account_request,
-    descriptor_rpcs, installatron::installatron_website, known_caller, link_token,
-    recognisable_master_key, with_master_key,
+    Api, Secrets, Seen, assert_nothing_leaked, create_account_request, descriptor_rpcs,
+    installatron::installatron_website, known_caller, link_token, recognisable_master_key,
+    with_master_key,
 };
 
-/// `every_rpc_keeps_its_secrets` on SQLite (the database file's bytes searched).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_rpc_keeps_its_secrets_on_sqlite() {
-    every_rpc_keeps_its_secrets(Backend::Sqlite).await;
-}
-
-/// `every_rpc_keeps_its_secrets` on PostgreSQL (the tables' dump searched).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_rpc_keeps_its_secrets_on_postgres() {
-    every_rpc_keeps_its_secrets(Backend::Postgres).await;
-}
+panelgate_tests::on_both_backends!(every_rpc_keeps_its_secrets);
 
 /// The four simulated panels, each with secret credentials.
 struct Fleet {
@@ -182,7 +172,7 @@ fn api_token(token: &str) -> Credentials {
 /// flow's master key, registers the panels (with request ids), drives every
 /// RPC, reads the journal back, and checks nothing leaked.
 async fn every_rpc_keeps_its_secrets(backend: Backend) {
-    captured_log();
+    logs::capture(tracing::Level::TRACE);
     let mut secrets = Secrets::new(backend);
     let keyring = recognisable_master_key(&mut secrets);
     let db = format!("{backend:?}").to_ascii_lowercase();

@@ -10,26 +10,17 @@ use panelgate_sim::installatron::{InstallatronConfig, InstallatronSim};
 use panelgate_tests::{
     Backend, Gateway,
     gateway::{by_name, with_gateway},
+    logs,
 };
 use prost::Message;
 use tonic::Code;
 
 use super::{
-    Secrets, Seen, assert_nothing_leaked, captured_log, create_account_request as account_request,
+    Secrets, Seen, assert_nothing_leaked, create_account_request as account_request,
     create_database_request, known_caller, link_token, recognisable_master_key, with_master_key,
 };
 
-/// `installatron_secrets_never_leak` on SQLite (the database file's bytes searched).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn installatron_secrets_never_leak_on_sqlite() {
-    installatron_secrets_never_leak(Backend::Sqlite).await;
-}
-
-/// `installatron_secrets_never_leak` on PostgreSQL (the tables' dump searched).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn installatron_secrets_never_leak_on_postgres() {
-    installatron_secrets_never_leak(Backend::Postgres).await;
-}
+panelgate_tests::on_both_backends!(installatron_secrets_never_leak);
 
 /// Drives an Installatron server through every secret it handles: its API
 /// key (in every request's header), website paths carrying SFTP credentials,
@@ -41,7 +32,7 @@ async fn installatron_secrets_never_leak_on_postgres() {
 /// must hide them in their Debug — or in the database at rest, while the log
 /// provably captured these very calls.
 async fn installatron_secrets_never_leak(backend: Backend) {
-    captured_log();
+    logs::capture(tracing::Level::TRACE);
     let mut secrets = Secrets::new(backend);
     let key = secrets.make("Installatron API key", "It-Api-Key");
     let sim = InstallatronSim::start(InstallatronConfig {

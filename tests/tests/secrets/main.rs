@@ -39,7 +39,7 @@ use std::{
     io,
     process::Command,
     sync::{
-        Arc, Mutex, OnceLock,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
     time::{SystemTime, UNIX_EPOCH},
@@ -59,7 +59,7 @@ use panelgate_tests::{
     Gateway,
     errors::assert_error,
     gateway::{Authed, REQUIRE_POSTGRES_ENV, TEST_TOKEN_SECRET, by_name},
-    operations,
+    logs, operations,
 };
 use prost::Message;
 use tonic::{
@@ -69,50 +69,6 @@ use tonic::{
 use tonic_types::StatusExt;
 
 use panelgate_tests::Backend;
-
-// ---------------------------------------------------------------------------
-// Log capture: one global TRACE subscriber writing into a shared buffer
-// ---------------------------------------------------------------------------
-
-/// Everything logged in this test binary, as formatted text.
-fn captured_log() -> &'static Mutex<Vec<u8>> {
-    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let sink = buffer.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || LogSink(sink.clone()))
-            .try_init()
-            .expect("install the capturing subscriber (TRACE, every target)");
-        buffer
-    })
-}
-
-/// Appends formatted log lines to the shared buffer.
-struct LogSink(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for LogSink {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-fn log_text() -> String {
-    let bytes = captured_log()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    String::from_utf8_lossy(&bytes).into_owned()
-}
 
 // ---------------------------------------------------------------------------
 // The secrets, and what was seen of them
@@ -464,7 +420,7 @@ fn assert_nothing_leaked(
     secrets: &Secrets,
     seen: &Seen,
 ) {
-    let log = log_text();
+    let log = logs::text();
     assert!(!log.is_empty(), "the log capture works");
     for expected in log_mentions.iter().copied().chain([server]) {
         assert!(log.contains(expected), "the log mentions {expected}");

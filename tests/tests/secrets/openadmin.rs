@@ -8,26 +8,16 @@ use panelgate_sim::openadmin::{OpenAdminConfig, OpenAdminSim};
 use panelgate_tests::{
     Backend, Gateway,
     gateway::{by_name, with_gateway},
+    logs,
 };
 use tonic::Code;
 
 use super::{
-    Secrets, Seen, assert_nothing_leaked, captured_log, create_account_request, known_caller,
-    link_token, openadmin_register_request, password_credentials, recognisable_master_key,
-    with_master_key,
+    Secrets, Seen, assert_nothing_leaked, create_account_request, known_caller, link_token,
+    openadmin_register_request, password_credentials, recognisable_master_key, with_master_key,
 };
 
-/// `openadmin_secrets_never_leak` on SQLite (the database file's bytes searched).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openadmin_secrets_never_leak_on_sqlite() {
-    openadmin_secrets_never_leak(Backend::Sqlite).await;
-}
-
-/// `openadmin_secrets_never_leak` on PostgreSQL (the tables' dump searched).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openadmin_secrets_never_leak_on_postgres() {
-    openadmin_secrets_never_leak(Backend::Postgres).await;
-}
+panelgate_tests::on_both_backends!(openadmin_secrets_never_leak);
 
 /// Drives an OpenAdmin server through every secret it handles: the admin
 /// password (each login sends it), account passwords (the panel echoes them
@@ -39,7 +29,7 @@ async fn openadmin_secrets_never_leak_on_postgres() {
 /// any reply, nor any secret in the database at rest, while the log provably
 /// captured these very calls, logins and re-login included.
 async fn openadmin_secrets_never_leak(backend: Backend) {
-    captured_log();
+    logs::capture(tracing::Level::TRACE);
     let mut secrets = Secrets::new(backend);
     let admin = secrets.make("OpenAdmin admin password", "Oa-Admin-Pass");
     let sim = OpenAdminSim::start(OpenAdminConfig {

@@ -22,22 +22,22 @@ use prometheus_client::{
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
-/// One RPC.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+/// One RPC (static strings: recording a call allocates nothing).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RpcLabels {
     /// "unary", "server_stream" or "bidi_stream".
     pub grpc_type: &'static str,
     /// e.g. "panelgate.v1.AccountService".
-    pub grpc_service: String,
+    pub grpc_service: &'static str,
     /// e.g. "GetAccount".
-    pub grpc_method: String,
+    pub grpc_method: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HandledLabels {
     grpc_type: &'static str,
-    grpc_service: String,
-    grpc_method: String,
+    grpc_service: &'static str,
+    grpc_method: &'static str,
     grpc_code: &'static str,
 }
 
@@ -111,8 +111,8 @@ impl Metrics {
         self.handled
             .get_or_create(&HandledLabels {
                 grpc_type: rpc.grpc_type,
-                grpc_service: rpc.grpc_service.clone(),
-                grpc_method: rpc.grpc_method.clone(),
+                grpc_service: rpc.grpc_service,
+                grpc_method: rpc.grpc_method,
                 grpc_code: code,
             })
             .inc();
@@ -194,8 +194,8 @@ mod tests {
         let metrics = Metrics::default();
         let rpc = RpcLabels {
             grpc_type: "unary",
-            grpc_service: "panelgate.v1.AccountService".into(),
-            grpc_method: "GetAccount".into(),
+            grpc_service: "panelgate.v1.AccountService",
+            grpc_method: "GetAccount",
         };
         metrics.rpc_started(&rpc);
         metrics.rpc_handled(&rpc, "NOT_FOUND", Duration::from_millis(4));

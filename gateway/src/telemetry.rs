@@ -29,7 +29,7 @@ use tracing::{Instrument, field::Empty, info_span};
 
 use crate::{
     app::code_name,
-    auth::scopes::{self, Access},
+    auth::scopes,
     metrics::{Metrics, RpcLabels},
 };
 
@@ -96,7 +96,7 @@ where
         let request_id = request_id(request.headers());
         let span = info_span!(
             "grpc",
-            method = %format_args!("{}/{}", short_service(&rpc.grpc_service), rpc.grpc_method),
+            method = %format_args!("{}/{}", short_service(rpc.grpc_service), rpc.grpc_method),
             request_id = %request_id,
             caller = Empty,
             server_id = Empty,
@@ -132,13 +132,14 @@ where
 /// The labels of a request path; paths of no known RPC share one label, so
 /// callers cannot grow the series without bound.
 fn rpc_labels(path: &str) -> RpcLabels {
-    let known = STANDARD_RPCS.contains(&path)
-        || (path.starts_with("/panelgate.") && scopes::access(path, false) != Access::Unknown);
-    let split = path.trim_start_matches('/').split_once('/');
-    let (service, method) = match split {
-        Some((service, method)) if known => (service.to_owned(), method.to_owned()),
-        _ => ("unknown".to_owned(), "unknown".to_owned()),
-    };
+    let known = STANDARD_RPCS
+        .iter()
+        .copied()
+        .find(|rpc| *rpc == path)
+        .or_else(|| scopes::rpc(path));
+    let (service, method) = known
+        .and_then(|rpc| rpc.trim_start_matches('/').split_once('/'))
+        .unwrap_or(("unknown", "unknown"));
     let grpc_type = if service.starts_with("grpc.reflection.") {
         "bidi_stream"
     } else if service == "grpc.health.v1.Health" && method == "Watch" {
@@ -268,10 +269,7 @@ mod tests {
             "/grpc.health.v1.Health/Random123",
         ] {
             let rpc = rpc_labels(junk);
-            assert_eq!(
-                (rpc.grpc_service.as_str(), rpc.grpc_method.as_str()),
-                ("unknown", "unknown")
-            );
+            assert_eq!((rpc.grpc_service, rpc.grpc_method), ("unknown", "unknown"));
         }
     }
 

@@ -107,6 +107,12 @@ const TABLE: &[(&str, &str)] = &[
     ),
 ];
 
+/// The table's own copy of `path` ("/package.Service/Method"), if it is an
+/// RPC of the API.
+pub fn rpc(path: &str) -> Option<&'static str> {
+    TABLE.iter().map(|(rpc, _)| *rpc).find(|rpc| *rpc == path)
+}
+
 /// What a request path needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {

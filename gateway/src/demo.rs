@@ -20,15 +20,11 @@ use panelgate_sim::{
 };
 use secrecy::SecretBox;
 use tokio::net::TcpListener;
-use tonic::{
-    metadata::MetadataValue,
-    service::{Interceptor, interceptor::InterceptedService},
-    transport::Channel,
-};
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use tracing::warn;
 
 use crate::{
-    auth::{Auth, KeyMaterial, Tokens, scopes},
+    auth::{Auth, Bearer, KeyMaterial, Tokens, scopes},
     config::Config,
     server,
 };
@@ -147,28 +143,12 @@ fn throwaway_tokens() -> anyhow::Result<Tokens> {
     )?)
 }
 
-/// Adds `authorization: Bearer <token>` to every request.
-#[derive(Clone)]
-struct Bearer(MetadataValue<tonic::metadata::Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        request
-            .metadata_mut()
-            .insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
 async fn register(addr: SocketAddr, token: &str, panels: &Panels) -> anyhow::Result<()> {
     let channel = Channel::from_shared(format!("http://{addr}"))?
         .connect()
         .await
         .context("cannot reach the demo gateway")?;
-    let bearer = Bearer(format!("Bearer {token}").parse()?);
+    let bearer = Bearer::new(token)?;
     let mut client = InventoryServiceClient::with_interceptor(channel, bearer);
     let admin_api = Server {
         name: ADMIN_API_SERVER.to_owned(),

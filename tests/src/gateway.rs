@@ -3,6 +3,7 @@
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
+pub use panelgate::auth::Bearer;
 use panelgate::{
     Config,
     auth::{Auth, KeyMaterial, Tokens, scopes},
@@ -18,11 +19,7 @@ use panelgate_proto::v1::{
 };
 use secrecy::SecretBox;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
-use tonic::{
-    metadata::{Ascii, MetadataValue},
-    service::{Interceptor, interceptor::InterceptedService},
-    transport::Channel,
-};
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
 /// Set to make a missing PostgreSQL a failure instead of a skip (CI sets it).
 pub const REQUIRE_POSTGRES_ENV: &str = "PANELGATE_TEST_REQUIRE_POSTGRES";
@@ -47,29 +44,6 @@ pub const TEST_CALLER: &str = "tests";
 
 /// A channel sending a bearer token with every call.
 pub type Authed = InterceptedService<Channel, Bearer>;
-
-/// Adds `authorization: Bearer <token>` to every request.
-#[derive(Clone, Debug)]
-pub struct Bearer(MetadataValue<Ascii>);
-
-impl Bearer {
-    /// Sends `token`.
-    pub fn new(token: &str) -> Self {
-        Bearer(format!("Bearer {token}").parse().expect("a token is ASCII"))
-    }
-}
-
-impl Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        request
-            .metadata_mut()
-            .insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
 
 /// A running gateway, as a test body sees it. Cheap to clone. Its clients
 /// send a token with every scope (subject [`TEST_CALLER`]) unless
@@ -136,7 +110,7 @@ impl Gateway {
     /// This gateway, called with `token` instead.
     pub fn as_caller(&self, token: &str) -> Gateway {
         Gateway {
-            bearer: Bearer::new(token),
+            bearer: Bearer::new(token).expect("a token is ASCII"),
             ..self.clone()
         }
     }
@@ -235,7 +209,8 @@ where
         sqlite_file: database.url.strip_prefix("sqlite://").map(PathBuf::from),
         database_url: database.url.clone(),
         channel: running.channel.clone(),
-        bearer: Bearer::new(&issue(&tokens, TEST_CALLER, scopes::ALL, &[])),
+        bearer: Bearer::new(&issue(&tokens, TEST_CALLER, scopes::ALL, &[]))
+            .expect("a token is ASCII"),
         tokens,
     };
     let outcome = tokio::spawn(body(gateway)).await;

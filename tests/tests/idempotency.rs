@@ -941,7 +941,8 @@ async fn idempotency_retention_forgets_request_ids(backend: Backend) {
         }));
         config.idempotency_retention = Duration::from_millis(1);
         let replica = start(config).await;
-        let bearer = Bearer::new(&env.gateway.token(TEST_CALLER, scopes::ALL, &[]));
+        let bearer = Bearer::new(&env.gateway.token(TEST_CALLER, scopes::ALL, &[]))
+            .expect("a token is ASCII");
         let authed = InterceptedService::new(replica.channel.clone(), bearer);
         let operations = OperationServiceClient::new(authed.clone());
         let entry = eventually!(

@@ -979,7 +979,8 @@ async fn journal_retention_deletes_old_entries(backend: Backend) {
         }));
         config.journal_retention = Duration::from_millis(1);
         let replica = start(config).await;
-        let bearer = Bearer::new(&gateway.token(TEST_CALLER, scopes::ALL, &[]));
+        let bearer =
+            Bearer::new(&gateway.token(TEST_CALLER, scopes::ALL, &[])).expect("a token is ASCII");
         let mut operations =
             OperationServiceClient::new(InterceptedService::new(replica.channel.clone(), bearer));
         let give_up = std::time::Instant::now() + Duration::from_secs(10);

@@ -126,7 +126,7 @@ async fn gateway_with(database_url: &str, keyring: Keyring) -> (Running, Clients
     let token = issue(&test_tokens(), TEST_CALLER, scopes::ALL, &[]);
     let clients = Clients(InterceptedService::new(
         running.channel.clone(),
-        Bearer::new(&token),
+        Bearer::new(&token).expect("a token is ASCII"),
     ));
     (running, clients)
 }

@@ -70,7 +70,10 @@ async fn list_servers(
         endpoint = endpoint.tls_config(tls).expect("client TLS configuration");
     }
     let token = gateway.token(TEST_CALLER, scopes::ALL, &[]);
-    let channel = InterceptedService::new(endpoint.connect_lazy(), Bearer::new(&token));
+    let channel = InterceptedService::new(
+        endpoint.connect_lazy(),
+        Bearer::new(&token).expect("a token is ASCII"),
+    );
     InventoryServiceClient::new(channel)
         .list_servers(ListServersRequest::default())
         .await

@@ -3,9 +3,11 @@
 //! front of every service; the inventory groups a token is limited to are
 //! enforced where calls are routed.
 
+pub mod bearer;
 pub mod layer;
 pub mod scopes;
 pub mod token;
 
+pub use bearer::Bearer;
 pub use layer::{Auth, AuthLayer};
 pub use token::{Caller, KeyMaterial, Tokens};

@@ -463,7 +463,10 @@ async fn call(
     match token {
         Some(token) => {
             unary(
-                InterceptedService::new(gateway.channel(), Bearer::new(token)),
+                InterceptedService::new(
+                    gateway.channel(),
+                    Bearer::new(token).expect("a token is ASCII"),
+                ),
                 path,
                 body,
             )

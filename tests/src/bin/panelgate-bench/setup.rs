@@ -98,7 +98,7 @@ pub fn caller_bearer() -> anyhow::Result<Bearer> {
     let token = test_tokens()
         .issue(TEST_CALLER, &scopes, &[], TOKEN_TTL)
         .context("issue the bench's caller token")?;
-    Ok(Bearer::new(&token))
+    Ok(Bearer::new(&token)?)
 }
 
 /// The gateway under load: in process on a loopback port, with its own

@@ -39,5 +39,5 @@ pub use kind::{
 };
 pub use panel::{
     AccountUpdate, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin, PackageRef, Page,
-    PageRequest, Panel, PanelCheck, created_as,
+    PageRequest, Panel, PanelCheck,
 };

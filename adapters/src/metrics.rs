@@ -39,8 +39,8 @@ pub struct ServerLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct UpstreamLabels {
-    server_id: String,
-    panel_kind: &'static str,
+    #[prometheus(flatten)]
+    server: ServerLabels,
     outcome: &'static str,
 }
 
@@ -107,8 +107,7 @@ impl PanelMetrics {
     pub fn upstream(&self, server: &ServerLabels, outcome: &'static str, elapsed: Duration) {
         self.upstream_requests
             .get_or_create(&UpstreamLabels {
-                server_id: server.server_id.clone(),
-                panel_kind: server.panel_kind,
+                server: server.clone(),
                 outcome,
             })
             .inc();

@@ -153,7 +153,7 @@ pub struct PanelCheck {
 
 /// Reads a panel's answer to "is this create's account there?" (see
 /// [`Panel::created_earlier`]).
-pub fn created_as(
+pub(crate) fn created_as(
     found: Result<Account, AdapterError>,
     account: &NewAccount,
 ) -> Result<Option<Account>, AdapterError> {

@@ -88,7 +88,12 @@ impl App {
             return Ok((call, req));
         }
         let request_id = (!req.request_id().is_empty()).then(|| req.request_id().to_owned());
-        let digest = idempotency::request_digest(&req);
+        // Only a request_id's replays need the digest and the reply.
+        let digest = request_id
+            .as_ref()
+            .map(|_| idempotency::request_digest(&req))
+            .unwrap_or_default();
+        let keyed = request_id.is_some();
         let start = || OperationStart {
             caller: call.caller.subject.clone(),
             request_id: request_id.clone(),
@@ -101,7 +106,11 @@ impl App {
         let claimed = idempotency::claim_or_wait(&self.inventory, start).await;
         match claimed {
             Ok(Claimed::Run { id, uncertain }) => {
-                call.journal = Some(Journal { id, uncertain });
+                call.journal = Some(Journal {
+                    id,
+                    uncertain,
+                    keyed,
+                });
                 Ok((call, req))
             }
             Ok(Claimed::Replay(stored)) => {
@@ -158,6 +167,8 @@ pub struct Call {
 struct Journal {
     id: String,
     uncertain: bool,
+    /// The call has a request_id, so its reply is stored for replays.
+    keyed: bool,
 }
 
 impl Call {
@@ -195,12 +206,6 @@ impl Call {
         self.journal
             .as_ref()
             .is_some_and(|journal| journal.uncertain)
-    }
-
-    /// The panel's dry-run view of a validate_only call, where the panel has
-    /// one, to run the change on; report the outcome with [`validation`].
-    pub fn dry_run(&self, route: &Route) -> Option<Arc<dyn Panel>> {
-        route.panel.dry_run()
     }
 
     /// The server `target` names, if the caller may use it.
@@ -302,7 +307,7 @@ impl Call {
                     .as_ref()
                     .err()
                     .map(|status| status.message().to_owned()),
-                Some(idempotency::stored_reply(&outcome)),
+                journal.keyed.then(|| idempotency::stored_reply(&outcome)),
             );
             if let Err(err) = self.app.inventory.finish_operation(&journal.id, end).await {
                 warn!(method = self.method, error = %err, "operation not journalled");

@@ -35,9 +35,8 @@ pub struct RpcLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HandledLabels {
-    grpc_type: &'static str,
-    grpc_service: &'static str,
-    grpc_method: &'static str,
+    #[prometheus(flatten)]
+    rpc: RpcLabels,
     grpc_code: &'static str,
 }
 
@@ -110,9 +109,7 @@ impl Metrics {
     pub fn rpc_handled(&self, rpc: &RpcLabels, code: &'static str, elapsed: Duration) {
         self.handled
             .get_or_create(&HandledLabels {
-                grpc_type: rpc.grpc_type,
-                grpc_service: rpc.grpc_service,
-                grpc_method: rpc.grpc_method,
+                rpc: *rpc,
                 grpc_code: code,
             })
             .inc();

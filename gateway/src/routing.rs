@@ -130,7 +130,8 @@ impl Router {
         }
     }
 
-    async fn server_by_id(&self, id: &str) -> Result<Arc<ServerRecord>, GatewayError> {
+    /// The server with inventory id `id` (cached).
+    pub async fn server_by_id(&self, id: &str) -> Result<Arc<ServerRecord>, GatewayError> {
         let load = async {
             let server = self.inventory.get_server(id).await?;
             Ok::<_, GatewayError>(Arc::new(server))

@@ -185,15 +185,11 @@ pub fn request_id(field: &str, value: &str) -> Checked<()> {
 /// An id panelgate issued: a UUID such as "0b5c3c1e-5a4f-4f0e-9d3a-2f8e6f1d7c21".
 pub fn uuid(field: &str, value: &str) -> Checked<String> {
     let value = value.trim();
-    let well_formed = value.len() == 36
-        && value.char_indices().all(|(at, c)| match at {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        });
-    if !well_formed {
-        return invalid(field, "must be an id panelgate returned (a UUID)");
+    // Only the hyphenated form (36 characters), as panelgate returns them.
+    match uuid::Uuid::try_parse(value) {
+        Ok(id) if value.len() == 36 => Ok(id.to_string()),
+        _ => invalid(field, "must be an id panelgate returned (a UUID)"),
     }
-    Ok(value.to_ascii_lowercase())
 }
 
 /// A PHP version such as "8.2"; empty stays empty (the server default applies).

@@ -45,8 +45,8 @@ use self::{
 };
 use crate::{
     AccountUpdate, AdapterError, Entity, NewAccount, NewDatabase, NewDomain, NewPackage,
-    NewPanelAdmin, PackageRef, Page, PageRequest, Panel, PanelCheck, created_as, http::HttpClient,
-    kind::PanelCredentials,
+    NewPanelAdmin, PackageRef, Page, PageRequest, Panel, PanelCheck, http::HttpClient,
+    kind::PanelCredentials, panel::created_as,
 };
 
 /// A package's whole definition, as createpackage and modifypackage take it:

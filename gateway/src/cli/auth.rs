@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use secrecy::SecretBox;
 
+use super::serve::read;
 use crate::{
     auth::{KeyMaterial, Tokens, scopes},
     config::{parse_duration, parse_duration_or_zero},
@@ -47,14 +48,8 @@ impl AuthArgs {
         ) {
             (None, None, None) => return Ok(None),
             (Some(secret), None, None) => hs256(secret.as_bytes().to_vec()),
-            (None, Some(path), None) => hs256(std::fs::read(path).with_context(|| {
-                format!("cannot read the HS256 secret file {}", path.display())
-            })?),
-            (None, None, Some(path)) => {
-                KeyMaterial::PublicKeyPem(std::fs::read(path).with_context(|| {
-                    format!("cannot read the public key file {}", path.display())
-                })?)
-            }
+            (None, Some(path), None) => hs256(read(path, "HS256 secret")?),
+            (None, None, Some(path)) => KeyMaterial::PublicKeyPem(read(path, "public key")?),
             _ => bail!(
                 "give one token key: PANELGATE_AUTH_HS256_SECRET, --auth-hs256-secret-file or --auth-public-key-file"
             ),

@@ -152,7 +152,8 @@ fn read_certificates(path: &PathBuf, what: &str) -> anyhow::Result<Vec<u8>> {
     Ok(pem)
 }
 
-fn read(path: &PathBuf, what: &str) -> anyhow::Result<Vec<u8>> {
+/// The bytes of `path`, or an error naming it as the `what` file.
+pub(super) fn read(path: &PathBuf, what: &str) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read the {what} file {}", path.display()))
 }
 

@@ -138,7 +138,7 @@ impl AccountService for AccountApi {
                 return Ok(self.created(&route, account).await);
             }
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .create_account(&new)
@@ -271,7 +271,7 @@ impl AccountService for AccountApi {
                 .await?;
             route.require(Operation::UpdateAccount)?;
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .update_account(&update)
@@ -317,7 +317,7 @@ impl AccountService for AccountApi {
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::SuspendAccount)?;
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .suspend_account(&username, &reason)
@@ -361,7 +361,7 @@ impl AccountService for AccountApi {
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::UnsuspendAccount)?;
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .unsuspend_account(&username)
@@ -405,7 +405,7 @@ impl AccountService for AccountApi {
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::DeleteAccount)?;
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .delete_account(&username)
@@ -460,7 +460,7 @@ impl AccountService for AccountApi {
                 .resolve(&route, "package", &package)
                 .await?;
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .change_package(&username, &package)
@@ -511,7 +511,7 @@ impl AccountService for AccountApi {
             route.require(Operation::ChangePassword)?;
             let password = req.password.clone().into();
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .change_password(&username, &password)

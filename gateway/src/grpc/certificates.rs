@@ -43,7 +43,7 @@ impl CertificateService for CertificateApi {
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::IssueCertificate)?;
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .issue_certificate(&domain)

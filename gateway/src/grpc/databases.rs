@@ -56,7 +56,7 @@ impl DatabaseService for DatabaseApi {
                 options: req.panel_options.clone(),
             };
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .create_database(&new)

@@ -60,7 +60,7 @@ impl DomainApi {
         };
         route.require(operation)?;
         if validate_only {
-            let dry_run = call.dry_run(&route);
+            let dry_run = route.panel.dry_run();
             if let Some(panel) = &dry_run {
                 let checked = match change {
                     DomainChange::Suspend => panel.suspend_domain(&domain).await,
@@ -108,7 +108,7 @@ impl DomainService for DomainApi {
                 options: req.panel_options,
             };
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .add_domain(&new)

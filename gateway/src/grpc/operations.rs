@@ -77,11 +77,13 @@ impl OperationService for OperationApi {
             if call.groups().is_some() {
                 // Only calls on a server of the caller's groups; the journal
                 // outlives servers, so a removed server's calls are hidden.
-                let server_id = record.server_id.as_deref().unwrap_or_default();
-                let server = self.app.inventory.get_server(server_id).await;
+                let server = match record.server_id.as_deref() {
+                    Some(id) => self.app.router.server_by_id(id).await.ok(),
+                    None => None,
+                };
                 match server {
-                    Ok(server) => call.allow_group(&server.group)?,
-                    Err(_) => {
+                    Some(server) => call.allow_group(&server.group)?,
+                    None => {
                         return Err(GatewayError::PermissionDenied {
                             reason: "GROUP_NOT_ALLOWED",
                             message: "the operation is not on a server of the token's groups"

@@ -101,7 +101,7 @@ impl PackageService for PackageApi {
                 options: req.panel_options,
             };
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .create_package(&new)
@@ -159,7 +159,7 @@ impl PackageService for PackageApi {
                 }),
             };
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .update_package(&new)
@@ -206,7 +206,7 @@ impl PackageService for PackageApi {
                 .resolve(&route, "package", &wanted)
                 .await?;
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .delete_package(&package)

@@ -81,7 +81,7 @@ impl ServerService for ServerApi {
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::ControlSystemService)?;
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .control_system_service(&service, action)
@@ -122,7 +122,7 @@ impl ServerService for ServerApi {
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::SetSystemServiceMonitored)?;
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .set_system_service_monitored(&service, req.monitored)
@@ -197,7 +197,7 @@ impl ServerService for ServerApi {
                 options: req.panel_options.clone(),
             };
             if req.validate_only {
-                let dry_run = call.dry_run(&route);
+                let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
                     panel
                         .create_panel_admin(&new)

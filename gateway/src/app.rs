@@ -58,10 +58,14 @@ impl App {
         })
     }
 
-    /// Starts a read-only call of RPC `method` (e.g. "AccountService/GetAccount")
-    /// by `caller`.
-    pub fn read(&self, caller: Caller, method: &'static str) -> Call {
-        Call::new(self.clone(), caller, method)
+    /// Starts a read-only call of RPC `method` (e.g. "AccountService/GetAccount");
+    /// returns the call and the request to run it with.
+    pub fn read<M>(&self, request: Request<M>, method: &'static str) -> (Call, M) {
+        let caller = Caller::of(&request);
+        (
+            Call::new(self.clone(), caller, method),
+            request.into_inner(),
+        )
     }
 
     /// Starts a mutating call: journals it, and claims its `request_id` so

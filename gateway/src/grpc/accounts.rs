@@ -17,7 +17,6 @@ use tonic::{Request, Response, Status};
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
     app::{App, validation},
-    auth::Caller,
     error::GatewayError,
     routing::Route,
     validate,
@@ -163,9 +162,7 @@ impl AccountService for AccountApi {
     }
 
     async fn get_account(&self, request: Request<GetAccountRequest>) -> Reply<GetAccountResponse> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let mut call = self.app.read(caller, "AccountService/GetAccount");
+        let (mut call, req) = self.app.read(request, "AccountService/GetAccount");
         let result = async {
             let username = validate::username("username", &req.username)?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
@@ -190,9 +187,7 @@ impl AccountService for AccountApi {
         &self,
         request: Request<ListAccountsRequest>,
     ) -> Reply<ListAccountsResponse> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let mut call = self.app.read(caller, "AccountService/ListAccounts");
+        let (mut call, req) = self.app.read(request, "AccountService/ListAccounts");
         let result = async {
             let page = offset_page(req.page_size, &req.page_token)?;
             let route = call.route(req.target.as_ref()).await?;
@@ -566,9 +561,7 @@ impl AccountService for AccountApi {
         &self,
         request: Request<GetAccountUsageRequest>,
     ) -> Reply<GetAccountUsageResponse> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let mut call = self.app.read(caller, "AccountService/GetAccountUsage");
+        let (mut call, req) = self.app.read(request, "AccountService/GetAccountUsage");
         let result = async {
             let username = validate::username("username", &req.username)?;
             let route = call.route_account(req.target.as_ref(), &username).await?;

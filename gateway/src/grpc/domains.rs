@@ -12,7 +12,6 @@ use tonic::{Request, Response, Status};
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
     app::{App, Call, validation},
-    auth::Caller,
     error::GatewayError,
     validate,
 };
@@ -139,9 +138,7 @@ impl DomainService for DomainApi {
         &self,
         request: Request<ListDomainsRequest>,
     ) -> Result<Response<ListDomainsResponse>, Status> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let mut call = self.app.read(caller, "DomainService/ListDomains");
+        let (mut call, req) = self.app.read(request, "DomainService/ListDomains");
         let result = async {
             let page = offset_page(req.page_size, &req.page_token)?;
             let username = if req.username.is_empty() {

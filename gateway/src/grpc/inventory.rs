@@ -26,7 +26,7 @@ use tonic_types::StatusExt;
 use tracing::warn;
 
 use super::{page_size, timestamp};
-use crate::{app::App, auth::Caller, error::GatewayError, validate};
+use crate::{app::App, error::GatewayError, validate};
 
 /// The InventoryService implementation.
 pub struct InventoryApi {
@@ -108,9 +108,7 @@ impl InventoryService for InventoryApi {
     }
 
     async fn get_server(&self, request: Request<GetServerRequest>) -> Reply<GetServerResponse> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let mut call = self.app.read(caller, "InventoryService/GetServer");
+        let (mut call, req) = self.app.read(request, "InventoryService/GetServer");
         let result = async {
             let server = call.server(req.target.as_ref()).await?;
             Ok(GetServerResponse {
@@ -125,9 +123,7 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<ListServersRequest>,
     ) -> Reply<ListServersResponse> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let call = self.app.read(caller, "InventoryService/ListServers");
+        let (call, req) = self.app.read(request, "InventoryService/ListServers");
         let result = async {
             let size = page_size(req.page_size)?;
             let filter = ServerFilter {
@@ -249,9 +245,7 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<CheckServerRequest>,
     ) -> Reply<CheckServerResponse> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let mut call = self.app.read(caller, "InventoryService/CheckServer");
+        let (mut call, req) = self.app.read(request, "InventoryService/CheckServer");
         let result = async {
             let server = call.server(req.target.as_ref()).await?;
             let kind = kind_from_name(&server.kind).unwrap_or(PanelKind::Unspecified);

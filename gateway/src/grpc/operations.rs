@@ -10,7 +10,7 @@ use panelgate_proto::v1::{
 use tonic::{Request, Response, Status};
 
 use super::{page_size, timestamp};
-use crate::{app::App, auth::Caller, error::GatewayError, validate};
+use crate::{app::App, error::GatewayError, validate};
 
 /// The OperationService implementation.
 pub struct OperationApi {
@@ -32,9 +32,7 @@ impl OperationService for OperationApi {
         &self,
         request: Request<ListOperationsRequest>,
     ) -> Reply<ListOperationsResponse> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let mut call = self.app.read(caller, "OperationService/ListOperations");
+        let (mut call, req) = self.app.read(request, "OperationService/ListOperations");
         let result = async {
             let size = page_size(req.page_size)?;
             let server_id = match &req.target {
@@ -68,9 +66,7 @@ impl OperationService for OperationApi {
         &self,
         request: Request<GetOperationRequest>,
     ) -> Reply<GetOperationResponse> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let call = self.app.read(caller, "OperationService/GetOperation");
+        let (call, req) = self.app.read(request, "OperationService/GetOperation");
         let result = async {
             let id = validate::uuid("id", &req.id)?;
             let record = self.app.inventory.get_operation(&id).await?;

@@ -13,7 +13,6 @@ use tonic::{Request, Response, Status};
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
     app::{App, validation},
-    auth::Caller,
     validate,
 };
 
@@ -35,9 +34,7 @@ impl PackageService for PackageApi {
         &self,
         request: Request<ListPackagesRequest>,
     ) -> Result<Response<ListPackagesResponse>, Status> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let mut call = self.app.read(caller, "PackageService/ListPackages");
+        let (mut call, req) = self.app.read(request, "PackageService/ListPackages");
         let result = async {
             let page = offset_page(req.page_size, &req.page_token)?;
             let route = call.route(req.target.as_ref()).await?;
@@ -57,9 +54,7 @@ impl PackageService for PackageApi {
         &self,
         request: Request<GetPackageRequest>,
     ) -> Result<Response<GetPackageResponse>, Status> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let mut call = self.app.read(caller, "PackageService/GetPackage");
+        let (mut call, req) = self.app.read(request, "PackageService/GetPackage");
         let result = async {
             let wanted = validate::name("package", &req.package, 64)?;
             let route = call.route(req.target.as_ref()).await?;

@@ -14,7 +14,6 @@ use tonic::{Request, Response, Status};
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
     app::{App, validation},
-    auth::Caller,
     error::GatewayError,
     validate,
 };
@@ -37,9 +36,7 @@ impl ServerService for ServerApi {
         &self,
         request: Request<GetServerInfoRequest>,
     ) -> Result<Response<GetServerInfoResponse>, Status> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let mut call = self.app.read(caller, "ServerService/GetServerInfo");
+        let (mut call, req) = self.app.read(request, "ServerService/GetServerInfo");
         let result = async {
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::GetServerInfo)?;
@@ -149,9 +146,7 @@ impl ServerService for ServerApi {
         &self,
         request: Request<ListNotificationsRequest>,
     ) -> Result<Response<ListNotificationsResponse>, Status> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let mut call = self.app.read(caller, "ServerService/ListNotifications");
+        let (mut call, req) = self.app.read(request, "ServerService/ListNotifications");
         let result = async {
             let page = offset_page(req.page_size, &req.page_token)?;
             let route = call.route(req.target.as_ref()).await?;
@@ -228,9 +223,7 @@ impl ServerService for ServerApi {
         &self,
         request: Request<ListPanelAdminsRequest>,
     ) -> Result<Response<ListPanelAdminsResponse>, Status> {
-        let caller = Caller::of(&request);
-        let req = request.into_inner();
-        let mut call = self.app.read(caller, "ServerService/ListPanelAdmins");
+        let (mut call, req) = self.app.read(request, "ServerService/ListPanelAdmins");
         let result = async {
             let page = offset_page(req.page_size, &req.page_token)?;
             let route = call.route(req.target.as_ref()).await?;

@@ -17,8 +17,8 @@ use tonic::Code;
 
 use super::{
     Secrets, Seen, assert_nothing_leaked, create_account_request, create_database_request,
-    known_caller, link_token, password_credentials, recognisable_master_key, register_request,
-    with_master_key,
+    known_caller, link_token, password_credentials, recognisable_master_key, register_refused,
+    register_request, with_master_key,
 };
 
 panelgate_tests::on_both_backends!(secrets_never_leak);
@@ -294,41 +294,12 @@ async fn failing_calls(
 
     // Wrong panel credentials, registered from the start.
     let wrong = secrets.make("wrong admin password", "Wrong-Pass");
-    let wrong_server = format!("{server}-wrong");
-    let registered = inventory
-        .register_server(register_request(
-            &wrong_server,
-            &sim.base_url(),
-            password_credentials(&wrong),
-        ))
-        .await
-        .expect("register with wrong credentials")
-        .into_inner();
-    seen.reply("RegisterServer (wrong)", &registered);
-    let checked = inventory
-        .check_server(CheckServerRequest {
-            target: by_name(&wrong_server),
-        })
-        .await
-        .expect("check")
-        .into_inner();
-    assert_eq!(
-        checked.error_reason, "PANEL_CREDENTIALS_REJECTED",
-        "{checked:?}"
+    let request = register_request(
+        &format!("{server}-wrong"),
+        &sim.base_url(),
+        password_credentials(&wrong),
     );
-    seen.reply("CheckServer (wrong)", &checked);
-    let result = accounts
-        .get_account(GetAccountRequest {
-            target: by_name(&wrong_server),
-            username: "keeper".into(),
-        })
-        .await;
-    seen.failure(
-        "GetAccount (wrong credentials)",
-        result,
-        Code::FailedPrecondition,
-        "PANEL_CREDENTIALS_REJECTED",
-    );
+    register_refused(gateway, request, "credentials", seen).await;
 
     // UpdateServer with new credentials the panel does not take, then back.
     let rotated = secrets.make("rotated admin password", "Rotated-Pass");

@@ -17,7 +17,8 @@ use tonic::Code;
 
 use super::{
     Secrets, Seen, assert_nothing_leaked, create_account_request as account_request,
-    create_database_request, known_caller, link_token, recognisable_master_key, with_master_key,
+    create_database_request, known_caller, link_token, recognisable_master_key, register_refused,
+    with_master_key,
 };
 
 panelgate_tests::on_both_backends!(installatron_secrets_never_leak);
@@ -361,29 +362,9 @@ async fn installatron_calls(
 
     // A wrong key from the start.
     let wrong = secrets.make("wrong Installatron API key", "It-Wrong-Key");
-    let wrong_server = format!("{server}-wrong");
-    let registered = inventory
-        .register_server(installatron_register_request(
-            &wrong_server,
-            &sim.base_url(),
-            &wrong,
-        ))
-        .await
-        .expect("register with a wrong key")
-        .into_inner();
-    seen.reply("RegisterServer (wrong)", &registered);
-    let result = accounts
-        .get_account(GetAccountRequest {
-            target: by_name(&wrong_server),
-            username: "keeper".into(),
-        })
-        .await;
-    seen.failure(
-        "GetAccount (wrong key)",
-        result,
-        Code::FailedPrecondition,
-        "PANEL_CREDENTIALS_REJECTED",
-    );
+    let request =
+        installatron_register_request(&format!("{server}-wrong"), &sim.base_url(), &wrong);
+    let wrong_server = register_refused(gateway, request, "key", seen).await;
     let refused_db = secrets.make(
         "database password sent with a wrong key",
         "It-Refused-Db-Pass",
@@ -401,16 +382,4 @@ async fn installatron_calls(
         Code::FailedPrecondition,
         "PANEL_CREDENTIALS_REJECTED",
     );
-    let checked = inventory
-        .check_server(CheckServerRequest {
-            target: by_name(&wrong_server),
-        })
-        .await
-        .expect("check")
-        .into_inner();
-    assert_eq!(
-        checked.error_reason, "PANEL_CREDENTIALS_REJECTED",
-        "{checked:?}"
-    );
-    seen.reply("CheckServer (wrong)", &checked);
 }

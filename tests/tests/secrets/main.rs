@@ -48,10 +48,10 @@ use std::{
 use panelgate::{Config, auth::scopes};
 use panelgate_inventory::{Keyring, MasterKey};
 use panelgate_proto::v1::{
-    CreateAccountRequest, CreateDatabaseRequest, CreateLoginLinkResponse, Credentials, Operation,
-    PanelKind, PasswordCredentials, RegisterServerRequest, Server, ServerDefaults,
-    account_service_client::AccountServiceClient, credentials,
-    database_service_client::DatabaseServiceClient,
+    CheckServerRequest, CreateAccountRequest, CreateDatabaseRequest, CreateLoginLinkResponse,
+    Credentials, GetAccountRequest, Operation, PanelKind, PasswordCredentials,
+    RegisterServerRequest, Server, ServerDefaults, account_service_client::AccountServiceClient,
+    credentials, database_service_client::DatabaseServiceClient,
     inventory_service_client::InventoryServiceClient,
     operation_service_client::OperationServiceClient, server_service_client::ServerServiceClient,
 };
@@ -705,6 +705,56 @@ impl Api {
         self.driven.insert(rpc_of(operation));
         operations::call(&self.gateway, by_name(target), operation, username).await
     }
+}
+
+/// Registers `request` (a server whose panel refuses the credentials it
+/// carries) and sees the refusal where it shows: CheckServer reports it, and
+/// a GetAccount routed there fails with it. Returns the server's name.
+async fn register_refused(
+    gateway: &Gateway,
+    request: RegisterServerRequest,
+    credentials: &str,
+    seen: &mut Seen,
+) -> String {
+    let name = request
+        .server
+        .as_ref()
+        .map(|server| server.name.clone())
+        .unwrap_or_default();
+    let registered = gateway
+        .inventory()
+        .register_server(request)
+        .await
+        .unwrap_or_else(|status| panic!("register with wrong {credentials}: {status:?}"))
+        .into_inner();
+    seen.reply("RegisterServer (wrong)", &registered);
+    let checked = gateway
+        .inventory()
+        .check_server(CheckServerRequest {
+            target: by_name(&name),
+        })
+        .await
+        .expect("check")
+        .into_inner();
+    assert_eq!(
+        checked.error_reason, "PANEL_CREDENTIALS_REJECTED",
+        "{checked:?}"
+    );
+    seen.reply("CheckServer (wrong)", &checked);
+    let result = gateway
+        .accounts()
+        .get_account(GetAccountRequest {
+            target: by_name(&name),
+            username: "keeper".into(),
+        })
+        .await;
+    seen.failure(
+        format!("GetAccount (wrong {credentials})"),
+        result,
+        Code::FailedPrecondition,
+        "PANEL_CREDENTIALS_REJECTED",
+    );
+    name
 }
 
 // ---------------------------------------------------------------------------

@@ -14,7 +14,8 @@ use tonic::Code;
 
 use super::{
     Secrets, Seen, assert_nothing_leaked, create_account_request, known_caller, link_token,
-    openadmin_register_request, password_credentials, recognisable_master_key, with_master_key,
+    openadmin_register_request, password_credentials, recognisable_master_key, register_refused,
+    with_master_key,
 };
 
 panelgate_tests::on_both_backends!(openadmin_secrets_never_leak);
@@ -179,41 +180,8 @@ async fn openadmin_calls(
 
     // A failing login: wrong credentials from the start.
     let wrong = secrets.make("OpenAdmin wrong admin password", "Oa-Wrong-Pass");
-    let wrong_server = format!("{server}-wrong");
-    let registered = inventory
-        .register_server(openadmin_register_request(
-            &wrong_server,
-            &sim.base_url(),
-            &wrong,
-        ))
-        .await
-        .expect("register with wrong credentials")
-        .into_inner();
-    seen.reply("RegisterServer (wrong)", &registered);
-    let checked = inventory
-        .check_server(CheckServerRequest {
-            target: by_name(&wrong_server),
-        })
-        .await
-        .expect("check")
-        .into_inner();
-    assert_eq!(
-        checked.error_reason, "PANEL_CREDENTIALS_REJECTED",
-        "{checked:?}"
-    );
-    seen.reply("CheckServer (wrong)", &checked);
-    let result = accounts
-        .get_account(GetAccountRequest {
-            target: by_name(&wrong_server),
-            username: "keeper".into(),
-        })
-        .await;
-    seen.failure(
-        "GetAccount (wrong credentials)",
-        result,
-        Code::FailedPrecondition,
-        "PANEL_CREDENTIALS_REJECTED",
-    );
+    let request = openadmin_register_request(&format!("{server}-wrong"), &sim.base_url(), &wrong);
+    register_refused(gateway, request, "credentials", seen).await;
 
     // Another: rotated credentials the panel does not take, with a new account
     // password aboard; then the right ones again, and a working login link.

@@ -155,6 +155,29 @@ impl AdapterError {
         }
     }
 
+    /// An unreadable reply: `message` says what was wrong, and the error
+    /// quotes a bounded, secret-free excerpt of `body`.
+    pub fn protocol(message: impl Into<String>, body: &str) -> Self {
+        AdapterError::Protocol {
+            message: message.into(),
+            excerpt: crate::http::excerpt(body),
+        }
+    }
+
+    /// Whether the panel definitely refused the call (nothing was done, and
+    /// a retry would be refused again), as opposed to failing or being unreachable.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            AdapterError::NotFound { .. }
+                | AdapterError::AlreadyExists { .. }
+                | AdapterError::LimitReached { .. }
+                | AdapterError::InvalidArgument { .. }
+                | AdapterError::CredentialsRejected { .. }
+                | AdapterError::FailedPrecondition { .. }
+        )
+    }
+
     /// A field the panel refused, in the panel's words.
     pub fn refused_field(field: impl Into<String>, said: impl Into<String>) -> Self {
         let said = said.into();

@@ -2151,7 +2151,8 @@ async fn permissions_and_names_the_panel_refuses_are_invalid_arguments() {
 /// Under white-label branding the API lives in `/hostpanel/`: a server
 /// registered with that base URL (with or without the trailing slash) works;
 /// one registered with the default `/spanel/` gets the web server's 404 page,
-/// an INTERNAL UPSTREAM_PROTOCOL_ERROR quoting it, and reaches no `api.php`.
+/// FAILED_PRECONDITION SERVER_MISCONFIGURED naming the base URL as the thing
+/// to fix, and reaches no `api.php`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn white_label_folder_is_part_of_the_base_url() {
     let config = SpanelConfig {
@@ -2193,9 +2194,11 @@ async fn white_label_folder_is_part_of_the_base_url() {
                 ..Default::default()
             })
             .await;
-        let status = assert_error(listed, Code::Internal, "UPSTREAM_PROTOCOL_ERROR");
-        let excerpt = metadata(&status, "body_excerpt");
-        assert!(excerpt.contains("404 Not Found"), "{excerpt}");
+        // A 404 page from the web server, not the panel: the base URL is wrong.
+        let status = assert_error(listed, Code::FailedPrecondition, "SERVER_MISCONFIGURED");
+        for expected in ["404", "base_url"] {
+            assert!(status.message().contains(expected), "{}", status.message());
+        }
         assert_eq!(sp.actions_since(mark), Vec::<String>::new(), "no api.php");
     })
     .await;

@@ -79,7 +79,8 @@ impl Client {
 
     /// Posts `form` to `endpoint` and reads a success reply as `T`. A failure
     /// reply (an `error` key, or `success: false`) is classified with
-    /// `subject`, the call's main name (username, domain or package).
+    /// `subject`, the call's main name (username, domain or package); any
+    /// other reply without the endpoint's success marker is unreadable.
     pub(super) async fn call<T: DeserializeOwned>(
         &self,
         endpoint: Endpoint,
@@ -92,31 +93,53 @@ impl Client {
             .headers(self.auth_headers.clone())
             .form(form);
         let reply = self.http.send(request).await?;
-        // sso_login's reply carries a login token: never quote it in an error.
-        let reply_excerpt = || match endpoint {
-            Endpoint::SsoLogin => String::new(),
-            _ => reply.excerpt(),
+        // The panel answers every call with HTTP 200: any other status is
+        // not the panel's API speaking.
+        if reply.status.as_u16() == 404 {
+            return Err(reply.missing_endpoint());
+        }
+        // sso_login's reply carries a login token: excerpts mask it, and
+        // this one quotes nothing at all.
+        let unreadable = |message: String| match endpoint {
+            Endpoint::SsoLogin => AdapterError::protocol(message, ""),
+            _ => AdapterError::protocol(message, &reply.text()),
         };
-        let body: Value = reply.json().map_err(|err| match err {
-            AdapterError::Protocol { message, .. } => AdapterError::Protocol {
-                message,
-                excerpt: reply_excerpt(),
-            },
-            other => other,
+        let body: Value = serde_json::from_slice(&reply.body).map_err(|_| {
+            unreadable(format!(
+                "HTTP {} with a body that is not JSON",
+                reply.status.as_u16()
+            ))
         })?;
         let Value::Object(object) = &body else {
-            return Err(AdapterError::Protocol {
-                message: "expected a JSON object".into(),
-                excerpt: reply_excerpt(),
-            });
+            return Err(unreadable("expected a JSON object".into()));
         };
         if let Some(message) = failure_message(object) {
             return Err(classify(endpoint, subject, &message));
         }
-        serde_json::from_value(body).map_err(|err| AdapterError::Protocol {
-            message: format!("unexpected reply shape ({err})"),
-            excerpt: reply_excerpt(),
-        })
+        if !reply.status.is_success() || !succeeded(endpoint, object) {
+            return Err(unreadable(format!(
+                "HTTP {} without the panel's success marker",
+                reply.status.as_u16()
+            )));
+        }
+        serde_json::from_value(body)
+            .map_err(|err| unreadable(format!("unexpected reply shape ({err})")))
+    }
+}
+
+/// Whether a reply that is no failure carries the endpoint's positive
+/// marker: `success: true`, or for account info (which has no `success`
+/// key) the account's `user_id` or `package_name`.
+fn succeeded(endpoint: Endpoint, object: &Map<String, Value>) -> bool {
+    let present = |key: &str| object.get(key).is_some_and(|value| !value.is_null());
+    match endpoint {
+        Endpoint::AccountInfo => present("user_id") || present("package_name"),
+        _ => match object.get("success") {
+            Some(Value::Bool(success)) => *success,
+            Some(Value::String(text)) => text.eq_ignore_ascii_case("true"),
+            Some(Value::Number(number)) => number.as_u64() == Some(1),
+            _ => false,
+        },
     }
 }
 
@@ -172,6 +195,18 @@ mod tests {
             Some("Passwords do not match.")
         );
         assert!(failure_message(&object(json!({"success": false}))).is_some());
+    }
+
+    #[test]
+    fn success_needs_the_positive_marker() {
+        let ok = |endpoint, value| succeeded(endpoint, &object(value));
+        assert!(ok(Endpoint::AddUser, json!({"success": true, "user_id": 5})));
+        assert!(ok(Endpoint::AddUser, json!({"success": "true"})));
+        assert!(!ok(Endpoint::AddUser, json!({"message": "User created"})));
+        assert!(!ok(Endpoint::SuspendUser, json!({})));
+        assert!(!ok(Endpoint::SuspendUser, json!({"result": "success"})));
+        assert!(ok(Endpoint::AccountInfo, json!({"user_id": 2, "package_name": "Basic"})));
+        assert!(!ok(Endpoint::AccountInfo, json!({"status": "ok"})));
     }
 
     #[test]

@@ -77,10 +77,7 @@ pub(super) fn classify(endpoint: Endpoint, subject: &str, message: &str) -> Adap
     if text.contains("required") || text.contains("unknown state") {
         // panelgate validates every field first: the panel reading our request
         // differently is a protocol mismatch, not the caller's fault.
-        return AdapterError::Protocol {
-            message: format!("the panel refused panelgate's request: {message}"),
-            excerpt: String::new(),
-        };
+        return AdapterError::protocol(format!("the panel refused panelgate's request: {message}"), "");
     }
     AdapterError::OperationFailed {
         upstream: message.to_owned(),

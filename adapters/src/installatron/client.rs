@@ -11,7 +11,11 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{AdapterError, Entity, http::HttpClient, kind::PanelCredentials};
+use crate::{
+    AdapterError, Entity,
+    http::{HttpClient, Reply, UrlPath},
+    kind::PanelCredentials,
+};
 
 /// What a call is about, to name it in errors, and where the panel's
 /// `errfield`s sit in the canonical request (e.g. `panel_options.installatron.`).
@@ -120,7 +124,7 @@ impl Client {
     /// A read: `GET path?query`.
     pub(super) async fn get(
         &self,
-        path: &str,
+        path: impl Into<UrlPath>,
         query: &[(&str, String)],
         subject: Subject<'_>,
     ) -> Result<Envelope, AdapterError> {
@@ -130,7 +134,7 @@ impl Client {
     /// A change: POST with a JSON body (with `dryrun: "all"` in dry-run mode).
     pub(super) async fn post(
         &self,
-        path: &str,
+        path: impl Into<UrlPath>,
         mut body: Value,
         subject: Subject<'_>,
     ) -> Result<Envelope, AdapterError> {
@@ -146,7 +150,7 @@ impl Client {
     /// A deletion (with `?dryrun=all` in dry-run mode).
     pub(super) async fn delete(
         &self,
-        path: &str,
+        path: impl Into<UrlPath>,
         subject: Subject<'_>,
     ) -> Result<Envelope, AdapterError> {
         let query: Vec<(&str, String)> = if self.dry_run {
@@ -165,7 +169,7 @@ impl Client {
     async fn call(
         &self,
         method: Method,
-        path: &str,
+        path: impl Into<UrlPath>,
         query: &[(&str, String)],
         body: Option<&Value>,
         subject: Subject<'_>,
@@ -181,14 +185,41 @@ impl Client {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let reply = self.http.send(request).await?;
-        let envelope: Envelope = reply.json()?;
-        if envelope.succeeded() {
-            Ok(envelope)
-        } else {
-            Err(classify(&envelope, subject))
+        // The panel mirrors its errcodes' statuses: the documented `failed_*`
+        // ones come with a 500.
+        let reply = self
+            .http
+            .send_reading(request, |reply| {
+                envelope(reply)
+                    .ok()
+                    .filter(|envelope| envelope.errcode.is_some())
+                    .map(|envelope| classify(&envelope, subject))
+            })
+            .await?;
+        let envelope = envelope(&reply)?;
+        if envelope.succeeded() && reply.status.is_success() {
+            return Ok(envelope);
         }
+        if envelope.errcode.is_none() && reply.status.as_u16() == 404 {
+            return Err(reply.missing_endpoint());
+        }
+        if envelope.succeeded() || envelope.errcode.is_none() {
+            return Err(AdapterError::protocol(
+                format!(
+                    "HTTP {} without the panel's result or an errcode",
+                    reply.status.as_u16()
+                ),
+                &reply.text(),
+            ));
+        }
+        Err(classify(&envelope, subject))
     }
+}
+
+/// A reply's envelope; any other body is unreadable.
+fn envelope(reply: &Reply) -> Result<Envelope, AdapterError> {
+    let envelope: Envelope = reply.json()?;
+    Ok(envelope)
 }
 
 /// A failed envelope → [`AdapterError`], by its errcode.

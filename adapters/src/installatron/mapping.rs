@@ -123,10 +123,11 @@ pub(super) fn websites(user: &Value) -> Vec<InstallatronWebsite> {
         .unwrap_or_default()
 }
 
-/// A user as a canonical account. The main domain is the first website's
-/// label, or else its first vhost's host.
+/// A user as a canonical account, for replies: website paths lose the
+/// password of their user info and databases their password. The main
+/// domain is the first website's label, or else its first vhost's host.
 pub(super) fn account(user: &Value) -> Account {
-    let websites = websites(user);
+    let websites: Vec<InstallatronWebsite> = websites(user).into_iter().map(shown).collect();
     let primary_domain = websites
         .first()
         .map(|first| {
@@ -163,6 +164,34 @@ pub(super) fn account(user: &Value) -> Account {
             },
         )),
         ..Default::default()
+    }
+}
+
+/// A website as a reply may show it: without the password of the path's user
+/// info (`sftp://user:pass@host/…` → `sftp://user@host/…`) and without
+/// database passwords.
+fn shown(mut website: InstallatronWebsite) -> InstallatronWebsite {
+    website.path = without_password(&website.path);
+    for database in &mut website.databases {
+        database.password.clear();
+    }
+    website
+}
+
+/// A path or URI with the password of its user info removed. Userinfo ends at
+/// the last '@' before the path; a password is what follows its first ':'.
+fn without_password(path: &str) -> String {
+    let Some((scheme, rest)) = path.split_once("://") else {
+        return path.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            format!("{scheme}://{user}@{host}{tail}")
+        }
+        None => path.to_owned(),
     }
 }
 
@@ -241,6 +270,27 @@ mod tests {
                 .is_empty(),
             "empty fields left out"
         );
+    }
+
+    #[test]
+    fn replies_show_no_path_or_database_password() {
+        let user = json!({"id": "bob", "websites": [doc_website()]});
+        let account = account(&user);
+        let Some(account::PanelDetails::Installatron(details)) = account.panel_details else {
+            panic!("installatron details");
+        };
+        let website = &details.websites[0];
+        assert_eq!(website.path, "sftp://exampleftpuser@website.com/subdomain");
+        assert_eq!(website.databases[0].password, "");
+        assert_eq!(website.databases[0].user, "useraccountname_mytestdb2");
+        for (path, shown) in [
+            ("/home/bob", "/home/bob"),
+            ("ftp://u:p%40ss@h:21/x", "ftp://u@h:21/x"),
+            ("ssh://key@host", "ssh://key@host"),
+            ("sftp://u:a:b@c@host/p@q", "sftp://u@host/p@q"),
+        ] {
+            assert_eq!(without_password(path), shown, "{path}");
+        }
     }
 
     #[test]

@@ -34,7 +34,10 @@ use serde_json::{Value, json};
 use self::client::{Client, Subject};
 use crate::{
     AccountUpdate, AdapterError, Entity, NewAccount, NewDatabase, NewDomain, PackageRef, Page,
-    PageRequest, Panel, PanelCheck, http::HttpClient, kind::PanelCredentials, units,
+    PageRequest, Panel, PanelCheck,
+    http::{HttpClient, UrlPath},
+    kind::PanelCredentials,
+    units,
 };
 
 /// What Installatron can do; everything else is UNIMPLEMENTED.
@@ -78,7 +81,7 @@ impl Installatron {
         let envelope = self
             .client
             .get(
-                &user_path(username),
+                user_path(username)?,
                 &[],
                 Subject::new(Entity::Account, username),
             )
@@ -86,20 +89,34 @@ impl Installatron {
         Ok(envelope.data)
     }
 
-    /// Sets fields of a user (`POST /users/{id}`).
+    /// Sets fields of an existing user. `POST /users/{id}` would create a
+    /// missing user, so the user is looked up first: an unknown one is
+    /// NOT_FOUND (a user deleted between the two calls could still be made
+    /// again; the panel offers no conditional edit).
     async fn edit(
         &self,
         username: &str,
         body: Value,
         subject: Subject<'_>,
     ) -> Result<(), AdapterError> {
+        self.user(username).await?;
+        self.save(username, body, subject).await
+    }
+
+    /// `POST /users/{id}` with `body`, for a user just read.
+    async fn save(
+        &self,
+        username: &str,
+        body: Value,
+        subject: Subject<'_>,
+    ) -> Result<(), AdapterError> {
         self.client
-            .post(&user_path(username), body, subject)
+            .post(user_path(username)?, body, subject)
             .await
             .map(drop)
     }
 
-    /// Writes a user's whole websites list back.
+    /// Writes the whole websites list back of a user just read.
     async fn save_websites(
         &self,
         username: &str,
@@ -107,7 +124,7 @@ impl Installatron {
         subject: Subject<'_>,
     ) -> Result<(), AdapterError> {
         let list: Vec<Value> = websites.iter().map(mapping::website_json).collect();
-        self.edit(username, json!({ "websites": list }), subject)
+        self.save(username, json!({ "websites": list }), subject)
             .await
     }
 
@@ -153,8 +170,8 @@ impl Installatron {
     }
 }
 
-fn user_path(username: &str) -> String {
-    format!("users/{username}")
+fn user_path(username: &str) -> Result<UrlPath, AdapterError> {
+    UrlPath::route("users").value("username", username)
 }
 
 /// The website AddDomain records when the caller gives none: labelled with the
@@ -307,7 +324,7 @@ impl Panel for Installatron {
     async fn delete_account(&self, username: &str) -> Result<(), AdapterError> {
         self.client
             .delete(
-                &user_path(username),
+                user_path(username)?,
                 Subject::new(Entity::Account, username),
             )
             .await
@@ -334,7 +351,7 @@ impl Panel for Installatron {
         let envelope = self
             .client
             .post(
-                &format!("{}/login", user_path(username)),
+                user_path(username)?.then("login"),
                 json!({}),
                 Subject::new(Entity::Account, username),
             )
@@ -344,10 +361,7 @@ impl Panel for Installatron {
             .data
             .as_str()
             .filter(|url| !url.is_empty())
-            .ok_or_else(|| AdapterError::Protocol {
-                message: "login answered without a URL".into(),
-                excerpt: String::new(),
-            })?;
+            .ok_or_else(|| AdapterError::protocol("login answered without a URL", ""))?;
         Ok(CreateLoginLinkResponse {
             url: url.to_owned(),
             expire_time: None,

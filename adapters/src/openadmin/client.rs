@@ -17,7 +17,7 @@ use tracing::debug;
 use super::error::{self, Subject};
 use crate::{
     AdapterError,
-    http::{HttpClient, Reply},
+    http::{HttpClient, Reply, UrlPath},
     kind::PanelCredentials,
     session::{Session, Sessions},
 };
@@ -61,7 +61,13 @@ impl Client {
         debug!(server_id = %self.server_id, "logging in to OpenAdmin");
         let body = json!({"username": self.username, "password": self.password.expose_secret()});
         let request = self.http.request(Method::POST, "api/").json(&body);
-        let reply = match self.http.send(request).await {
+        let subject = Subject::new(crate::Entity::Account, &self.username)
+            .with_secret(self.password.expose_secret());
+        let reply = match self
+            .http
+            .send_reading(request, |reply| Some(error::from_reply(reply, subject)))
+            .await
+        {
             Err(AdapterError::RateLimited { retry_after }) => {
                 return Err(AdapterError::RateLimited {
                     retry_after: retry_after.or(Some(LOGIN_RETRY_AFTER)),
@@ -69,8 +75,6 @@ impl Client {
             }
             other => other?,
         };
-        let subject = Subject::new(crate::Entity::Account, &self.username)
-            .with_secret(self.password.expose_secret());
         if reply.status != StatusCode::OK {
             return Err(error::from_reply(&reply, subject));
         }
@@ -79,10 +83,7 @@ impl Client {
             Some(token) if !token.is_empty() && HeaderValue::from_str(token).is_ok() => {
                 Ok(Session::from_jwt(token.to_owned()))
             }
-            _ => Err(AdapterError::Protocol {
-                message: "login answered without an access_token".into(),
-                excerpt: String::new(),
-            }),
+            _ => Err(AdapterError::protocol("login answered without an access_token", "")),
         }
     }
 
@@ -116,29 +117,32 @@ impl Client {
 
     /// Sends `method path` with an optional JSON body (every request says
     /// `Content-Type: application/json`; the panel's DELETE insists on it).
+    /// A 5xx is read for a refusal about `subject`.
     pub(super) async fn send(
         &self,
         method: Method,
-        path: &str,
+        path: UrlPath,
         body: Option<&Value>,
+        subject: Subject<'_>,
     ) -> Result<Reply, AdapterError> {
         self.with_session(|session| {
             let mut request = self
                 .http
-                .request(method.clone(), path)
+                .request(method.clone(), path.clone())
                 .header(CONTENT_TYPE, "application/json")
                 .header(AUTHORIZATION, bearer(&session));
             if let Some(body) = body {
                 request = request.json(body);
             }
-            self.http.send(request)
+            self.http
+                .send_reading(request, move |reply| Some(error::from_reply(reply, subject)))
         })
         .await
     }
 
     /// `CONNECT path` (Python-era autologin), written by hand: HTTP stacks
     /// send CONNECT without its path.
-    pub(super) async fn connect(&self, path: &str) -> Result<Reply, AdapterError> {
+    pub(super) async fn connect(&self, path: &UrlPath) -> Result<Reply, AdapterError> {
         self.with_session(|session| async move {
             let authorization = format!("Bearer {}", session.token());
             self.http
@@ -158,53 +162,53 @@ impl Client {
     /// A read: 200 with a `T`, anything else is an error about `subject`.
     pub(super) async fn get<T: DeserializeOwned>(
         &self,
-        path: &str,
+        path: impl Into<UrlPath>,
         subject: Subject<'_>,
     ) -> Result<T, AdapterError> {
-        let reply = self.send(Method::GET, path, None).await?;
+        let reply = self.send(Method::GET, path.into(), None, subject).await?;
         if !reply.status.is_success() {
             return Err(error::from_reply(&reply, subject));
         }
         reply.json()
     }
 
-    /// A mutation answered with `{"success": true, ...}` (HTTP 200 or 201).
+    /// A mutation, answered with the panel's success marker (see
+    /// [`error::succeeded`]) and HTTP 200 or 201.
     pub(super) async fn mutate(
         &self,
         method: Method,
-        path: &str,
+        path: impl Into<UrlPath>,
         body: Option<&Value>,
         subject: Subject<'_>,
     ) -> Result<Value, AdapterError> {
-        let reply = self.send(method, path, body).await?;
+        let reply = self.send(method, path.into(), body, subject).await?;
         let parsed: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-        let succeeded = reply.status.is_success()
-            && match parsed.get("success") {
-                Some(Value::Bool(success)) => *success,
-                // `{"success": "Nginx started successfully"}`: a string means yes.
-                Some(Value::String(_)) => true,
-                _ => parsed.is_object(),
-            };
-        if succeeded {
-            Ok(parsed)
-        } else if reply.status.is_success() && !parsed.is_object() {
-            Err(AdapterError::Protocol {
-                message: format!("HTTP {} without a JSON object", reply.status.as_u16()),
-                excerpt: reply.excerpt(),
-            })
-        } else {
-            Err(error::from_reply(&reply, subject))
+        if !reply.status.is_success() {
+            return Err(error::from_reply(&reply, subject));
         }
+        if error::succeeded(&parsed) {
+            return Ok(parsed);
+        }
+        if parsed.get("success") == Some(&Value::Bool(false)) || parsed.get("error").is_some() {
+            return Err(error::from_reply(&reply, subject));
+        }
+        Err(AdapterError::protocol(
+            format!(
+                "HTTP {} without the panel's success marker",
+                reply.status.as_u16()
+            ),
+            &reply.text(),
+        ))
     }
 
     /// A domain command: HTTP 200 with a `returncode` to check.
     pub(super) async fn command(
         &self,
-        path: &str,
+        path: UrlPath,
         body: Option<&Value>,
         subject: Subject<'_>,
     ) -> Result<(), AdapterError> {
-        let reply = self.send(Method::POST, path, body).await?;
+        let reply = self.send(Method::POST, path, body, subject).await?;
         if !reply.status.is_success() {
             return Err(error::from_reply(&reply, subject));
         }

@@ -61,7 +61,27 @@ fn mask(text: &str, secret: Option<&str>) -> String {
     }
 }
 
-/// A non-success reply.
+/// Whether a 2xx mutation reply carries the panel's success marker:
+/// `success: true` (or, as service commands answer, a message string under
+/// `success`), or, without a `success` key and without an `error`, a
+/// `message` saying it succeeded (the services list update).
+pub(super) fn succeeded(body: &Value) -> bool {
+    match body.get("success") {
+        Some(Value::Bool(success)) => *success,
+        Some(Value::String(text)) => !text.trim().is_empty(),
+        Some(_) => false,
+        None => {
+            body.get("error").is_none()
+                && body
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .is_some_and(|message| message.to_ascii_lowercase().contains("success"))
+        }
+    }
+}
+
+/// A non-success reply (a 4xx, a 5xx offered for a refusal, or a 2xx
+/// without the success marker).
 pub(super) fn from_reply(reply: &Reply, subject: Subject<'_>) -> AdapterError {
     let body: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
     let said = message(&body, subject);
@@ -83,17 +103,22 @@ pub(super) fn from_reply(reply: &Reply, subject: Subject<'_>) -> AdapterError {
                 .into(),
             upstream,
         },
+        StatusCode::NOT_FOUND
+            if reply.is_missing_endpoint(|text| first_named_entity(text).is_some()) =>
+        {
+            reply.missing_endpoint()
+        }
         StatusCode::NOT_FOUND => AdapterError::NotFound {
             entity: named_entity(&text).unwrap_or(subject.entity),
             key: subject.key.to_owned(),
             upstream,
         },
-        StatusCode::BAD_REQUEST => bad_request(&text, said.unwrap_or_default()),
+        StatusCode::BAD_REQUEST => bad_request(&text, said, subject),
         status if status.is_server_error() || status.is_success() => failure(&text, said, subject),
-        status => AdapterError::Protocol {
-            message: format!("unexpected HTTP {}", status.as_u16()),
-            excerpt: reply.excerpt(),
-        },
+        status => AdapterError::protocol(
+            format!("unexpected HTTP {}", status.as_u16()),
+            &reply.text(),
+        ),
     }
 }
 
@@ -113,16 +138,27 @@ pub(super) fn from_command(body: &Value, subject: Subject<'_>) -> Result<(), Ada
             }
             Err(failure(&text, said, subject))
         }
-        None => Err(AdapterError::Protocol {
-            message: "domain command reply without a returncode".into(),
-            excerpt: body.to_string().chars().take(200).collect(),
-        }),
+        None => Err(AdapterError::protocol("domain command reply without a returncode", &body.to_string())),
     }
 }
 
 /// A failure the panel reports in words (500, `success: false`, returncode).
 fn failure(text: &str, said: Option<String>, subject: Subject<'_>) -> AdapterError {
     let entity = named_entity(text).unwrap_or(subject.entity);
+    if text.contains("already suspended") || text.contains("unsuspend the user before") {
+        return AdapterError::FailedPrecondition {
+            reason: "ACCOUNT_SUSPENDED",
+            message: format!("account `{}` is suspended", subject.key),
+            upstream: said,
+        };
+    }
+    if text.contains("is not suspended") {
+        return AdapterError::FailedPrecondition {
+            reason: "ACCOUNT_NOT_SUSPENDED",
+            message: format!("account `{}` is not suspended", subject.key),
+            upstream: said,
+        };
+    }
     if text.contains("already exists") || text.contains("already in use") || text.contains("taken")
     {
         return AdapterError::AlreadyExists {
@@ -148,18 +184,26 @@ fn failure(text: &str, said: Option<String>, subject: Subject<'_>) -> AdapterErr
     }
 }
 
-/// 400s: the fields the panel checks itself, else a request the panel reads
-/// differently from panelgate (a protocol mismatch, not the caller's fault).
-fn bad_request(text: &str, said: String) -> AdapterError {
+/// 400s: the panel's readable answer. The fields the panel checks itself
+/// name the field; "already exists", "not found" and limits read as they do
+/// in any reply; anything else is the panel refusing what panelgate sent, in
+/// its own words.
+fn bad_request(text: &str, said: Option<String>, subject: Subject<'_>) -> AdapterError {
+    let words = || said.clone().unwrap_or_default();
     if text.contains("docroot") {
-        return AdapterError::refused_field("document_root", said);
+        return AdapterError::refused_field("document_root", words());
     }
     if text.contains("username is not allowed") {
-        return AdapterError::refused_field("username", said);
+        return AdapterError::refused_field("username", words());
     }
-    AdapterError::Protocol {
-        message: format!("the panel refused panelgate's request: {said}"),
-        excerpt: String::new(),
+    if said.is_none() {
+        return AdapterError::protocol("HTTP 400 without a readable error", "");
+    }
+    match failure(text, said.clone(), subject) {
+        AdapterError::OperationFailed { .. } => AdapterError::OperationFailed {
+            upstream: format!("the panel refused panelgate's request: {}", words()),
+        },
+        read => read,
     }
 }
 
@@ -196,6 +240,7 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             body: body.to_string().into_bytes(),
             retry_after: None,
+            location: None,
         }
     }
 
@@ -250,8 +295,39 @@ mod tests {
                 &reply(400, json!({"error": "Missing required fields"})),
                 user("bob")
             ),
-            AdapterError::Protocol { .. }
+            AdapterError::OperationFailed { .. }
         ));
+        for duplicate in [
+            "User bob already exists",
+            "A username with the same name already exists",
+            "ERROR: Username bob is already taken.",
+        ] {
+            for status in [400, 500] {
+                assert!(
+                    matches!(
+                        from_reply(&reply(status, json!({"error": duplicate})), user("bob")),
+                        AdapterError::AlreadyExists {
+                            entity: Entity::Account,
+                            ..
+                        }
+                    ),
+                    "{status} {duplicate}"
+                );
+            }
+        }
+        assert!(matches!(
+            from_reply(&reply(400, json!({"error": "Plan gold not found"})), user("bob")),
+            AdapterError::NotFound {
+                entity: Entity::Package,
+                ..
+            }
+        ));
+        for page in [json!("404 page not found"), json!({"error": "Not found"})] {
+            assert!(matches!(
+                from_reply(&reply(404, page), user("bob")),
+                AdapterError::Misconfigured(_)
+            ));
+        }
         assert!(matches!(
             from_reply(
                 &reply(

@@ -50,7 +50,11 @@ use self::{
 };
 use crate::{
     AdapterError, Entity, NewAccount, NewDomain, NewPackage, PackageRef, Page, PageRequest, Panel,
-    PanelCheck, http::HttpClient, kind::PanelCredentials, session::Sessions, units,
+    PanelCheck,
+    http::{HttpClient, UrlPath},
+    kind::PanelCredentials,
+    session::Sessions,
+    units,
 };
 
 /// What OpenAdmin can do; everything else is UNIMPLEMENTED. CreatePackage
@@ -106,7 +110,7 @@ impl OpenAdmin {
         let reply: UserReply = self
             .client
             .get(
-                &user_path(username),
+                user_path(username)?,
                 Subject::new(Entity::Account, username),
             )
             .await?;
@@ -131,7 +135,7 @@ impl OpenAdmin {
             subject = subject.with_secret(secret);
         }
         self.client
-            .mutate(Method::PATCH, &user_path(username), Some(&body), subject)
+            .mutate(Method::PATCH, user_path(username)?, Some(&body), subject)
             .await
             .map(drop)
     }
@@ -140,7 +144,7 @@ impl OpenAdmin {
         self.client
             .mutate(
                 Method::DELETE,
-                &user_path(username),
+                user_path(username)?,
                 None,
                 Subject::new(Entity::Account, username),
             )
@@ -157,8 +161,8 @@ impl OpenAdmin {
     }
 }
 
-fn user_path(username: &str) -> String {
-    format!("api/users/{username}")
+fn user_path(username: &str) -> Result<UrlPath, AdapterError> {
+    UrlPath::route("api/users").value("username", username)
 }
 
 #[async_trait]
@@ -258,31 +262,28 @@ impl Panel for OpenAdmin {
         let done = self
             .patch_user(username, json!({"action": "suspend"}), None)
             .await;
-        already(done, "already suspended")
+        already(done, "ACCOUNT_SUSPENDED")
     }
 
     async fn unsuspend_account(&self, username: &str) -> Result<(), AdapterError> {
         let done = self
             .patch_user(username, json!({"action": "unsuspend"}), None)
             .await;
-        already(done, "is not suspended")
+        already(done, "ACCOUNT_NOT_SUSPENDED")
     }
 
     async fn delete_account(&self, username: &str) -> Result<(), AdapterError> {
-        let failure = match self.delete_user(username).await {
-            Err(failure @ AdapterError::OperationFailed { .. }) => failure,
-            other => return other,
-        };
-        // The panel refuses to delete a suspended account: unsuspend, then delete.
-        let suspended = match self.user(username).await {
-            Ok(detail) => mapping::is_suspended(&detail),
-            Err(_) => false,
-        };
-        if !suspended {
-            return Err(failure);
+        match self.delete_user(username).await {
+            // The panel refuses to delete a suspended account: unsuspend, then delete.
+            Err(AdapterError::FailedPrecondition {
+                reason: "ACCOUNT_SUSPENDED",
+                ..
+            }) => {
+                self.unsuspend_account(username).await?;
+                self.delete_user(username).await
+            }
+            other => other,
         }
-        self.unsuspend_account(username).await?;
-        self.delete_user(username).await
     }
 
     async fn change_package(
@@ -294,7 +295,7 @@ impl Panel for OpenAdmin {
         self.client
             .mutate(
                 Method::PUT,
-                &user_path(username),
+                user_path(username)?,
                 Some(&body),
                 Subject::new(Entity::Account, username),
             )
@@ -318,10 +319,15 @@ impl Panel for OpenAdmin {
         username: &str,
     ) -> Result<CreateLoginLinkResponse, AdapterError> {
         let subject = Subject::new(Entity::Account, username);
-        let path = user_path(username);
+        let path = user_path(username)?;
         let reply = self
             .client
-            .send(Method::POST, &format!("{path}/autologin"), Some(&json!({})))
+            .send(
+                Method::POST,
+                path.clone().then("autologin"),
+                Some(&json!({})),
+                subject,
+            )
             .await?;
         let reply = if matches!(
             reply.status,
@@ -337,10 +343,7 @@ impl Panel for OpenAdmin {
         }
         // The link carries a one-time token: never quote this body in an error.
         let link: AutologinLink =
-            serde_json::from_slice(&reply.body).map_err(|_| AdapterError::Protocol {
-                message: "autologin answered without a link".into(),
-                excerpt: String::new(),
-            })?;
+            serde_json::from_slice(&reply.body).map_err(|_| AdapterError::protocol("autologin answered without a link", ""))?;
         Ok(CreateLoginLinkResponse {
             url: link.link,
             expire_time: None,
@@ -382,7 +385,7 @@ impl Panel for OpenAdmin {
         let reply: PlanReply = self
             .client
             .get(
-                &format!("api/plans/{id}"),
+                UrlPath::route("api/plans").value("package", &id)?,
                 Subject::new(Entity::Package, wanted),
             )
             .await?;
@@ -410,7 +413,12 @@ impl Panel for OpenAdmin {
         )?;
         let reply = self
             .client
-            .send(Method::POST, "api/plans", Some(&body))
+            .send(
+                Method::POST,
+                "api/plans".into(),
+                Some(&body),
+                Subject::new(Entity::Package, &package.name),
+            )
             .await?;
         if matches!(
             reply.status,
@@ -422,7 +430,7 @@ impl Panel for OpenAdmin {
             });
         }
         let parsed: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-        if !reply.status.is_success() || parsed.get("success") == Some(&Value::Bool(false)) {
+        if !reply.status.is_success() || !error::succeeded(&parsed) {
             return Err(error::from_reply(
                 &reply,
                 Subject::new(Entity::Package, &package.name),
@@ -448,7 +456,7 @@ impl Panel for OpenAdmin {
             json!({"username": domain.username, "domain": domain.domain, "docroot": docroot});
         self.client
             .command(
-                "api/domains/new",
+                "api/domains/new".into(),
                 Some(&body),
                 Subject::new(Entity::Domain, &domain.domain),
             )
@@ -504,7 +512,7 @@ impl Panel for OpenAdmin {
     async fn suspend_domain(&self, domain: &str) -> Result<(), AdapterError> {
         self.client
             .command(
-                &format!("api/domains/suspend/{domain}"),
+                UrlPath::route("api/domains/suspend").value("domain", domain)?,
                 None,
                 Subject::new(Entity::Domain, domain),
             )
@@ -514,7 +522,7 @@ impl Panel for OpenAdmin {
     async fn unsuspend_domain(&self, domain: &str) -> Result<(), AdapterError> {
         self.client
             .command(
-                &format!("api/domains/unsuspend/{domain}"),
+                UrlPath::route("api/domains/unsuspend").value("domain", domain)?,
                 None,
                 Subject::new(Entity::Domain, domain),
             )
@@ -524,7 +532,7 @@ impl Panel for OpenAdmin {
     async fn delete_domain(&self, domain: &str, _owner: Option<&str>) -> Result<(), AdapterError> {
         self.client
             .command(
-                &format!("api/domains/delete/{domain}"),
+                UrlPath::route("api/domains/delete").value("domain", domain)?,
                 None,
                 Subject::new(Entity::Domain, domain),
             )
@@ -585,7 +593,9 @@ impl Panel for OpenAdmin {
         self.client
             .mutate(
                 Method::POST,
-                &format!("api/service/{verb}/{service}"),
+                UrlPath::route("api/service")
+                    .then(verb)
+                    .value("service", service)?,
                 None,
                 Subject::new(Entity::Service, service),
             )
@@ -617,10 +627,7 @@ impl Panel for OpenAdmin {
                 upstream: None,
             })?;
         let Value::Object(entry) = entry else {
-            return Err(AdapterError::Protocol {
-                message: format!("service `{service}` is not an object in the panel's list"),
-                excerpt: entry.to_string(),
-            });
+            return Err(AdapterError::protocol(format!("service `{service}` is not an object in the panel's list"), &entry.to_string()));
         };
         entry.insert(
             "status".into(),
@@ -647,13 +654,9 @@ impl Panel for OpenAdmin {
 
 /// Suspending a suspended account (or the reverse) fails on the panel; the
 /// canonical operations are idempotent, so that failure is a success.
-fn already(done: Result<(), AdapterError>, panel_says: &str) -> Result<(), AdapterError> {
+fn already(done: Result<(), AdapterError>, state: &str) -> Result<(), AdapterError> {
     match done {
-        Err(AdapterError::OperationFailed { upstream })
-            if upstream.to_ascii_lowercase().contains(panel_says) =>
-        {
-            Ok(())
-        }
+        Err(AdapterError::FailedPrecondition { reason, .. }) if reason == state => Ok(()),
         other => other,
     }
 }

@@ -78,24 +78,49 @@ impl Client {
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(http_build_query(&form));
         let reply = self.http.send(request).await?;
+        // The panel answers every call with HTTP 200 from its one script.
+        if reply.status.as_u16() == 404 {
+            return Err(reply.missing_endpoint());
+        }
         let body: Value = reply.json()?;
         if !body.is_object() {
-            return Err(AdapterError::Protocol {
-                message: "expected a JSON object".into(),
-                excerpt: reply.excerpt(),
-            });
+            return Err(AdapterError::protocol(
+                "expected a JSON object",
+                &reply.text(),
+            ));
         }
-        if body.get("result").and_then(Value::as_str) == Some("error") {
-            return Err(error::classify(&error::sentences(&body), subject));
+        match body.get("result").and_then(Value::as_str) {
+            Some("error") => {
+                // A user function names its account in `accountuser`.
+                let subject = match account {
+                    Some(account) => subject.of_account(account),
+                    None => subject,
+                };
+                Err(error::classify(&error::sentences(&body), subject))
+            }
+            // List actions answer `{"data": [...]}` without a result.
+            Some("success") | None if reply.status.is_success() && succeeded(&body) => Ok(body),
+            _ => Err(AdapterError::protocol(
+                format!(
+                    "HTTP {} without the panel's `result: success`",
+                    reply.status.as_u16()
+                ),
+                &reply.text(),
+            )),
         }
-        Ok(body)
+    }
+}
+
+/// Whether a reply that is no error is a success: `result: "success"`, or,
+/// for list actions, no `result` but `data`.
+fn succeeded(body: &Value) -> bool {
+    match body.get("result") {
+        Some(result) => result.as_str() == Some("success"),
+        None => body.get("data").is_some(),
     }
 }
 
 /// `data` of a reply, or a protocol error naming what was expected.
 pub(super) fn data<'a>(body: &'a Value, what: &str) -> Result<&'a Value, AdapterError> {
-    body.get("data").ok_or_else(|| AdapterError::Protocol {
-        message: format!("{what} answered without data"),
-        excerpt: body.to_string().chars().take(200).collect(),
-    })
+    body.get("data").ok_or_else(|| AdapterError::protocol(format!("{what} answered without data"), &body.to_string()))
 }

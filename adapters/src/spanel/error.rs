@@ -15,6 +15,8 @@ pub(super) struct Subject<'a> {
     pub key: &'a str,
     /// (word in the panel's message, canonical field), first match wins.
     pub fields: &'a [(&'a str, &'a str)],
+    /// The account a user function runs as (`accountuser`).
+    pub account: Option<&'a str>,
 }
 
 impl<'a> Subject<'a> {
@@ -23,6 +25,14 @@ impl<'a> Subject<'a> {
             entity,
             key,
             fields: &[],
+            account: None,
+        }
+    }
+
+    pub fn of_account(self, account: &'a str) -> Self {
+        Subject {
+            account: Some(account),
+            ..self
         }
     }
 
@@ -62,8 +72,18 @@ pub(super) fn classify(sentences: &[String], subject: Subject<'_>) -> AdapterErr
     let upstream = Some(said.clone());
     let entity = || named_entity(&first).unwrap_or(subject.entity);
 
-    if first.contains("invalid api token") || first.contains("token is not valid") {
+    if first.contains("invalid api token")
+        || first.contains("invalid token")
+        || first.contains("token is not valid")
+    {
         return AdapterError::CredentialsRejected { upstream };
+    }
+    if first.contains("invalid accountuser") {
+        return AdapterError::NotFound {
+            entity: Entity::Account,
+            key: subject.account.unwrap_or(subject.key).to_owned(),
+            upstream,
+        };
     }
     if first.contains("sso is not enabled") {
         return AdapterError::FailedPrecondition {
@@ -73,10 +93,7 @@ pub(super) fn classify(sentences: &[String], subject: Subject<'_>) -> AdapterErr
         };
     }
     if first.contains("unknown action") {
-        return AdapterError::Protocol {
-            message: format!("the panel does not know this action (an older SPanel?): {said}"),
-            excerpt: String::new(),
-        };
+        return AdapterError::protocol(format!("the panel does not know this action (an older SPanel?): {said}"), "");
     }
     if first.contains("does not exist")
         || first.contains("not found")
@@ -126,10 +143,7 @@ pub(super) fn classify(sentences: &[String], subject: Subject<'_>) -> AdapterErr
         if let Some((_, field)) = subject.fields.iter().find(|(word, _)| first.contains(word)) {
             return AdapterError::refused_field(*field, said);
         }
-        return AdapterError::Protocol {
-            message: format!("the panel refused panelgate's request: {said}"),
-            excerpt: String::new(),
-        };
+        return AdapterError::protocol(format!("the panel refused panelgate's request: {said}"), "");
     }
     AdapterError::OperationFailed { upstream: said }
 }

@@ -139,10 +139,7 @@ impl Spanel {
             .await?;
         match data(&body, "accounts/listaccounts")? {
             Value::Array(rows) => Ok(rows.clone()),
-            _ => Err(AdapterError::Protocol {
-                message: "accounts/listaccounts answered without a list".into(),
-                excerpt: String::new(),
-            }),
+            _ => Err(AdapterError::protocol("accounts/listaccounts answered without a list", "")),
         }
     }
 
@@ -388,10 +385,7 @@ impl Panel for Spanel {
             .and_then(|data| data.get("url"))
             .and_then(Value::as_str)
             .filter(|url| !url.is_empty())
-            .ok_or_else(|| AdapterError::Protocol {
-                message: "base/sso answered without a URL".into(),
-                excerpt: String::new(),
-            })?;
+            .ok_or_else(|| AdapterError::protocol("base/sso answered without a URL", ""))?;
         Ok(CreateLoginLinkResponse {
             url: url.to_owned(),
             expire_time: None,
@@ -414,10 +408,7 @@ impl Panel for Spanel {
         match data(&body, "accounts/listpackages")? {
             Value::Array(rows) => Ok(rows.iter().map(mapping::package).collect()),
             Value::Object(rows) => Ok(rows.values().map(mapping::package).collect()),
-            _ => Err(AdapterError::Protocol {
-                message: "accounts/listpackages answered without a list".into(),
-                excerpt: String::new(),
-            }),
+            _ => Err(AdapterError::protocol("accounts/listpackages answered without a list", "")),
         }
     }
 
@@ -435,10 +426,7 @@ impl Panel for Spanel {
             .get("packagelist")
             .and_then(|list| list.get(&package.name))
             .map(mapping::package)
-            .ok_or_else(|| AdapterError::Protocol {
-                message: format!("createpackage's packagelist lacks `{}`", package.name),
-                excerpt: String::new(),
-            })
+            .ok_or_else(|| AdapterError::protocol(format!("createpackage's packagelist lacks `{}`", package.name), ""))
     }
 
     async fn update_package(&self, package: &NewPackage) -> Result<Package, AdapterError> {
@@ -607,10 +595,7 @@ impl Panel for Spanel {
         created
             .into_iter()
             .find(|listed| listed.username.eq_ignore_ascii_case(&admin.username))
-            .ok_or_else(|| AdapterError::Protocol {
-                message: format!("admin `{}` was created but is not listed", admin.username),
-                excerpt: String::new(),
-            })
+            .ok_or_else(|| AdapterError::protocol(format!("admin `{}` was created but is not listed", admin.username), ""))
     }
 
     async fn list_panel_admins(&self) -> Result<Vec<PanelAdmin>, AdapterError> {
@@ -624,10 +609,7 @@ impl Panel for Spanel {
             .await?;
         match data(&body, "admin/listadminusers")? {
             Value::Array(rows) => Ok(rows.iter().map(mapping::panel_admin).collect()),
-            _ => Err(AdapterError::Protocol {
-                message: "admin/listadminusers answered without a list".into(),
-                excerpt: String::new(),
-            }),
+            _ => Err(AdapterError::protocol("admin/listadminusers answered without a list", "")),
         }
     }
 }

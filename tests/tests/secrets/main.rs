@@ -293,14 +293,6 @@ impl Seen {
         ));
     }
 
-    /// A reply that returns the caller's own records, secrets included, by
-    /// design (Installatron's website paths and database passwords): only its
-    /// Debug is searched.
-    fn records<M: std::fmt::Debug>(&mut self, call: impl Into<String>, reply: &M) {
-        self.replies
-            .push((call.into(), Vec::new(), format!("{reply:?}"), None));
-    }
-
     /// Records a failure after checking its code and reason.
     #[track_caller]
     fn failure<T: std::fmt::Debug>(
@@ -317,22 +309,15 @@ impl Seen {
 
     /// Records a call's reply, or its failure whatever it is (calls whose
     /// outcome depends on the panel); the reply, if any, is returned.
-    /// `records`: the reply returns the caller's own records (see
-    /// [`Seen::records`]).
     fn outcome<M: Message + std::fmt::Debug>(
         &mut self,
         call: impl Into<String>,
         result: Result<tonic::Response<M>, Status>,
-        records: bool,
     ) -> Option<M> {
         match result {
             Ok(reply) => {
                 let reply = reply.into_inner();
-                if records {
-                    self.records(call, &reply);
-                } else {
-                    self.reply(call, &reply);
-                }
+                self.reply(call, &reply);
                 Some(reply)
             }
             Err(status) => {

@@ -38,6 +38,6 @@ pub use kind::{
     kind_name,
 };
 pub use panel::{
-    AccountUpdate, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin, PackageRef, Page,
-    PageRequest, Panel, PanelCheck,
+    AccountUpdate, Earlier, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin,
+    PackageRef, Page, PageRequest, Panel, PanelCheck,
 };

@@ -89,6 +89,10 @@ pub struct NewDomain {
 /// A validated CreateDatabase.
 #[derive(Debug)]
 pub struct NewDatabase {
+    /// An earlier attempt may have done some of the create's steps: a
+    /// panel that creates the user and the database in two calls goes on
+    /// past a user that exists already.
+    pub resuming: bool,
     /// Options for one panel kind (already checked to match the server's kind).
     pub options: Option<create_database_request::PanelOptions>,
     /// The account that gets the database.
@@ -151,28 +155,54 @@ pub struct PanelCheck {
     pub capabilities: Option<Vec<Operation>>,
 }
 
+/// What a panel holds of the thing an earlier attempt of a create may have
+/// made (a retry after an unknown outcome asks before creating again).
+#[derive(Debug)]
+pub enum Earlier<T> {
+    /// The panel holds it, as the create would have left it.
+    Made(T),
+    /// The panel does not hold it: the create has not happened.
+    Absent,
+    /// The panel has no read that could tell.
+    Unknown,
+}
+
+impl<T> Earlier<T> {
+    /// `found` read as the answer: the thing, or a NOT_FOUND of `entity`
+    /// meaning it is absent.
+    fn read(found: Result<T, AdapterError>, entity: Entity) -> Result<Self, AdapterError> {
+        match found {
+            Ok(made) => Ok(Earlier::Made(made)),
+            Err(AdapterError::NotFound {
+                entity: missing, ..
+            }) if missing == entity => Ok(Earlier::Absent),
+            Err(err) => Err(err),
+        }
+    }
+}
+
 /// Reads a panel's answer to "is this create's account there?" (see
-/// [`Panel::created_earlier`]).
+/// [`Panel::earlier_account`]): an account of the same name on another
+/// primary domain is someone else's.
 pub(crate) fn created_as(
     found: Result<Account, AdapterError>,
     account: &NewAccount,
-) -> Result<Option<Account>, AdapterError> {
-    match found {
-        Ok(existing)
+) -> Result<Earlier<Account>, AdapterError> {
+    Ok(match Earlier::read(found, Entity::Account)? {
+        Earlier::Made(existing)
             if existing
                 .primary_domain
                 .eq_ignore_ascii_case(&account.primary_domain) =>
         {
-            Ok(Some(existing))
+            Earlier::Made(existing)
         }
-        Ok(_)
-        | Err(AdapterError::NotFound {
-            entity: Entity::Account,
-            ..
-        }) => Ok(None),
-        Err(err) => Err(err),
-    }
+        Earlier::Made(_) => Earlier::Absent,
+        other => other,
+    })
 }
+
+/// Most items read when looking for one in a panel's list.
+const SEARCH_LIMIT: usize = 100_000;
 
 /// The canonical operations on one server's panel.
 #[async_trait]
@@ -199,14 +229,63 @@ pub trait Panel: Send + Sync + 'static {
         unsupported(Operation::CreateAccount)
     }
 
-    /// The account an earlier attempt of this very create may have made, for
-    /// a retry after an unknown outcome (a timeout, a dropped connection):
-    /// `Some` when the panel holds `account.username` on its primary domain,
-    /// completed as the create would have left it; `None` when it does not,
-    /// and the create should run (an account of the same name on another
-    /// domain is someone else's: the panel will say it exists).
-    async fn created_earlier(&self, account: &NewAccount) -> Result<Option<Account>, AdapterError> {
+    /// The account an earlier attempt of this very create may have made:
+    /// `Made` when the panel holds `account.username` on its primary domain,
+    /// completed as the create would have left it.
+    async fn earlier_account(
+        &self,
+        account: &NewAccount,
+    ) -> Result<Earlier<Account>, AdapterError> {
         created_as(self.get_account(&account.username).await, account)
+    }
+
+    /// The domain an earlier attempt of this AddDomain may have added: found
+    /// among the account's domains where the panel lists them.
+    async fn earlier_domain(&self, domain: &NewDomain) -> Result<Earlier<Domain>, AdapterError> {
+        if !self.capabilities().contains(&Operation::ListDomains) {
+            return Ok(Earlier::Unknown);
+        }
+        let page = PageRequest {
+            offset: 0,
+            limit: SEARCH_LIMIT,
+        };
+        let listed = self.list_domains(Some(&domain.username), page).await?;
+        Ok(listed
+            .items
+            .into_iter()
+            .find(|listed| listed.name.eq_ignore_ascii_case(&domain.domain))
+            .map_or(Earlier::Absent, Earlier::Made))
+    }
+
+    /// The database an earlier attempt of this CreateDatabase may have made;
+    /// `Unknown` by default (panels rarely list databases).
+    async fn earlier_database(
+        &self,
+        _database: &NewDatabase,
+    ) -> Result<Earlier<Database>, AdapterError> {
+        Ok(Earlier::Unknown)
+    }
+
+    /// The package an earlier attempt of this CreatePackage may have made,
+    /// by name.
+    async fn earlier_package(
+        &self,
+        package: &NewPackage,
+    ) -> Result<Earlier<Package>, AdapterError> {
+        Earlier::read(self.get_package(&package.name).await, Entity::Package)
+    }
+
+    /// The administrator an earlier attempt of this CreatePanelAdmin may have
+    /// made, by username.
+    async fn earlier_panel_admin(
+        &self,
+        admin: &NewPanelAdmin,
+    ) -> Result<Earlier<PanelAdmin>, AdapterError> {
+        let admins = self.list_panel_admins().await?;
+        Ok(admins
+            .into_iter()
+            .find(|listed| listed.username.eq_ignore_ascii_case(&admin.username))
+            .map_or(Earlier::Absent, Earlier::Made))
     }
 
     /// Returns one account.

@@ -21,6 +21,7 @@ use crate::{
     config::Config,
     error::{GatewayError, mask_secrets},
     idempotency::{self, Claimed, Mutation},
+    leases::Leases,
     packages::PackageCache,
     routing::{Route, Router},
     validate,
@@ -35,6 +36,8 @@ pub struct App {
     pub router: Arc<Router>,
     /// Per-server package lists.
     pub packages: Arc<PackageCache>,
+    /// The journal claims of the mutations running here.
+    pub leases: Leases,
 }
 
 impl App {
@@ -54,6 +57,7 @@ impl App {
                 metrics.clone(),
             )),
             packages: Arc::new(PackageCache::new(config.package_cache_ttl, metrics.clone())),
+            leases: Leases::default(),
             inventory,
         })
     }
@@ -110,6 +114,7 @@ impl App {
         let claimed = idempotency::claim_or_wait(&self.inventory, start).await;
         match claimed {
             Ok(Claimed::Run { id, uncertain }) => {
+                self.leases.hold(&id);
                 call.journal = Some(Journal {
                     id,
                     uncertain,
@@ -305,6 +310,7 @@ impl Call {
             ),
         }
         if let Some(journal) = self.journal.take() {
+            self.app.leases.release(&journal.id);
             let end = self.end(
                 outcome.as_ref().err().map_or(Code::Ok, Status::code),
                 outcome
@@ -378,6 +384,7 @@ impl Drop for Call {
         let Some(journal) = self.journal.take() else {
             return;
         };
+        self.app.leases.release(&journal.id);
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };

@@ -53,7 +53,7 @@ impl Config {
             package_cache_ttl: Duration::from_secs(300),
             server_cache_ttl: Duration::from_secs(30),
             upstream_timeouts: Timeouts::default(),
-            health_interval: Duration::from_secs(5),
+            health_interval: Duration::from_secs(1),
             auth: None,
             tls: None,
             idempotency_retention: Duration::from_secs(24 * 3600),

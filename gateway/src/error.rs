@@ -16,6 +16,19 @@ use tracing::error;
 /// The `ErrorInfo.domain` of every panelgate error.
 pub const ERROR_DOMAIN: &str = "panelgate";
 
+/// Longest text a status carries in its message or any detail: callers'
+/// values are quoted shorter still (`validate::excerpt`), and a panel's
+/// words are cut here.
+const MAX_TEXT: usize = 1024;
+
+/// `text`, cut to [`MAX_TEXT`] characters (marked with "…").
+fn bounded(text: String) -> String {
+    match text.char_indices().nth(MAX_TEXT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
 /// The server a failed call was routed to.
 #[derive(Clone, Debug)]
 pub struct ServerContext {
@@ -136,7 +149,10 @@ impl From<GatewayError> for Status {
         let message = match &err {
             // The database's own words stay in the log (see inventory_code).
             GatewayError::Inventory(inner) | GatewayError::Credentials { error: inner, .. }
-                if matches!(**inner, InventoryError::Database(_)) =>
+                if matches!(
+                    **inner,
+                    InventoryError::Database(_) | InventoryError::Unreachable(_)
+                ) =>
             {
                 if inner.is_unavailable() {
                     "inventory unavailable"
@@ -145,19 +161,19 @@ impl From<GatewayError> for Status {
                 }
                 .to_owned()
             }
-            _ => err.to_string(),
+            _ => bounded(err.to_string()),
         };
         let mut metadata = HashMap::new();
         let mut details = ErrorDetails::new();
         let (code, reason) = match err {
             GatewayError::InvalidArgument { field, reason } => {
-                details.add_bad_request_violation(field, reason);
+                details.add_bad_request_violation(field, bounded(reason));
                 (Code::InvalidArgument, "INVALID_FIELD".to_owned())
             }
             GatewayError::Panel { server, error } => {
                 describe_server(*server, &mut metadata);
                 if let Some(upstream) = error.upstream_message() {
-                    metadata.insert("upstream_message".to_owned(), upstream.to_owned());
+                    metadata.insert("upstream_message".to_owned(), bounded(upstream.to_owned()));
                 }
                 adapter_code(&error, &mut details, &mut metadata)
             }
@@ -276,7 +292,7 @@ fn adapter_code(
         }
         AdapterError::LimitReached { .. } => (Code::ResourceExhausted, "LIMIT_REACHED".into()),
         AdapterError::InvalidArgument { field, reason, .. } => {
-            details.add_bad_request_violation(field.clone(), reason.clone());
+            details.add_bad_request_violation(field.clone(), bounded(reason.clone()));
             (Code::InvalidArgument, "INVALID_FIELD".into())
         }
         AdapterError::CredentialsRejected { .. } => (
@@ -327,6 +343,7 @@ fn inventory_code(error: &InventoryError, details: &mut ErrorDetails) -> (Code, 
         InventoryError::UnknownKey { .. } | InventoryError::Crypto { .. } => {
             (Code::FailedPrecondition, "CREDENTIALS_UNREADABLE".into())
         }
+        InventoryError::Unreachable(_) => (Code::Unavailable, "INVENTORY_UNAVAILABLE".into()),
         InventoryError::Database(_) if error.is_unavailable() => {
             (Code::Unavailable, "INVENTORY_UNAVAILABLE".into())
         }

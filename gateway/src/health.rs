@@ -1,11 +1,17 @@
 //! `grpc.health.v1`: every service is SERVING while the inventory answers and
-//! NOT_SERVING while it does not, checked every `interval`.
+//! NOT_SERVING while it does not, checked every `interval`, each check waiting
+//! at most that long (a black-holed database fails it too). The check also
+//! opens and closes the inventory's gate: while it fails, calls that need the
+//! inventory fail at once instead of each waiting for the database.
 
 use std::time::Duration;
 
 use panelgate_inventory::Inventory;
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tracing::{info, warn};
+
+/// Shortest wait for one check, whatever the interval.
+const MIN_WAIT: Duration = Duration::from_millis(500);
 
 /// Pings the inventory forever, flipping the status of `services` (and of the
 /// whole server, "") when reachability changes.
@@ -20,12 +26,12 @@ pub async fn watch_inventory(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        // A black-holed database must not leave health stuck at its last answer.
-        let limit = interval.max(Duration::from_secs(1));
+        let limit = interval.max(MIN_WAIT);
         let ping = tokio::time::timeout(limit, inventory.ping()).await;
         let status = match ping {
             Ok(Ok(())) => ServingStatus::Serving,
             failed => {
+                inventory.mark_unreachable();
                 if last != Some(ServingStatus::NotServing) {
                     let error = match failed {
                         Ok(Err(err)) => err.to_string(),

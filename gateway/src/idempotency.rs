@@ -21,12 +21,7 @@ use prost::Message;
 use secrecy::ExposeSecret;
 use tonic::{Code, Response, Status, codegen::Bytes};
 
-use crate::{app::code_name, error::GatewayError};
-
-/// How long a claim holds before a retry may take it over: longer than any
-/// call runs (panel timeouts are seconds), so only a crashed replica's claim
-/// expires.
-pub const LEASE: Duration = Duration::from_secs(10 * 60);
+use crate::{app::code_name, error::GatewayError, leases::LEASE};
 
 /// How long a retry waits for the first call with its `request_id` to end
 /// before it is answered ABORTED (retryable).

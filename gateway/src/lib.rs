@@ -10,6 +10,8 @@
 //!   adapter, maps the reply.
 //! - `app`: shared state and the life of one call (groups, logging, journal).
 //! - `idempotency`: `request_id` claims, waits and replays (AIP-155).
+//! - `converge`: create-like calls whose retries converge on one effect.
+//! - `leases`: the claims of running mutations, renewed while they run.
 //! - `routing`: `Target` or account index → server record → adapter, cached.
 //! - `packages`: per-server package lists cached in moka; package resolution.
 //! - `error`: [`GatewayError`](error::GatewayError) and the one place it becomes a `tonic::Status`.
@@ -24,11 +26,13 @@ mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+mod converge;
 mod demo;
 pub mod error;
 mod grpc;
 mod health;
 mod idempotency;
+mod leases;
 pub mod metrics;
 mod packages;
 mod retention;

@@ -145,6 +145,7 @@ pub async fn serve(
         }
     };
 
+    let renewer = tokio::spawn(app.leases.clone().renew(inventory.clone()));
     let pruner = tokio::spawn(retention::prune_journal(
         inventory.clone(),
         config.idempotency_retention,
@@ -211,6 +212,7 @@ pub async fn serve(
     };
     monitor.abort();
     pruner.abort();
+    renewer.abort();
     let _ = stop_metrics.send(());
     if let Some(metrics_server) = metrics_server {
         match metrics_server.await {

@@ -17,6 +17,33 @@ fn required<'a>(field: &str, value: &'a str) -> Checked<&'a str> {
     Ok(value)
 }
 
+/// Most characters of a caller's value an error quotes.
+const EXCERPT_CHARS: usize = 64;
+
+/// A caller's value as an error may quote it: at most 64 characters (then
+/// "…"), control characters escaped, so hostile input stays small everywhere
+/// it is echoed (messages, details, the journal, logs).
+pub fn excerpt(value: &str) -> String {
+    let mut shown: String = value
+        .chars()
+        .take(EXCERPT_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if value.chars().nth(EXCERPT_CHARS).is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
+/// Refuses a name that could not be one segment of a panel's URL path: `.`,
+/// `..`, or one holding '/'.
+fn one_segment<'a>(field: &str, value: &'a str) -> Checked<&'a str> {
+    if matches!(value, "." | "..") || value.contains(['/', '\\']) {
+        return invalid(field, "must not be `.` or `..` or contain '/' or '\\'");
+    }
+    Ok(value)
+}
+
 /// A username for a new account: a lowercase letter, then lowercase letters
 /// and digits, 1 to 32 characters (what every supported panel accepts).
 pub fn new_username(field: &str, value: &str) -> Checked<String> {
@@ -38,7 +65,7 @@ pub fn new_username(field: &str, value: &str) -> Checked<String> {
 /// The username of an existing account: looser than [`new_username`], since
 /// accounts made outside panelgate may use '_', '-', '.' or '@'.
 pub fn username(field: &str, value: &str) -> Checked<String> {
-    let value = required(field, value)?;
+    let value = one_segment(field, required(field, value)?)?;
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@');
     if value.len() > 64 || !value.chars().all(allowed) {
         return invalid(
@@ -73,7 +100,10 @@ pub fn domain(field: &str, value: &str) -> Checked<String> {
         .last()
         .is_some_and(|tld| tld.chars().any(|c| c.is_ascii_alphabetic()));
     if value.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) || !tld_ok {
-        return invalid(field, format!("`{value}` is not a valid domain name"));
+        return invalid(
+            field,
+            format!("`{}` is not a valid domain name", excerpt(&value)),
+        );
     }
     Ok(value)
 }
@@ -117,6 +147,14 @@ pub fn name(field: &str, value: &str, max: usize) -> Checked<String> {
     Ok(value.to_owned())
 }
 
+/// A package's name or panel id: 1 to 64 printable characters that could
+/// be one segment of a panel's URL path.
+pub fn package(field: &str, value: &str) -> Checked<String> {
+    let value = name(field, value, 64)?;
+    one_segment(field, &value)?;
+    Ok(value)
+}
+
 /// An identifier of letters, digits and '_' whose length is in `lengths`
 /// (database names and users).
 pub fn identifier(
@@ -142,7 +180,7 @@ pub fn identifier(
 
 /// A server name: 1 to 63 letters, digits, '.', '_' or '-'.
 pub fn server_name(field: &str, value: &str) -> Checked<String> {
-    let value = required(field, value)?;
+    let value = one_segment(field, required(field, value)?)?;
     if value.len() > 63
         || !value
             .chars()
@@ -156,7 +194,7 @@ pub fn server_name(field: &str, value: &str) -> Checked<String> {
 /// A system service's name as panels list them ("nginx", "mysql"): 1 to 64
 /// letters, digits, '.', '_', '-' or '@'.
 pub fn service_name(field: &str, value: &str) -> Checked<String> {
-    let value = required(field, value)?;
+    let value = one_segment(field, required(field, value)?)?;
     if value.len() > 64
         || !value
             .chars()
@@ -258,9 +296,27 @@ mod tests {
         for good in ["bob", "john_doe", "ops@example.com", "a.b-c"] {
             assert_eq!(username("username", good).unwrap(), good);
         }
-        for bad in ["", "bob smith", "bob/..", &"a".repeat(65)] {
+        for bad in ["", "bob smith", "bob/..", ".", "..", &"a".repeat(65)] {
             rejected(username("username", bad), "username");
         }
+        for bad in [".", "..", "a/b"] {
+            rejected(service_name("service", bad), "service");
+            rejected(server_name("name", bad), "name");
+            rejected(package("package", bad), "package");
+        }
+        assert_eq!(package("package", "Gold Plus").unwrap(), "Gold Plus");
+    }
+
+    #[test]
+    fn excerpts_are_short_and_printable() {
+        assert_eq!(excerpt("bob"), "bob");
+        let long = "x".repeat(1 << 20);
+        let shown = excerpt(&long);
+        assert_eq!(shown.chars().count(), EXCERPT_CHARS + 1);
+        assert!(shown.ends_with('…'));
+        assert_eq!(excerpt("a\nb"), "a\\nb");
+        let status = domain("domain", &format!("{long}.com")).unwrap_err();
+        assert!(status.to_string().len() < 200, "{status}");
     }
 
     #[test]

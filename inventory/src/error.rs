@@ -46,6 +46,10 @@ pub enum InventoryError {
         /// "encryption" or "decryption".
         operation: &'static str,
     },
+    /// The database is known to be unreachable (its last health check
+    /// failed), or its SQLite file is gone.
+    #[error("inventory unavailable: {0}")]
+    Unreachable(String),
     /// Any other database failure.
     #[error("database error: {0}")]
     Database(#[from] DbErr),
@@ -56,8 +60,10 @@ impl InventoryError {
     /// refused, closed or broken): the gateway answers UNAVAILABLE and reports the
     /// inventory as not serving, rather than INTERNAL.
     pub fn is_unavailable(&self) -> bool {
-        let Self::Database(err) = self else {
-            return false;
+        let err = match self {
+            Self::Unreachable(_) => return true,
+            Self::Database(err) => err,
+            _ => return false,
         };
         match err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,

@@ -30,6 +30,9 @@ pub trait PanelFixture: Send + Sync + Sized + 'static {
     /// dry run), so validate_only consults it.
     const HAS_DRY_RUN: bool = false;
 
+    /// Whether the panel keeps account passwords (CreateAccount needs one).
+    const KEEPS_PASSWORDS: bool = true;
+
     /// Starts a fresh simulator.
     async fn start() -> Self;
 
@@ -328,6 +331,7 @@ impl InstallatronFixture {
 impl PanelFixture for InstallatronFixture {
     const KIND: PanelKind = PanelKind::Installatron;
     const HAS_DRY_RUN: bool = true;
+    const KEEPS_PASSWORDS: bool = false;
 
     async fn start() -> Self {
         Self::with_config(InstallatronConfig::default()).await

@@ -200,12 +200,18 @@ mod tests {
     #[test]
     fn success_needs_the_positive_marker() {
         let ok = |endpoint, value| succeeded(endpoint, &object(value));
-        assert!(ok(Endpoint::AddUser, json!({"success": true, "user_id": 5})));
+        assert!(ok(
+            Endpoint::AddUser,
+            json!({"success": true, "user_id": 5})
+        ));
         assert!(ok(Endpoint::AddUser, json!({"success": "true"})));
         assert!(!ok(Endpoint::AddUser, json!({"message": "User created"})));
         assert!(!ok(Endpoint::SuspendUser, json!({})));
         assert!(!ok(Endpoint::SuspendUser, json!({"result": "success"})));
-        assert!(ok(Endpoint::AccountInfo, json!({"user_id": 2, "package_name": "Basic"})));
+        assert!(ok(
+            Endpoint::AccountInfo,
+            json!({"user_id": 2, "package_name": "Basic"})
+        ));
         assert!(!ok(Endpoint::AccountInfo, json!({"status": "ok"})));
     }
 

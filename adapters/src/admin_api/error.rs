@@ -77,7 +77,10 @@ pub(super) fn classify(endpoint: Endpoint, subject: &str, message: &str) -> Adap
     if text.contains("required") || text.contains("unknown state") {
         // panelgate validates every field first: the panel reading our request
         // differently is a protocol mismatch, not the caller's fault.
-        return AdapterError::protocol(format!("the panel refused panelgate's request: {message}"), "");
+        return AdapterError::protocol(
+            format!("the panel refused panelgate's request: {message}"),
+            "",
+        );
     }
     AdapterError::OperationFailed {
         upstream: message.to_owned(),

@@ -72,7 +72,12 @@ fn resource(
 
 /// One entry of `packages_list`: only the disk limit is reported.
 pub(super) fn package(entry: &PackageEntry) -> Result<Package, AdapterError> {
-    let id = units::as_text(&entry.id).ok_or_else(|| AdapterError::protocol(format!("package `{}` has no readable id", entry.name), &entry.id.to_string()))?;
+    let id = units::as_text(&entry.id).ok_or_else(|| {
+        AdapterError::protocol(
+            format!("package `{}` has no readable id", entry.name),
+            &entry.id.to_string(),
+        )
+    })?;
     Ok(Package {
         id,
         name: entry.name.clone(),

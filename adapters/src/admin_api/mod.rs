@@ -329,7 +329,12 @@ impl Panel for AdminApi {
             .client
             .call(Endpoint::NewPackage, &form, &package.name)
             .await?;
-        let id = units::as_text(&created.package_id).ok_or_else(|| AdapterError::protocol("new_package answered without a readable package_id", &created.package_id.to_string()))?;
+        let id = units::as_text(&created.package_id).ok_or_else(|| {
+            AdapterError::protocol(
+                "new_package answered without a readable package_id",
+                &created.package_id.to_string(),
+            )
+        })?;
         Ok(Package {
             id,
             name: package.name.clone(),

@@ -176,7 +176,8 @@ pub struct HttpClient {
 impl HttpClient {
     /// Starts a request to `path`, under the base URL.
     pub fn request(&self, method: reqwest::Method, path: impl Into<UrlPath>) -> RequestBuilder {
-        self.client.request(method, path.into().under(&self.base_url))
+        self.client
+            .request(method, path.into().under(&self.base_url))
     }
 
     /// The base URL, for building links the panel does not give.

@@ -124,7 +124,11 @@ mod tests {
                 .value("username", value)
                 .unwrap()
                 .under(&base());
-            assert_eq!(url.path(), format!("/prefix/api/users/{encoded}"), "{value}");
+            assert_eq!(
+                url.path(),
+                format!("/prefix/api/users/{encoded}"),
+                "{value}"
+            );
         }
     }
 

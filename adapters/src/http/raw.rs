@@ -20,7 +20,11 @@ const MAX_RAW_HEADERS: usize = 64;
 
 /// The request head of `method` to `url` (origin form, no body, closing the
 /// connection), with `headers`.
-pub(super) fn head(method: &str, url: &Url, headers: &[(&str, &str)]) -> Result<String, AdapterError> {
+pub(super) fn head(
+    method: &str,
+    url: &Url,
+    headers: &[(&str, &str)],
+) -> Result<String, AdapterError> {
     let host = url.host_str().unwrap_or_default();
     let target = match url.query() {
         Some(query) => format!("{}?{query}", url.path()),
@@ -192,7 +196,11 @@ mod tests {
 
     #[test]
     fn replies_by_length_chunks_or_close() {
-        let by_length = parse(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}extra", &url()).unwrap();
+        let by_length = parse(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}extra",
+            &url(),
+        )
+        .unwrap();
         assert_eq!(
             (by_length.status.as_u16(), by_length.body.as_slice()),
             (200, &b"{}"[..])
@@ -203,13 +211,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(chunked.body, b"{\"a\":1}");
-        let to_close =
-            parse(b"HTTP/1.1 404 Not Found\r\nRetry-After: 7\r\n\r\nnope", &url()).unwrap();
+        let to_close = parse(
+            b"HTTP/1.1 404 Not Found\r\nRetry-After: 7\r\n\r\nnope",
+            &url(),
+        )
+        .unwrap();
         assert_eq!(
             (to_close.body.as_slice(), to_close.retry_after),
             (&b"nope"[..], Some(Duration::from_secs(7)))
         );
-        let moved = parse(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /elsewhere\r\n\r\n", &url()).unwrap();
+        let moved = parse(
+            b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /elsewhere\r\n\r\n",
+            &url(),
+        )
+        .unwrap();
         assert_eq!(
             moved.location.map(String::from).as_deref(),
             Some("http://127.0.0.1:9/elsewhere")
@@ -232,7 +247,11 @@ mod tests {
         ));
         assert!(parse(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n{}", &url()).is_err());
         assert!(
-            parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", &url()).is_err()
+            parse(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                &url()
+            )
+            .is_err()
         );
         assert!(
             parse(

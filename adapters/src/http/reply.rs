@@ -151,8 +151,7 @@ const MASK: &str = "***";
 
 /// Key words whose values are secrets (`"access_token": "..."`, `password=...`).
 const SECRET_KEYS: &[&str] = &[
-    "token", "password", "passwd", "pass", "secret", "key", "jwt", "session", "auth", "url",
-    "link",
+    "token", "password", "passwd", "pass", "secret", "key", "jwt", "session", "auth", "url", "link",
 ];
 
 /// Masks the value after a secret-looking key, quoted or not, up to its end
@@ -322,10 +321,16 @@ mod tests {
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhcGkifQ.c2lnbmF0dXJl";
         for (text, secret) in [
             (format!(r#"{{"access_token": "{jwt}", "x": 1}}"#), jwt),
-            (r#"{"access_token": "eyJhbGciOiJIUz"#.to_owned(), "eyJhbGciOiJIUz"),
+            (
+                r#"{"access_token": "eyJhbGciOiJIUz"#.to_owned(),
+                "eyJhbGciOiJIUz",
+            ),
             ("password=hunter2&user=bob".to_owned(), "hunter2"),
             (r#"{"url": "http://p/login/?t=1"}"#.to_owned(), "login"),
-            ("session 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b".to_owned(), "9f86d08"),
+            (
+                "session 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b".to_owned(),
+                "9f86d08",
+            ),
         ] {
             let masked = excerpt(&text);
             assert!(!masked.contains(secret), "{masked}");

@@ -33,8 +33,8 @@ use serde_json::{Value, json};
 
 use self::client::{Client, Subject};
 use crate::{
-    AccountUpdate, AdapterError, Entity, NewAccount, NewDatabase, NewDomain, PackageRef, Page,
-    PageRequest, Panel, PanelCheck,
+    AccountUpdate, AdapterError, Earlier, Entity, NewAccount, NewDatabase, NewDomain, PackageRef,
+    Page, PageRequest, Panel, PanelCheck,
     http::{HttpClient, UrlPath},
     kind::PanelCredentials,
     units,
@@ -496,6 +496,28 @@ impl Panel for Installatron {
         websites.retain(|website| !website.vhosts.is_empty());
         self.save_websites(&username, &websites, Subject::new(Entity::Domain, domain))
             .await
+    }
+
+    async fn earlier_database(
+        &self,
+        database: &NewDatabase,
+    ) -> Result<Earlier<Database>, AdapterError> {
+        let user = self.user(&database.username).await?;
+        let recorded = mapping::websites(&user).into_iter().any(|website| {
+            website
+                .databases
+                .iter()
+                .any(|recorded| recorded.name == database.name)
+        });
+        Ok(if recorded {
+            Earlier::Made(Database {
+                name: database.name.clone(),
+                user: database.user.clone(),
+                username: database.username.clone(),
+            })
+        } else {
+            Earlier::Absent
+        })
     }
 
     async fn create_database(&self, database: &NewDatabase) -> Result<Database, AdapterError> {

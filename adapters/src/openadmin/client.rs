@@ -83,7 +83,10 @@ impl Client {
             Some(token) if !token.is_empty() && HeaderValue::from_str(token).is_ok() => {
                 Ok(Session::from_jwt(token.to_owned()))
             }
-            _ => Err(AdapterError::protocol("login answered without an access_token", "")),
+            _ => Err(AdapterError::protocol(
+                "login answered without an access_token",
+                "",
+            )),
         }
     }
 
@@ -134,8 +137,9 @@ impl Client {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            self.http
-                .send_reading(request, move |reply| Some(error::from_reply(reply, subject)))
+            self.http.send_reading(request, move |reply| {
+                Some(error::from_reply(reply, subject))
+            })
         })
         .await
     }

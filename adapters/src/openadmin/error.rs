@@ -138,7 +138,10 @@ pub(super) fn from_command(body: &Value, subject: Subject<'_>) -> Result<(), Ada
             }
             Err(failure(&text, said, subject))
         }
-        None => Err(AdapterError::protocol("domain command reply without a returncode", &body.to_string())),
+        None => Err(AdapterError::protocol(
+            "domain command reply without a returncode",
+            &body.to_string(),
+        )),
     }
 }
 
@@ -316,7 +319,10 @@ mod tests {
             }
         }
         assert!(matches!(
-            from_reply(&reply(400, json!({"error": "Plan gold not found"})), user("bob")),
+            from_reply(
+                &reply(400, json!({"error": "Plan gold not found"})),
+                user("bob")
+            ),
             AdapterError::NotFound {
                 entity: Entity::Package,
                 ..

@@ -149,7 +149,12 @@ pub(super) fn usage(detail: &UserDetail, quota: Option<&Value>) -> AccountUsage 
 
 /// A plan as a canonical package.
 pub(super) fn package(plan: &Plan) -> Result<Package, AdapterError> {
-    let id = units::as_text(&plan.id).ok_or_else(|| AdapterError::protocol(format!("plan `{}` has no readable id", plan.name), &plan.id.to_string()))?;
+    let id = units::as_text(&plan.id).ok_or_else(|| {
+        AdapterError::protocol(
+            format!("plan `{}` has no readable id", plan.name),
+            &plan.id.to_string(),
+        )
+    })?;
     let count = |value: &Value| units::limit(value, units::as_u64, true);
     let gigabytes = |value: &Value| units::limit(value, gb_as_mib, true);
     Ok(Package {

@@ -342,8 +342,8 @@ impl Panel for OpenAdmin {
             return Err(error::from_reply(&reply, subject));
         }
         // The link carries a one-time token: never quote this body in an error.
-        let link: AutologinLink =
-            serde_json::from_slice(&reply.body).map_err(|_| AdapterError::protocol("autologin answered without a link", ""))?;
+        let link: AutologinLink = serde_json::from_slice(&reply.body)
+            .map_err(|_| AdapterError::protocol("autologin answered without a link", ""))?;
         Ok(CreateLoginLinkResponse {
             url: link.link,
             expire_time: None,
@@ -627,7 +627,10 @@ impl Panel for OpenAdmin {
                 upstream: None,
             })?;
         let Value::Object(entry) = entry else {
-            return Err(AdapterError::protocol(format!("service `{service}` is not an object in the panel's list"), &entry.to_string()));
+            return Err(AdapterError::protocol(
+                format!("service `{service}` is not an object in the panel's list"),
+                &entry.to_string(),
+            ));
         };
         entry.insert(
             "status".into(),

@@ -122,5 +122,7 @@ fn succeeded(body: &Value) -> bool {
 
 /// `data` of a reply, or a protocol error naming what was expected.
 pub(super) fn data<'a>(body: &'a Value, what: &str) -> Result<&'a Value, AdapterError> {
-    body.get("data").ok_or_else(|| AdapterError::protocol(format!("{what} answered without data"), &body.to_string()))
+    body.get("data").ok_or_else(|| {
+        AdapterError::protocol(format!("{what} answered without data"), &body.to_string())
+    })
 }

@@ -93,7 +93,10 @@ pub(super) fn classify(sentences: &[String], subject: Subject<'_>) -> AdapterErr
         };
     }
     if first.contains("unknown action") {
-        return AdapterError::protocol(format!("the panel does not know this action (an older SPanel?): {said}"), "");
+        return AdapterError::protocol(
+            format!("the panel does not know this action (an older SPanel?): {said}"),
+            "",
+        );
     }
     if first.contains("does not exist")
         || first.contains("not found")
@@ -143,7 +146,10 @@ pub(super) fn classify(sentences: &[String], subject: Subject<'_>) -> AdapterErr
         if let Some((_, field)) = subject.fields.iter().find(|(word, _)| first.contains(word)) {
             return AdapterError::refused_field(*field, said);
         }
-        return AdapterError::protocol(format!("the panel refused panelgate's request: {said}"), "");
+        return AdapterError::protocol(
+            format!("the panel refused panelgate's request: {said}"),
+            "",
+        );
     }
     AdapterError::OperationFailed { upstream: said }
 }

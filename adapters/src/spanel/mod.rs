@@ -45,8 +45,10 @@ use self::{
 };
 use crate::{
     AccountUpdate, AdapterError, Entity, NewAccount, NewDatabase, NewDomain, NewPackage,
-    NewPanelAdmin, PackageRef, Page, PageRequest, Panel, PanelCheck, http::HttpClient,
-    kind::PanelCredentials, panel::created_as,
+    NewPanelAdmin, PackageRef, Page, PageRequest, Panel, PanelCheck,
+    http::HttpClient,
+    kind::PanelCredentials,
+    panel::{Earlier, created_as},
 };
 
 /// A package's whole definition, as createpackage and modifypackage take it:
@@ -139,7 +141,10 @@ impl Spanel {
             .await?;
         match data(&body, "accounts/listaccounts")? {
             Value::Array(rows) => Ok(rows.clone()),
-            _ => Err(AdapterError::protocol("accounts/listaccounts answered without a list", "")),
+            _ => Err(AdapterError::protocol(
+                "accounts/listaccounts answered without a list",
+                "",
+            )),
         }
     }
 
@@ -209,13 +214,17 @@ impl Panel for Spanel {
     /// An earlier attempt may have done wwwacct but not changeuseremail:
     /// the email is set again (harmless to repeat; listaccounts does not
     /// report it to check).
-    async fn created_earlier(&self, account: &NewAccount) -> Result<Option<Account>, AdapterError> {
-        let found = created_as(self.get_account(&account.username).await, account)?;
-        let Some(existing) = found else {
-            return Ok(None);
+    async fn earlier_account(
+        &self,
+        account: &NewAccount,
+    ) -> Result<Earlier<Account>, AdapterError> {
+        let Earlier::Made(existing) =
+            created_as(self.get_account(&account.username).await, account)?
+        else {
+            return Ok(Earlier::Absent);
         };
         self.set_email(account).await?;
-        Ok(Some(Account {
+        Ok(Earlier::Made(Account {
             email: account.email.clone(),
             ..existing
         }))
@@ -408,7 +417,10 @@ impl Panel for Spanel {
         match data(&body, "accounts/listpackages")? {
             Value::Array(rows) => Ok(rows.iter().map(mapping::package).collect()),
             Value::Object(rows) => Ok(rows.values().map(mapping::package).collect()),
-            _ => Err(AdapterError::protocol("accounts/listpackages answered without a list", "")),
+            _ => Err(AdapterError::protocol(
+                "accounts/listpackages answered without a list",
+                "",
+            )),
         }
     }
 
@@ -426,7 +438,12 @@ impl Panel for Spanel {
             .get("packagelist")
             .and_then(|list| list.get(&package.name))
             .map(mapping::package)
-            .ok_or_else(|| AdapterError::protocol(format!("createpackage's packagelist lacks `{}`", package.name), ""))
+            .ok_or_else(|| {
+                AdapterError::protocol(
+                    format!("createpackage's packagelist lacks `{}`", package.name),
+                    "",
+                )
+            })
     }
 
     async fn update_package(&self, package: &NewPackage) -> Result<Package, AdapterError> {
@@ -529,9 +546,19 @@ impl Panel for Spanel {
                 user_fields,
                 subject,
             )
-            .await?;
-        // The panel prefixes the name with the account's; its message says how.
-        let panel_user = named_in_message(&created).unwrap_or_else(|| database.user.clone());
+            .await;
+        let panel_user = match created {
+            // The panel prefixes the name with the account's; its message says how.
+            Ok(created) => {
+                Some(named_in_message(&created).unwrap_or_else(|| database.user.clone()))
+            }
+            // A retry goes on past the user its earlier attempt made.
+            Err(AdapterError::AlreadyExists {
+                entity: Entity::DatabaseUser,
+                ..
+            }) if database.resuming => None,
+            Err(err) => return Err(err),
+        };
         let database_fields = vec![
             field("database", database.name.as_str()),
             field("username", database.user.as_str()),
@@ -541,10 +568,11 @@ impl Panel for Spanel {
         self.client
             .user("mysql/createmysqldatabase", &database.username, database_fields, subject)
             .await
-            .map_err(|failure| {
-                failure.with_note(&format!(
+            .map_err(|failure| match &panel_user {
+                Some(panel_user) => failure.with_note(&format!(
                     "the database user `{panel_user}` created just before remains on the panel (SPanel's API cannot delete it)"
-                ))
+                )),
+                None => failure,
             })?;
         Ok(Database {
             name: database.name.clone(),
@@ -595,7 +623,12 @@ impl Panel for Spanel {
         created
             .into_iter()
             .find(|listed| listed.username.eq_ignore_ascii_case(&admin.username))
-            .ok_or_else(|| AdapterError::protocol(format!("admin `{}` was created but is not listed", admin.username), ""))
+            .ok_or_else(|| {
+                AdapterError::protocol(
+                    format!("admin `{}` was created but is not listed", admin.username),
+                    "",
+                )
+            })
     }
 
     async fn list_panel_admins(&self) -> Result<Vec<PanelAdmin>, AdapterError> {
@@ -609,7 +642,10 @@ impl Panel for Spanel {
             .await?;
         match data(&body, "admin/listadminusers")? {
             Value::Array(rows) => Ok(rows.iter().map(mapping::panel_admin).collect()),
-            _ => Err(AdapterError::protocol("admin/listadminusers answered without a list", "")),
+            _ => Err(AdapterError::protocol(
+                "admin/listadminusers answered without a list",
+                "",
+            )),
         }
     }
 }

@@ -222,7 +222,7 @@ pub struct ServeArgs {
     #[arg(long, env = "PANELGATE_UPSTREAM_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
     pub upstream_connect_timeout: Duration,
     /// How often health checks the inventory.
-    #[arg(long, env = "PANELGATE_HEALTH_INTERVAL", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, env = "PANELGATE_HEALTH_INTERVAL", default_value = "1s", value_parser = parse_duration)]
     pub health_interval: Duration,
     /// How long a mutation's `request_id` is remembered: a retry within it
     /// gets the first call's reply.

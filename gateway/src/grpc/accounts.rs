@@ -1,6 +1,6 @@
 //! AccountService: hosting accounts on any panel.
 
-use panelgate_adapters::{AccountUpdate, NewAccount};
+use panelgate_adapters::{AccountUpdate, Entity, NewAccount};
 use panelgate_inventory::ServerState;
 use panelgate_inventory::{AccountEntry, AccountStatus};
 use panelgate_proto::v1::{
@@ -17,6 +17,7 @@ use tonic::{Request, Response, Status};
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
     app::{App, validation},
+    converge::Create,
     error::GatewayError,
     routing::Route,
     validate,
@@ -73,8 +74,10 @@ impl AccountService for AccountApi {
             call.about(format!("account/{username}"));
             let primary_domain = validate::domain("primary_domain", &req.primary_domain)?;
             let email = validate::email("email", &req.email)?;
-            validate::password("password", &req.password)?;
-            let package = validate::name("package", &req.package, 64)?;
+            if !req.password.is_empty() {
+                validate::password("password", &req.password)?;
+            }
+            let package = validate::package("package", &req.package)?;
             let first_name = optional_name("first_name", &req.first_name)?;
             let last_name = optional_name("last_name", &req.last_name)?;
             if let Some(PanelOptions::AdminApi(options)) = &req.panel_options {
@@ -95,6 +98,15 @@ impl AccountService for AccountApi {
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::CreateAccount)?;
             check_options_kind(req.panel_options.as_ref(), route.kind)?;
+            // Panels that keep account passwords can change them; the others
+            // (Installatron) need none.
+            let keeps_passwords = route
+                .panel
+                .capabilities()
+                .contains(&Operation::ChangePassword);
+            if keeps_passwords && req.password.is_empty() {
+                return Err(GatewayError::invalid("password", "required"));
+            }
             if route.server.state == ServerState::Draining {
                 return Err(GatewayError::ServerState {
                     server: route.server.name.clone(),
@@ -126,16 +138,6 @@ impl AccountService for AccountApi {
                 last_name,
                 options: req.panel_options.clone(),
             };
-            // An earlier attempt with this request_id may have created it already.
-            if call.uncertain()
-                && let Some(account) = route
-                    .panel
-                    .created_earlier(&new)
-                    .await
-                    .map_err(|err| route.fail(err))?
-            {
-                return Ok(self.created(&route, account).await);
-            }
             if req.validate_only {
                 let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {
@@ -150,11 +152,14 @@ impl AccountService for AccountApi {
                     ..Default::default()
                 });
             }
-            let account = route
-                .panel
-                .create_account(&new)
-                .await
-                .map_err(|err| route.fail(err))?;
+            let account = Create {
+                entity: Entity::Account,
+                earlier: || route.panel.earlier_account(&new),
+                create: || route.panel.create_account(&new),
+            }
+            .run(call.uncertain(), || None)
+            .await
+            .map_err(|err| route.fail(err))?;
             Ok(self.created(&route, account).await)
         }
         .await;
@@ -446,7 +451,7 @@ impl AccountService for AccountApi {
         let result = async {
             let username = validate::username("username", &req.username)?;
             call.about(format!("account/{username}"));
-            let package = validate::name("package", &req.package, 64)?;
+            let package = validate::package("package", &req.package)?;
             let route = call.route_account(req.target.as_ref(), &username).await?;
             route.require(Operation::ChangePackage)?;
             let package = self

@@ -1,8 +1,8 @@
 //! DatabaseService: databases of hosting accounts.
 
-use panelgate_adapters::NewDatabase;
+use panelgate_adapters::{Entity, NewDatabase};
 use panelgate_proto::v1::{
-    CreateDatabaseRequest, CreateDatabaseResponse, Operation,
+    CreateDatabaseRequest, CreateDatabaseResponse, Database, Operation,
     database_service_server::DatabaseService,
 };
 use tonic::{Request, Response, Status};
@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 use super::check_options_kind;
 use crate::{
     app::{App, validation},
+    converge::Create,
     validate,
 };
 
@@ -49,6 +50,7 @@ impl DatabaseService for DatabaseApi {
             route.require(Operation::CreateDatabase)?;
             check_options_kind(req.panel_options.as_ref(), route.kind)?;
             let new = NewDatabase {
+                resuming: call.uncertain(),
                 username,
                 name,
                 user,
@@ -69,11 +71,20 @@ impl DatabaseService for DatabaseApi {
                     ..Default::default()
                 });
             }
-            let database = route
-                .panel
-                .create_database(&new)
-                .await
-                .map_err(|err| route.fail(err))?;
+            let database = Create {
+                entity: Entity::Database,
+                earlier: || route.panel.earlier_database(&new),
+                create: || route.panel.create_database(&new),
+            }
+            .run(call.uncertain(), || {
+                Some(Database {
+                    name: new.name.clone(),
+                    user: new.user.clone(),
+                    username: new.username.clone(),
+                })
+            })
+            .await
+            .map_err(|err| route.fail(err))?;
             Ok(CreateDatabaseResponse {
                 database: Some(database),
                 ..Default::default()

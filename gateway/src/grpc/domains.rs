@@ -1,9 +1,9 @@
 //! DomainService: domains of hosting accounts.
 
-use panelgate_adapters::NewDomain;
+use panelgate_adapters::{Entity, NewDomain};
 use panelgate_proto::v1::{
-    AddDomainRequest, AddDomainResponse, DeleteDomainRequest, DeleteDomainResponse,
-    ListDomainsRequest, ListDomainsResponse, Operation, SuspendDomainRequest,
+    AddDomainRequest, AddDomainResponse, DeleteDomainRequest, DeleteDomainResponse, Domain,
+    DomainStatus, ListDomainsRequest, ListDomainsResponse, Operation, SuspendDomainRequest,
     SuspendDomainResponse, Target, UnsuspendDomainRequest, UnsuspendDomainResponse, Validation,
     add_domain_request::PanelOptions, domain_service_server::DomainService,
 };
@@ -12,6 +12,7 @@ use tonic::{Request, Response, Status};
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
     app::{App, Call, validation},
+    converge::Create,
     error::GatewayError,
     validate,
 };
@@ -120,11 +121,22 @@ impl DomainService for DomainApi {
                     ..Default::default()
                 });
             }
-            let domain = route
-                .panel
-                .add_domain(&new)
-                .await
-                .map_err(|err| route.fail(err))?;
+            let domain = Create {
+                entity: Entity::Domain,
+                earlier: || route.panel.earlier_domain(&new),
+                create: || route.panel.add_domain(&new),
+            }
+            .run(call.uncertain(), || {
+                Some(Domain {
+                    name: new.domain.clone(),
+                    username: new.username.clone(),
+                    document_root: new.document_root.clone().unwrap_or_default(),
+                    status: DomainStatus::Active.into(),
+                    panel_domain_id: String::new(),
+                })
+            })
+            .await
+            .map_err(|err| route.fail(err))?;
             Ok(AddDomainResponse {
                 domain: Some(domain),
                 ..Default::default()

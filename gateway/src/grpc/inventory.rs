@@ -388,7 +388,10 @@ fn labels(
         if !key_ok {
             return Err(GatewayError::invalid(
                 field,
-                format!("label key `{key}`: 1 to 63 letters, digits, '.', '_', '-' or '/'"),
+                format!(
+                    "label key `{}`: 1 to 63 letters, digits, '.', '_', '-' or '/'",
+                    validate::excerpt(&key)
+                ),
             ));
         }
         if value.chars().count() > 63 || value.chars().any(char::is_control) {

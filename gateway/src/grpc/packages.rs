@@ -1,7 +1,7 @@
 //! PackageService: package lists (cached per server), one package, and
 //! package creation, replacement and deletion (each clears the cache).
 
-use panelgate_adapters::{NewPackage, Page};
+use panelgate_adapters::{Entity, NewPackage, Page};
 use panelgate_proto::v1::{
     CreatePackageRequest, CreatePackageResponse, DeletePackageRequest, DeletePackageResponse,
     GetPackageRequest, GetPackageResponse, ListPackagesRequest, ListPackagesResponse, Operation,
@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
     app::{App, validation},
+    converge::Create,
     validate,
 };
 
@@ -56,7 +57,7 @@ impl PackageService for PackageApi {
     ) -> Result<Response<GetPackageResponse>, Status> {
         let (mut call, req) = self.app.read(request, "PackageService/GetPackage");
         let result = async {
-            let wanted = validate::name("package", &req.package, 64)?;
+            let wanted = validate::package("package", &req.package)?;
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::GetPackage)?;
             let package = route
@@ -85,7 +86,7 @@ impl PackageService for PackageApi {
             Err(reply) => return reply,
         };
         let result = async {
-            let name = validate::name("name", &req.name, 64)?;
+            let name = validate::package("name", &req.name)?;
             call.about(format!("package/{name}"));
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::CreatePackage)?;
@@ -108,7 +109,13 @@ impl PackageService for PackageApi {
                     ..Default::default()
                 });
             }
-            let created = route.panel.create_package(&new).await;
+            let created = Create {
+                entity: Entity::Package,
+                earlier: || route.panel.earlier_package(&new),
+                create: || route.panel.create_package(&new),
+            }
+            .run(call.uncertain(), || None)
+            .await;
             // Even a failed create may have changed the panel's list.
             self.app.packages.invalidate(&route.server.id).await;
             let package = created.map_err(|err| route.fail(err))?;
@@ -134,7 +141,7 @@ impl PackageService for PackageApi {
             Err(reply) => return reply,
         };
         let result = async {
-            let wanted = validate::name("package", &req.package, 64)?;
+            let wanted = validate::package("package", &req.package)?;
             call.about(format!("package/{wanted}"));
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::UpdatePackage)?;
@@ -191,7 +198,7 @@ impl PackageService for PackageApi {
             Err(reply) => return reply,
         };
         let result = async {
-            let wanted = validate::name("package", &req.package, 64)?;
+            let wanted = validate::package("package", &req.package)?;
             call.about(format!("package/{wanted}"));
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::DeletePackage)?;

@@ -1,7 +1,7 @@
 //! ServerService: the machine behind a panel (system information, system
 //! services, notifications) and the panel's own administrators.
 
-use panelgate_adapters::{NewPanelAdmin, Page};
+use panelgate_adapters::{Entity, NewPanelAdmin, Page};
 use panelgate_proto::v1::{
     ControlSystemServiceRequest, ControlSystemServiceResponse, CreatePanelAdminRequest,
     CreatePanelAdminResponse, GetServerInfoRequest, GetServerInfoResponse,
@@ -14,6 +14,7 @@ use tonic::{Request, Response, Status};
 use super::{check_options_kind, next_offset_token, offset_page};
 use crate::{
     app::{App, validation},
+    converge::Create,
     error::GatewayError,
     validate,
 };
@@ -205,11 +206,14 @@ impl ServerService for ServerApi {
                     ..Default::default()
                 });
             }
-            let admin = route
-                .panel
-                .create_panel_admin(&new)
-                .await
-                .map_err(|err| route.fail(err))?;
+            let admin = Create {
+                entity: Entity::Account,
+                earlier: || route.panel.earlier_panel_admin(&new),
+                create: || route.panel.create_panel_admin(&new),
+            }
+            .run(call.uncertain(), || None)
+            .await
+            .map_err(|err| route.fail(err))?;
             Ok(CreatePanelAdminResponse {
                 admin: Some(admin),
                 ..Default::default()

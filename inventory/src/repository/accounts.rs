@@ -36,7 +36,7 @@ impl Inventory {
                 .to_owned();
         accounts::Entity::insert(row)
             .on_conflict(on_conflict)
-            .exec_without_returning(&self.db)
+            .exec_without_returning(self.db()?)
             .await
             .map_err(|err| InventoryError::on_missing_parent(err, "server", &entry.server_id))?;
         Ok(())
@@ -51,7 +51,7 @@ impl Inventory {
         accounts::Entity::delete_many()
             .filter(accounts::Column::ServerId.eq(server_id))
             .filter(accounts::Column::Username.eq(username))
-            .exec(&self.db)
+            .exec(self.db()?)
             .await?;
         Ok(())
     }
@@ -92,7 +92,7 @@ impl Inventory {
             .filter(accounts::Column::Username.eq(username))
             .order_by_asc(accounts::Column::ServerId)
             .into_tuple()
-            .all(&self.db)
+            .all(self.db()?)
             .await?;
         Ok(ids)
     }
@@ -101,7 +101,7 @@ impl Inventory {
     pub async fn count_accounts(&self, server_id: &str) -> Result<u64, InventoryError> {
         let count = accounts::Entity::find()
             .filter(accounts::Column::ServerId.eq(server_id))
-            .count(&self.db)
+            .count(self.db()?)
             .await?;
         Ok(count)
     }
@@ -119,7 +119,7 @@ impl Inventory {
             .col_expr(accounts::Column::SyncedAt, Expr::value(now()))
             .filter(accounts::Column::ServerId.eq(server_id))
             .filter(accounts::Column::Username.eq(username))
-            .exec(&self.db)
+            .exec(self.db()?)
             .await?;
         Ok(())
     }

@@ -12,8 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, DbErr, EntityTrait, ExprTrait, IntoActiveModel, QueryFilter, QuerySelect,
-    UpdateMany,
+    ColumnTrait, EntityTrait, ExprTrait, IntoActiveModel, QueryFilter, QuerySelect, UpdateMany,
 };
 use secrecy::ExposeSecret;
 use uuid::Uuid;
@@ -44,7 +43,7 @@ impl Inventory {
         let Some(request_id) = start.request_id.as_deref() else {
             let row = new_row(&start, id.clone(), None);
             operations::Entity::insert(row.into_active_model())
-                .exec_without_returning(&self.db)
+                .exec_without_returning(self.db()?)
                 .await?;
             return Ok(Claim::Run {
                 id,
@@ -98,7 +97,7 @@ impl Inventory {
                 .column(operations::Column::KeyId)
                 .column(operations::Column::RequestDigest)
                 .into_tuple()
-                .one(&self.db)
+                .one(self.db()?)
                 .await?
                 .ok_or_else(|| InventoryError::not_found(OPERATION, id))?;
         let mut update = operations::Entity::update_many()
@@ -120,7 +119,7 @@ impl Inventory {
             let keyring = self.keyring()?;
             update = with_sealed_payload(update, keyring, id, key_id, digest, end.reply)?;
         }
-        if update.exec(&self.db).await?.rows_affected == 0 {
+        if update.exec(self.db()?).await?.rows_affected == 0 {
             tracing::warn!(
                 operation_id = id,
                 "operation no longer pending: its stored result is kept"
@@ -129,15 +128,37 @@ impl Inventory {
         Ok(())
     }
 
+    /// Renews the claims of calls still running (`ids`): their leases start
+    /// again at `now`. Rows no longer pending are left alone.
+    pub async fn renew_operations(
+        &self,
+        ids: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), InventoryError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        operations::Entity::update_many()
+            .col_expr(
+                operations::Column::ClaimedAt,
+                Expr::value(now.trunc_subsecs(6)),
+            )
+            .filter(operations::Column::Id.is_in(ids.iter().map(String::as_str)))
+            .filter(operations::Column::Outcome.eq(OperationRecord::PENDING))
+            .exec(self.db()?)
+            .await?;
+        Ok(())
+    }
+
     /// Inserts a claimed row; false if the caller's request id is taken.
-    async fn insert_if_new(&self, row: &operations::Model) -> Result<bool, DbErr> {
+    async fn insert_if_new(&self, row: &operations::Model) -> Result<bool, InventoryError> {
         let inserted = operations::Entity::insert(row.clone().into_active_model())
             .on_conflict(
                 OnConflict::columns([operations::Column::Caller, operations::Column::RequestId])
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_without_returning(&self.db)
+            .exec_without_returning(self.db()?)
             .await?;
         Ok(inserted == 1)
     }
@@ -146,17 +167,21 @@ impl Inventory {
         &self,
         caller: &str,
         request_id: &str,
-    ) -> Result<Option<operations::Model>, DbErr> {
-        operations::Entity::find()
+    ) -> Result<Option<operations::Model>, InventoryError> {
+        Ok(operations::Entity::find()
             .filter(operations::Column::Caller.eq(caller))
             .filter(operations::Column::RequestId.eq(request_id))
-            .one(&self.db)
-            .await
+            .one(self.db()?)
+            .await?)
     }
 
     /// Claims `seen` again, only if it is still in the state it was read in (same
     /// attempt and outcome, key not forgotten); true if this caller won it.
-    async fn take_over(&self, seen: &operations::Model, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    async fn take_over(
+        &self,
+        seen: &operations::Model,
+        now: DateTime<Utc>,
+    ) -> Result<bool, InventoryError> {
         let updated = operations::Entity::update_many()
             .col_expr(
                 operations::Column::Outcome,
@@ -175,7 +200,7 @@ impl Inventory {
             .filter(operations::Column::Attempts.eq(seen.attempts))
             .filter(operations::Column::Outcome.eq(&seen.outcome))
             .filter(operations::Column::RequestId.is_not_null())
-            .exec(&self.db)
+            .exec(self.db()?)
             .await?;
         Ok(updated.rows_affected == 1)
     }

@@ -4,6 +4,7 @@ mod accounts;
 mod idempotency;
 mod operations;
 mod paging;
+mod reachability;
 mod rotation;
 mod servers;
 
@@ -19,6 +20,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretSlice};
 
+use self::reachability::Reachability;
 use crate::crypto::Sealed;
 use crate::{InventoryError, Keyring, Migrator};
 
@@ -33,15 +35,16 @@ const MIGRATION_LOCK_KEY: i64 = 0x7061_6e65_6c67_6174; // "panelgat"
 /// and the operation journal. Cheap to clone (a pool handle and a shared keyring).
 #[derive(Clone)]
 pub struct Inventory {
-    db: DatabaseConnection,
+    pool: DatabaseConnection,
     keyring: Option<Arc<Keyring>>,
+    reachability: Arc<Reachability>,
 }
 
 /// Shows the backend and key ids only: the pool's options could hold a password.
 impl fmt::Debug for Inventory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Inventory")
-            .field("backend", &backend_name(self.db.get_database_backend()))
+            .field("backend", &backend_name(self.pool.get_database_backend()))
             .field("keyring", &self.keyring)
             .finish()
     }
@@ -70,7 +73,8 @@ impl Inventory {
             "inventory database opened"
         );
         Ok(Self {
-            db,
+            reachability: Arc::new(Reachability::new(database_url)),
+            pool: db,
             keyring: keyring.map(Arc::new),
         })
     }
@@ -82,7 +86,7 @@ impl Inventory {
         &mut self,
         observe: impl Fn(&str, Duration, bool) + Send + Sync + 'static,
     ) {
-        self.db.set_metric_callback(move |info| {
+        self.pool.set_metric_callback(move |info| {
             observe(&info.statement.sql, info.elapsed, info.failed)
         });
     }
@@ -90,8 +94,8 @@ impl Inventory {
     /// Applies pending migrations; a no-op when the schema is current. On PostgreSQL
     /// an advisory lock makes replicas starting together migrate one at a time.
     pub async fn migrate(&self) -> Result<(), InventoryError> {
-        if self.db.get_database_backend() == DbBackend::Postgres {
-            let txn = self.db.begin().await?;
+        if self.pool.get_database_backend() == DbBackend::Postgres {
+            let txn = self.pool.begin().await?;
             txn.execute_unprepared(&format!(
                 "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
             ))
@@ -99,19 +103,39 @@ impl Inventory {
             Migrator::up(&txn, None).await?;
             txn.commit().await?;
         } else {
-            Migrator::up(&self.db, None).await?;
+            Migrator::up(&self.pool, None).await?;
         }
         Ok(())
     }
 
-    /// A cheap round trip to the database, for health checks.
+    /// The health check's probe: a cheap round trip to the database (and,
+    /// for SQLite, a look that the file is still the one opened). Its outcome
+    /// opens or closes the gate every other call passes: while the last
+    /// probe failed, calls fail at once as unreachable. Give it a timeout.
     pub async fn ping(&self) -> Result<(), InventoryError> {
-        Ok(self.db.ping().await?)
+        let probed = match self.reachability.file_in_place() {
+            Ok(()) => self.pool.ping().await.map_err(InventoryError::from),
+            failed => failed,
+        };
+        self.reachability.set(probed.is_ok());
+        probed
+    }
+
+    /// Marks the database unreachable until the next successful [`Inventory::ping`]
+    /// (a probe that got no answer in time).
+    pub fn mark_unreachable(&self) {
+        self.reachability.set(false);
     }
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(self) -> Result<(), InventoryError> {
-        Ok(self.db.close().await?)
+        Ok(self.pool.close().await?)
+    }
+
+    /// The connection pool, unless the database is known to be unreachable.
+    fn db(&self) -> Result<&DatabaseConnection, InventoryError> {
+        self.reachability.check()?;
+        Ok(&self.pool)
     }
 
     /// Seals credentials for server `id`; `NoMasterKey` without a keyring.

@@ -18,7 +18,7 @@ impl Inventory {
     /// The journal entry with this id, or `NotFound`.
     pub async fn get_operation(&self, id: &str) -> Result<OperationRecord, InventoryError> {
         let row = operations::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(self.db()?)
             .await?
             .ok_or_else(|| InventoryError::not_found(OPERATION, id))?;
         record(row)
@@ -75,7 +75,7 @@ impl Inventory {
             Some(_) => return Err(InventoryError::InvalidPageToken),
         }
 
-        let rows = query.all(&self.db).await?;
+        let rows = query.all(self.db()?).await?;
         let page = paging::page_of(rows, size, |row| {
             Cursor::operations(row.started_at, &row.id)
         });
@@ -102,7 +102,7 @@ impl Inventory {
             .filter(operations::Column::StartedAt.lt(delete_before))
             // A key retried since may be running: it stays until its claim ages too.
             .filter(operations::Column::ClaimedAt.lt(delete_before))
-            .exec(&self.db)
+            .exec(self.db()?)
             .await?
             .rows_affected;
         let forgotten = operations::Entity::update_many()
@@ -118,7 +118,7 @@ impl Inventory {
             .filter(operations::Column::FinishedAt.lt(forget_keys_before))
             // Implied (a call starts before it ends); lets the started_at index help.
             .filter(operations::Column::StartedAt.lt(forget_keys_before))
-            .exec(&self.db)
+            .exec(self.db()?)
             .await?
             .rows_affected;
         tracing::debug!(forgotten, deleted, "operation journal pruned");

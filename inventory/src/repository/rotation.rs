@@ -2,8 +2,7 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    UpdateMany,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, UpdateMany,
 };
 
 use super::Inventory;
@@ -57,7 +56,7 @@ impl Inventory {
                 .order_by_asc(servers::Column::Id)
                 .limit(BATCH)
                 .into_tuple()
-                .all(&self.db)
+                .all(self.db()?)
                 .await?;
             let Some((last, ..)) = rows.last() else {
                 return Ok(total);
@@ -99,7 +98,7 @@ impl Inventory {
                 .order_by_asc(operations::Column::Id)
                 .limit(BATCH)
                 .into_tuple()
-                .all(&self.db)
+                .all(self.db()?)
                 .await?;
             let Some((last, ..)) = rows.last() else {
                 return Ok(total);
@@ -133,8 +132,8 @@ impl Inventory {
         table: &'static str,
         updates: Vec<UpdateMany<E>>,
         done_before: u64,
-    ) -> Result<u64, DbErr> {
-        let txn = self.db.begin().await?;
+    ) -> Result<u64, InventoryError> {
+        let txn = self.db()?.begin().await?;
         let mut resealed = 0;
         for update in updates {
             resealed += update.exec(&txn).await?.rows_affected;

@@ -49,7 +49,7 @@ impl Inventory {
             updated_at: now,
         };
 
-        let txn = self.db.begin().await?;
+        let txn = self.db()?.begin().await?;
         servers::Entity::insert(row.clone().into_active_model())
             .exec_without_returning(&txn)
             .await
@@ -63,20 +63,20 @@ impl Inventory {
     /// The server with this id, or `NotFound`.
     pub async fn get_server(&self, id: &str) -> Result<ServerRecord, InventoryError> {
         let row = servers::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(self.db()?)
             .await?
             .ok_or_else(|| InventoryError::not_found(SERVER, id))?;
-        with_labels(&self.db, row).await
+        with_labels(self.db()?, row).await
     }
 
     /// The server with this name, or `NotFound`.
     pub async fn get_server_by_name(&self, name: &str) -> Result<ServerRecord, InventoryError> {
         let row = servers::Entity::find()
             .filter(servers::Column::Name.eq(name))
-            .one(&self.db)
+            .one(self.db()?)
             .await?
             .ok_or_else(|| InventoryError::not_found(SERVER, name))?;
-        with_labels(&self.db, row).await
+        with_labels(self.db()?, row).await
     }
 
     /// Servers matching every condition of `filter`, by name. Filtering and paging
@@ -111,12 +111,12 @@ impl Inventory {
             Some(_) => return Err(InventoryError::InvalidPageToken),
         }
 
-        let rows = query.all(&self.db).await?;
+        let rows = query.all(self.db()?).await?;
         let page = paging::page_of(rows, size, |row| Cursor::Servers {
             name: row.name.clone(),
         });
         let ids = page.items.iter().map(|row| row.id.clone());
-        let mut labels = labels_of(&self.db, ids).await?;
+        let mut labels = labels_of(self.db()?, ids).await?;
         let items = page
             .items
             .into_iter()
@@ -186,7 +186,7 @@ impl Inventory {
                 );
         }
 
-        let txn = self.db.begin().await?;
+        let txn = self.db()?.begin().await?;
         let updated = query.exec(&txn).await.map_err(|err| match &update.name {
             Some(name) => InventoryError::on_unique(err, SERVER, name),
             None => err.into(),
@@ -214,7 +214,7 @@ impl Inventory {
     /// Deletes a server with its labels and account index entries (the journal keeps
     /// its entries). `NotFound` if absent.
     pub async fn delete_server(&self, id: &str) -> Result<(), InventoryError> {
-        let deleted = servers::Entity::delete_by_id(id).exec(&self.db).await?;
+        let deleted = servers::Entity::delete_by_id(id).exec(self.db()?).await?;
         if deleted.rows_affected == 0 {
             return Err(InventoryError::not_found(SERVER, id));
         }
@@ -235,7 +235,7 @@ impl Inventory {
                 .column(servers::Column::CredentialsKeyId)
                 .column(servers::Column::CredentialsCiphertext)
                 .into_tuple()
-                .one(&self.db)
+                .one(self.db()?)
                 .await?
                 .ok_or_else(|| InventoryError::not_found(SERVER, id))?;
         let (Some(key_id), Some(ciphertext)) = (key_id, ciphertext) else {

@@ -781,7 +781,10 @@ async fn dispatcher_sweep(api: &Api, member: &Member, secrets: &mut Secrets, see
         "",
     );
     let result = api.accounts().create_account(request).await;
-    let created = seen.outcome(format!("{}: CreateAccount (sweeper)", member.server), result);
+    let created = seen.outcome(
+        format!("{}: CreateAccount (sweeper)", member.server),
+        result,
+    );
     assert!(
         created.is_some(),
         "{}: the swept account is created",

@@ -12,7 +12,6 @@ use panelgate_tests::{
     gateway::{by_name, with_gateway},
     logs,
 };
-use prost::Message;
 use tonic::Code;
 
 use super::{

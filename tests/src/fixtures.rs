@@ -8,6 +8,7 @@ use panelgate_proto::v1::{
     create_account_request, credentials,
 };
 use panelgate_sim::{
+    Faults,
     admin_api::{AdminApiConfig, AdminApiSim},
     installatron::{InstallatronConfig, InstallatronSim},
     openadmin::{OpenAdminConfig, OpenAdminSim},
@@ -15,6 +16,23 @@ use panelgate_sim::{
 };
 
 use crate::Gateway;
+
+/// What a create-like call makes, to count on a simulated panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Made {
+    /// An account (by username).
+    Account,
+    /// A domain of an account.
+    Domain,
+    /// A database of an account.
+    Database,
+    /// A package.
+    Package,
+    /// A panel administrator.
+    PanelAdmin,
+    /// A domain's certificate.
+    Certificate,
+}
 
 /// A simulated panel for the conformance suite.
 #[async_trait]
@@ -72,6 +90,18 @@ pub trait PanelFixture: Send + Sync + Sized + 'static {
 
     /// HTTP requests the simulator has received.
     fn requests(&self) -> u64;
+
+    /// The simulator's fault knobs.
+    fn faults(&self) -> &Faults;
+
+    /// Every table of the simulated panel, rendered: equal before and after
+    /// a call that changed nothing.
+    fn state(&self) -> String;
+
+    /// How many of `what` named `name` (of account `owner`, where that
+    /// applies) the simulated panel holds; None when the panel has no such
+    /// thing at all.
+    fn count(&self, what: Made, owner: &str, name: &str) -> Option<usize>;
 
     /// Registers the simulator with `gateway` as server `name`; returns its id.
     async fn register(&self, gateway: &Gateway, name: &str) -> String {
@@ -164,6 +194,41 @@ impl PanelFixture for AdminApiFixture {
     fn requests(&self) -> u64 {
         self.sim.request_count()
     }
+
+    fn faults(&self) -> &Faults {
+        self.sim.faults()
+    }
+
+    fn state(&self) -> String {
+        self.sim.state()
+    }
+
+    fn count(&self, what: Made, owner: &str, name: &str) -> Option<usize> {
+        let user = self.sim.user(owner);
+        let within = |names: Option<Vec<String>>| {
+            names.map_or(0, |names| {
+                names.iter().filter(|n| n.as_str() == name).count()
+            })
+        };
+        Some(match what {
+            Made::Account => usize::from(self.sim.user(name).is_some()),
+            Made::Domain => within(user.map(|user| user.domains)),
+            Made::Database => {
+                let prefixed = format!("{owner}_{name}");
+                user.map_or(0, |user| {
+                    user.databases.iter().filter(|d| **d == prefixed).count()
+                })
+            }
+            Made::Package => self
+                .sim
+                .packages()
+                .iter()
+                .filter(|package| package.name == name)
+                .count(),
+            Made::Certificate => usize::from(self.sim.domain(name).is_some_and(|d| d.has_ssl)),
+            Made::PanelAdmin => return None,
+        })
+    }
 }
 
 /// The OpenAdmin (OpenPanel) simulator.
@@ -230,6 +295,30 @@ impl PanelFixture for OpenAdminFixture {
 
     fn requests(&self) -> u64 {
         self.sim.request_count()
+    }
+
+    fn faults(&self) -> &Faults {
+        self.sim.faults()
+    }
+
+    fn state(&self) -> String {
+        self.sim.state()
+    }
+
+    fn count(&self, what: Made, owner: &str, name: &str) -> Option<usize> {
+        Some(match what {
+            Made::Account => usize::from(self.sim.user(name).is_some()),
+            Made::Domain => self.sim.user(owner).map_or(0, |user| {
+                user.domains.iter().filter(|domain| *domain == name).count()
+            }),
+            Made::Package => self
+                .sim
+                .plans()
+                .iter()
+                .filter(|plan| plan.name == name)
+                .count(),
+            Made::Database | Made::PanelAdmin | Made::Certificate => return None,
+        })
     }
 }
 
@@ -299,6 +388,48 @@ impl PanelFixture for SpanelFixture {
 
     fn requests(&self) -> u64 {
         self.sim.request_count()
+    }
+
+    fn faults(&self) -> &Faults {
+        self.sim.faults()
+    }
+
+    fn state(&self) -> String {
+        self.sim.state()
+    }
+
+    fn count(&self, what: Made, owner: &str, name: &str) -> Option<usize> {
+        let account = self.sim.account(owner);
+        Some(match what {
+            Made::Account => usize::from(self.sim.account(name).is_some()),
+            Made::Domain => account.map_or(0, |account| {
+                account
+                    .subdomains
+                    .iter()
+                    .filter(|domain| *domain == name)
+                    .count()
+            }),
+            Made::Database => account.map_or(0, |account| {
+                account
+                    .databases
+                    .iter()
+                    .filter(|(database, _)| database.ends_with(&format!("_{name}")))
+                    .count()
+            }),
+            Made::Package => self
+                .sim
+                .packages()
+                .iter()
+                .filter(|package| package.name == name)
+                .count(),
+            Made::PanelAdmin => self
+                .sim
+                .admin_users()
+                .iter()
+                .filter(|admin| admin.user == name)
+                .count(),
+            Made::Certificate => return None,
+        })
     }
 }
 
@@ -380,5 +511,39 @@ impl PanelFixture for InstallatronFixture {
 
     fn requests(&self) -> u64 {
         self.sim.request_count()
+    }
+
+    fn faults(&self) -> &Faults {
+        self.sim.faults()
+    }
+
+    fn state(&self) -> String {
+        self.sim.state()
+    }
+
+    fn count(&self, what: Made, owner: &str, name: &str) -> Option<usize> {
+        let websites = || {
+            self.sim
+                .user(owner)
+                .and_then(|user| user.get("websites").cloned())
+                .and_then(|websites| websites.as_array().cloned())
+                .unwrap_or_default()
+        };
+        Some(match what {
+            Made::Account => usize::from(self.sim.user(name).is_some()),
+            Made::Domain => websites()
+                .iter()
+                .filter_map(|website| website.get("vhosts")?.as_object().cloned())
+                .flat_map(|vhosts| vhosts.into_iter().map(|(url, _)| url))
+                .filter(|url| url == &format!("https://{name}"))
+                .count(),
+            Made::Database => websites()
+                .iter()
+                .filter_map(|website| website.get("databases")?.as_array().cloned())
+                .flatten()
+                .filter(|database| database.get("name").and_then(|n| n.as_str()) == Some(name))
+                .count(),
+            Made::Package | Made::PanelAdmin | Made::Certificate => return None,
+        })
     }
 }

@@ -26,7 +26,7 @@ pub mod suite;
 pub mod tls_proxy;
 
 pub use fixtures::{
-    AdminApiFixture, InstallatronFixture, OpenAdminFixture, PanelFixture, SpanelFixture,
+    AdminApiFixture, InstallatronFixture, Made, OpenAdminFixture, PanelFixture, SpanelFixture,
 };
 pub use gateway::{Backend, Gateway, with_gateway};
 

@@ -39,6 +39,24 @@ pub const ALL: &[Operation] = &[
     Operation::DeletePackage,
 ];
 
+/// Whether `operation` changes something on the panel (a login link is
+/// made too).
+pub fn is_mutation(operation: Operation) -> bool {
+    !matches!(
+        operation,
+        Operation::Unspecified
+            | Operation::GetAccount
+            | Operation::ListAccounts
+            | Operation::GetAccountUsage
+            | Operation::ListPackages
+            | Operation::GetPackage
+            | Operation::ListDomains
+            | Operation::GetServerInfo
+            | Operation::ListNotifications
+            | Operation::ListPanelAdmins
+    )
+}
+
 /// Calls `operation` on the server `target` names, with valid inputs about
 /// account `username` (and its domain `<username>.example`).
 pub async fn call(

@@ -2257,7 +2257,7 @@ async fn faults_give_the_documented_codes() {
                 ),
             ];
             for (fault, code, reason, excerpt_start) in cases {
-                ia.sim.faults().set(fault);
+                ia.sim.faults().set(fault.clone());
                 let mark = ia.mark();
                 let got = ia.get_account(DOC_USER).await;
                 let status = assert_panel_error(&ia, got, code, reason);

@@ -2330,7 +2330,7 @@ async fn faults_give_the_documented_codes() {
             ),
         ];
         for (fault, code, reason, excerpt_start) in cases {
-            sp.sim.faults().set(fault);
+            sp.sim.faults().set(fault.clone());
             let mark = sp.mark();
             let got = sp.get_account("dee").await;
             let status = assert_panel_error(&sp, got, code, reason);

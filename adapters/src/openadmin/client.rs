@@ -177,7 +177,7 @@ impl Client {
     }
 
     /// A mutation, answered with the panel's success marker (see
-    /// [`error::succeeded`]) and HTTP 200 or 201.
+    /// [`error::mutated`]).
     pub(super) async fn mutate(
         &self,
         method: Method,
@@ -186,23 +186,7 @@ impl Client {
         subject: Subject<'_>,
     ) -> Result<Value, AdapterError> {
         let reply = self.send(method, path.into(), body, subject).await?;
-        let parsed: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-        if !reply.status.is_success() {
-            return Err(error::from_reply(&reply, subject));
-        }
-        if error::succeeded(&parsed) {
-            return Ok(parsed);
-        }
-        if parsed.get("success") == Some(&Value::Bool(false)) || parsed.get("error").is_some() {
-            return Err(error::from_reply(&reply, subject));
-        }
-        Err(AdapterError::protocol(
-            format!(
-                "HTTP {} without the panel's success marker",
-                reply.status.as_u16()
-            ),
-            &reply.text(),
-        ))
+        error::mutated(&reply, subject)
     }
 
     /// A domain command: HTTP 200 with a `returncode` to check.

@@ -80,6 +80,28 @@ pub(super) fn succeeded(body: &Value) -> bool {
     }
 }
 
+/// A mutation's reply: its body when it is a 2xx with the success marker
+/// (see [`succeeded`]), else the error it says, or a protocol error when it
+/// says neither.
+pub(super) fn mutated(reply: &Reply, subject: Subject<'_>) -> Result<Value, AdapterError> {
+    let parsed: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    if reply.status.is_success() && succeeded(&parsed) {
+        return Ok(parsed);
+    }
+    let says_failure =
+        parsed.get("success") == Some(&Value::Bool(false)) || parsed.get("error").is_some();
+    if !reply.status.is_success() || says_failure {
+        return Err(from_reply(reply, subject));
+    }
+    Err(AdapterError::protocol(
+        format!(
+            "HTTP {} without the panel's success marker",
+            reply.status.as_u16()
+        ),
+        &reply.text(),
+    ))
+}
+
 /// A non-success reply (a 4xx, a 5xx offered for a refusal, or a 2xx
 /// without the success marker).
 pub(super) fn from_reply(reply: &Reply, subject: Subject<'_>) -> AdapterError {

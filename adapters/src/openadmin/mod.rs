@@ -49,10 +49,11 @@ use self::{
     },
 };
 use crate::{
-    AdapterError, Entity, NewAccount, NewDomain, NewPackage, PackageRef, Page, PageRequest, Panel,
-    PanelCheck,
+    AdapterError, Earlier, Entity, NewAccount, NewDomain, NewPackage, PackageRef, Page,
+    PageRequest, Panel, PanelCheck,
     http::{HttpClient, UrlPath},
     kind::PanelCredentials,
+    panel::created_as,
     session::Sessions,
     units,
 };
@@ -161,6 +162,16 @@ impl OpenAdmin {
     }
 }
 
+/// The AddDomain of a new account's primary domain.
+fn primary_domain(account: &NewAccount) -> NewDomain {
+    NewDomain {
+        username: account.username.clone(),
+        domain: account.primary_domain.clone(),
+        document_root: None,
+        options: None,
+    }
+}
+
 fn user_path(username: &str) -> Result<UrlPath, AdapterError> {
     UrlPath::route("api/users").value("username", username)
 }
@@ -195,6 +206,33 @@ impl Panel for OpenAdmin {
         })
     }
 
+    /// An earlier attempt may have made the user but not its domain (the
+    /// create's second step): a user with no domain and the create's email
+    /// gets its domain now.
+    async fn earlier_account(
+        &self,
+        account: &NewAccount,
+    ) -> Result<Earlier<Account>, AdapterError> {
+        let existing = match self.get_account(&account.username).await {
+            Ok(existing) => existing,
+            Err(AdapterError::NotFound {
+                entity: Entity::Account,
+                ..
+            }) => return Ok(Earlier::Absent),
+            Err(err) => return Err(err),
+        };
+        let half_made = existing.primary_domain.is_empty()
+            && existing.email.eq_ignore_ascii_case(&account.email);
+        if !half_made {
+            return created_as(Ok(existing), account);
+        }
+        self.add_domain(&primary_domain(account)).await?;
+        Ok(Earlier::Made(Account {
+            primary_domain: account.primary_domain.clone(),
+            ..existing
+        }))
+    }
+
     async fn create_account(&self, account: &NewAccount) -> Result<Account, AdapterError> {
         let password = account.password.expose_secret();
         let body = json!({
@@ -207,13 +245,7 @@ impl Panel for OpenAdmin {
         self.client
             .mutate(Method::POST, "api/users", Some(&body), subject)
             .await?;
-        let domain = NewDomain {
-            username: account.username.clone(),
-            domain: account.primary_domain.clone(),
-            document_root: None,
-            options: None,
-        };
-        if let Err(failure) = self.add_domain(&domain).await {
+        if let Err(failure) = self.add_domain(&primary_domain(account)).await {
             return Err(match self.delete_user(&account.username).await {
                 Ok(()) => failure,
                 Err(cleanup) => {
@@ -429,13 +461,7 @@ impl Panel for OpenAdmin {
                 operation: Operation::CreatePackage,
             });
         }
-        let parsed: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-        if !reply.status.is_success() || !error::succeeded(&parsed) {
-            return Err(error::from_reply(
-                &reply,
-                Subject::new(Entity::Package, &package.name),
-            ));
-        }
+        error::mutated(&reply, Subject::new(Entity::Package, &package.name))?;
         self.get_package(&package.name).await
     }
 

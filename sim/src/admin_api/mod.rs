@@ -284,6 +284,12 @@ impl AdminApiSim {
         &self.faults
     }
 
+    /// Every table of the simulated panel, rendered: equal before and after
+    /// a call when the call changed nothing on the panel.
+    pub fn state(&self) -> String {
+        lock(&self.panel).tables()
+    }
+
     /// Number of HTTP requests received so far (every path, every outcome, faults
     /// included; a connection dropped on accept counts as one).
     pub fn request_count(&self) -> u64 {

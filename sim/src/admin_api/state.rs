@@ -108,6 +108,15 @@ impl Panel {
         }
     }
 
+    /// Every table of the panel, rendered for comparison: equal before and
+    /// after a call when the call changed nothing.
+    pub(super) fn tables(&self) -> String {
+        format!(
+            "{:?}",
+            (&self.users, &self.packages, &self.domains, &self.databases)
+        )
+    }
+
     // === failures ===
 
     /// Makes the next call to `endpoint` that reaches its internal step fail with `message`.

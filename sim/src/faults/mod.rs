@@ -39,11 +39,20 @@ use tokio::sync::mpsc;
 
 mod connect;
 
-/// One injected failure, applied to every request while set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One injected failure, applied to every request while set. The panel
+/// itself never sees the request (its state stays as it was), except for
+/// [`Fault::DropConnection`] of a request already read.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// Answer with this HTTP status and a small HTML error page.
     Status(u16),
+    /// Answer with this HTTP status and this JSON body (a proxy's or the
+    /// panel's own JSON error, or a body that looks like a success).
+    Json(u16, &'static str),
+    /// Answer with this HTTP status and an empty body.
+    Empty(u16),
+    /// Answer with this redirect status (301, 302, 307, 308) to this `Location`.
+    Redirect(u16, String),
     /// Answer 200 with an HTML page instead of JSON (e.g. a login page or proxy error page).
     Html,
     /// Answer 200 with truncated / invalid JSON.
@@ -59,7 +68,7 @@ pub struct Faults {
 }
 
 /// What is injected right now.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Knobs {
     /// Replaces the panel's answer while set.
     fault: Option<Fault>,
@@ -88,7 +97,10 @@ impl Faults {
     }
 
     fn current(&self) -> Knobs {
-        *self.knobs.lock().unwrap_or_else(PoisonError::into_inner)
+        self.knobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn drops_connections(&self) -> bool {
@@ -213,7 +225,7 @@ async fn front_door(State(front): State<FrontDoor>, request: Request, next: Next
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let knobs = front.faults.current();
-    let mut response = match knobs.fault.and_then(fault_response) {
+    let mut response = match knobs.fault.clone().and_then(fault_response) {
         Some(injected) => injected,
         None => next.run(request).await,
     };
@@ -273,6 +285,20 @@ fn fault_response(fault: Fault) -> Option<Response> {
             );
             (status, Html(page)).into_response()
         }
+        Fault::Json(code, body) => (
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+        Fault::Empty(code) => StatusCode::from_u16(code)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response(),
+        Fault::Redirect(code, location) => (
+            StatusCode::from_u16(code).unwrap_or(StatusCode::FOUND),
+            [(header::LOCATION, location)],
+        )
+            .into_response(),
         Fault::Html => Html(LOGIN_PAGE).into_response(),
         Fault::BrokenJson => (
             [(header::CONTENT_TYPE, "application/json")],

@@ -140,8 +140,10 @@
 //!     `localhost` for a local path (it has no host), the username without a
 //!     path. `uid`/`gid` sent with a URI are kept. A website without `label`
 //!     has none (no label is generated). **`POST /users/{id}`** is the edit
-//!     endpoint: same fields, the path's id wins over a body `id`, and an
-//!     unknown user is 404 `user_not_found` (no create). Both answer the user
+//!     endpoint: same fields, the path's id wins over a body `id`, and, as the
+//!     docs call it the same call as create, it is the same upsert: an unknown
+//!     user is **created** (with the defaults above), not refused. A client
+//!     that means to edit must look the user up first. Both answer the user
 //!     as stored.
 //! 11. **Dry runs** (`dryrun`, query or body, on both POSTs and DELETE): `none`
 //!     (default) does the task; `input` checks the inputs exactly as a real
@@ -308,6 +310,12 @@ impl InstallatronSim {
     /// The fault knobs of this simulator.
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// Every table of the simulated panel, rendered: equal before and after
+    /// a call when the call changed nothing on the panel.
+    pub fn state(&self) -> String {
+        lock(&self.panel).tables()
     }
 
     /// Number of HTTP requests received so far (every path and outcome, faults

@@ -146,6 +146,12 @@ impl Panel {
         }
     }
 
+    /// Every table of the panel, rendered for comparison: equal before and
+    /// after a call when the call changed nothing.
+    pub(super) fn tables(&self) -> String {
+        format!("{:?}", self.users)
+    }
+
     /// Whether `key` is the `key=` or the `key2=` value (an empty one never is).
     pub(super) fn accepts_key(&self, key: &str) -> bool {
         !key.is_empty() && (key == self.api_key || self.api_key2.as_deref() == Some(key))

@@ -243,7 +243,7 @@ async fn doc_example_round_trips() {
 }
 
 /// `POST /users` again changes only what it sends; websites sent replace the
-/// list; `POST /users/{id}` edits (path id wins) and refuses unknown users.
+/// list; `POST /users/{id}` edits (path id wins), and creates an unknown user.
 #[tokio::test]
 async fn upsert_keeps_fields_not_sent() {
     let sim = start().await;
@@ -279,7 +279,13 @@ async fn upsert_keeps_fields_not_sent() {
     assert_eq!(sim.user_count(), 1);
 
     let unknown = post_json(&sim, "/users/ghost", &json!({"email": "a@b.co"})).await;
-    assert_refused(&unknown, 404, "user_not_found", None);
+    assert_eq!(unknown.status, 200, "{unknown:?}");
+    assert_eq!(
+        sim.user("ghost").map(|user| user["email"].clone()),
+        Some(json!("a@b.co")),
+        "an edit of an unknown user creates it"
+    );
+    assert_eq!(sim.user_count(), 2);
     let no_id = post_json(&sim, "/users", &json!({"email": "a@b.co"})).await;
     assert_refused(&no_id, 400, "empty_argument_id", Some("id"));
 }

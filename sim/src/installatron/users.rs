@@ -59,14 +59,11 @@ pub(super) fn view(panel: &Panel, id: &str) -> Outcome {
 }
 
 /// `POST /users` (create or update, the id in the body) and `POST /users/{id}`
-/// (edit an existing user, the path's id winning) (readings 10 and 11).
+/// (the same upsert, the path's id winning) (readings 10 and 11).
 pub(super) fn save(panel: &mut Panel, path_id: Option<&str>, params: &Params) -> Outcome {
     let dryrun = read_dryrun(params)?;
     let id = match path_id {
-        Some(id) => {
-            panel.user(id).ok_or_else(Failure::user_not_found)?;
-            id.to_owned()
-        }
+        Some(id) => id.to_owned(),
         None => read_id(params)?,
     };
     let changes = Changes::read(params, &id)?;

@@ -138,6 +138,21 @@ impl Panel {
         }
     }
 
+    /// Every table of the panel, rendered for comparison: equal before and
+    /// after a call when the call changed nothing.
+    pub(super) fn tables(&self) -> String {
+        format!(
+            "{:?}",
+            (
+                &self.users,
+                &self.plans,
+                &self.domains,
+                &self.services,
+                &self.running
+            )
+        )
+    }
+
     // === users ===
 
     /// The user a route names: its plain username, or its stored

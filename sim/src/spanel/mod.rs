@@ -396,6 +396,12 @@ impl SpanelSim {
         &self.faults
     }
 
+    /// Every table of the simulated panel, rendered: equal before and after
+    /// a call when the call changed nothing on the panel.
+    pub fn state(&self) -> String {
+        lock(&self.panel).tables()
+    }
+
     /// Number of HTTP requests received so far (every path and outcome, faults
     /// included; a connection dropped on accept counts as one).
     pub fn request_count(&self) -> u64 {

@@ -167,6 +167,12 @@ impl Panel {
         }
     }
 
+    /// Every table of the panel, rendered for comparison: equal before and
+    /// after a call when the call changed nothing.
+    pub(super) fn tables(&self) -> String {
+        format!("{:?}", (&self.accounts, &self.packages, &self.admins))
+    }
+
     // === received bodies, failures ===
 
     /// Keeps one body as it came.

@@ -1,6 +1,5 @@
-//! The canonical conformance suite: what every panel must do, written once as
-//! generic async functions over a [`PanelFixture`] and stamped out per panel
-//! and per database by [`conformance_suite!`].
+//! The account calls every panel must answer the same way: the lifecycle,
+//! duplicates, unknown accounts, capabilities, validate_only, bad input.
 
 use panelgate_proto::v1::{
     AccountStatus, ChangePackageRequest, ChangePasswordRequest, CreateAccountRequest,
@@ -9,75 +8,13 @@ use panelgate_proto::v1::{
 };
 use tonic::Code;
 
+use super::{capabilities, new_account};
 use crate::{
     Backend, PanelFixture,
     errors::{assert_error, assert_invalid},
     gateway::{by_id, by_name, with_gateway},
     operations,
 };
-
-/// Stamps out the conformance suite for one panel fixture, on SQLite and on
-/// PostgreSQL: `conformance_suite!(admin_api, AdminApiFixture);`
-#[macro_export]
-macro_rules! conformance_suite {
-    ($panel:ident, $fixture:ty) => {
-        mod $panel {
-            #[allow(unused_imports)]
-            use super::*;
-            use $crate::{Backend, suite};
-
-            $crate::conformance_suite!(@tests $fixture, sqlite, Backend::Sqlite);
-            $crate::conformance_suite!(@tests $fixture, postgres, Backend::Postgres);
-        }
-    };
-    (@tests $fixture:ty, $db:ident, $backend:expr) => {
-        mod $db {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn account_lifecycle() {
-                suite::account_lifecycle::<$fixture>($backend).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn duplicate_account_is_already_exists() {
-                suite::duplicate_account_is_already_exists::<$fixture>($backend).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn unknown_account_is_not_found() {
-                suite::unknown_account_is_not_found::<$fixture>($backend).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn unsupported_operations_are_unimplemented() {
-                suite::unsupported_operations_are_unimplemented::<$fixture>($backend).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn validate_only_changes_nothing() {
-                suite::validate_only_changes_nothing::<$fixture>($backend).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn supported_operations_are_implemented() {
-                suite::supported_operations_are_implemented::<$fixture>($backend).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn bad_input_is_refused_before_any_panel_call() {
-                suite::bad_input_is_refused_before_any_panel_call::<$fixture>($backend).await;
-            }
-        }
-    };
-}
-
-fn new_account<F: PanelFixture>(fixture: &F, server: &str, username: &str) -> CreateAccountRequest {
-    CreateAccountRequest {
-        target: by_name(server),
-        username: username.to_owned(),
-        primary_domain: format!("{username}.example"),
-        email: format!("{username}@mail.example"),
-        password: "first-password-1".to_owned(),
-        package: fixture.packages().0.to_owned(),
-        panel_options: fixture.account_options(),
-        ..Default::default()
-    }
-}
 
 /// create → get → suspend → unsuspend → change package → change password →
 /// login link → delete, each checked on the simulated panel itself; calls after
@@ -221,22 +158,6 @@ pub async fn account_lifecycle<F: PanelFixture>(backend: Backend) {
         },
     )
     .await;
-}
-
-/// The operations a registered server declares.
-async fn capabilities(gateway: &crate::Gateway, server: &str) -> Vec<Operation> {
-    gateway
-        .inventory()
-        .get_server(GetServerRequest {
-            target: by_name(server),
-        })
-        .await
-        .expect("get server")
-        .into_inner()
-        .server
-        .expect("server")
-        .capabilities()
-        .collect()
 }
 
 /// validate_only changes nothing anywhere: a checked CreateAccount, Suspend and

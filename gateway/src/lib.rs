@@ -19,6 +19,8 @@
 //! - `health`: inventory reachability → `grpc.health.v1` status.
 //! - [`metrics`]: the Prometheus registry and the `/metrics` endpoint.
 //! - `telemetry`: the outermost layer: one span per call, gRPC metrics.
+//! - `protocol`: the gRPC protocol's own refusals (content-type, undecodable
+//!   or oversize messages) with their proper codes.
 //! - `retention`: background pruning of the operation journal.
 //! - `demo`: `panelgate demo` with simulated panels.
 
@@ -35,6 +37,7 @@ mod idempotency;
 mod leases;
 pub mod metrics;
 mod packages;
+mod protocol;
 mod retention;
 mod routing;
 mod server;

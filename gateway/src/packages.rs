@@ -1,18 +1,24 @@
 //! Package lists, cached per server in moka (TTL from config; CreatePackage
-//! drops the server's entry), and package resolution for CreateAccount and
-//! ChangePackage: by name, then by the panel's id.
+//! drops the server's entry), and package resolution: by name, then by the
+//! panel's id. A name missing from a fresh list is remembered as missing for
+//! a short while, so unknown names do not make a panel call each time.
 
 use std::{sync::Arc, time::Duration};
 
 use moka::future::Cache;
-use panelgate_adapters::{PackageRef, metrics::PanelMetrics};
+use panelgate_adapters::{AdapterError, Entity, PackageRef, metrics::PanelMetrics};
 use panelgate_proto::v1::{Operation, Package};
 
 use crate::{error::GatewayError, routing::Route};
 
+/// How long a package name a fresh list lacked stays known as missing.
+const MISSING_TTL: Duration = Duration::from_secs(30);
+
 /// The per-server package lists.
 pub struct PackageCache {
     lists: Cache<String, Arc<Vec<Package>>>,
+    /// (server id, name) a list just reloaded did not have.
+    missing: Cache<(String, String), ()>,
     metrics: PanelMetrics,
 }
 
@@ -23,6 +29,10 @@ impl PackageCache {
             lists: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(ttl)
+                .build(),
+            missing: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(MISSING_TTL)
                 .build(),
             metrics,
         }
@@ -45,40 +55,24 @@ impl PackageCache {
             .map_err(Arc::unwrap_or_clone)
     }
 
-    /// Forgets a server's list (after CreatePackage, or a server change).
+    /// Forgets a server's list (after a package change through panelgate,
+    /// or a server change), and every name known as missing.
     pub async fn invalidate(&self, server_id: &str) {
         self.lists.invalidate(server_id).await;
+        self.missing.invalidate_all();
     }
 
-    /// Resolves `wanted` (a name or an id) to one of the server's packages.
-    /// A miss reloads the list once, for packages made outside panelgate. On
-    /// panels without package lists, the name is passed through as given.
+    /// Resolves `wanted` (a name or an id), which request field `field`
+    /// names, to one of the server's packages: INVALID_ARGUMENT listing the
+    /// server's packages when it has none such. On panels without package
+    /// lists, the name is passed through as given.
     pub async fn resolve(
         &self,
         route: &Route,
         field: &str,
         wanted: &str,
     ) -> Result<PackageRef, GatewayError> {
-        if !route
-            .panel
-            .capabilities()
-            .contains(&Operation::ListPackages)
-        {
-            return Ok(PackageRef {
-                id: wanted.to_owned(),
-                name: wanted.to_owned(),
-            });
-        }
-        if let Some(found) = find(&self.list(route).await?, wanted) {
-            return Ok(found);
-        }
-        self.invalidate(&route.server.id).await;
-        let packages = self.list(route).await?;
-        find(&packages, wanted).ok_or_else(|| {
-            let names: Vec<&str> = packages
-                .iter()
-                .map(|package| package.name.as_str())
-                .collect();
+        self.lookup(route, wanted).await?.map_err(|names| {
             GatewayError::invalid(
                 field,
                 format!(
@@ -92,6 +86,57 @@ impl PackageCache {
                 ),
             )
         })
+    }
+
+    /// The package a call acts on: NOT_FOUND (PACKAGE_NOT_FOUND) when the
+    /// server has none such.
+    pub async fn existing(&self, route: &Route, wanted: &str) -> Result<PackageRef, GatewayError> {
+        self.lookup(route, wanted).await?.map_err(|_| {
+            route.fail(AdapterError::NotFound {
+                entity: Entity::Package,
+                key: wanted.to_owned(),
+                upstream: None,
+            })
+        })
+    }
+
+    /// The package `wanted` names, or the names of the server's packages.
+    /// A miss reloads the list once (for packages made outside panelgate),
+    /// unless a reload just missed it too.
+    async fn lookup(
+        &self,
+        route: &Route,
+        wanted: &str,
+    ) -> Result<Result<PackageRef, Vec<String>>, GatewayError> {
+        if !route
+            .panel
+            .capabilities()
+            .contains(&Operation::ListPackages)
+        {
+            return Ok(Ok(PackageRef {
+                id: wanted.to_owned(),
+                name: wanted.to_owned(),
+            }));
+        }
+        let cached = self.list(route).await?;
+        if let Some(found) = find(&cached, wanted) {
+            return Ok(Ok(found));
+        }
+        let key = (route.server.id.clone(), wanted.to_owned());
+        let packages = if self.missing.contains_key(&key) {
+            cached
+        } else {
+            self.lists.invalidate(&route.server.id).await;
+            self.list(route).await?
+        };
+        if let Some(found) = find(&packages, wanted) {
+            return Ok(Ok(found));
+        }
+        self.missing.insert(key, ()).await;
+        Ok(Err(packages
+            .iter()
+            .map(|package| package.name.clone())
+            .collect()))
     }
 }
 

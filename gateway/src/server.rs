@@ -36,6 +36,7 @@ use crate::{
     },
     health,
     metrics::{self, Metrics},
+    protocol::ProtocolLayer,
     retention,
     telemetry::TelemetryLayer,
 };
@@ -69,6 +70,7 @@ pub async fn serve(
     let mut builder = Server::builder()
         .http2_max_header_list_size(MAX_METADATA_BYTES)
         .layer(TelemetryLayer::new(metrics.clone()))
+        .layer(ProtocolLayer)
         .layer(AuthLayer::new(config.auth.clone()));
     if let Some(tls) = config.tls.clone() {
         builder = builder

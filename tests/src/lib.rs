@@ -13,6 +13,7 @@
 //! - [`errors`]: reading `google.rpc` details off a `tonic::Status`.
 //! - [`logs`]: capturing what the gateway logs, for tests that assert on it.
 //! - [`proxy`]: a TCP proxy that can cut a connection (database outages).
+//! - [`raw`]: calls with already-encoded messages (garbage, oversize).
 //! - [`tls_proxy`]: a private CA (rcgen) and a TLS-terminating proxy that puts
 //!   a simulator behind `https://127.0.0.1:port`.
 
@@ -22,6 +23,7 @@ pub mod gateway;
 pub mod logs;
 pub mod operations;
 pub mod proxy;
+pub mod raw;
 pub mod suite;
 pub mod tls_proxy;
 

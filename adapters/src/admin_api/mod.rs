@@ -141,6 +141,27 @@ impl AdminApi {
     }
 }
 
+/// A document root as the panel's `path`, relative to the account's home
+/// (`/home/<user>/`): `public_html/shop`, or the same written in full. The
+/// panel puts the path under the home as given, so anything that could
+/// point outside it is refused.
+fn home_relative(username: &str, root: &str) -> Result<String, AdapterError> {
+    let home = format!("/home/{username}/");
+    let relative = root.strip_prefix(&home).unwrap_or(root);
+    let outside = relative.starts_with('/')
+        || relative.contains('\\')
+        || relative.split('/').any(|part| part == ".." || part == ".");
+    if outside || relative.is_empty() {
+        return Err(AdapterError::invalid(
+            "document_root",
+            format!(
+                "admin_api document roots are folders inside the account's home ({home}), e.g. public_html/shop"
+            ),
+        ));
+    }
+    Ok(relative.to_owned())
+}
+
 /// The failure of an `add_user` whose half-made account could not be removed.
 fn leftover(username: &str, failure: AdapterError, cleanup: &AdapterError) -> AdapterError {
     warn!(%username, error = %cleanup, "could not remove a half-created account");
@@ -355,7 +376,12 @@ impl Panel for AdminApi {
             ("domain", domain.domain.as_str()),
             ("php_version", php_version),
         ];
-        if let Some(path) = &domain.document_root {
+        let path = domain
+            .document_root
+            .as_deref()
+            .map(|root| home_relative(&domain.username, root))
+            .transpose()?;
+        if let Some(path) = &path {
             form.push(("path", path));
         }
         let added: DomainAdded = self
@@ -399,5 +425,38 @@ impl Panel for AdminApi {
         Ok(Certificate {
             domain: domain.to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_roots_stay_in_the_home() {
+        assert_eq!(
+            home_relative("bob", "public_html/shop").unwrap(),
+            "public_html/shop"
+        );
+        assert_eq!(
+            home_relative("bob", "/home/bob/public_html/shop").unwrap(),
+            "public_html/shop"
+        );
+        for outside in [
+            "/etc",
+            "/home/amy/public_html",
+            "a/../../x",
+            "./x",
+            "a\\..\\b",
+            "/home/bob/",
+        ] {
+            assert!(
+                matches!(
+                    home_relative("bob", outside),
+                    Err(AdapterError::InvalidArgument { .. })
+                ),
+                "{outside}"
+            );
+        }
     }
 }

@@ -238,6 +238,10 @@ fn classify(envelope: &Envelope, subject: Subject<'_>) -> AdapterError {
         .filter(|field| !field.is_empty());
     match code.as_str() {
         "invalid_api_key" => AdapterError::CredentialsRejected { upstream },
+        // The API answers, but knows no such path: the base URL is wrong.
+        "command_not_found" => AdapterError::Misconfigured(format!(
+            "the panel has no such command ({code}): check the server's base_url"
+        )),
         "user_not_found" => AdapterError::NotFound {
             entity: Entity::Account,
             key: subject.key.to_owned(),

@@ -10,7 +10,9 @@ use panelgate_proto::v1::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::units;
+use reqwest::Url;
+
+use crate::{AdapterError, units};
 
 fn text(value: &Value, key: &str) -> String {
     value.get(key).and_then(units::as_text).unwrap_or_default()
@@ -113,6 +115,52 @@ pub(super) fn website_json(website: &InstallatronWebsite) -> Value {
         out.insert("suspended".into(), Value::Bool(true));
     }
     Value::Object(out)
+}
+
+/// Checks a website a caller gives (request field `field`) before any
+/// call: `uid` and `gid` above 0, a path without `..` segments, vhosts keyed
+/// by http(s) URLs with a host, their document roots relative and without
+/// `..`.
+pub(super) fn check_website(
+    field: &str,
+    website: &InstallatronWebsite,
+) -> Result<(), AdapterError> {
+    for (name, id) in [("uid", website.uid), ("gid", website.gid)] {
+        if id.is_some_and(|id| id <= 0) {
+            return Err(AdapterError::invalid(
+                format!("{field}.{name}"),
+                "must be above 0",
+            ));
+        }
+    }
+    let climbs = |path: &str| path.split(['/', '\\']).any(|part| part == "..");
+    if climbs(&website.path) {
+        return Err(AdapterError::invalid(
+            format!("{field}.path"),
+            "must not contain `..` segments",
+        ));
+    }
+    for (url, root) in &website.vhosts {
+        let web_url = Url::parse(url)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some());
+        if web_url.is_none() {
+            return Err(AdapterError::invalid(
+                format!("{field}.vhosts"),
+                format!(
+                    "`{}` is not an http:// or https:// URL with a host",
+                    crate::http::excerpt(url)
+                ),
+            ));
+        }
+        if root.starts_with('/') || climbs(root) {
+            return Err(AdapterError::invalid(
+                format!("{field}.vhosts"),
+                "document roots are paths inside the website's path, without `..`",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The websites of a user of the panel's JSON.
@@ -290,6 +338,47 @@ mod tests {
             ("sftp://u:a:b@c@host/p@q", "sftp://u@host/p@q"),
         ] {
             assert_eq!(without_password(path), shown, "{path}");
+        }
+    }
+
+    #[test]
+    fn websites_given_by_callers_are_checked() {
+        let good = website(&doc_website());
+        assert!(check_website("w", &good).is_ok());
+        let bad = [
+            InstallatronWebsite {
+                uid: Some(0),
+                ..good.clone()
+            },
+            InstallatronWebsite {
+                gid: Some(-5),
+                ..good.clone()
+            },
+            InstallatronWebsite {
+                path: "/home/bob/../amy".into(),
+                ..good.clone()
+            },
+            InstallatronWebsite {
+                vhosts: [("ftp://x.example".to_owned(), "public_html".to_owned())].into(),
+                ..good.clone()
+            },
+            InstallatronWebsite {
+                vhosts: [("not a url".to_owned(), "public_html".to_owned())].into(),
+                ..good.clone()
+            },
+            InstallatronWebsite {
+                vhosts: [("https://x.example".to_owned(), "../../etc".to_owned())].into(),
+                ..good.clone()
+            },
+        ];
+        for website in bad {
+            assert!(
+                matches!(
+                    check_website("w", &website),
+                    Err(AdapterError::InvalidArgument { .. })
+                ),
+                "{website:?}"
+            );
         }
     }
 

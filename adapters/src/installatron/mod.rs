@@ -224,6 +224,18 @@ impl Panel for Installatron {
     }
 
     async fn create_account(&self, account: &NewAccount) -> Result<Account, AdapterError> {
+        // Options for other kinds never get here: the gateway refuses them.
+        let options = match &account.options {
+            Some(create_account_request::PanelOptions::Installatron(options)) => Some(options),
+            _ => None,
+        };
+        for (index, website) in options
+            .iter()
+            .flat_map(|options| &options.websites)
+            .enumerate()
+        {
+            mapping::check_website(&format!("{ACCOUNT_OPTIONS}websites[{index}]"), website)?;
+        }
         // POST /users would silently update an existing user: refuse it first.
         match self.user(&account.username).await {
             Ok(_) => {
@@ -236,11 +248,6 @@ impl Panel for Installatron {
             Err(AdapterError::NotFound { .. }) => {}
             Err(other) => return Err(other),
         }
-        // Options for other kinds never get here: the gateway refuses them.
-        let options = match &account.options {
-            Some(create_account_request::PanelOptions::Installatron(options)) => Some(options),
-            _ => None,
-        };
         let websites: Vec<InstallatronWebsite> = match options.map(|options| &options.websites) {
             Some(websites) if !websites.is_empty() => websites.clone(),
             _ => vec![default_website(&account.primary_domain, None, None)],
@@ -369,6 +376,11 @@ impl Panel for Installatron {
     }
 
     async fn add_domain(&self, domain: &NewDomain) -> Result<Domain, AdapterError> {
+        if let Some(add_domain_request::PanelOptions::Installatron(options)) = &domain.options
+            && let Some(website) = &options.website
+        {
+            mapping::check_website(DOMAIN_OPTIONS, website)?;
+        }
         let mut websites = mapping::websites(&self.user(&domain.username).await?);
         let taken = websites.iter().any(|website| {
             website.label == domain.domain

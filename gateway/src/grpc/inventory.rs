@@ -127,9 +127,9 @@ impl InventoryService for InventoryApi {
         let result = async {
             let size = page_size(req.page_size)?;
             let filter = ServerFilter {
-                kind: match req.kind() {
-                    PanelKind::Unspecified => None,
-                    kind => Some(kind_name(kind).to_owned()),
+                kind: match req.kind {
+                    0 => None,
+                    kind => Some(kind_name(panel_kind("kind", kind)?).to_owned()),
                 },
                 group: optional_text("group", &req.group)?,
                 any_group_of: call.groups().cloned(),

@@ -146,11 +146,7 @@ impl PackageService for PackageApi {
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::UpdatePackage)?;
             check_options_kind(req.panel_options.as_ref(), route.kind)?;
-            let package = self
-                .app
-                .packages
-                .resolve(&route, "package", &wanted)
-                .await?;
+            let package = self.app.packages.existing(&route, &wanted).await?;
             let new = NewPackage {
                 name: package.name,
                 limits: req.limits.unwrap_or_default(),
@@ -202,11 +198,7 @@ impl PackageService for PackageApi {
             call.about(format!("package/{wanted}"));
             let route = call.route(req.target.as_ref()).await?;
             route.require(Operation::DeletePackage)?;
-            let package = self
-                .app
-                .packages
-                .resolve(&route, "package", &wanted)
-                .await?;
+            let package = self.app.packages.existing(&route, &wanted).await?;
             if req.validate_only {
                 let dry_run = route.panel.dry_run();
                 if let Some(panel) = &dry_run {

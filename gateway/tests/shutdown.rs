@@ -1,7 +1,8 @@
-//! Graceful shutdown of the real `panelgate serve` process: SIGTERM in the
-//! middle of slow panel calls lets them finish within the grace period (and
-//! cuts them off after it), turns health NOT_SERVING, refuses new calls, and
-//! exits 0.
+//! Shutdown of the real `panelgate serve` process: SIGTERM in the middle of
+//! slow panel calls lets them finish within the grace period (and cuts them
+//! off after it), turns health NOT_SERVING, refuses new calls, and exits 0;
+//! SIGKILL in the middle of a call leaves a claim that dies with the process,
+//! so a retry on a new process completes it.
 
 #![cfg(unix)]
 
@@ -37,15 +38,22 @@ struct Gateway {
     addr: SocketAddr,
     logged: Receiver<String>,
     seen: Vec<String>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Gateway {
-    /// Starts `serve` on a loopback port with `grace`, JSON logs, and waits
-    /// until it serves.
+    /// Starts `serve` on a loopback port with `grace`, JSON logs, and a
+    /// fresh database, and waits until it serves.
     fn start(grace: &str) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}", dir.path().join("inventory.db").display());
+        let mut gateway = Gateway::start_in(dir.path(), grace);
+        gateway._dir = Some(dir);
+        gateway
+    }
+
+    /// [`Gateway::start`] on the SQLite database in `dir` (made if missing).
+    fn start_in(dir: &std::path::Path, grace: &str) -> Self {
+        let url = format!("sqlite://{}", dir.join("inventory.db").display());
         let mut child = Command::new(PANELGATE)
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url])
             .args(["--metrics-listen", "127.0.0.1:0", "--shutdown-grace", grace])
@@ -69,7 +77,7 @@ impl Gateway {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             logged,
             seen: Vec::new(),
-            _dir: dir,
+            _dir: None,
         };
         let serving = gateway.wait_for("panelgate serving gRPC", Duration::from_secs(30));
         gateway.addr = json_field(&serving, "addr")
@@ -98,11 +106,21 @@ impl Gateway {
     }
 
     fn sigterm(&self) {
-        let killed = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+        self.signal("-TERM");
+    }
+
+    /// Kills the process outright (no shutdown at all) and waits until it is gone.
+    fn sigkill(&mut self) {
+        self.signal("-KILL");
+        self.child.wait().expect("wait for the killed process");
+    }
+
+    fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
             .status()
             .expect("run kill");
-        assert!(killed.success());
+        assert!(sent.success());
     }
 
     /// Waits for the process to exit on its own; returns whether it exited 0.
@@ -336,4 +354,75 @@ async fn calls_still_running_after_the_grace_period_are_cut_off() {
         let outcome = call.await.expect("call task");
         assert!(outcome.is_err(), "a call outlived the grace period");
     }
+}
+
+/// SIGKILL while a CreateAccount with a request_id is at a slow panel: the
+/// process dies holding the call's claim. A new process on the same database
+/// gets the same request (a client retrying, past ABORTED
+/// REQUEST_IN_PROGRESS answers, as RetryInfo says): within 60 s of the kill
+/// the claim has expired, the retry finds the account the panel made,
+/// completes it (SPanel's email, the create's second step) and answers OK;
+/// the panel created it once.
+#[tokio::test]
+async fn a_retry_after_sigkill_completes_within_a_minute() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = SpanelConfig::default();
+    let sim = SpanelSim::start(config.clone())
+        .await
+        .expect("start SPanel");
+    let mut first = Gateway::start_in(dir.path(), "1s");
+    let channel = first.channel().await;
+    register(channel.clone(), &sim, &config).await;
+    let request = || CreateAccountRequest {
+        request_id: "2c9d5f0e-crash-retry".to_owned(),
+        ..create("crash")
+    };
+
+    let before = sim.request_count();
+    sim.faults().set_delay(SLOW_PANEL);
+    let mut accounts = AccountServiceClient::new(channel);
+    let in_flight = tokio::spawn(async move { accounts.create_account(bearer(request())).await });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sim.request_count() <= before {
+        assert!(
+            Instant::now() < deadline,
+            "the call did not reach the panel"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.sigkill();
+    let killed = Instant::now();
+    assert!(
+        in_flight.await.expect("call task").is_err(),
+        "the killed call got no reply"
+    );
+    sim.faults().clear();
+
+    let second = Gateway::start_in(dir.path(), "1s");
+    let mut accounts = AccountServiceClient::new(second.channel().await);
+    let created = loop {
+        match accounts.create_account(bearer(request())).await {
+            Ok(reply) => break reply.into_inner(),
+            Err(status) if status.code() == tonic::Code::Aborted => {
+                assert!(killed.elapsed() < Duration::from_secs(60), "{status:?}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(status) => panic!("the retry failed: {status:?}"),
+        }
+    };
+    let took = killed.elapsed();
+    eprintln!("the retry completed {took:?} after the kill");
+    assert!(took < Duration::from_secs(60), "{took:?}");
+    assert_eq!(created.account.expect("account").username, "crash");
+    let account = sim.account("crash").expect("on the panel");
+    assert_eq!(
+        account.email, "crash@mail.example",
+        "the create was completed"
+    );
+    let creates = sim
+        .received()
+        .iter()
+        .filter(|request| request.action == "accounts/wwwacct")
+        .count();
+    assert_eq!(creates, 1, "the panel created the account once");
 }

@@ -191,28 +191,11 @@ where
             }
         },
     };
-    let mut config = Config::new(database.url.clone());
-    config.keyring = Some(Keyring::new(
-        MasterKey::generate().expect("random master key"),
-    ));
-    config.upstream_timeouts.request = TEST_UPSTREAM_TIMEOUT;
-    let tokens = Arc::new(test_tokens());
-    config.auth = Some(Arc::new(Auth {
-        tokens: test_tokens(),
-        reflection_public: false,
-    }));
+    let mut config = test_config(&database.url);
     configure(&mut config);
 
     let running = start(config).await;
-    let gateway = Gateway {
-        addr: running.addr,
-        sqlite_file: database.url.strip_prefix("sqlite://").map(PathBuf::from),
-        database_url: database.url.clone(),
-        channel: running.channel.clone(),
-        bearer: Bearer::new(&issue(&tokens, TEST_CALLER, scopes::ALL, &[]))
-            .expect("a token is ASCII"),
-        tokens,
-    };
+    let gateway = running.gateway(&database.url);
     let outcome = tokio::spawn(body(gateway)).await;
     running.stop().await;
     database
@@ -223,6 +206,21 @@ where
     if let Err(err) = outcome {
         std::panic::resume_unwind(err.into_panic());
     }
+}
+
+/// The configuration of test gateways on `database_url`: a fresh master
+/// key, the test token key, a short upstream timeout.
+pub fn test_config(database_url: &str) -> Config {
+    let mut config = Config::new(database_url);
+    config.keyring = Some(Keyring::new(
+        MasterKey::generate().expect("random master key"),
+    ));
+    config.upstream_timeouts.request = TEST_UPSTREAM_TIMEOUT;
+    config.auth = Some(Arc::new(Auth {
+        tokens: test_tokens(),
+        reflection_public: false,
+    }));
+    config
 }
 
 /// A gateway task and the way to stop it.
@@ -262,6 +260,21 @@ pub async fn start(config: Config) -> Running {
 }
 
 impl Running {
+    /// The handle a test body uses, for a gateway started with
+    /// [`test_config`] on `database_url`.
+    pub fn gateway(&self, database_url: &str) -> Gateway {
+        let tokens = Arc::new(test_tokens());
+        Gateway {
+            addr: self.addr,
+            sqlite_file: database_url.strip_prefix("sqlite://").map(PathBuf::from),
+            database_url: database_url.to_owned(),
+            channel: self.channel.clone(),
+            bearer: Bearer::new(&issue(&tokens, TEST_CALLER, scopes::ALL, &[]))
+                .expect("a token is ASCII"),
+            tokens,
+        }
+    }
+
     /// Stops the gateway and checks it ended cleanly.
     pub async fn stop(self) {
         let _ = self.shutdown.send(());

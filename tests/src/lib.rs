@@ -10,6 +10,7 @@
 //! - [`suite`]: the canonical conformance suite, generic over fixtures, and
 //!   the [`conformance_suite!`] macro that stamps it out per panel and backend.
 //! - [`operations`]: one call per canonical operation, for capability checks.
+//! - [`postgres`]: a PostgreSQL server of a test's own, to stop and start.
 //! - [`errors`]: reading `google.rpc` details off a `tonic::Status`.
 //! - [`logs`]: capturing what the gateway logs, for tests that assert on it.
 //! - [`proxy`]: a TCP proxy that can cut a connection (database outages).
@@ -22,6 +23,7 @@ pub mod fixtures;
 pub mod gateway;
 pub mod logs;
 pub mod operations;
+pub mod postgres;
 pub mod proxy;
 pub mod raw;
 pub mod suite;

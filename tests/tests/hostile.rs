@@ -243,6 +243,16 @@ async fn installatron_websites_are_checked_before_any_call() {
                         ..good.clone()
                     },
                 ),
+                (
+                    "panel_options.installatron.websites[0].vhosts",
+                    InstallatronWebsite {
+                        vhosts: BTreeMap::from([(
+                            "https://kim.example".into(),
+                            "../../etc".into(),
+                        )]),
+                        ..good.clone()
+                    },
+                ),
             ];
             for (field, website) in cases {
                 let refused = gateway

@@ -1627,7 +1627,7 @@ async fn panel_refusals_name_the_canonical_field() {
                     panel_options: with(|website| {
                         website
                             .vhosts
-                            .insert("http://second.example".to_owned(), "../etc".to_owned());
+                            .insert("http://second.example".to_owned(), "/etc".to_owned());
                     }),
                     ..new_account("bad")
                 },
@@ -2300,5 +2300,65 @@ async fn faults_give_the_documented_codes() {
             assert_eq!(metadata(&status, "server_name"), "gone");
         },
     )
+    .await;
+}
+
+/// CreateAccount needs no password on Installatron, which keeps none: the
+/// account is recorded without one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_account_needs_no_password() {
+    with_panel(|ia| async move {
+        let created = ia
+            .create(CreateAccountRequest {
+                password: String::new(),
+                ..new_account("nopass")
+            })
+            .await
+            .expect("create without a password");
+        assert_eq!(created.username, "nopass");
+        assert!(ia.sim.user("nopass").is_some(), "recorded on the panel");
+    })
+    .await;
+}
+
+/// Edits of a user the panel lacks (suspend, unsuspend, change package,
+/// update, add a domain) are NOT_FOUND ACCOUNT_NOT_FOUND, and none makes
+/// the user: the panel's `POST /users/{id}` would create it, so the adapter
+/// looks it up first and sends no POST.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_of_an_unknown_user_never_create_it() {
+    with_panel(|ia| async move {
+        let mark = ia.mark();
+        let outcomes = [
+            ia.suspend("ghost", false).await.map(drop),
+            ia.unsuspend("ghost", false).await.map(drop),
+            ia.change_package("ghost", "gold", false).await.map(drop),
+            ia.update(UpdateAccountRequest {
+                username: "ghost".to_owned(),
+                email: Some("ghost@mail.example".to_owned()),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+            ia.add_domain(AddDomainRequest {
+                username: "ghost".to_owned(),
+                domain: "ghost.example".to_owned(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        ];
+        for outcome in outcomes {
+            assert_panel_error(&ia, outcome, Code::NotFound, "ACCOUNT_NOT_FOUND");
+        }
+        assert_eq!(ia.sim.user("ghost"), None, "the user was not made");
+        assert!(
+            ia.calls_since(mark)
+                .iter()
+                .all(|call| call.starts_with("GET ")),
+            "only lookups reached the panel: {:?}",
+            ia.calls_since(mark)
+        );
+    })
     .await;
 }

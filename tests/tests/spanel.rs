@@ -1433,7 +1433,7 @@ async fn list_and_get_packages_read_listpackages() {
 /// panel's package is replaced (omitted limits become unlimited), the accounts
 /// on it take the new limits and permissions, and the reply, GetPackage and
 /// ListPackages (cache cleared) show the new definition. Without permissions
-/// the package gets all of them. An unknown package is INVALID_ARGUMENT.
+/// the package gets all of them. An unknown package is NOT_FOUND.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn update_package_replaces_it_and_its_accounts_follow() {
     with_panel(|sp| async move {
@@ -1517,7 +1517,7 @@ async fn update_package_replaces_it_and_its_accounts_follow() {
         let missing = sp
             .update_package("gold", PackageLimits::default(), None)
             .await;
-        assert_invalid(missing, "package");
+        assert_error(missing, Code::NotFound, "PACKAGE_NOT_FOUND");
         assert!(
             !sp.actions_since(mark)
                 .contains(&"accounts/modifypackage".to_owned()),

@@ -118,9 +118,8 @@ pub(super) fn website_json(website: &InstallatronWebsite) -> Value {
 }
 
 /// Checks a website a caller gives (request field `field`) before any
-/// call: `uid` and `gid` above 0, a path without `..` segments, vhosts keyed
-/// by http(s) URLs with a host, their document roots relative and without
-/// `..`.
+/// call: `uid` and `gid` above 0, a path and document roots without `..`
+/// segments, vhosts keyed by http(s) URLs with a host.
 pub(super) fn check_website(
     field: &str,
     website: &InstallatronWebsite,
@@ -153,10 +152,10 @@ pub(super) fn check_website(
                 ),
             ));
         }
-        if root.starts_with('/') || climbs(root) {
+        if climbs(root) {
             return Err(AdapterError::invalid(
                 format!("{field}.vhosts"),
-                "document roots are paths inside the website's path, without `..`",
+                "document roots must not contain `..` segments",
             ));
         }
     }

@@ -299,6 +299,17 @@ mod tests {
             }
         ));
         assert!(matches!(
+            classify_one("Invalid token", account),
+            AdapterError::CredentialsRejected { .. }
+        ));
+        assert!(matches!(
+            classify_one(
+                "Invalid accountuser",
+                Subject::new(Entity::Database, "shop").of_account("bob")
+            ),
+            AdapterError::NotFound { entity: Entity::Account, key, .. } if key == "bob"
+        ));
+        assert!(matches!(
             classify_one("Unknown action accounts/nosuch", account),
             AdapterError::Protocol { .. }
         ));

@@ -26,6 +26,9 @@ use crate::{InventoryError, Keyring, Migrator};
 
 /// How long to wait for a PostgreSQL connection, so an unreachable database fails fast.
 const POSTGRES_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a health probe waits for its connection: a database that cannot
+/// give one in this time is down.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 /// Connections to a SQLite file.
 const SQLITE_FILE_CONNECTIONS: u32 = 4;
 /// Key of the PostgreSQL advisory lock that serialises migrations across replicas.
@@ -36,6 +39,8 @@ const MIGRATION_LOCK_KEY: i64 = 0x7061_6e65_6c67_6174; // "panelgat"
 #[derive(Clone)]
 pub struct Inventory {
     pool: DatabaseConnection,
+    /// One connection for health probes, apart from the pool.
+    probe: DatabaseConnection,
     keyring: Option<Arc<Keyring>>,
     reachability: Arc<Reachability>,
 }
@@ -65,8 +70,22 @@ impl Inventory {
         };
         // sqlx would log every statement at info level.
         options.sqlx_logging(false);
+        let mut probe_options = options.clone();
 
         let db = Database::connect(options).await?;
+        // The probe has a connection of its own, so a busy pool never reads
+        // as a database that is down (an in-memory database is its one
+        // connection).
+        let probe = if is_sqlite_memory(database_url) {
+            db.clone()
+        } else {
+            probe_options
+                .max_connections(1)
+                .min_connections(0)
+                .connect_timeout(PROBE_TIMEOUT)
+                .acquire_timeout(PROBE_TIMEOUT);
+            Database::connect(probe_options).await?
+        };
         tracing::info!(
             backend = backend_name(db.get_database_backend()),
             database = %redact_url(database_url),
@@ -75,6 +94,7 @@ impl Inventory {
         Ok(Self {
             reachability: Arc::new(Reachability::new(database_url)),
             pool: db,
+            probe,
             keyring: keyring.map(Arc::new),
         })
     }
@@ -114,7 +134,7 @@ impl Inventory {
     /// probe failed, calls fail at once as unreachable. Give it a timeout.
     pub async fn ping(&self) -> Result<(), InventoryError> {
         let probed = match self.reachability.file_in_place() {
-            Ok(()) => self.pool.ping().await.map_err(InventoryError::from),
+            Ok(()) => self.probe.ping().await.map_err(InventoryError::from),
             failed => failed,
         };
         self.reachability.set(probed.is_ok());
@@ -129,6 +149,7 @@ impl Inventory {
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(self) -> Result<(), InventoryError> {
+        self.probe.close().await?;
         Ok(self.pool.close().await?)
     }
 

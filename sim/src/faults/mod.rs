@@ -61,6 +61,22 @@ pub enum Fault {
     DropConnection,
 }
 
+impl Fault {
+    /// What the fault is, for logs: its kind and status, never a body (a test
+    /// body may look like a secret).
+    fn label(&self) -> String {
+        match self {
+            Fault::Status(code) => format!("status {code}"),
+            Fault::Json(code, _) => format!("json {code}"),
+            Fault::Empty(code) => format!("empty {code}"),
+            Fault::Redirect(code, _) => format!("redirect {code}"),
+            Fault::Html => "html".to_owned(),
+            Fault::BrokenJson => "broken json".to_owned(),
+            Fault::DropConnection => "dropped connection".to_owned(),
+        }
+    }
+}
+
 /// The fault knobs of one simulator; clones share the same knobs.
 #[derive(Clone, Default)]
 pub struct Faults {
@@ -240,7 +256,7 @@ async fn front_door(State(front): State<FrontDoor>, request: Request, next: Next
         %path,
         status = response.status().as_u16(),
         elapsed_ms = started.elapsed().as_millis() as u64,
-        fault = ?knobs.fault,
+        fault = knobs.fault.as_ref().map(Fault::label),
         "request"
     );
     response

@@ -9,7 +9,7 @@ use std::sync::{
 
 use panelgate_proto::v1::{
     ControlSystemServiceRequest, DeleteAccountRequest, GetAccountRequest, GetPackageRequest,
-    Operation, SuspendAccountRequest, SystemServiceAction,
+    Operation, RegisterServerRequest, Server, SuspendAccountRequest, SystemServiceAction,
 };
 use panelgate_sim::Fault;
 use tokio::net::TcpListener;
@@ -213,6 +213,46 @@ pub async fn names_that_are_not_one_path_segment_make_no_call<F: PanelFixture>(b
                 assert_invalid(service, "service");
             }
             assert_eq!(fixture.requests(), before, "no HTTP call");
+        },
+    )
+    .await;
+}
+
+/// A server registered with a base URL under which no panel API lives (the
+/// web server answers 404 with a page, or the panel knows no such command):
+/// FAILED_PRECONDITION SERVER_MISCONFIGURED pointing at the base URL, never
+/// a NOT_FOUND of what the call was about.
+pub async fn wrong_base_url_is_misconfigured<F: PanelFixture>(backend: Backend) {
+    let fixture = F::start().await;
+    with_gateway(
+        backend,
+        |_| {},
+        |gateway| async move {
+            let base_url = format!("{}/nowhere/", fixture.base_url().trim_end_matches('/'));
+            gateway
+                .inventory()
+                .register_server(RegisterServerRequest {
+                    server: Some(Server {
+                        name: "astray".into(),
+                        kind: F::KIND.into(),
+                        base_url,
+                        defaults: fixture.defaults(),
+                        ..Default::default()
+                    }),
+                    credentials: Some(fixture.credentials()),
+                    request_id: String::new(),
+                })
+                .await
+                .expect("register");
+            for operation in [Operation::GetAccount, Operation::SuspendAccount] {
+                let result = operations::call(&gateway, by_name("astray"), operation, "kai").await;
+                let status = assert_error(result, Code::FailedPrecondition, "SERVER_MISCONFIGURED");
+                assert!(
+                    status.message().contains("base_url"),
+                    "{operation:?}: {}",
+                    status.message()
+                );
+            }
         },
     )
     .await;

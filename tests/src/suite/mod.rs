@@ -46,6 +46,7 @@ macro_rules! conformance_suite {
                 mutations_under_faults_change_nothing,
                 redirects_are_never_followed,
                 names_that_are_not_one_path_segment_make_no_call,
+                wrong_base_url_is_misconfigured,
                 create_retries_after_a_timeout_converge,
             );
         }

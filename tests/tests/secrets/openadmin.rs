@@ -4,9 +4,13 @@ use panelgate_proto::v1::{
     ChangePasswordRequest, CheckServerRequest, CreateAccountRequest, CreateLoginLinkRequest,
     GetAccountRequest, UpdateServerRequest,
 };
-use panelgate_sim::openadmin::{OpenAdminConfig, OpenAdminSim};
+use panelgate_sim::{
+    Fault,
+    openadmin::{OpenAdminConfig, OpenAdminSim},
+};
 use panelgate_tests::{
     Backend, Gateway,
+    errors::metadata,
     gateway::{by_name, with_gateway},
     logs,
 };
@@ -240,4 +244,35 @@ async fn openadmin_calls(
         3,
         "logged in again with the right password"
     );
+
+    // A login reply cut short inside its JWT: the error quotes the reply,
+    // with the token masked.
+    let cut = format!("{server}-cut");
+    inventory
+        .register_server(openadmin_register_request(&cut, &sim.base_url(), admin))
+        .await
+        .expect("register a second entry for the panel");
+    sim.faults().set(Fault::Json(200, CUT_LOGIN_REPLY));
+    let result = accounts
+        .get_account(GetAccountRequest {
+            target: by_name(&cut),
+            username: "keeper".into(),
+        })
+        .await;
+    sim.faults().clear();
+    let status = seen.failure(
+        "GetAccount (login reply cut short)",
+        result,
+        Code::Internal,
+        "UPSTREAM_PROTOCOL_ERROR",
+    );
+    let excerpt = metadata(&status, "body_excerpt");
+    assert!(
+        excerpt.starts_with("{\"access_token\": \"***"),
+        "the reply is quoted, its token masked: {excerpt}"
+    );
 }
+
+/// A login reply cut off inside its token (the start of a real JWT).
+const CUT_LOGIN_REPLY: &str =
+    r#"{"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJmcmVzaCI6ZmFsc2UsImlhdCI6MTc4MD"#;

@@ -5,6 +5,8 @@
 //! - [`panel`]: the [`Panel`] trait every adapter implements, and the validated
 //!   inputs it takes. Replies are the canonical `panelgate.v1` messages.
 //! - [`error`]: [`AdapterError`], the one error type of every adapter.
+//! - [`documented`]: the panels' documented errors as tables, how an
+//!   adapter reads a failure by them.
 //! - [`kind`]: which panel kinds exist and how a server's adapter is built.
 //! - [`http`]: shared HTTP plumbing: clients, timeouts, reading replies, and a
 //!   raw HTTP/1.1 path for what HTTP stacks rewrite (CONNECT with a path).
@@ -20,6 +22,7 @@
 //! `panelgate-sim`, and one line in the conformance suite.
 
 pub mod admin_api;
+pub mod documented;
 pub mod error;
 pub mod http;
 pub mod installatron;

@@ -2,6 +2,7 @@
 //! and how to look at its state to check what a canonical call really did.
 
 use async_trait::async_trait;
+use panelgate_adapters::documented::Documented;
 use panelgate_proto::v1::ApiTokenCredentials;
 use panelgate_proto::v1::{
     Credentials, PanelKind, PasswordCredentials, RegisterServerRequest, Server, ServerDefaults,
@@ -50,6 +51,9 @@ pub trait PanelFixture: Send + Sync + Sized + 'static {
 
     /// Whether the panel keeps account passwords (CreateAccount needs one).
     const KEEPS_PASSWORDS: bool = true;
+
+    /// The panel's documented errors, as its adapter reads them.
+    const ERRORS: &'static [Documented];
 
     /// Starts a fresh simulator.
     async fn start() -> Self;
@@ -134,6 +138,7 @@ pub struct AdminApiFixture {
 #[async_trait]
 impl PanelFixture for AdminApiFixture {
     const KIND: PanelKind = PanelKind::AdminApi;
+    const ERRORS: &'static [Documented] = panelgate_adapters::admin_api::ERRORS;
 
     async fn start() -> Self {
         let config = AdminApiConfig::default();
@@ -251,6 +256,7 @@ impl OpenAdminFixture {
 #[async_trait]
 impl PanelFixture for OpenAdminFixture {
     const KIND: PanelKind = PanelKind::Openadmin;
+    const ERRORS: &'static [Documented] = panelgate_adapters::openadmin::ERRORS;
 
     async fn start() -> Self {
         Self::with_config(OpenAdminConfig::default()).await
@@ -342,6 +348,7 @@ impl SpanelFixture {
 #[async_trait]
 impl PanelFixture for SpanelFixture {
     const KIND: PanelKind = PanelKind::Spanel;
+    const ERRORS: &'static [Documented] = panelgate_adapters::spanel::ERRORS;
     const REPORTS_EMAIL: bool = false;
 
     async fn start() -> Self {
@@ -461,6 +468,7 @@ impl InstallatronFixture {
 #[async_trait]
 impl PanelFixture for InstallatronFixture {
     const KIND: PanelKind = PanelKind::Installatron;
+    const ERRORS: &'static [Documented] = panelgate_adapters::installatron::ERRORS;
     const HAS_DRY_RUN: bool = true;
     const KEEPS_PASSWORDS: bool = false;
 

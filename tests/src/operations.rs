@@ -57,16 +57,37 @@ pub fn is_mutation(operation: Operation) -> bool {
     )
 }
 
+/// What a call is about: an account (whose domain is `<username>.example`)
+/// and packages the server has.
+#[derive(Clone, Copy, Debug)]
+pub struct About<'a> {
+    /// The account.
+    pub username: &'a str,
+    /// A package for new accounts, and another to change to.
+    pub packages: (&'a str, &'a str),
+}
+
+impl<'a> About<'a> {
+    /// Account `username` on a server with admin_api's packages (Basic, Premium).
+    pub fn account(username: &'a str) -> Self {
+        About {
+            username,
+            packages: ("Basic", "Premium"),
+        }
+    }
+}
+
 /// Calls `operation` on the server `target` names, with valid inputs about
-/// account `username` (and its domain `<username>.example`).
+/// `about`.
 pub async fn call(
     gateway: &Gateway,
     target: Option<Target>,
     operation: Operation,
-    username: &str,
+    about: About<'_>,
 ) -> Result<(), Status> {
-    let username = username.to_owned();
+    let username = about.username.to_owned();
     let domain = format!("{username}.example");
+    let (package, other_package) = about.packages;
     match operation {
         Operation::Unspecified => Err(Status::invalid_argument("no operation")),
         Operation::CreateAccount => gateway
@@ -77,7 +98,7 @@ pub async fn call(
                 primary_domain: domain,
                 email: "owner@example.com".into(),
                 password: "a-long-password".into(),
-                package: "Basic".into(),
+                package: package.into(),
                 ..Default::default()
             })
             .await
@@ -137,7 +158,7 @@ pub async fn call(
             .change_package(ChangePackageRequest {
                 target,
                 username,
-                package: "Premium".into(),
+                package: other_package.into(),
                 ..Default::default()
             })
             .await
@@ -255,7 +276,7 @@ pub async fn call(
             .packages()
             .get_package(GetPackageRequest {
                 target,
-                package: "Basic".into(),
+                package: package.into(),
             })
             .await
             .map(drop),

@@ -654,11 +654,13 @@ async fn createadminuser_example_is_sent_byte_for_byte_postgres() {
 }
 
 /// The createpackage example of the SPanel doc, on a panel holding the doc's
-/// other package `test` (disk and inodes "0"): the body is exactly what PHP's
-/// `http_build_query` makes of the doc's array, the reply is the doc's
-/// `packagelist` entry read canonically, the panel holds the package, and
-/// ListPackages (its cache cleared by the create) lists both, `test`'s legacy
-/// "0" disk and inodes read as unlimited.
+/// other package `test` (disk and inodes "0"). The example's 1000 inodes are
+/// under the minimum its own table states (10000): INVALID_ARGUMENT on
+/// `limits.inodes`, with no panel call. With 10000 instead, the body is
+/// exactly what PHP's `http_build_query` makes of the doc's array, the reply
+/// is the doc's `packagelist` entry read canonically, the panel holds the
+/// package, and ListPackages (its cache cleared by the create) lists both,
+/// `test`'s legacy "0" disk and inodes read as unlimited.
 async fn createpackage_example_is_sent_byte_for_byte(backend: Backend) {
     let config = SpanelConfig {
         admin_token: DOC_TOKEN.to_owned(),
@@ -677,9 +679,25 @@ async fn createpackage_example_is_sent_byte_for_byte(backend: Backend) {
             // Fill the package cache first, so that the create must clear it.
             assert_eq!(sp.list_packages().await.len(), 1);
 
-            let limits = PackageLimits {
+            let below_minimum = PackageLimits {
                 disk_mib: limit(10240),
                 inodes: limit(1000),
+                ..Default::default()
+            };
+            let mark = sp.mark();
+            let refused = sp
+                .create_package("newPackageName", below_minimum, None)
+                .await;
+            assert_invalid(refused, "limits.inodes");
+            assert_eq!(
+                sp.actions_since(mark),
+                Vec::<String>::new(),
+                "no panel call"
+            );
+
+            let limits = PackageLimits {
+                disk_mib: limit(10240),
+                inodes: limit(10_000),
                 email_accounts: limit(0),
                 // The doc sends `'databases' => false` and shows "Unlimited". PHP's
                 // http_build_query sends false as `databases=0`, which the panel
@@ -704,7 +722,7 @@ async fn createpackage_example_is_sent_byte_for_byte(backend: Backend) {
             assert_eq!(
                 sp.last_body("accounts/createpackage"),
                 "token=provided_auth_token&action=accounts%2Fcreatepackage&package=newPackageName\
-                 &quota=10240&inodes=1000&emails=0&permissions%5Bemail%5D=all\
+                 &quota=10240&inodes=10000&emails=0&permissions%5Bemail%5D=all\
                  &permissions%5Bdomain%5D%5B0%5D=domains&permissions%5Bdomain%5D%5B1%5D=redirects"
             );
             let doc_package = Package {
@@ -712,7 +730,7 @@ async fn createpackage_example_is_sent_byte_for_byte(backend: Backend) {
                 name: "newPackageName".into(),
                 limits: Some(PackageLimits {
                     disk_mib: limit(10240),
-                    inodes: limit(1000),
+                    inodes: limit(10_000),
                     domains: unlimited(),
                     email_accounts: limit(0),
                     databases: unlimited(),
@@ -731,7 +749,7 @@ async fn createpackage_example_is_sent_byte_for_byte(backend: Backend) {
                 on_panel,
                 SimSpanelPackage {
                     quota_mb: Some(10240),
-                    inodes: Some(1000),
+                    inodes: Some(10_000),
                     emails: Some(0),
                     permissions: sim_permissions(&[
                         ("email", None),

@@ -29,6 +29,22 @@ pub(super) enum Endpoint {
 }
 
 impl Endpoint {
+    /// The endpoint's name, as the error table names it.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Endpoint::AccountInfo => "account_info",
+            Endpoint::AddUser => "add_user",
+            Endpoint::SuspendUser => "suspend_user",
+            Endpoint::UpdateUser => "update_user",
+            Endpoint::PackagesList => "packages_list",
+            Endpoint::NewPackage => "new_package",
+            Endpoint::IssueSsl => "issue_ssl",
+            Endpoint::AddDomain => "add_domain",
+            Endpoint::DatabaseAdd => "database_add",
+            Endpoint::SsoLogin => "sso_login",
+        }
+    }
+
     /// Path under the base URL; the trailing slash is part of every route.
     fn path(self) -> &'static str {
         match self {

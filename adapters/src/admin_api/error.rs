@@ -1,153 +1,82 @@
-//! admin_api failure messages → [`AdapterError`]. The panel's documented strings
-//! and its code's variants differ in wording and punctuation, so messages are
-//! matched by meaning (lowercase fragments), not verbatim.
+//! admin_api failure messages → [`AdapterError`], by the table of the panel's
+//! documented errors ([`ERRORS`]). The panel answers every failure with HTTP
+//! 200 and its words under `error` or `message`; its documented strings and
+//! its code's variants differ in wording and punctuation, so rows match by
+//! meaning (lowercase words), first match winning.
+
+use panelgate_proto::v1::Operation;
 
 use super::client::Endpoint;
-use crate::{AdapterError, Entity};
+use crate::{
+    AdapterError, Entity,
+    documented::{self, Context, Documented, Failure, Field, Meaning, in_words as row},
+};
+
+/// Every error of the source doc and of the panel's code, first match
+/// winning, with the reply that documents it.
+#[rustfmt::skip]
+pub const ERRORS: &[Documented] = &[
+    // The guard every endpoint runs first.
+    row(&[], &["invalid credentials"], Meaning::Credentials, r#"{"error": "Invalid credentials"}"#, Operation::GetAccount),
+    row(&[], &["invalid admin credentials"], Meaning::Credentials, r#"{"success": false, "message": "Invalid admin credentials"}"#, Operation::GetPackage),
+    row(&[], &["username and password required"], Meaning::Credentials, r#"{"error": "Username and password required"}"#, Operation::GetAccount),
+    row(&[], &["username and password/apikey required"], Meaning::Credentials, r#"{"error": "Username and password/apikey required"}"#, Operation::GetAccount),
+    row(&[], &["api is currently disabled"], Meaning::Precondition("PANEL_API_DISABLED", "the panel's API is switched off"), r#"{"error": "API is currently disabled"}"#, Operation::GetAccount),
+    // Account state.
+    row(&["suspend_user"], &["must be suspended before deletion"], Meaning::Precondition("ACCOUNT_NOT_SUSPENDED", "account `{}` must be suspended before deletion"), r#"{"success": false, "message": "User 'mia' must be suspended before deletion."}"#, Operation::SuspendAccount),
+    row(&["account_info"], &["package not found"], Meaning::Precondition("ACCOUNT_HAS_NO_PACKAGE", "account `{}` has no package on the panel"), r#"{"error": "Package not found"}"#, Operation::GetAccount),
+    // Duplicates; database_add passes MySQL's own errors through.
+    row(&["database_add"], &["(1007"], Meaning::AlreadyExists(Entity::Database), r#"{"success": false, "error": "(1007, \"Can't create database 'mia_shop'; database exists\")"}"#, Operation::CreateDatabase),
+    row(&["database_add"], &["(1396"], Meaning::AlreadyExists(Entity::DatabaseUser), r#"{"success": false, "error": "(1396, \"Operation CREATE USER failed for 'mia_shopuser'@'localhost'\")"}"#, Operation::CreateDatabase),
+    row(&["add_user"], &["username with the same name already exists"], Meaning::AlreadyExists(Entity::Account), r#"{"success": false, "message": "A username with the same name already exists"}"#, Operation::CreateAccount),
+    row(&["add_user", "add_domain"], &["domain", "already exists"], Meaning::AlreadyExists(Entity::Domain), r#"{"success": false, "message": "The domain 'shop.mia.example' already exists."}"#, Operation::AddDomain),
+    row(&["new_package"], &["package with the same name already exists"], Meaning::AlreadyExists(Entity::Package), r#"{"success": false, "message": "A package with the same name already exists."}"#, Operation::CreatePackage),
+    // Limits.
+    row(&["add_domain"], &["limit exceeded"], Meaning::Limit, r#"{"success": false, "message": "Domain add limit exceeded."}"#, Operation::AddDomain),
+    // Things that are not there.
+    row(&["issue_ssl"], &["domain", "not found"], Meaning::NotFound(Entity::Domain), r#"{"success": false, "message": "Domain 'mia.example' not found."}"#, Operation::IssueCertificate),
+    row(&["account_info"], &["user not found"], Meaning::NotFound(Entity::Account), r#"{"error": "User not found"}"#, Operation::GetAccount),
+    row(&[], &["user", "does not exist"], Meaning::NotFound(Entity::Account), r#"{"success": false, "message": "User 'mia' does not exist."}"#, Operation::SuspendAccount),
+    row(&[], &["user", "not found"], Meaning::NotFound(Entity::Account), r#"{"success": false, "message": "User with username 'mia' not found."}"#, Operation::UpdateAccount),
+    // Fields the panel checks itself.
+    row(&["add_user"], &["invalid package id"], Meaning::Invalid(Field::Is("package")), r#"{"success": false, "message": "Invalid package ID"}"#, Operation::CreateAccount),
+    row(&["add_user"], &["invalid domain format"], Meaning::Invalid(Field::Is("primary_domain")), r#"{"success": false, "message": "Invalid domain format."}"#, Operation::CreateAccount),
+    row(&["add_domain"], &["invalid domain format"], Meaning::Invalid(Field::Is("domain")), r#"{"success": false, "message": "Invalid domain format."}"#, Operation::AddDomain),
+    row(&["database_add"], &["database username"], Meaning::Invalid(Field::Is("database_user")), r#"{"success": false, "error": "Database username must be at least 2 characters long."}"#, Operation::CreateDatabase),
+    row(&["database_add"], &["password must be at least"], Meaning::Invalid(Field::Is("database_password")), r#"{"success": false, "error": "Password must be at least 8 characters long."}"#, Operation::CreateDatabase),
+    row(&["database_add"], &["passwords do not match"], Meaning::Invalid(Field::Is("database_password")), r#"{"success": false, "error": "Passwords do not match."}"#, Operation::CreateDatabase),
+    // Certificates.
+    row(&["issue_ssl"], &["failed to issue ssl"], Meaning::Precondition("CERTIFICATE_NOT_ISSUED", "the panel could not issue a certificate for `{}`"), r#"{"success": false, "message": "Failed to issue SSL for 'mia.example'."}"#, Operation::IssueCertificate),
+    // What panelgate checks first: the panel reading a request differently.
+    row(&[], &["post method required"], Meaning::Refused, r#"{"error": "POST method required"}"#, Operation::GetAccount),
+    row(&[], &["required"], Meaning::Refused, r#"{"success": false, "message": "All fields are required"}"#, Operation::CreateAccount),
+    row(&[], &["unknown state"], Meaning::Refused, r#"{"success": false, "message": "Unknown state 'XYZ'. Use SUSPEND, UNSUSPEND or DELETE."}"#, Operation::SuspendAccount),
+];
 
 /// Classifies a failure message of `endpoint`; `subject` is the call's main
-/// name, used when the message names nothing itself.
+/// name, used when the message quotes no name itself. A message no row
+/// reads is the panel failing in its own words.
 pub(super) fn classify(endpoint: Endpoint, subject: &str, message: &str) -> AdapterError {
     let text = message.to_ascii_lowercase();
-    let upstream = Some(message.to_owned());
-    let key = quoted_name(message).unwrap_or(subject).to_owned();
-
-    if text.contains("invalid credentials")
-        || text.contains("invalid admin credentials")
-        || text.contains("username and password required")
-        || text.contains("password/apikey required")
-    {
-        return AdapterError::CredentialsRejected { upstream };
-    }
-    if text.contains("api is currently disabled") {
-        return AdapterError::FailedPrecondition {
-            reason: "PANEL_API_DISABLED",
-            message: "the panel's API is switched off".into(),
-            upstream,
-        };
-    }
-    if text.contains("must be suspended before deletion") {
-        return AdapterError::FailedPrecondition {
-            reason: "ACCOUNT_NOT_SUSPENDED",
-            message: format!("account `{key}` must be suspended before deletion"),
-            upstream,
-        };
-    }
-    if endpoint == Endpoint::AccountInfo && text.starts_with("package not found") {
-        return AdapterError::FailedPrecondition {
-            reason: "ACCOUNT_HAS_NO_PACKAGE",
-            message: format!("account `{subject}` has no package on the panel"),
-            upstream,
-        };
-    }
-    if endpoint == Endpoint::DatabaseAdd
-        && let Some(error) = mysql_duplicate(&text, subject, upstream.clone())
-    {
-        return error;
-    }
-    if text.contains("already exists") {
-        return AdapterError::AlreadyExists {
-            entity: entity_named(&text).unwrap_or(Entity::Account),
-            key,
-            upstream,
-        };
-    }
-    if text.contains("limit exceeded") {
-        return AdapterError::LimitReached {
+    let failure = Failure {
+        on: endpoint.name(),
+        status: 200,
+        errcode: None,
+        text: &text,
+    };
+    match documented::find(ERRORS, &failure) {
+        Some(row) => row.means.error(Context {
+            key: quoted_name(message).unwrap_or(subject),
+            field: "",
+            said: message,
+        }),
+        None => AdapterError::OperationFailed {
             upstream: message.to_owned(),
-        };
-    }
-    if text.contains("not found") || text.contains("does not exist") {
-        return AdapterError::NotFound {
-            entity: entity_named(&text).unwrap_or(Entity::Account),
-            key,
-            upstream,
-        };
-    }
-    if let Some(field) = invalid_field(endpoint, &text) {
-        return AdapterError::refused_field(field, message);
-    }
-    if text.contains("failed to issue ssl") {
-        return AdapterError::FailedPrecondition {
-            reason: "CERTIFICATE_NOT_ISSUED",
-            message: format!("the panel could not issue a certificate for `{key}`"),
-            upstream,
-        };
-    }
-    if text.contains("required") || text.contains("unknown state") {
-        // panelgate validates every field first: the panel reading our request
-        // differently is a protocol mismatch, not the caller's fault.
-        return AdapterError::protocol(
-            format!("the panel refused panelgate's request: {message}"),
-            "",
-        );
-    }
-    AdapterError::OperationFailed {
-        upstream: message.to_owned(),
+        },
     }
 }
 
-/// database_add passes MySQL's own errors through: 1007 (the database exists)
-/// and 1396 (CREATE USER of an existing user). `subject` is the database name.
-fn mysql_duplicate(text: &str, subject: &str, upstream: Option<String>) -> Option<AdapterError> {
-    if text.contains("(1007") || text.contains("database exists") {
-        return Some(AdapterError::AlreadyExists {
-            entity: Entity::Database,
-            key: subject.to_owned(),
-            upstream,
-        });
-    }
-    if text.contains("(1396") {
-        let user = text
-            .split_once("for '")
-            .and_then(|(_, rest)| rest.split_once('\''))
-            .map_or(subject, |(user, _)| user);
-        return Some(AdapterError::AlreadyExists {
-            entity: Entity::DatabaseUser,
-            key: user.to_owned(),
-            upstream,
-        });
-    }
-    None
-}
-
-/// The canonical field a validation message is about, per endpoint.
-fn invalid_field(endpoint: Endpoint, text: &str) -> Option<&'static str> {
-    if text.contains("invalid package id") {
-        return Some("package");
-    }
-    if text.contains("invalid domain format") {
-        return Some(match endpoint {
-            Endpoint::AddUser => "primary_domain",
-            _ => "domain",
-        });
-    }
-    if endpoint == Endpoint::DatabaseAdd {
-        if text.contains("database username") {
-            return Some("database_user");
-        }
-        if text.contains("password") {
-            return Some("database_password");
-        }
-    }
-    None
-}
-
-/// The entity a message names, by its first noun.
-fn entity_named(text: &str) -> Option<Entity> {
-    [
-        ("database", Entity::Database),
-        ("domain", Entity::Domain),
-        ("package", Entity::Package),
-        ("user", Entity::Account),
-    ]
-    .into_iter()
-    .filter_map(|(word, entity)| text.find(word).map(|at| (at, entity)))
-    .min_by_key(|(at, _)| *at)
-    .map(|(_, entity)| entity)
-}
-
-/// The name between single quotes, as in "User 'bob' does not exist."
+/// The name between single quotes, as in "User 'bob' does not exist.".
 fn quoted_name(message: &str) -> Option<&str> {
     let start = message.find('\'')? + 1;
     let len = message[start..].find('\'')?;
@@ -158,187 +87,28 @@ fn quoted_name(message: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    /// Every error string of the source doc and of the panel's code, with the
-    /// endpoint that sends it and what it must become.
     #[test]
-    fn every_documented_message_maps_to_its_canonical_error() {
-        use Endpoint::*;
-        let cases: &[(Endpoint, &str, &str)] = &[
-            // guard (every endpoint)
-            (AccountInfo, "Invalid credentials", "credentials"),
-            (PackagesList, "Invalid admin credentials", "credentials"),
-            (AddUser, "Username and password required", "credentials"),
-            (
-                AddUser,
-                "Username and password/apikey required",
-                "credentials",
-            ),
-            (
-                AddUser,
-                "API is currently disabled",
-                "precondition PANEL_API_DISABLED",
-            ),
-            (AccountInfo, "POST method required", "protocol"),
-            (DatabaseAdd, "POST method required", "protocol"),
-            // account info
-            (AccountInfo, "Username is required", "protocol"),
-            (AccountInfo, "User not found", "not_found account bob"),
-            (
-                AccountInfo,
-                "Package not found",
-                "precondition ACCOUNT_HAS_NO_PACKAGE",
-            ),
-            // add_user
-            (AddUser, "All fields are required", "protocol"),
-            (
-                AddUser,
-                "A username with the same name already exists",
-                "exists account bob",
-            ),
-            (AddUser, "Invalid package ID", "invalid package"),
-            (AddUser, "Domain creation failed message", "failed"),
-            (AddUser, "Invalid domain format.", "invalid primary_domain"),
-            (
-                AddUser,
-                "The domain 'taken.com' already exists.",
-                "exists domain taken.com",
-            ),
-            // suspend_user
-            (SuspendUser, "Username and state are required", "protocol"),
-            (
-                SuspendUser,
-                "User 'bob' does not exist.",
-                "not_found account bob",
-            ),
-            (
-                SuspendUser,
-                "User 'bob' must be suspended before deletion.",
-                "precondition ACCOUNT_NOT_SUSPENDED",
-            ),
-            (
-                SuspendUser,
-                "Unknown state 'XYZ'. Use SUSPEND, UNSUSPEND or DELETE.",
-                "protocol",
-            ),
-            // update_user
-            (UpdateUser, "Username is required", "protocol"),
-            (
-                UpdateUser,
-                "User with username 'bob' not found.",
-                "not_found account bob",
-            ),
-            // new_package
-            (NewPackage, "Package name is required", "protocol"),
-            (
-                NewPackage,
-                "A package with the same name already exists.",
-                "exists package bob",
-            ),
-            // issue_ssl
-            (IssueSsl, "Domain name is required.", "protocol"),
-            (IssueSsl, "Domain name is required", "protocol"),
-            (
-                IssueSsl,
-                "Domain 'example.com' not found.",
-                "not_found domain example.com",
-            ),
-            (
-                IssueSsl,
-                "Failed to issue SSL for 'example.com'.",
-                "precondition CERTIFICATE_NOT_ISSUED",
-            ),
-            // add_domain
-            (
-                AddDomain,
-                "Username, domain, and php_version are required.",
-                "protocol",
-            ),
-            (
-                AddDomain,
-                "User 'johndoe' not found.",
-                "not_found account johndoe",
-            ),
-            (AddDomain, "Invalid domain format.", "invalid domain"),
-            (
-                AddDomain,
-                "The domain 'example.com' already exists.",
-                "exists domain example.com",
-            ),
-            (AddDomain, "Domain add limit exceeded.", "limit"),
-            (
-                AddDomain,
-                "Failed to add mapping for 'example.com'.",
-                "failed",
-            ),
-            (
-                AddDomain,
-                "Failed to add virtual host for 'example.com'.",
-                "failed",
-            ),
-            (
-                AddDomain,
-                "Failed to set folder permissions for 'example.com'.",
-                "failed",
-            ),
-            // database_add
-            (DatabaseAdd, "All fields are required.", "protocol"),
-            (
-                DatabaseAdd,
-                "Username 'johndoe' does not exist.",
-                "not_found account johndoe",
-            ),
-            (
-                DatabaseAdd,
-                "Database username must be at least 2 characters long.",
-                "invalid database_user",
-            ),
-            (
-                DatabaseAdd,
-                "Password must be at least 8 characters long.",
-                "invalid database_password",
-            ),
-            (
-                DatabaseAdd,
-                "Passwords do not match.",
-                "invalid database_password",
-            ),
-            (
-                DatabaseAdd,
-                "Some error message from database creation function",
-                "failed",
-            ),
-            // sso_login
-            (SsoLogin, "Username are required.", "protocol"),
-            (SsoLogin, "Username is required", "protocol"),
-            (
-                SsoLogin,
-                "User with username 'bob' not found.",
-                "not_found account bob",
-            ),
-        ];
-        for (endpoint, message, expected) in cases {
-            let got = summary(&classify(*endpoint, "bob", message));
-            assert_eq!(&got, expected, "{endpoint:?}: {message}");
-        }
-    }
-
-    fn summary(error: &AdapterError) -> String {
-        match error {
-            AdapterError::CredentialsRejected { .. } => "credentials".into(),
-            AdapterError::FailedPrecondition { reason, .. } => format!("precondition {reason}"),
-            AdapterError::Protocol { .. } => "protocol".into(),
-            AdapterError::NotFound { entity, key, .. } => format!("not_found {entity} {key}"),
-            AdapterError::AlreadyExists { entity, key, .. } => format!("exists {entity} {key}"),
-            AdapterError::InvalidArgument { field, .. } => format!("invalid {field}"),
-            AdapterError::LimitReached { .. } => "limit".into(),
-            AdapterError::OperationFailed { .. } => "failed".into(),
-            other => format!("unexpected {other:?}"),
-        }
-    }
-
-    #[test]
-    fn the_panels_words_are_kept_for_the_caller() {
-        let error = classify(Endpoint::AddDomain, "x.com", "Domain add limit exceeded.");
-        assert_eq!(error.upstream_message(), Some("Domain add limit exceeded."));
+    fn names_come_from_the_message_or_the_call() {
+        let error = classify(
+            Endpoint::DatabaseAdd,
+            "mia",
+            "(1396, \"Operation CREATE USER failed for 'mia_x'@'localhost'\")",
+        );
+        assert!(
+            matches!(&error, AdapterError::AlreadyExists { entity: Entity::DatabaseUser, key, .. } if key == "mia_x"),
+            "{error:?}"
+        );
+        let error = classify(Endpoint::AccountInfo, "mia", "User not found");
+        assert!(matches!(&error, AdapterError::NotFound { key, .. } if key == "mia"));
+        let error = classify(
+            Endpoint::AddDomain,
+            "x.com",
+            "Failed to add mapping for 'x.com'.",
+        );
+        assert!(matches!(error, AdapterError::OperationFailed { .. }));
+        assert_eq!(
+            classify(Endpoint::AddDomain, "x.com", "Domain add limit exceeded.").upstream_message(),
+            Some("Domain add limit exceeded.")
+        );
     }
 }

@@ -31,20 +31,44 @@ pub(super) fn account(username: &str, info: &AccountInfo) -> Account {
 }
 
 /// The panel's account info as canonical usage (sizes in bytes).
+///
+/// Sizes come as text with a unit ("2GB", "1.5 MB", "0 Bytes"). Where one
+/// comes as a bare number, its unit is the one the panel computed it from:
+/// limits (`disk_limit`, `bandwidth`) are the package's fields, stored in MB;
+/// used figures are counted in bytes. Both limits and both used figures are
+/// read alike.
 pub(super) fn usage(info: &AccountInfo) -> AccountUsage {
-    let bytes = |value: &Value| size(value, SizeUnit::Bytes);
-    let mib = |value: &Value| size(value, SizeUnit::Mib);
+    let count =
+        |used: &Value, limit: &Value| resource(used, units::as_u64, Some((limit, units::as_u64)));
     AccountUsage {
-        disk_bytes: resource(&info.disk_used, bytes, Some(&info.disk_limit)),
-        email_disk_bytes: resource(&info.email_disk_used, bytes, None),
-        database_disk_bytes: resource(&info.db_disk_used, bytes, None),
-        bandwidth_bytes: resource(&info.bandwidth_use, mib, Some(&info.bandwidth)),
-        email_accounts: resource(&info.email_used, units::as_u64, Some(&info.email_limit)),
-        databases: resource(&info.db_used, units::as_u64, Some(&info.db_limit)),
-        ftp_accounts: resource(&info.ftp_used, units::as_u64, Some(&info.ftp_limit)),
-        domains: resource(&info.domain_used, units::as_u64, Some(&info.domain_limit)),
+        disk_bytes: resource(
+            &info.disk_used,
+            used_bytes,
+            Some((&info.disk_limit, limit_bytes)),
+        ),
+        email_disk_bytes: resource(&info.email_disk_used, used_bytes, None),
+        database_disk_bytes: resource(&info.db_disk_used, used_bytes, None),
+        bandwidth_bytes: resource(
+            &info.bandwidth_use,
+            used_bytes,
+            Some((&info.bandwidth, limit_bytes)),
+        ),
+        email_accounts: count(&info.email_used, &info.email_limit),
+        databases: count(&info.db_used, &info.db_limit),
+        ftp_accounts: count(&info.ftp_used, &info.ftp_limit),
+        domains: count(&info.domain_used, &info.domain_limit),
         inodes: None,
     }
+}
+
+/// A used size: text with a unit, or a bare number of bytes.
+fn used_bytes(value: &Value) -> Option<u64> {
+    size(value, SizeUnit::Bytes)
+}
+
+/// A size limit: text with a unit, or a bare number of MB (the package's).
+fn limit_bytes(value: &Value) -> Option<u64> {
+    size(value, SizeUnit::Mib)
 }
 
 /// A size sent as text ("2GB") or as a bare number in `bare`.
@@ -58,15 +82,15 @@ fn size(value: &Value, bare: SizeUnit) -> Option<u64> {
     }
 }
 
-/// One usage figure; absent when the panel did not report what is used.
-fn resource(
-    used: &Value,
-    parse: impl Fn(&Value) -> Option<u64> + Copy,
-    limit: Option<&Value>,
-) -> Option<ResourceUsage> {
+/// How one figure is read.
+type Parse = fn(&Value) -> Option<u64>;
+
+/// One usage figure, and its limit with how to read it; absent when the
+/// panel did not report what is used.
+fn resource(used: &Value, parse: Parse, limit: Option<(&Value, Parse)>) -> Option<ResourceUsage> {
     Some(ResourceUsage {
         used: parse(used)?,
-        limit: limit.and_then(|value| units::limit(value, parse, true)),
+        limit: limit.and_then(|(value, parse)| units::limit(value, parse, true)),
     })
 }
 
@@ -193,6 +217,22 @@ mod tests {
         );
         assert_eq!(usage.domains.unwrap().limit, Some(Limit { max: Some(2) }));
         assert_eq!(usage.inodes, None);
+    }
+
+    /// Bare numbers: limits are MB (the package's fields), used figures
+    /// bytes, for disk and bandwidth alike.
+    #[test]
+    fn bare_sizes_are_read_alike_for_disk_and_bandwidth() {
+        let info: AccountInfo = serde_json::from_value(json!({
+            "disk_limit": 2048, "disk_used": 4096, "bandwidth": 2048, "bandwidth_use": 4096,
+        }))
+        .unwrap();
+        let usage = usage(&info);
+        for figure in [usage.disk_bytes, usage.bandwidth_bytes] {
+            let figure = figure.expect("reported");
+            assert_eq!(figure.used, 4096);
+            assert_eq!(figure.limit.and_then(|limit| limit.max), Some(2048 << 20));
+        }
     }
 
     #[test]

@@ -19,6 +19,8 @@ mod error;
 mod mapping;
 mod wire;
 
+pub use self::error::ERRORS;
+
 use async_trait::async_trait;
 use panelgate_proto::v1::{
     Account, AccountStatus, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain,
@@ -129,10 +131,20 @@ impl AdminApi {
     }
 
     /// Removes what a failed `add_user` left behind, if anything.
+    /// The half-made user has no domain yet: a user with one is a whole
+    /// account (someone else's), and stays.
     async fn remove_half_created(&self, username: &str, failure: AdapterError) -> AdapterError {
         match self.account_info(username).await {
             Err(AdapterError::NotFound { .. }) => failure,
             Err(err) => leftover(username, failure, &err),
+            Ok(info)
+                if info
+                    .main_domain
+                    .as_deref()
+                    .is_some_and(|domain| !domain.is_empty()) =>
+            {
+                failure
+            }
             Ok(_) => match self.delete_account(username).await {
                 Ok(()) => failure,
                 Err(err) => leftover(username, failure, &err),

@@ -11,8 +11,9 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::error::classify;
 use crate::{
-    AdapterError, Entity,
+    AdapterError,
     http::{HttpClient, Reply, UrlPath},
     kind::PanelCredentials,
 };
@@ -21,7 +22,6 @@ use crate::{
 /// `errfield`s sit in the canonical request (e.g. `panel_options.installatron.`).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Subject<'a> {
-    pub entity: Entity,
     pub key: &'a str,
     pub field_prefix: &'a str,
     /// Parts of the panel's input that are one field of the canonical
@@ -32,9 +32,8 @@ pub(super) struct Subject<'a> {
 }
 
 impl<'a> Subject<'a> {
-    pub fn new(entity: Entity, key: &'a str) -> Self {
+    pub fn new(key: &'a str) -> Self {
         Subject {
-            entity,
             key,
             field_prefix: "",
             renames: &[],
@@ -74,7 +73,7 @@ pub(super) struct Envelope {
 }
 
 impl Envelope {
-    fn succeeded(&self) -> bool {
+    pub(super) fn succeeded(&self) -> bool {
         self.result
             || (self.status.unwrap_or(200) == 200
                 && self.errcode.as_deref() == Some("complete_dryrun"))
@@ -222,206 +221,23 @@ fn envelope(reply: &Reply) -> Result<Envelope, AdapterError> {
     Ok(envelope)
 }
 
-/// A failed envelope → [`AdapterError`], by its errcode.
-fn classify(envelope: &Envelope, subject: Subject<'_>) -> AdapterError {
-    let code = envelope.errcode.clone().unwrap_or_default();
-    let said = envelope
-        .message
-        .as_deref()
-        .map(str::trim)
-        .filter(|message| !message.is_empty())
-        .map_or_else(|| code.clone(), str::to_owned);
-    let upstream = Some(format!("{code}: {said}"));
-    let field = envelope
-        .errfield
-        .as_deref()
-        .filter(|field| !field.is_empty());
-    match code.as_str() {
-        "invalid_api_key" => AdapterError::CredentialsRejected { upstream },
-        // The API answers, but knows no such path: the base URL is wrong.
-        "command_not_found" => AdapterError::Misconfigured(format!(
-            "the panel has no such command ({code}): check the server's base_url"
-        )),
-        "user_not_found" => AdapterError::NotFound {
-            entity: Entity::Account,
-            key: subject.key.to_owned(),
-            upstream,
-        },
-        _ if code.ends_with("_not_found") => AdapterError::NotFound {
-            entity: subject.entity,
-            key: subject.key.to_owned(),
-            upstream,
-        },
-        _ if code.starts_with("empty_argument_") || code.starts_with("invalid_argument_") => {
-            let field = field.map_or_else(
-                || code.splitn(3, '_').nth(2).unwrap_or("request").to_owned(),
-                |field| field_path(field, subject),
-            );
-            AdapterError::refused_field(field, format!("{code}: {said}"))
-        }
-        _ if code.starts_with("failed_") => match field {
-            Some(field) => {
-                AdapterError::refused_field(field_path(field, subject), format!("{code}: {said}"))
-            }
-            None => AdapterError::OperationFailed {
-                upstream: format!("{code}: {said}"),
-            },
-        },
-        _ => AdapterError::OperationFailed {
-            upstream: format!("{code}: {said}"),
-        },
-    }
-}
-
-/// The panel's `errfield` as a canonical field path: the subject's renames
-/// first (`websites[2][uid]` → `panel_options.installatron.website.uid` when
-/// `websites[2]` is renamed so), else as [`canonical_field`] reads it.
-fn field_path(errfield: &str, subject: Subject<'_>) -> String {
-    for (panel, ours) in subject.renames {
-        if errfield == panel {
-            return ours.clone();
-        }
-        if let Some(rest) = errfield
-            .strip_prefix(panel.as_str())
-            .filter(|rest| rest.starts_with('['))
-        {
-            return canonical_field(rest, ours);
-        }
-    }
-    canonical_field(errfield, subject.field_prefix)
-}
-
-/// The panel's `errfield` as a canonical field path: `id` is the username,
-/// `websites[1][databases][0][host]` becomes `<prefix>websites[1].databases[0].host`.
-fn canonical_field(errfield: &str, prefix: &str) -> String {
-    match errfield {
-        "id" | "user" => return "username".to_owned(),
-        "email" => return "email".to_owned(),
-        _ => {}
-    }
-    let mut out = prefix.to_owned();
-    for (index, part) in errfield.split('[').enumerate() {
-        let part = part.trim_end_matches(']');
-        match (index, part.parse::<usize>()) {
-            (0, _) => out.push_str(part),
-            (_, Ok(number)) => out.push_str(&format!("[{number}]")),
-            (_, Err(_)) => {
-                out.push('.');
-                out.push_str(part);
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
 
-    fn envelope(value: Value) -> Envelope {
+    fn parsed(value: Value) -> Envelope {
         serde_json::from_value(value).unwrap()
     }
 
     #[test]
     fn success_is_result_or_a_clean_dry_run() {
-        assert!(envelope(json!({"result": true, "status": 200, "errcode": null})).succeeded());
+        assert!(parsed(json!({"result": true, "status": 200, "errcode": null})).succeeded());
         assert!(
-            envelope(json!({"result": false, "status": 200, "errcode": "complete_dryrun"}))
+            parsed(json!({"result": false, "status": 200, "errcode": "complete_dryrun"}))
                 .succeeded()
         );
-        assert!(!envelope(json!({"result": false, "status": 400, "errcode": "invalid_argument_email", "message": "The task is complete.\n"})).succeeded());
-    }
-
-    #[test]
-    fn errcodes_map_to_canonical_errors() {
-        let account =
-            Subject::new(Entity::Account, "bob").with_prefix("panel_options.installatron.");
-        let error = classify(
-            &envelope(
-                json!({"result": false, "status": 403, "errcode": "invalid_api_key", "message": "bad key"}),
-            ),
-            account,
-        );
-        assert!(matches!(error, AdapterError::CredentialsRejected { .. }));
-        let error = classify(
-            &envelope(json!({"result": false, "status": 404, "errcode": "user_not_found"})),
-            account,
-        );
-        assert!(matches!(
-            error,
-            AdapterError::NotFound {
-                entity: Entity::Account,
-                ..
-            }
-        ));
-        let error = classify(
-            &envelope(
-                json!({"result": false, "status": 400, "errcode": "empty_argument_uid", "errfield": "websites[0][uid]", "message": "uid is required"}),
-            ),
-            account,
-        );
-        assert!(
-            matches!(&error, AdapterError::InvalidArgument { field, .. } if field == "panel_options.installatron.websites[0].uid"),
-            "{error:?}"
-        );
-        assert_eq!(
-            error.upstream_message(),
-            Some("empty_argument_uid: uid is required")
-        );
-        let error = classify(
-            &envelope(
-                json!({"result": false, "status": 400, "errcode": "invalid_argument_email", "errfield": "email"}),
-            ),
-            account,
-        );
-        assert!(matches!(&error, AdapterError::InvalidArgument { field, .. } if field == "email"));
-        let error = classify(
-            &envelope(json!({"result": false, "status": 500, "errcode": "failed_website_vhost"})),
-            account,
-        );
-        assert!(matches!(error, AdapterError::OperationFailed { .. }));
-    }
-
-    #[test]
-    fn renamed_errfields_name_the_requests_own_fields() {
-        let renames = [
-            (
-                "websites[2]".to_owned(),
-                "panel_options.installatron.website".to_owned(),
-            ),
-            (
-                "websites[0][databases][1][host]".to_owned(),
-                "panel_options.installatron.host".to_owned(),
-            ),
-        ];
-        let subject = Subject::new(Entity::Domain, "d.example").with_renames(&renames);
-        for (errfield, field) in [
-            ("websites[2][uid]", "panel_options.installatron.website.uid"),
-            (
-                "websites[2][databases][0][host]",
-                "panel_options.installatron.website.databases[0].host",
-            ),
-            ("websites[2]", "panel_options.installatron.website"),
-            ("websites[20][uid]", "websites[20].uid"),
-            (
-                "websites[0][databases][1][host]",
-                "panel_options.installatron.host",
-            ),
-            ("websites[0][path]", "websites[0].path"),
-        ] {
-            assert_eq!(field_path(errfield, subject), field, "{errfield}");
-        }
-    }
-
-    #[test]
-    fn errfields_become_canonical_paths() {
-        assert_eq!(canonical_field("id", "x."), "username");
-        assert_eq!(
-            canonical_field("websites[1][databases][0][host]", "p."),
-            "p.websites[1].databases[0].host"
-        );
-        assert_eq!(canonical_field("language", ""), "language");
+        assert!(!parsed(json!({"result": false, "status": 400, "errcode": "invalid_argument_email", "message": "The task is complete.\n"})).succeeded());
     }
 }

@@ -18,7 +18,10 @@
 //!   never from `message`; `errfield` names the refused field.
 
 mod client;
+mod error;
 mod mapping;
+
+pub use self::error::ERRORS;
 
 use std::sync::Arc;
 
@@ -80,11 +83,7 @@ impl Installatron {
     async fn user(&self, username: &str) -> Result<Value, AdapterError> {
         let envelope = self
             .client
-            .get(
-                user_path(username)?,
-                &[],
-                Subject::new(Entity::Account, username),
-            )
+            .get(user_path(username)?, &[], Subject::new(username))
             .await?;
         Ok(envelope.data)
     }
@@ -134,10 +133,7 @@ impl Installatron {
             ("offset", page.offset.to_string()),
             ("limit", page.limit.to_string()),
         ];
-        let envelope = self
-            .client
-            .get("users", &query, Subject::new(Entity::Account, "*"))
-            .await?;
+        let envelope = self.client.get("users", &query, Subject::new("*")).await?;
         let users = match envelope.data {
             Value::Array(users) => users,
             _ => Vec::new(),
@@ -266,7 +262,7 @@ impl Panel for Installatron {
                 fields.insert("parent".into(), Value::from(options.parent.as_str()));
             }
         }
-        let subject = Subject::new(Entity::Account, &account.username).with_prefix(ACCOUNT_OPTIONS);
+        let subject = Subject::new(&account.username).with_prefix(ACCOUNT_OPTIONS);
         let envelope = self.client.post("users", body, subject).await?;
         if self.client.is_dry_run() {
             return Ok(Account::default());
@@ -305,7 +301,7 @@ impl Panel for Installatron {
         self.edit(
             &update.username,
             json!({ "email": email }),
-            Subject::new(Entity::Account, &update.username),
+            Subject::new(&update.username),
         )
         .await
     }
@@ -314,7 +310,7 @@ impl Panel for Installatron {
         self.edit(
             username,
             json!({ "suspended": true }),
-            Subject::new(Entity::Account, username),
+            Subject::new(username),
         )
         .await
     }
@@ -323,17 +319,14 @@ impl Panel for Installatron {
         self.edit(
             username,
             json!({ "suspended": false }),
-            Subject::new(Entity::Account, username),
+            Subject::new(username),
         )
         .await
     }
 
     async fn delete_account(&self, username: &str) -> Result<(), AdapterError> {
         self.client
-            .delete(
-                user_path(username)?,
-                Subject::new(Entity::Account, username),
-            )
+            .delete(user_path(username)?, Subject::new(username))
             .await
             .map(drop)
     }
@@ -346,7 +339,7 @@ impl Panel for Installatron {
         self.edit(
             username,
             json!({ "package": package.name }),
-            Subject::new(Entity::Account, username),
+            Subject::new(username),
         )
         .await
     }
@@ -360,7 +353,7 @@ impl Panel for Installatron {
             .post(
                 user_path(username)?.then("login"),
                 json!({}),
-                Subject::new(Entity::Account, username),
+                Subject::new(username),
             )
             .await?;
         // The URL opens a session: never quote this reply in an error.
@@ -431,7 +424,7 @@ impl Panel for Installatron {
             DOMAIN_OPTIONS.to_owned(),
         )];
         websites.push(website);
-        let subject = Subject::new(Entity::Domain, &domain.domain).with_renames(&renames);
+        let subject = Subject::new(&domain.domain).with_renames(&renames);
         self.save_websites(&domain.username, &websites, subject)
             .await?;
         Ok(Domain {
@@ -506,7 +499,7 @@ impl Panel for Installatron {
         }
         // A website left without any domain is gone with it.
         websites.retain(|website| !website.vhosts.is_empty());
-        self.save_websites(&username, &websites, Subject::new(Entity::Domain, domain))
+        self.save_websites(&username, &websites, Subject::new(domain))
             .await
     }
 
@@ -602,7 +595,7 @@ impl Panel for Installatron {
             user: database.user.clone(),
             password: database.password.expose_secret().to_owned(),
         });
-        let subject = Subject::new(Entity::Database, &database.name).with_renames(&renames);
+        let subject = Subject::new(&database.name).with_renames(&renames);
         self.save_websites(&database.username, &websites, subject)
             .await?;
         Ok(Database {

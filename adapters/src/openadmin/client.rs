@@ -61,8 +61,7 @@ impl Client {
         debug!(server_id = %self.server_id, "logging in to OpenAdmin");
         let body = json!({"username": self.username, "password": self.password.expose_secret()});
         let request = self.http.request(Method::POST, "api/").json(&body);
-        let subject = Subject::new(crate::Entity::Account, &self.username)
-            .with_secret(self.password.expose_secret());
+        let subject = Subject::new(&self.username).with_secret(self.password.expose_secret());
         let reply = match self
             .http
             .send_reading(request, |reply| Some(error::from_reply(reply, subject)))

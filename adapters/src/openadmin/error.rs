@@ -1,30 +1,98 @@
-//! OpenAdmin replies that are not successes → [`AdapterError`]. The panel
-//! answers with HTTP statuses (400 validation, 403 role, 404 unknown or API
-//! off, 500 CLI failure with `{"success": false, "error": ...}`), and its domain
-//! commands with HTTP 200 and a non-zero `returncode`; messages are matched by
-//! meaning, since the Python and Go builds word them differently.
+//! OpenAdmin replies that are not successes → [`AdapterError`], by the
+//! table of the panel's documented errors ([`ERRORS`]). The panel answers
+//! with HTTP statuses (400 validation, 401 token, 403 role, 404 unknown or API
+//! off, 500 a CLI failure with `{"success": false, "error": ...}`), and its
+//! domain commands with HTTP 200 and a non-zero `returncode`; the Python and
+//! Go builds word their messages differently, so rows match by meaning, on
+//! the message's last `ERROR:` clause (what the CLI itself said).
 
-use reqwest::StatusCode;
+use panelgate_proto::v1::Operation;
 use serde_json::Value;
 
-use crate::{AdapterError, Entity, http::Reply};
+use crate::{
+    AdapterError, Entity,
+    documented::{self, Context, Documented, Failure, Field, Meaning, When},
+    http::Reply,
+};
+
+/// A row of [`ERRORS`].
+const fn row(
+    when: When,
+    means: Meaning,
+    example: (u16, &'static str),
+    during: Operation,
+) -> Documented {
+    Documented {
+        on: &[],
+        when,
+        means,
+        example,
+        during,
+    }
+}
+
+const SUSPENDED: Meaning = Meaning::Precondition("ACCOUNT_SUSPENDED", "account `{}` is suspended");
+const NOT_SUSPENDED: Meaning =
+    Meaning::Precondition("ACCOUNT_NOT_SUSPENDED", "account `{}` is not suspended");
+
+/// Every documented error of the panel (its docs and its Go build's
+/// handlers), first match winning, with the reply that documents it.
+#[rustfmt::skip]
+pub const ERRORS: &[Documented] = &[
+    // The API switch, the token, the role.
+    row(When::status(404, &["api access is disabled"]), Meaning::Precondition("PANEL_API_DISABLED", "the panel's API is switched off (OpenAdmin > Settings > API Access)"), (404, r#"{"error": "API access is disabled! To enable api access OpenAdmin > Settings"}"#), Operation::GetAccount),
+    row(When::status(401, &[]), Meaning::Credentials, (401, r#"{"error": "Missing or invalid token"}"#), Operation::GetAccount),
+    row(When::status(401, &[]), Meaning::Credentials, (401, r#"{"error": "Invalid credentials"}"#), Operation::GetPackage),
+    row(When::status(403, &[]), Meaning::Precondition("PANEL_PERMISSION_DENIED", "the panel's API user may not do this (it needs the administrator role)"), (403, r#"{"error": "Forbidden: administrator role required"}"#), Operation::GetAccount),
+    row(When::status(403, &[]), Meaning::Precondition("PANEL_PERMISSION_DENIED", "the panel's API user may not do this (it needs the administrator role)"), (403, r#"{"error": "Forbidden: you do not own this account"}"#), Operation::SuspendAccount),
+    // Things that are not there; a 404 naming nothing is a missing route.
+    row(When::status(404, &["user not found"]), Meaning::NotFound(Entity::Account), (404, r#"{"error": "User not found"}"#), Operation::GetAccount),
+    row(When::status(404, &["plan not found"]), Meaning::NotFound(Entity::Package), (404, r#"{"error": "Plan not found"}"#), Operation::GetPackage),
+    row(When::status(404, &["service", "not found"]), Meaning::NotFound(Entity::Service), (404, r#"{"error": "Service nginx not found"}"#), Operation::ControlSystemService),
+    row(When::status(404, &["domain", "not found"]), Meaning::NotFound(Entity::Domain), (404, r#"{"error": "Domain mia.example not found"}"#), Operation::SuspendDomain),
+    row(When::status(404, &[]), Meaning::Misconfigured, (404, "404 page not found "), Operation::GetAccount),
+    // Fields the panel checks itself.
+    row(When::status(400, &["docroot"]), Meaning::Invalid(Field::Is("document_root")), (400, r#"{"error": "docroot must start with /var/www/html/"}"#), Operation::AddDomain),
+    row(When::status(400, &["username is not allowed"]), Meaning::Invalid(Field::Is("username")), (400, r#"{"error": "Username is not allowed"}"#), Operation::CreateAccount),
+    // Domain commands: HTTP 200, a returncode, the CLI's words in stderr.
+    row(When::status(200, &["domain", "already exists"]), Meaning::AlreadyExists(Entity::Domain), (200, r#"{"stdout": "", "stderr": "ERROR: Domain shop.mia.example already exists", "returncode": 1}"#), Operation::AddDomain),
+    row(When::status(200, &["domain", "not found"]), Meaning::NotFound(Entity::Domain), (200, r#"{"stdout": "", "stderr": "ERROR: Domain mia.example not found", "returncode": 1}"#), Operation::SuspendDomain),
+    row(When::status(200, &["domain", "does not exist"]), Meaning::NotFound(Entity::Domain), (200, r#"{"stdout": "", "stderr": "ERROR: Domain mia.example does not exist.", "returncode": 1}"#), Operation::DeleteDomain),
+    row(When::status(200, &["limit reached"]), Meaning::Limit, (200, r#"{"stdout": "", "stderr": "ERROR: Domain limit reached: 2 of 2", "returncode": 1}"#), Operation::AddDomain),
+    row(When::status(200, &["invalid"]), Meaning::Invalid(Field::Is("domain")), (200, r#"{"stdout": "", "stderr": "ERROR: Invalid domain name: shop.mia.example", "returncode": 1}"#), Operation::AddDomain),
+    // Account state.
+    row(When::words(&["already suspended"]), SUSPENDED, (500, r#"{"success": false, "error": "Error suspending user: ERROR: User mia is already suspended."}"#), Operation::ChangePackage),
+    row(When::words(&["unsuspend the user before"]), SUSPENDED, (500, r#"{"success": false, "error": "Error deleting user: ERROR: User mia is suspended. Unsuspend the user before deleting."}"#), Operation::ChangePackage),
+    row(When::words(&["is not suspended"]), NOT_SUSPENDED, (500, r#"{"success": false, "error": "Error unsuspending user: ERROR: User mia is not suspended."}"#), Operation::ChangePackage),
+    // What the CLI says of plans and users.
+    row(When::words(&["plan", "does not exist"]), Meaning::NotFound(Entity::Package), (500, r#"{"success": false, "error": "Error changing plan for user: ERROR: Plan gold does not exist."}"#), Operation::ChangePackage),
+    row(When::words(&["plan", "already exists"]), Meaning::AlreadyExists(Entity::Package), (500, r#"{"success": false, "error": "ERROR: Plan name 'pkg-mia' already exists."}"#), Operation::CreatePackage),
+    row(When::words(&["user", "does not exist"]), Meaning::NotFound(Entity::Account), (500, r#"{"success": false, "error": "Error changing plan for user: ERROR: User mia does not exist."}"#), Operation::ChangePackage),
+    row(When::words(&["already taken"]), Meaning::AlreadyExists(Entity::Account), (500, r#"{"success": false, "error": "ERROR: Username mia is already taken."}"#), Operation::CreateAccount),
+    row(When::words(&["already exists"]), Meaning::AlreadyExists(Entity::Account), (400, r#"{"error": "User mia already exists"}"#), Operation::CreateAccount),
+    row(When::words(&["already exists"]), Meaning::AlreadyExists(Entity::Account), (500, r#"{"success": false, "error": "A username with the same name already exists"}"#), Operation::CreateAccount),
+    // Requests the panel reads differently from panelgate, which checks first.
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Missing required fields"}"#), Operation::CreateAccount),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Invalid JSON format"}"#), Operation::CreateAccount),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Something went wrong.."}"#), Operation::SuspendAccount),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Invalid action, only suspend and unsuspend are allowed."}"#), Operation::UnsuspendAccount),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Missing username or plan name."}"#), Operation::ChangePackage),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "username and domain are required"}"#), Operation::AddDomain),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Invalid action. Use suspend, unsuspend, or delete"}"#), Operation::SuspendDomain),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Invalid value for disk_limit"}"#), Operation::CreatePackage),
+];
 
 /// What a call is about, to name it in errors; `secret` is a value from the
 /// request that must never be repeated back (the panel echoes passwords).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Subject<'a> {
-    pub entity: Entity,
     pub key: &'a str,
     pub secret: Option<&'a str>,
 }
 
 impl<'a> Subject<'a> {
-    pub fn new(entity: Entity, key: &'a str) -> Self {
-        Subject {
-            entity,
-            key,
-            secret: None,
-        }
+    pub fn new(key: &'a str) -> Self {
+        Subject { key, secret: None }
     }
 
     pub fn with_secret(self, secret: &'a str) -> Self {
@@ -106,42 +174,11 @@ pub(super) fn mutated(reply: &Reply, subject: Subject<'_>) -> Result<Value, Adap
 /// without the success marker).
 pub(super) fn from_reply(reply: &Reply, subject: Subject<'_>) -> AdapterError {
     let body: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-    let said = message(&body, subject);
-    let upstream = said.clone();
-    let text = said.clone().unwrap_or_default().to_ascii_lowercase();
-    match reply.status {
-        StatusCode::NOT_FOUND if text.contains("api access is disabled") => {
-            AdapterError::FailedPrecondition {
-                reason: "PANEL_API_DISABLED",
-                message: "the panel's API is switched off (OpenAdmin > Settings > API Access)"
-                    .into(),
-                upstream,
-            }
-        }
-        StatusCode::UNAUTHORIZED => AdapterError::CredentialsRejected { upstream },
-        StatusCode::FORBIDDEN => AdapterError::FailedPrecondition {
-            reason: "PANEL_PERMISSION_DENIED",
-            message: "the panel's API user may not do this (it needs the administrator role)"
-                .into(),
-            upstream,
-        },
-        StatusCode::NOT_FOUND
-            if reply.is_missing_endpoint(|text| first_named_entity(text).is_some()) =>
-        {
-            reply.missing_endpoint()
-        }
-        StatusCode::NOT_FOUND => AdapterError::NotFound {
-            entity: named_entity(&text).unwrap_or(subject.entity),
-            key: subject.key.to_owned(),
-            upstream,
-        },
-        StatusCode::BAD_REQUEST => bad_request(&text, said, subject),
-        status if status.is_server_error() || status.is_success() => failure(&text, said, subject),
-        status => AdapterError::protocol(
-            format!("unexpected HTTP {}", status.as_u16()),
-            &reply.text(),
-        ),
+    let status = reply.status.as_u16();
+    if !matches!(status, 200..=299 | 400..=599) {
+        return AdapterError::protocol(format!("unexpected HTTP {status}"), &reply.text());
     }
+    read(status, message(&body, subject), subject)
 }
 
 /// A domain command's reply: `returncode` 0 is success, anything else is the
@@ -149,17 +186,7 @@ pub(super) fn from_reply(reply: &Reply, subject: Subject<'_>) -> AdapterError {
 pub(super) fn from_command(body: &Value, subject: Subject<'_>) -> Result<(), AdapterError> {
     match body.get("returncode").and_then(Value::as_i64) {
         Some(0) => Ok(()),
-        Some(_) => {
-            let said = message(body, subject);
-            let text = said.clone().unwrap_or_default().to_ascii_lowercase();
-            if text.contains("invalid") {
-                return Err(AdapterError::refused_field(
-                    "domain",
-                    said.unwrap_or_else(|| "the panel refused it".into()),
-                ));
-            }
-            Err(failure(&text, said, subject))
-        }
+        Some(_) => Err(read(200, message(body, subject), subject)),
         None => Err(AdapterError::protocol(
             "domain command reply without a returncode",
             &body.to_string(),
@@ -167,262 +194,82 @@ pub(super) fn from_command(body: &Value, subject: Subject<'_>) -> Result<(), Ada
     }
 }
 
-/// A failure the panel reports in words (500, `success: false`, returncode).
-fn failure(text: &str, said: Option<String>, subject: Subject<'_>) -> AdapterError {
-    let entity = named_entity(text).unwrap_or(subject.entity);
-    if text.contains("already suspended") || text.contains("unsuspend the user before") {
-        return AdapterError::FailedPrecondition {
-            reason: "ACCOUNT_SUSPENDED",
-            message: format!("account `{}` is suspended", subject.key),
-            upstream: said,
-        };
+/// A failure with HTTP `status` and the panel's words `said`, by [`ERRORS`];
+/// words no row reads are the panel failing in its own words.
+fn read(status: u16, said: Option<String>, subject: Subject<'_>) -> AdapterError {
+    let text = said.as_deref().unwrap_or_default().to_ascii_lowercase();
+    // The CLI's own words follow the handler's: "Error changing plan for
+    // user: ERROR: User bob does not exist."
+    let last_clause = text.rsplit("error:").next().unwrap_or(&text);
+    let failure = Failure {
+        on: "",
+        status,
+        errcode: None,
+        text: last_clause,
+    };
+    let said = said.unwrap_or_else(|| format!("HTTP {status} without a message"));
+    match documented::find(ERRORS, &failure) {
+        Some(row) => row.means.error(Context {
+            key: subject.key,
+            field: "",
+            said: &said,
+        }),
+        None => AdapterError::OperationFailed { upstream: said },
     }
-    if text.contains("is not suspended") {
-        return AdapterError::FailedPrecondition {
-            reason: "ACCOUNT_NOT_SUSPENDED",
-            message: format!("account `{}` is not suspended", subject.key),
-            upstream: said,
-        };
-    }
-    if text.contains("already exists") || text.contains("already in use") || text.contains("taken")
-    {
-        return AdapterError::AlreadyExists {
-            entity,
-            key: subject.key.to_owned(),
-            upstream: said,
-        };
-    }
-    if text.contains("not found") || text.contains("does not exist") || text.contains("no such") {
-        return AdapterError::NotFound {
-            entity,
-            key: subject.key.to_owned(),
-            upstream: said,
-        };
-    }
-    if text.contains("limit reached") || text.contains("limit exceeded") {
-        return AdapterError::LimitReached {
-            upstream: said.unwrap_or_default(),
-        };
-    }
-    AdapterError::OperationFailed {
-        upstream: said.unwrap_or_else(|| "the panel reported a failure without a message".into()),
-    }
-}
-
-/// 400s: the panel's readable answer. The fields the panel checks itself
-/// name the field; "already exists", "not found" and limits read as they do
-/// in any reply; anything else is the panel refusing what panelgate sent, in
-/// its own words.
-fn bad_request(text: &str, said: Option<String>, subject: Subject<'_>) -> AdapterError {
-    let words = || said.clone().unwrap_or_default();
-    if text.contains("docroot") {
-        return AdapterError::refused_field("document_root", words());
-    }
-    if text.contains("username is not allowed") {
-        return AdapterError::refused_field("username", words());
-    }
-    if said.is_none() {
-        return AdapterError::protocol("HTTP 400 without a readable error", "");
-    }
-    match failure(text, said.clone(), subject) {
-        AdapterError::OperationFailed { .. } => AdapterError::OperationFailed {
-            upstream: format!("the panel refused panelgate's request: {}", words()),
-        },
-        read => read,
-    }
-}
-
-/// The entity a (lowercased) message is about: the first one its last clause
-/// names, else the first one named at all. The panel prefixes a command's own
-/// `ERROR: ...` with the operation ("Error changing plan for user: ERROR: User
-/// bob does not exist."): the command's words say what is missing.
-fn named_entity(text: &str) -> Option<Entity> {
-    let last_clause = text.rsplit("error:").next().unwrap_or(text);
-    first_named_entity(last_clause).or_else(|| first_named_entity(text))
-}
-
-fn first_named_entity(text: &str) -> Option<Entity> {
-    [
-        ("plan", Entity::Package),
-        ("domain", Entity::Domain),
-        ("service", Entity::Service),
-        ("user", Entity::Account),
-    ]
-    .into_iter()
-    .filter_map(|(word, entity)| text.find(word).map(|at| (at, entity)))
-    .min_by_key(|(at, _)| *at)
-    .map(|(_, entity)| entity)
 }
 
 #[cfg(test)]
 mod tests {
+    use reqwest::StatusCode;
     use serde_json::json;
 
     use super::*;
 
-    fn reply(status: u16, body: Value) -> Reply {
+    fn reply(status: u16, body: &str) -> Reply {
         Reply {
             status: StatusCode::from_u16(status).unwrap(),
-            body: body.to_string().into_bytes(),
+            body: body.as_bytes().to_vec(),
             retry_after: None,
             location: None,
         }
     }
 
-    fn user(key: &str) -> Subject<'_> {
-        Subject::new(Entity::Account, key)
-    }
-
     #[test]
-    fn statuses_and_messages_map_to_canonical_errors() {
-        let disabled =
-            json!({"error": "API access is disabled! To enable api access OpenAdmin > Settings"});
-        assert!(matches!(
-            from_reply(&reply(404, disabled), user("bob")),
-            AdapterError::FailedPrecondition {
-                reason: "PANEL_API_DISABLED",
-                ..
-            }
-        ));
-        assert!(matches!(
-            from_reply(&reply(404, json!({"error": "User not found"})), user("bob")),
-            AdapterError::NotFound {
-                entity: Entity::Account,
-                ..
-            }
-        ));
-        assert!(matches!(
-            from_reply(&reply(404, json!({"error": "Plan not found"})), user("bob")),
-            AdapterError::NotFound {
-                entity: Entity::Package,
-                ..
-            }
-        ));
-        assert!(matches!(
-            from_reply(
-                &reply(
-                    403,
-                    json!({"error": "Forbidden: administrator role required"})
-                ),
-                user("bob")
+    fn the_clis_own_words_decide() {
+        let error = from_reply(
+            &reply(
+                500,
+                r#"{"success": false, "error": "Error changing plan for user: ERROR: User bob does not exist."}"#,
             ),
-            AdapterError::FailedPrecondition {
-                reason: "PANEL_PERMISSION_DENIED",
-                ..
-            }
-        ));
-        assert!(matches!(
-            from_reply(&reply(400, json!({"error": "docroot must start with /var/www/html/"})), user("bob")),
-            AdapterError::InvalidArgument { field, .. } if field == "document_root"
-        ));
-        assert!(matches!(
-            from_reply(
-                &reply(400, json!({"error": "Missing required fields"})),
-                user("bob")
+            Subject::new("bob"),
+        );
+        assert!(
+            matches!(
+                error,
+                AdapterError::NotFound {
+                    entity: Entity::Account,
+                    ..
+                }
             ),
-            AdapterError::OperationFailed { .. }
-        ));
-        for duplicate in [
-            "User bob already exists",
-            "A username with the same name already exists",
-            "ERROR: Username bob is already taken.",
-        ] {
-            for status in [400, 500] {
-                assert!(
-                    matches!(
-                        from_reply(&reply(status, json!({"error": duplicate})), user("bob")),
-                        AdapterError::AlreadyExists {
-                            entity: Entity::Account,
-                            ..
-                        }
-                    ),
-                    "{status} {duplicate}"
-                );
-            }
-        }
-        assert!(matches!(
-            from_reply(
-                &reply(400, json!({"error": "Plan gold not found"})),
-                user("bob")
+            "{error:?}"
+        );
+        let error = from_reply(
+            &reply(
+                500,
+                r#"{"success": false, "error": "Error deleting user: locked"}"#,
             ),
-            AdapterError::NotFound {
-                entity: Entity::Package,
-                ..
-            }
-        ));
-        for page in [json!("404 page not found"), json!({"error": "Not found"})] {
-            assert!(matches!(
-                from_reply(&reply(404, page), user("bob")),
-                AdapterError::Misconfigured(_)
-            ));
-        }
-        assert!(matches!(
-            from_reply(
-                &reply(
-                    500,
-                    json!({"success": false, "error": "Error: user bob already exists"})
-                ),
-                user("bob")
-            ),
-            AdapterError::AlreadyExists {
-                entity: Entity::Account,
-                ..
-            }
-        ));
-        assert!(matches!(
-            from_reply(
-                &reply(
-                    500,
-                    json!({"success": false, "error": "Error changing plan for user: ERROR: User bob does not exist."})
-                ),
-                user("bob")
-            ),
-            AdapterError::NotFound {
-                entity: Entity::Account,
-                ..
-            }
-        ));
-        assert!(matches!(
-            from_reply(
-                &reply(
-                    500,
-                    json!({"success": false, "error": "Error changing plan for user: ERROR: Plan gold does not exist."})
-                ),
-                user("bob")
-            ),
-            AdapterError::NotFound {
-                entity: Entity::Package,
-                ..
-            }
-        ));
-        assert!(matches!(
-            from_reply(
-                &reply(
-                    500,
-                    json!({"success": false, "error": "Error deleting user: locked"})
-                ),
-                user("bob")
-            ),
-            AdapterError::OperationFailed { .. }
-        ));
-    }
-
-    #[test]
-    fn limits_are_resource_exhausted() {
-        let domain = Subject::new(Entity::Domain, "shop.example");
-        assert!(matches!(
-            from_command(
-                &json!({"stderr": "Domain limit reached for user bob (2 of 2)", "returncode": 1}),
-                domain
-            ),
-            Err(AdapterError::LimitReached { .. })
-        ));
+            Subject::new("bob"),
+        );
+        assert!(matches!(error, AdapterError::OperationFailed { .. }));
     }
 
     #[test]
     fn echoed_secrets_are_masked() {
         let body = json!({"success": false, "error": "Error adding user bob password: hunter22"});
-        let error = from_reply(&reply(500, body), user("bob").with_secret("hunter22"));
+        let error = from_reply(
+            &reply(500, &body.to_string()),
+            Subject::new("bob").with_secret("hunter22"),
+        );
         let upstream = error.upstream_message().unwrap();
         assert!(
             !upstream.contains("hunter22") && upstream.contains("***"),
@@ -432,7 +279,7 @@ mod tests {
 
     #[test]
     fn domain_commands_are_judged_by_returncode() {
-        let domain = Subject::new(Entity::Domain, "shop.example");
+        let domain = Subject::new("shop.example");
         assert!(
             from_command(
                 &json!({"stdout": "ok", "stderr": "", "returncode": 0}),
@@ -440,23 +287,6 @@ mod tests {
             )
             .is_ok()
         );
-        assert!(matches!(
-            from_command(
-                &json!({"stdout": "", "stderr": "Domain shop.example already exists", "returncode": 1}),
-                domain
-            ),
-            Err(AdapterError::AlreadyExists {
-                entity: Entity::Domain,
-                ..
-            })
-        ));
-        assert!(matches!(
-            from_command(
-                &json!({"stdout": "", "stderr": "Domain shop.example not found", "returncode": 1}),
-                domain
-            ),
-            Err(AdapterError::NotFound { .. })
-        ));
         assert!(matches!(
             from_command(
                 &json!({"stdout": "", "stderr": "disk full", "returncode": 2}),

@@ -28,6 +28,8 @@ mod error;
 mod mapping;
 mod wire;
 
+pub use self::error::ERRORS;
+
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -110,19 +112,14 @@ impl OpenAdmin {
     async fn user(&self, username: &str) -> Result<wire::UserDetail, AdapterError> {
         let reply: UserReply = self
             .client
-            .get(
-                user_path(username)?,
-                Subject::new(Entity::Account, username),
-            )
+            .get(user_path(username)?, Subject::new(username))
             .await?;
         Ok(reply.user)
     }
 
     /// Dedicated IPs by username.
     async fn ips(&self) -> Result<BTreeMap<String, Value>, AdapterError> {
-        self.client
-            .get("api/ips", Subject::new(Entity::Account, "*"))
-            .await
+        self.client.get("api/ips", Subject::new("*")).await
     }
 
     async fn patch_user(
@@ -131,7 +128,7 @@ impl OpenAdmin {
         body: Value,
         secret: Option<&str>,
     ) -> Result<(), AdapterError> {
-        let mut subject = Subject::new(Entity::Account, username);
+        let mut subject = Subject::new(username);
         if let Some(secret) = secret {
             subject = subject.with_secret(secret);
         }
@@ -147,17 +144,14 @@ impl OpenAdmin {
                 Method::DELETE,
                 user_path(username)?,
                 None,
-                Subject::new(Entity::Account, username),
+                Subject::new(username),
             )
             .await
             .map(drop)
     }
 
     async fn plans(&self) -> Result<Vec<wire::Plan>, AdapterError> {
-        let list: PlanList = self
-            .client
-            .get("api/plans", Subject::new(Entity::Package, "*"))
-            .await?;
+        let list: PlanList = self.client.get("api/plans", Subject::new("*")).await?;
         Ok(list.plans)
     }
 }
@@ -189,12 +183,9 @@ impl Panel for OpenAdmin {
     async fn check(&self) -> Result<PanelCheck, AdapterError> {
         let system: System = self
             .client
-            .get("api/system", Subject::new(Entity::Account, "system"))
+            .get("api/system", Subject::new("system"))
             .await?;
-        let listing: Value = self
-            .client
-            .get("api/usage", Subject::new(Entity::Account, "usage"))
-            .await?;
+        let listing: Value = self.client.get("api/usage", Subject::new("usage")).await?;
         let capabilities = CAPABILITIES
             .iter()
             .copied()
@@ -241,7 +232,7 @@ impl Panel for OpenAdmin {
             "password": password,
             "plan_name": account.package.name,
         });
-        let subject = Subject::new(Entity::Account, &account.username).with_secret(password);
+        let subject = Subject::new(&account.username).with_secret(password);
         self.client
             .mutate(Method::POST, "api/users", Some(&body), subject)
             .await?;
@@ -277,8 +268,7 @@ impl Panel for OpenAdmin {
 
     async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>, AdapterError> {
         let (users, ips) = tokio::join!(
-            self.client
-                .get::<UserList>("api/users", Subject::new(Entity::Account, "*")),
+            self.client.get::<UserList>("api/users", Subject::new("*")),
             self.ips()
         );
         let ips = ips?;
@@ -329,7 +319,7 @@ impl Panel for OpenAdmin {
                 Method::PUT,
                 user_path(username)?,
                 Some(&body),
-                Subject::new(Entity::Account, username),
+                Subject::new(username),
             )
             .await
             .map(drop)
@@ -350,7 +340,7 @@ impl Panel for OpenAdmin {
         &self,
         username: &str,
     ) -> Result<CreateLoginLinkResponse, AdapterError> {
-        let subject = Subject::new(Entity::Account, username);
+        let subject = Subject::new(username);
         let path = user_path(username)?;
         let reply = self
             .client
@@ -385,10 +375,8 @@ impl Panel for OpenAdmin {
     async fn get_account_usage(&self, username: &str) -> Result<AccountUsage, AdapterError> {
         let (detail, quotas) = tokio::join!(
             self.user(username),
-            self.client.get::<BTreeMap<String, Value>>(
-                "api/usage/disk",
-                Subject::new(Entity::Account, username)
-            )
+            self.client
+                .get::<BTreeMap<String, Value>>("api/usage/disk", Subject::new(username))
         );
         // The quota report may leave an account out (or be empty on a fresh panel).
         let quotas = quotas.unwrap_or_default();
@@ -418,7 +406,7 @@ impl Panel for OpenAdmin {
             .client
             .get(
                 UrlPath::route("api/plans").value("package", &id)?,
-                Subject::new(Entity::Package, wanted),
+                Subject::new(wanted),
             )
             .await?;
         mapping::package(&reply.plan)
@@ -449,7 +437,7 @@ impl Panel for OpenAdmin {
                 Method::POST,
                 "api/plans".into(),
                 Some(&body),
-                Subject::new(Entity::Package, &package.name),
+                Subject::new(&package.name),
             )
             .await?;
         if matches!(
@@ -461,7 +449,7 @@ impl Panel for OpenAdmin {
                 operation: Operation::CreatePackage,
             });
         }
-        error::mutated(&reply, Subject::new(Entity::Package, &package.name))?;
+        error::mutated(&reply, Subject::new(&package.name))?;
         self.get_package(&package.name).await
     }
 
@@ -484,7 +472,7 @@ impl Panel for OpenAdmin {
             .command(
                 "api/domains/new".into(),
                 Some(&body),
-                Subject::new(Entity::Domain, &domain.domain),
+                Subject::new(&domain.domain),
             )
             .await?;
         Ok(Domain {
@@ -516,10 +504,7 @@ impl Panel for OpenAdmin {
                 })
                 .collect(),
             None => {
-                let list: DomainList = self
-                    .client
-                    .get("api/domains", Subject::new(Entity::Domain, "*"))
-                    .await?;
+                let list: DomainList = self.client.get("api/domains", Subject::new("*")).await?;
                 list.domains
                     .into_iter()
                     .map(|domain| Domain {
@@ -540,7 +525,7 @@ impl Panel for OpenAdmin {
             .command(
                 UrlPath::route("api/domains/suspend").value("domain", domain)?,
                 None,
-                Subject::new(Entity::Domain, domain),
+                Subject::new(domain),
             )
             .await
     }
@@ -550,7 +535,7 @@ impl Panel for OpenAdmin {
             .command(
                 UrlPath::route("api/domains/unsuspend").value("domain", domain)?,
                 None,
-                Subject::new(Entity::Domain, domain),
+                Subject::new(domain),
             )
             .await
     }
@@ -560,13 +545,13 @@ impl Panel for OpenAdmin {
             .command(
                 UrlPath::route("api/domains/delete").value("domain", domain)?,
                 None,
-                Subject::new(Entity::Domain, domain),
+                Subject::new(domain),
             )
             .await
     }
 
     async fn get_server_info(&self) -> Result<ServerInfo, AdapterError> {
-        let subject = Subject::new(Entity::Service, "server");
+        let subject = Subject::new("server");
         let (system, stats, cpu, memory, disks, services) = tokio::join!(
             self.client.get::<System>("api/system", subject),
             self.client.get::<UsageStats>("api/usage/stats", subject),
@@ -623,7 +608,7 @@ impl Panel for OpenAdmin {
                     .then(verb)
                     .value("service", service)?,
                 None,
-                Subject::new(Entity::Service, service),
+                Subject::new(service),
             )
             .await
             .map(drop)
@@ -634,7 +619,7 @@ impl Panel for OpenAdmin {
         service: &str,
         monitored: bool,
     ) -> Result<(), AdapterError> {
-        let subject = Subject::new(Entity::Service, service);
+        let subject = Subject::new(service);
         let mut services: serde_json::Map<String, Value> =
             self.client.get("api/services", subject).await?;
         let entry = services
@@ -672,10 +657,7 @@ impl Panel for OpenAdmin {
     async fn list_notifications(&self) -> Result<Vec<Notification>, AdapterError> {
         let reply: Notifications = self
             .client
-            .get(
-                "api/notifications",
-                Subject::new(Entity::Service, "notifications"),
-            )
+            .get("api/notifications", Subject::new("notifications"))
             .await?;
         Ok(mapping::notifications(reply))
     }

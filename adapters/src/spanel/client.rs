@@ -96,7 +96,7 @@ impl Client {
                     Some(account) => subject.of_account(account),
                     None => subject,
                 };
-                Err(error::classify(&error::sentences(&body), subject))
+                Err(error::classify(action, &error::sentences(&body), subject))
             }
             // List actions answer `{"data": [...]}` without a result.
             Some("success") | None if reply.status.is_success() && succeeded(&body) => Ok(body),

@@ -1,17 +1,20 @@
-//! SPanel failures → [`AdapterError`]. The panel answers HTTP 200 with
-//! `{"result": "error", "message": [...]}` (an array of sentences, sometimes
-//! a single string); the first sentence decides the kind, all of them are kept
-//! as the panel's words.
+//! SPanel failures → [`AdapterError`], by the table of the panel's documented
+//! errors ([`ERRORS`]). The panel answers HTTP 200 with `{"result": "error",
+//! "message": [...]}` (an array of sentences, sometimes a single string); the
+//! first sentence decides, all of them are kept as the panel's words.
 
+use panelgate_proto::v1::Operation;
 use serde_json::Value;
 
-use crate::{AdapterError, Entity};
+use crate::{
+    AdapterError, Entity,
+    documented::{self, Context, Documented, Failure, Field, Meaning, in_words as row},
+};
 
-/// What a call is about: the entity and name to report, and how the panel's
-/// field words map to the canonical request fields of this call.
+/// What a call is about: the name to report, and how the panel's field
+/// words map to the canonical request fields of this call.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Subject<'a> {
-    pub entity: Entity,
     pub key: &'a str,
     /// (word in the panel's message, canonical field), first match wins.
     pub fields: &'a [(&'a str, &'a str)],
@@ -20,9 +23,8 @@ pub(super) struct Subject<'a> {
 }
 
 impl<'a> Subject<'a> {
-    pub fn new(entity: Entity, key: &'a str) -> Self {
+    pub fn new(key: &'a str) -> Self {
         Subject {
-            entity,
             key,
             fields: &[],
             account: None,
@@ -58,8 +60,64 @@ pub(super) fn sentences(body: &Value) -> Vec<String> {
     }
 }
 
-/// An error reply.
-pub(super) fn classify(sentences: &[String], subject: Subject<'_>) -> AdapterError {
+const INVALID: Meaning = Meaning::Invalid(Field::OfCall);
+const SSO_DISABLED: Meaning = Meaning::Precondition(
+    "PANEL_SSO_DISABLED",
+    "the server's SPanel API token has no SSO option: enable it in SPanel, or use a token that has it",
+);
+const WONT_REMOVE: Meaning = Meaning::Precondition("PANEL_REFUSED", "{said}");
+
+/// Every documented error of the panel (its doc pages and known clients),
+/// first match winning, with the reply that documents it.
+#[rustfmt::skip]
+pub const ERRORS: &[Documented] = &[
+    // The token and the call itself.
+    row(&[], &["invalid api token"], Meaning::Credentials, r#"{"result": "error", "message": ["Invalid API token"]}"#, Operation::GetAccount),
+    row(&[], &["invalid token"], Meaning::Credentials, r#"{"result": "error", "message": "Invalid token"}"#, Operation::GetAccount),
+    row(&[], &["token is not valid"], Meaning::Credentials, r#"{"result": "error", "message": ["The token is not valid"]}"#, Operation::GetPackage),
+    row(&[], &["invalid accountuser"], Meaning::NotFound(Entity::Account), r#"{"result": "error", "message": ["Invalid accountuser"]}"#, Operation::CreateDatabase),
+    row(&[], &["sso is not enabled"], SSO_DISABLED, r#"{"result": "error", "message": ["SSO is not enabled for this API token"]}"#, Operation::CreateLoginLink),
+    row(&[], &["unknown action"], Meaning::Refused, r#"{"result": "error", "message": ["Unknown action accounts/nosuch"]}"#, Operation::GetAccount),
+    row(&[], &["no action specified"], Meaning::Refused, r#"{"result": "error", "message": ["No action specified"]}"#, Operation::GetAccount),
+    row(&[], &["accountuser parameter is required"], Meaning::Refused, r#"{"result": "error", "message": ["The accountuser parameter is required for user functions"]}"#, Operation::AddDomain),
+    // Things that are not there.
+    row(&[], &["database user", "does not exist"], Meaning::NotFound(Entity::DatabaseUser), r#"{"result": "error", "message": ["The database user mia_shopuser does not exist"]}"#, Operation::CreateDatabase),
+    row(&[], &["package", "does not exist"], Meaning::NotFound(Entity::Package), r#"{"result": "error", "message": ["The package pro does not exist"]}"#, Operation::ChangePackage),
+    row(&[], &["admin user", "does not exist"], Meaning::NotFound(Entity::Account), r#"{"result": "error", "message": ["The admin user mia does not exist"]}"#, Operation::CreateLoginLink),
+    row(&[], &["account", "does not exist"], Meaning::NotFound(Entity::Account), r#"{"result": "error", "message": ["The account mia does not exist"]}"#, Operation::SuspendAccount),
+    row(&[], &["does not belong to"], Meaning::NotFound(Entity::Domain), r#"{"result": "error", "message": ["The domain shop.other.example does not belong to this account"]}"#, Operation::DeleteDomain),
+    // Duplicates.
+    row(&["mysql/createmysqluser"], &["username", "already exists"], Meaning::AlreadyExists(Entity::DatabaseUser), r#"{"result": "error", "message": ["The username mia_shopuser already exists"]}"#, Operation::CreateDatabase),
+    row(&[], &["username", "already taken"], Meaning::AlreadyExists(Entity::Account), r#"{"result": "error", "message": ["The username mia is already taken"]}"#, Operation::CreateAccount),
+    row(&[], &["admin user", "already exists"], Meaning::AlreadyExists(Entity::Account), r#"{"result": "error", "message": ["An admin user with the username miaadmin already exists"]}"#, Operation::CreatePanelAdmin),
+    row(&[], &["domain", "already exists"], Meaning::AlreadyExists(Entity::Domain), r#"{"result": "error", "message": ["The subdomain shop.mia.example already exists"]}"#, Operation::AddDomain),
+    row(&[], &["database", "already exists"], Meaning::AlreadyExists(Entity::Database), r#"{"result": "error", "message": ["The database mia_shop already exists"]}"#, Operation::CreateDatabase),
+    row(&[], &["package", "already exists"], Meaning::AlreadyExists(Entity::Package), r#"{"result": "error", "message": ["The package pkg-mia already exists"]}"#, Operation::CreatePackage),
+    // The documented minimums and other field rules, before any "limit".
+    row(&[], &["minimum", "quota"], Meaning::Invalid(Field::Is("limits.disk_mib")), r#"{"result": "error", "message": ["Minimum quota limit is 100"]}"#, Operation::CreatePackage),
+    row(&[], &["disk quota must be at least"], Meaning::Invalid(Field::Is("limits.disk_mib")), r#"{"result": "error", "message": ["The disk quota must be at least 100 MB"]}"#, Operation::CreatePackage),
+    row(&[], &["minimum", "inodes"], Meaning::Invalid(Field::Is("limits.inodes")), r#"{"result": "error", "message": ["Minimum inodes limit is 10000"]}"#, Operation::CreatePackage),
+    row(&[], &["inodes limit must be at least"], Meaning::Invalid(Field::Is("limits.inodes")), r#"{"result": "error", "message": ["The inodes limit must be at least 10000"]}"#, Operation::CreatePackage),
+    row(&[], &["should be at least"], INVALID, r#"{"result": "error", "message": ["The password should be at least 8 symbols"]}"#, Operation::ChangePassword),
+    row(&[], &["must be"], INVALID, r#"{"result": "error", "message": ["The password must be at least 8 characters long"]}"#, Operation::ChangePassword),
+    row(&[], &["is not a valid"], INVALID, r#"{"result": "error", "message": ["The domain mia.example is not a valid domain name"]}"#, Operation::CreateAccount),
+    row(&[], &["is not valid"], INVALID, r#"{"result": "error", "message": ["The email address mia@mail.example is not valid"]}"#, Operation::UpdateAccount),
+    row(&[], &["may contain only"], INVALID, r#"{"result": "error", "message": ["The subdomain shop may contain only letters, digits and hyphens"]}"#, Operation::AddDomain),
+    row(&[], &["is required"], INVALID, r#"{"result": "error", "message": ["The password field is required"]}"#, Operation::ChangePassword),
+    row(&[], &["unknown permission"], INVALID, r#"{"result": "error", "message": ["Unknown permission category: billing"]}"#, Operation::CreatePanelAdmin),
+    // Limits.
+    row(&[], &["maximum number"], Meaning::Limit, r#"{"result": "error", "message": ["You have reached the maximum number of databases (5)"]}"#, Operation::CreateDatabase),
+    row(&[], &["is disabled for this account"], Meaning::Limit, r#"{"result": "error", "message": ["Database creation is disabled for this account"]}"#, Operation::CreateDatabase),
+    row(&[], &["limit", "reached"], Meaning::Limit, r#"{"result": "error", "message": ["The subdomains limit has been reached"]}"#, Operation::AddDomain),
+    // What the panel will not do.
+    row(&[], &["cannot be removed"], WONT_REMOVE, r#"{"result": "error", "message": ["The main domain mia.example cannot be removed"]}"#, Operation::DeleteDomain),
+];
+
+/// An error reply of `action`: its first sentence read by [`ERRORS`], all of
+/// them kept as the panel's words. A field rule naming no field of this
+/// call is the panel refusing what panelgate sent; a sentence no row reads
+/// is the panel failing in its own words.
+pub(super) fn classify(action: &str, sentences: &[String], subject: Subject<'_>) -> AdapterError {
     let said = if sentences.is_empty() {
         "the panel reported an error without a message".to_owned()
     } else {
@@ -69,108 +127,33 @@ pub(super) fn classify(sentences: &[String], subject: Subject<'_>) -> AdapterErr
         .first()
         .map(|text| text.to_ascii_lowercase())
         .unwrap_or_default();
-    let upstream = Some(said.clone());
-    let entity = || named_entity(&first).unwrap_or(subject.entity);
-
-    if first.contains("invalid api token")
-        || first.contains("invalid token")
-        || first.contains("token is not valid")
-    {
-        return AdapterError::CredentialsRejected { upstream };
-    }
-    if first.contains("invalid accountuser") {
-        return AdapterError::NotFound {
-            entity: Entity::Account,
-            key: subject.account.unwrap_or(subject.key).to_owned(),
-            upstream,
-        };
-    }
-    if first.contains("sso is not enabled") {
-        return AdapterError::FailedPrecondition {
-            reason: "PANEL_SSO_DISABLED",
-            message: "the server's SPanel API token has no SSO option: enable it in SPanel, or use a token that has it".into(),
-            upstream,
-        };
-    }
-    if first.contains("unknown action") {
-        return AdapterError::protocol(
-            format!("the panel does not know this action (an older SPanel?): {said}"),
-            "",
-        );
-    }
-    if first.contains("does not exist")
-        || first.contains("not found")
-        || first.contains("does not belong to")
-    {
-        return AdapterError::NotFound {
-            entity: entity(),
-            key: subject.key.to_owned(),
-            upstream,
-        };
-    }
-    if first.contains("already exists")
-        || first.contains("already taken")
-        || first.contains("already in use")
-    {
-        return AdapterError::AlreadyExists {
-            entity: entity(),
-            key: subject.key.to_owned(),
-            upstream,
-        };
-    }
-    if first.contains("limit")
-        || first.contains("maximum number")
-        || first.contains("is disabled for this account")
-    {
-        return AdapterError::LimitReached { upstream: said };
-    }
-    if first.contains("cannot be removed") {
-        return AdapterError::FailedPrecondition {
-            reason: "PANEL_REFUSED",
-            message: said.clone(),
-            upstream,
-        };
-    }
-    let validation = [
-        "must be",
-        "is not valid",
-        "is not a valid",
-        "may contain only",
-        "is required",
-        "too long",
-        "whole number",
-        "invalid",
-        "unknown permission",
-    ];
-    if validation.iter().any(|word| first.contains(word)) {
-        if let Some((_, field)) = subject.fields.iter().find(|(word, _)| first.contains(word)) {
-            return AdapterError::refused_field(*field, said);
-        }
-        return AdapterError::protocol(
-            format!("the panel refused panelgate's request: {said}"),
-            "",
-        );
-    }
-    AdapterError::OperationFailed { upstream: said }
-}
-
-/// The entity a sentence is about, by the first noun it names. "username"
-/// names no entity: the panel says it of accounts and of database users alike
-/// ("The username shop_db already exists"), so the call's subject decides.
-fn named_entity(text: &str) -> Option<Entity> {
-    [
-        ("database user", Entity::DatabaseUser),
-        ("database", Entity::Database),
-        ("subdomain", Entity::Domain),
-        ("domain", Entity::Domain),
-        ("package", Entity::Package),
-        ("admin user", Entity::Account),
-        ("account", Entity::Account),
-    ]
-    .into_iter()
-    .filter_map(|(word, entity)| text.find(word).map(|at| (at, entity)))
-    .min_by_key(|(at, _)| *at)
-    .map(|(_, entity)| entity)
+    let failure = Failure {
+        on: action,
+        status: 200,
+        errcode: None,
+        text: &first,
+    };
+    let Some(row) = documented::find(ERRORS, &failure) else {
+        return AdapterError::OperationFailed { upstream: said };
+    };
+    let field = subject
+        .fields
+        .iter()
+        .find(|(word, _)| first.contains(word))
+        .map(|(_, field)| *field);
+    let means = match (row.means, field) {
+        (Meaning::Invalid(Field::OfCall), None) => Meaning::Refused,
+        (means, _) => means,
+    };
+    let key = match means {
+        Meaning::NotFound(Entity::Account) => subject.account.unwrap_or(subject.key),
+        _ => subject.key,
+    };
+    means.error(Context {
+        key,
+        field: field.unwrap_or_default(),
+        said: &said,
+    })
 }
 
 #[cfg(test)]
@@ -179,16 +162,13 @@ mod tests {
 
     use super::*;
 
-    fn classify_one(message: &str, subject: Subject<'_>) -> AdapterError {
-        classify(&[message.to_owned()], subject)
-    }
-
     #[test]
     fn error_arrays_are_joined_and_the_first_sentence_decides() {
         let body = json!({"result": "error", "message": ["The password must be at least 8 characters long", "The email field is required"]});
         let error = classify(
+            "accounts/wwwacct",
             &sentences(&body),
-            Subject::new(Entity::Account, "bob").with_fields(&[("password", "password")]),
+            Subject::new("bob").with_fields(&[("password", "password")]),
         );
         assert!(
             matches!(&error, AdapterError::InvalidArgument { field, reason, .. }
@@ -201,125 +181,37 @@ mod tests {
     }
 
     #[test]
-    fn sentences_map_to_canonical_errors() {
-        let account = Subject::new(Entity::Account, "bob");
-        assert!(matches!(
-            classify_one("Invalid API token", account),
-            AdapterError::CredentialsRejected { .. }
-        ));
-        assert!(matches!(
-            classify_one("SSO is not enabled for this API token", account),
-            AdapterError::FailedPrecondition {
-                reason: "PANEL_SSO_DISABLED",
-                ..
-            }
-        ));
-        assert!(matches!(
-            classify_one("The account bob does not exist", account),
-            AdapterError::NotFound {
-                entity: Entity::Account,
-                ..
-            }
-        ));
-        assert!(matches!(
-            classify_one("The package nosuch does not exist", account),
-            AdapterError::NotFound {
-                entity: Entity::Package,
-                ..
-            }
-        ));
-        assert!(matches!(
-            classify_one("The database user shopuser does not exist", account),
-            AdapterError::NotFound {
-                entity: Entity::DatabaseUser,
-                ..
-            }
-        ));
-        assert!(matches!(
-            classify_one("The username Bob is already taken", account),
-            AdapterError::AlreadyExists {
-                entity: Entity::Account,
-                ..
-            }
-        ));
-        assert!(matches!(
-            classify_one(
-                "The domain amy.example.com already exists on this server",
-                account
-            ),
-            AdapterError::AlreadyExists {
-                entity: Entity::Domain,
-                ..
-            }
-        ));
-        assert!(matches!(
-            classify_one("Database creation is disabled for this account", account),
-            AdapterError::LimitReached { .. }
-        ));
-        assert!(matches!(
-            classify_one(
-                "You have reached the maximum number of databases (5)",
-                account
-            ),
-            AdapterError::LimitReached { .. }
-        ));
-        assert!(matches!(
-            classify_one(
-                "The username bob_shop already exists",
-                Subject::new(Entity::DatabaseUser, "shop")
-            ),
-            AdapterError::AlreadyExists {
-                entity: Entity::DatabaseUser,
-                ..
-            }
-        ));
-        assert!(matches!(
-            classify_one(
-                "Unknown permission category: billing",
-                Subject::new(Entity::Package, "gold")
-                    .with_fields(&[("permission", "panel_options.spanel.permissions")])
-            ),
-            AdapterError::InvalidArgument { field, .. } if field == "panel_options.spanel.permissions"
-        ));
-        assert!(matches!(
-            classify_one(
-                "The domain shop.other.example does not belong to this account",
-                account
-            ),
-            AdapterError::NotFound {
-                entity: Entity::Domain,
-                ..
-            }
-        ));
-        assert!(matches!(
-            classify_one("The main domain bob.example.com cannot be removed", account),
-            AdapterError::FailedPrecondition {
-                reason: "PANEL_REFUSED",
-                ..
-            }
-        ));
-        assert!(matches!(
-            classify_one("Invalid token", account),
-            AdapterError::CredentialsRejected { .. }
-        ));
-        assert!(matches!(
-            classify_one(
-                "Invalid accountuser",
-                Subject::new(Entity::Database, "shop").of_account("bob")
-            ),
-            AdapterError::NotFound { entity: Entity::Account, key, .. } if key == "bob"
-        ));
-        assert!(matches!(
-            classify_one("Unknown action accounts/nosuch", account),
-            AdapterError::Protocol { .. }
-        ));
-        assert!(matches!(
-            classify_one("Database connection failed", account),
-            AdapterError::OperationFailed { .. }
-        ));
-        assert!(matches!(
-            classify_one("The disk quota must be at least 100 MB", account),
-            AdapterError::Protocol { .. }
-        ));
+    fn names_and_fields_come_from_the_call() {
+        let error = classify(
+            "mysql/createmysqldatabase",
+            &["Invalid accountuser".to_owned()],
+            Subject::new("shop").of_account("bob"),
+        );
+        assert!(
+            matches!(&error, AdapterError::NotFound { entity: Entity::Account, key, .. } if key == "bob")
+        );
+        let error = classify(
+            "accounts/changeuserpassword",
+            &["The disk quota must be at least 100 MB".to_owned()],
+            Subject::new("bob"),
+        );
+        assert!(
+            matches!(&error, AdapterError::InvalidArgument { field, .. } if field == "limits.disk_mib")
+        );
+        let error = classify(
+            "accounts/wwwacct",
+            &["The hostname x is not valid".to_owned()],
+            Subject::new("bob"),
+        );
+        assert!(
+            matches!(error, AdapterError::OperationFailed { .. }),
+            "no field of the call: refused"
+        );
+        let error = classify(
+            "accounts/wwwacct",
+            &["Database connection failed".to_owned()],
+            Subject::new("bob"),
+        );
+        assert!(matches!(error, AdapterError::OperationFailed { .. }));
     }
 }

@@ -17,6 +17,8 @@ use crate::{AdapterError, units};
 const MIB: u64 = 1024 * 1024;
 /// SPanel's smallest disk quota, in MB.
 const MIN_QUOTA_MB: u64 = 100;
+/// The smallest inodes limit SPanel takes (its doc's minimum).
+const MIN_INODES: u64 = 10_000;
 
 fn text(row: &Value, key: &str) -> String {
     row.get(key).and_then(units::as_text).unwrap_or_default()
@@ -137,10 +139,12 @@ pub(super) fn package_fields(
         push("quota", max);
     }
     if let Some(max) = max_of(limits.inodes.as_ref()) {
-        if max == 0 {
+        if max < MIN_INODES {
             return Err(AdapterError::invalid(
                 "limits.inodes",
-                "SPanel cannot disable inodes; leave `max` out for unlimited",
+                format!(
+                    "SPanel's smallest inodes limit is {MIN_INODES}; leave `max` out for unlimited"
+                ),
             ));
         }
         push("inodes", max);
@@ -344,7 +348,7 @@ mod tests {
     fn package_fields_follow_the_doc() {
         let limits = PackageLimits {
             disk_mib: Some(Limit { max: Some(10240) }),
-            inodes: Some(Limit { max: Some(1000) }),
+            inodes: Some(Limit { max: Some(10_000) }),
             domains: Some(Limit { max: None }),
             email_accounts: Some(Limit { max: Some(0) }),
             databases: Some(Limit { max: None }),
@@ -362,7 +366,7 @@ mod tests {
             fields,
             vec![
                 ("quota".to_owned(), "10240".to_owned()),
-                ("inodes".to_owned(), "1000".to_owned()),
+                ("inodes".to_owned(), "10000".to_owned()),
                 ("emails".to_owned(), "0".to_owned()),
             ]
         );
@@ -372,6 +376,13 @@ mod tests {
         };
         assert!(
             matches!(package_fields(&tiny), Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.disk_mib")
+        );
+        let few_inodes = PackageLimits {
+            inodes: Some(Limit { max: Some(1000) }),
+            ..Default::default()
+        };
+        assert!(
+            matches!(package_fields(&few_inodes), Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.inodes")
         );
         let none = PackageLimits {
             domains: Some(Limit { max: Some(0) }),

@@ -29,6 +29,8 @@ mod error;
 mod mapping;
 mod php_query;
 
+pub use self::error::ERRORS;
+
 use async_trait::async_trait;
 use panelgate_proto::v1::{
     Account, AccountStatus, AccountUsage, CreateLoginLinkResponse, Database, Domain, DomainStatus,
@@ -70,7 +72,7 @@ fn package_definition(package: &NewPackage) -> Result<Vec<(String, PhpValue)>, A
 }
 
 fn package_subject(package: &NewPackage) -> Subject<'_> {
-    Subject::new(Entity::Package, &package.name).with_fields(&[
+    Subject::new(&package.name).with_fields(&[
         ("permission", "panel_options.spanel.permissions"),
         ("package name", "name"),
         ("disk quota", "limits.disk_mib"),
@@ -134,7 +136,7 @@ impl Spanel {
             .map(|user| field("accountuser", user))
             .into_iter()
             .collect();
-        let subject = Subject::new(Entity::Account, username.unwrap_or("*"));
+        let subject = Subject::new(username.unwrap_or("*"));
         let body = self
             .client
             .admin("accounts/listaccounts", fields, subject)
@@ -185,7 +187,7 @@ impl Spanel {
         subject_fields: &[(&str, &str)],
     ) -> Result<(), AdapterError> {
         fields.insert(0, field("username", username));
-        let subject = Subject::new(Entity::Account, username).with_fields(subject_fields);
+        let subject = Subject::new(username).with_fields(subject_fields);
         self.client.admin(action, fields, subject).await.map(drop)
     }
 }
@@ -202,11 +204,7 @@ impl Panel for Spanel {
 
     async fn check(&self) -> Result<PanelCheck, AdapterError> {
         self.client
-            .admin(
-                "toolbox/apicheck",
-                Vec::new(),
-                Subject::new(Entity::Account, "apicheck"),
-            )
+            .admin("toolbox/apicheck", Vec::new(), Subject::new("apicheck"))
             .await?;
         Ok(PanelCheck::default())
     }
@@ -237,7 +235,7 @@ impl Panel for Spanel {
             field("password", account.password.expose_secret()),
             field("package", account.package.name.as_str()),
         ];
-        let subject = Subject::new(Entity::Account, &account.username).with_fields(&[
+        let subject = Subject::new(&account.username).with_fields(&[
             ("password", "password"),
             ("package", "package"),
             ("domain", "primary_domain"),
@@ -386,7 +384,7 @@ impl Panel for Spanel {
         let fields = vec![field("username", username), field("role", "user")];
         let body = self
             .client
-            .admin("base/sso", fields, Subject::new(Entity::Account, username))
+            .admin("base/sso", fields, Subject::new(username))
             .await?;
         // The URL carries a login token: never quote this body in an error.
         let url = body
@@ -408,11 +406,7 @@ impl Panel for Spanel {
     async fn list_packages(&self) -> Result<Vec<Package>, AdapterError> {
         let body = self
             .client
-            .admin(
-                "accounts/listpackages",
-                Vec::new(),
-                Subject::new(Entity::Package, "*"),
-            )
+            .admin("accounts/listpackages", Vec::new(), Subject::new("*"))
             .await?;
         match data(&body, "accounts/listpackages")? {
             Value::Array(rows) => Ok(rows.iter().map(mapping::package).collect()),
@@ -463,7 +457,7 @@ impl Panel for Spanel {
             .admin(
                 "accounts/removepackage",
                 fields,
-                Subject::new(Entity::Package, &package.name),
+                Subject::new(&package.name),
             )
             .await
             .map(drop)
@@ -484,7 +478,7 @@ impl Panel for Spanel {
         if let Some(path) = &domain.document_root {
             fields.push(field("path", path.as_str()));
         }
-        let subject = Subject::new(Entity::Domain, &domain.domain).with_fields(&[
+        let subject = Subject::new(&domain.domain).with_fields(&[
             ("path", "document_root"),
             ("domain", "domain"),
             ("subdomain", "domain"),
@@ -519,12 +513,7 @@ impl Panel for Spanel {
         };
         let fields = vec![field("domain", domain)];
         self.client
-            .user(
-                "domain/removedomain",
-                &owner,
-                fields,
-                Subject::new(Entity::Domain, domain),
-            )
+            .user("domain/removedomain", &owner, fields, Subject::new(domain))
             .await
             .map(drop)
     }
@@ -534,7 +523,7 @@ impl Panel for Spanel {
             field("username", database.user.as_str()),
             field("password", database.password.expose_secret()),
         ];
-        let subject = Subject::new(Entity::DatabaseUser, &database.user).with_fields(&[
+        let subject = Subject::new(&database.user).with_fields(&[
             ("password", "database_password"),
             ("username", "database_user"),
         ]);
@@ -563,8 +552,7 @@ impl Panel for Spanel {
             field("database", database.name.as_str()),
             field("username", database.user.as_str()),
         ];
-        let subject = Subject::new(Entity::Database, &database.name)
-            .with_fields(&[("database", "database_name")]);
+        let subject = Subject::new(&database.name).with_fields(&[("database", "database_name")]);
         self.client
             .user("mysql/createmysqldatabase", &database.username, database_fields, subject)
             .await
@@ -611,7 +599,7 @@ impl Panel for Spanel {
             field("password", admin.password.expose_secret()),
             field("permissions", permissions),
         ];
-        let subject = Subject::new(Entity::Account, &admin.username).with_fields(&[
+        let subject = Subject::new(&admin.username).with_fields(&[
             ("permission", "panel_options.spanel.permissions"),
             ("password", "password"),
             ("username", "username"),
@@ -634,11 +622,7 @@ impl Panel for Spanel {
     async fn list_panel_admins(&self) -> Result<Vec<PanelAdmin>, AdapterError> {
         let body = self
             .client
-            .admin(
-                "admin/listadminusers",
-                Vec::new(),
-                Subject::new(Entity::Account, "*"),
-            )
+            .admin("admin/listadminusers", Vec::new(), Subject::new("*"))
             .await?;
         match data(&body, "admin/listadminusers")? {
             Value::Array(rows) => Ok(rows.iter().map(mapping::panel_admin).collect()),

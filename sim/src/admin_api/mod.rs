@@ -64,6 +64,10 @@
 //!     `bandwidth_use` the code's (`"1.5 MB"`, `"0 Bytes"`), `email_disk_used` the
 //!     doc's (`"0MB"`). Count limits are numbers; any limit of 0 is `"Unlimited"`.
 //!     `db_used` counts database users; `ftp_used` is 1 once add_user completed.
+//!     Sizes always carry a unit. The panel's code computes `disk_limit` and
+//!     `bandwidth` with one helper from the package's fields, which it stores
+//!     in MB, and the used figures from byte counts: were a size sent as a
+//!     bare number, a limit would be MB and a used figure bytes.
 //! 12. **new_package numbers**: empty or omitted → 0 (unlimited); a value that is
 //!     not a non-negative integer makes Django fail on save → HTTP 500 page.
 //!     `limit_action` is true for `1`, `true`, `on`, `yes` (any case).

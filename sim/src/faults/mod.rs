@@ -88,6 +88,8 @@ pub struct Faults {
 struct Knobs {
     /// Replaces the panel's answer while set.
     fault: Option<Fault>,
+    /// Whether the fault answers one request only (then clears).
+    once: bool,
     /// Holds back every answer (and every dropped connection) this long.
     delay: Duration,
 }
@@ -95,7 +97,20 @@ struct Knobs {
 impl Faults {
     /// Sets the fault applied to every request from now on, replacing any previous fault.
     pub fn set(&self, fault: Fault) {
-        self.update(|knobs| knobs.fault = Some(fault));
+        self.update(|knobs| {
+            knobs.fault = Some(fault);
+            knobs.once = false;
+        });
+    }
+
+    /// Sets a fault that answers the next request only (the panel answers
+    /// the ones after it): a panel's error reply to one call, without
+    /// touching what the caller does next.
+    pub fn set_once(&self, fault: Fault) {
+        self.update(|knobs| {
+            knobs.fault = Some(fault);
+            knobs.once = true;
+        });
     }
 
     /// Delays every answer by `delay`, whether it comes from a fault or from the panel.
@@ -117,6 +132,17 @@ impl Faults {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// What applies to the request arriving now, using up a one-request fault.
+    fn take(&self) -> Knobs {
+        let mut knobs = self.knobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = knobs.clone();
+        if knobs.once {
+            knobs.fault = None;
+            knobs.once = false;
+        }
+        now
     }
 
     fn drops_connections(&self) -> bool {
@@ -240,7 +266,7 @@ async fn front_door(State(front): State<FrontDoor>, request: Request, next: Next
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let knobs = front.faults.current();
+    let knobs = front.faults.take();
     let mut response = match knobs.fault.clone().and_then(fault_response) {
         Some(injected) => injected,
         None => next.run(request).await,

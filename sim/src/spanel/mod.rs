@@ -77,9 +77,10 @@
 //!    drops `null`), so the createpackage example's `'databases' => false` really
 //!    arrives as `databases=0` and is read as disabled; the doc's output
 //!    (`"Unlimited"`) is what omitting the field gives. To ask for unlimited,
-//!    omit the field or send it empty. The disk quota minimum (100 MB) is
-//!    enforced; the inodes minimum (10000) is **not**: the doc's own example
-//!    sends 1000 and shows it accepted.
+//!    omit the field or send it empty. The documented minimums are enforced:
+//!    disk quota 100 MB, inodes 10000 (the doc's own example sends 1000 and
+//!    shows it accepted; its table states the minimum, and the table, which
+//!    says what the panel checks, is taken over the example).
 //! 9. **accounts/wwwacct** requires both `username` and `domain` (the older doc):
 //!    the newest doc generates them when empty, but no reply shape tells the
 //!    client the generated names. `password` ≥ 8 characters. `email` is no

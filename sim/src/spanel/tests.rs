@@ -199,19 +199,26 @@ async fn create_admin_doc_example() {
     assert_eq!(again["result"], "error");
 }
 
-/// The createpackage example gets exactly the doc's reply when `databases`
-/// is left out; PHP's `false` (sent as 0) disables databases instead.
+/// The createpackage example's 1000 inodes are refused (the doc's table
+/// says at least 10000); with 10000, it gets the doc's reply when
+/// `databases` is left out, and PHP's `false` (sent as 0) disables databases
+/// instead.
 #[tokio::test]
 async fn create_package_doc_example() {
     let sim = SpanelSim::start(doc_config()).await.unwrap();
-    let without_databases = CREATE_PACKAGE.replace("&databases=0", "");
+    assert_eq!(
+        post(&sim, CREATE_PACKAGE).await,
+        json!({"result": "error", "message": ["The inodes limit must be at least 10000"]})
+    );
+    let example = CREATE_PACKAGE.replace("inodes=1000&", "inodes=10000&");
+    let without_databases = example.replace("&databases=0", "");
     assert_eq!(
         post(&sim, &without_databases).await,
         json!({"result": "success", "data": {
             "msg": "The package newPackageName has been created",
             "packagelist": {
                 "newPackageName": {"packagename": "newPackageName", "disklimit": "10240",
-                    "inodeslimit": "1000", "domainslimit": "Unlimited", "emailslimit": "0",
+                    "inodeslimit": "10000", "domainslimit": "Unlimited", "emailslimit": "0",
                     "databaseslimit": "Unlimited"},
                 "test": {"packagename": "test", "disklimit": "0", "inodeslimit": "0",
                     "domainslimit": "Unlimited", "emailslimit": "Unlimited",
@@ -219,7 +226,7 @@ async fn create_package_doc_example() {
             }
         }})
     );
-    let as_php_sends_it = CREATE_PACKAGE.replace("newPackageName", "phpFalse");
+    let as_php_sends_it = example.replace("newPackageName", "phpFalse");
     let reply = post(&sim, &as_php_sends_it).await;
     assert_eq!(
         reply["data"]["packagelist"]["phpFalse"]["databaseslimit"],

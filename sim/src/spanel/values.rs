@@ -67,6 +67,11 @@ impl LimitInputs {
         {
             problems.push(format!("The disk quota must be at least {MIN_QUOTA_MB} MB"));
         }
+        if let LimitInput::Value(inodes) = inputs.inodes
+            && inodes < MIN_INODES
+        {
+            problems.push(format!("The inodes limit must be at least {MIN_INODES}"));
+        }
         inputs
     }
 
@@ -86,6 +91,8 @@ impl LimitInputs {
 
 /// The documented smallest disk quota, in MB.
 const MIN_QUOTA_MB: u64 = 100;
+/// The documented smallest inodes limit.
+const MIN_INODES: u64 = 10_000;
 
 /// One limit field: absent, empty (unlimited) or a whole number (surrounding
 /// whitespace allowed); anything else, an array included, is an error.

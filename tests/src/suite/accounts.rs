@@ -14,6 +14,7 @@ use crate::{
     errors::{assert_error, assert_invalid},
     gateway::{by_id, by_name, with_gateway},
     operations,
+    operations::About,
 };
 
 /// create → get → suspend → unsuspend → change package → change password →
@@ -328,7 +329,16 @@ pub async fn unsupported_operations_are_unimplemented<F: PanelFixture>(backend: 
                 .collect();
             let before = fixture.requests();
             for operation in unsupported {
-                let result = operations::call(&gateway, by_name("caps"), operation, "erin").await;
+                let result = operations::call(
+                    &gateway,
+                    by_name("caps"),
+                    operation,
+                    About {
+                        username: "erin",
+                        packages: fixture.packages(),
+                    },
+                )
+                .await;
                 let status = assert_error(result, Code::Unimplemented, "OPERATION_NOT_SUPPORTED");
                 assert_eq!(
                     crate::errors::metadata(&status, "operation"),
@@ -374,8 +384,16 @@ pub async fn supported_operations_are_implemented<F: PanelFixture>(backend: Back
                 if operation == Operation::DeleteAccount {
                     continue; // last, below: the other calls need the account
                 }
-                if let Err(status) =
-                    operations::call(&gateway, by_name("full"), operation, "gina").await
+                if let Err(status) = operations::call(
+                    &gateway,
+                    by_name("full"),
+                    operation,
+                    About {
+                        username: "gina",
+                        packages: fixture.packages(),
+                    },
+                )
+                .await
                 {
                     assert_ne!(
                         status.code(),
@@ -384,9 +402,17 @@ pub async fn supported_operations_are_implemented<F: PanelFixture>(backend: Back
                     );
                 }
             }
-            operations::call(&gateway, by_name("full"), Operation::DeleteAccount, "gina")
-                .await
-                .expect("delete account");
+            operations::call(
+                &gateway,
+                by_name("full"),
+                Operation::DeleteAccount,
+                About {
+                    username: "gina",
+                    packages: fixture.packages(),
+                },
+            )
+            .await
+            .expect("delete account");
         },
     )
     .await;

@@ -21,6 +21,7 @@ use crate::{
     errors::{assert_error, assert_invalid},
     gateway::{by_name, with_gateway},
     operations,
+    operations::About,
 };
 
 /// A 5xx whose body reads like every panel's success.
@@ -77,8 +78,16 @@ pub async fn mutations_under_faults_change_nothing<F: PanelFixture>(backend: Bac
                 fixture.faults().set(fault.clone());
                 let before = fixture.state();
                 for operation in &mutations {
-                    let result =
-                        operations::call(&gateway, by_name("faulty"), *operation, "mia").await;
+                    let result = operations::call(
+                        &gateway,
+                        by_name("faulty"),
+                        *operation,
+                        About {
+                            username: "mia",
+                            packages: fixture.packages(),
+                        },
+                    )
+                    .await;
                     let status = result.expect_err(&format!("{operation:?} under {fault:?}"));
                     assert_eq!(
                         (status.code(), crate::errors::reason(&status).as_str()),
@@ -131,8 +140,16 @@ pub async fn redirects_are_never_followed<F: PanelFixture>(backend: Backend) {
                     .set(Fault::Redirect(status_code, target.clone()));
                 let before = fixture.state();
                 for operation in [Operation::GetAccount, Operation::SuspendAccount] {
-                    let result =
-                        operations::call(&gateway, by_name("moved"), operation, "rex").await;
+                    let result = operations::call(
+                        &gateway,
+                        by_name("moved"),
+                        operation,
+                        About {
+                            username: "rex",
+                            packages: fixture.packages(),
+                        },
+                    )
+                    .await;
                     let status =
                         assert_error(result, Code::FailedPrecondition, "SERVER_MISCONFIGURED");
                     let message = status.message();
@@ -245,7 +262,16 @@ pub async fn wrong_base_url_is_misconfigured<F: PanelFixture>(backend: Backend) 
                 .await
                 .expect("register");
             for operation in [Operation::GetAccount, Operation::SuspendAccount] {
-                let result = operations::call(&gateway, by_name("astray"), operation, "kai").await;
+                let result = operations::call(
+                    &gateway,
+                    by_name("astray"),
+                    operation,
+                    About {
+                        username: "kai",
+                        packages: fixture.packages(),
+                    },
+                )
+                .await;
                 let status = assert_error(result, Code::FailedPrecondition, "SERVER_MISCONFIGURED");
                 assert!(
                     status.message().contains("base_url"),

@@ -6,15 +6,17 @@
 //!   validate_only, bad input);
 //! - `faults`: panels that fail, redirect, or are sent names that are no
 //!   path segment: the answer is the documented error and nothing changes;
-//! - `retries`: create-like calls retried after a timeout end with one thing.
+//! - `retries`: create-like calls retried after a timeout end with one thing;
+//! - `errors`: every documented error of the panel, answered right.
 
 mod accounts;
+mod errors;
 mod faults;
 mod retries;
 
 use panelgate_proto::v1::{CreateAccountRequest, GetServerRequest, Operation};
 
-pub use self::{accounts::*, faults::*, retries::*};
+pub use self::{accounts::*, errors::*, faults::*, retries::*};
 use crate::{PanelFixture, gateway::by_name};
 
 /// Stamps out the conformance suite for one panel fixture, on SQLite and on
@@ -48,6 +50,7 @@ macro_rules! conformance_suite {
                 names_that_are_not_one_path_segment_make_no_call,
                 wrong_base_url_is_misconfigured,
                 create_retries_after_a_timeout_converge,
+                documented_errors_are_answered_right,
             );
         }
     };

@@ -688,7 +688,13 @@ impl Api {
         username: &str,
     ) -> Result<(), Status> {
         self.driven.insert(rpc_of(operation));
-        operations::call(&self.gateway, by_name(target), operation, username).await
+        operations::call(
+            &self.gateway,
+            by_name(target),
+            operation,
+            operations::About::account(username),
+        )
+        .await
     }
 }
 

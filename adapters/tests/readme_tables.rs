@@ -1,12 +1,15 @@
-//! The README's capability table (panel × canonical operation) must be exactly
-//! what the adapters declare. When it is not, this test prints the table to
+//! The README's tables made from the adapters' own facts must be exactly
+//! what the adapters declare: the capability table (panel × canonical
+//! operation) and the panel-specific error reasons (from each adapter's
+//! table of documented errors). When one is not, its test prints the table to
 //! paste between the README's markers.
 
-use panelgate_adapters::{capabilities, kind_name};
+use panelgate_adapters::{
+    admin_api, capabilities,
+    documented::{Documented, Meaning},
+    installatron, kind_name, openadmin, spanel,
+};
 use panelgate_proto::v1::{Operation, PanelKind};
-
-const BEGIN: &str = "<!-- capability-table:begin -->";
-const END: &str = "<!-- capability-table:end -->";
 
 /// The panels, in the README's column order.
 const PANELS: &[(PanelKind, &str)] = &[
@@ -70,21 +73,69 @@ fn table() -> String {
     rows.join("\n")
 }
 
-#[test]
-fn readme_capability_table_matches_the_adapters() {
+/// The panel-specific reasons of the adapters' error tables, one row each.
+fn reasons() -> String {
+    let tables: [(&str, &[Documented]); 4] = [
+        ("admin_api", admin_api::ERRORS),
+        ("OpenAdmin", openadmin::ERRORS),
+        ("SPanel", spanel::ERRORS),
+        ("Installatron", installatron::ERRORS),
+    ];
+    let mut rows = vec![
+        "| panel | reason (FAILED_PRECONDITION) | what it says |".to_owned(),
+        "|---|---|---|".to_owned(),
+    ];
+    for (title, table) in tables {
+        for row in table {
+            let Meaning::Precondition(reason, message) = row.means else {
+                continue;
+            };
+            let line = format!(
+                "| {title} | `{reason}` | {} |",
+                message
+                    .replace("{said}", "the panel's own words")
+                    .replace("{}", "<name>")
+            );
+            if !rows.contains(&line) {
+                rows.push(line);
+            }
+        }
+    }
+    rows.join("\n")
+}
+
+/// The README's text between the markers of table `name`.
+fn in_readme(name: &str) -> String {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
         .expect("README.md");
-    let begin = readme
-        .find(BEGIN)
-        .expect("the README has the capability table's begin marker");
-    let end = readme
-        .find(END)
-        .expect("the README has the capability table's end marker");
-    let in_readme = readme[begin + BEGIN.len()..end].trim();
+    let begin = format!("<!-- {name}:begin -->");
+    let end = format!("<!-- {name}:end -->");
+    let start = readme
+        .find(&begin)
+        .unwrap_or_else(|| panic!("the README has the marker {begin}"));
+    let stop = readme
+        .find(&end)
+        .unwrap_or_else(|| panic!("the README has the marker {end}"));
+    readme[start + begin.len()..stop].trim().to_owned()
+}
+
+#[test]
+fn readme_capability_table_matches_the_adapters() {
     let expected = table();
     assert_eq!(
-        in_readme, expected,
+        in_readme("capability-table"),
+        expected,
         "the README's capability table is out of date; put this between its markers:\n{expected}"
+    );
+}
+
+#[test]
+fn readme_lists_every_panel_specific_reason() {
+    let expected = reasons();
+    assert_eq!(
+        in_readme("panel-reasons"),
+        expected,
+        "the README's table of panel reasons is out of date; put this between its markers:\n{expected}"
     );
 }
 

@@ -42,7 +42,15 @@ pub const ERRORS: &[Documented] = &[
     row("empty_argument_user", INVALID, 400, r#"{"result": false, "status": 400, "errcode": "empty_argument_user", "errfield": "user", "message": "The user argument is required.\n", "data": null}"#, Operation::DeleteAccount),
     row("empty_argument_*", INVALID, 400, r#"{"result": false, "status": 400, "errcode": "empty_argument_email", "errfield": "email", "message": "The email argument is required.\n", "data": null}"#, Operation::UpdateAccount),
     row("invalid_argument_*", INVALID, 400, r#"{"result": false, "status": 400, "errcode": "invalid_argument_email", "errfield": "email", "message": "The email argument is invalid.\n", "data": null}"#, Operation::UpdateAccount),
-    row("failed_*", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_host", "errfield": "websites[0][path]", "message": "The host could not be reached.\n", "data": null}"#, Operation::AddDomain),
+    row("failed_filesystem_quota", Meaning::Limit, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_quota", "errfield": "websites[0][path]", "message": "The disk quota is exceeded.\n", "data": null}"#, Operation::AddDomain),
+    row("failed_filesystem_host", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_host", "errfield": "websites[0][path]", "message": "The host could not be reached.\n", "data": null}"#, Operation::AddDomain),
+    row("failed_filesystem_login", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_login", "errfield": "websites[0][path]", "message": "The login to the host failed.\n", "data": null}"#, Operation::AddDomain),
+    row("failed_filesystem_ondemand", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_ondemand", "errfield": "websites[0][path]", "message": "The on-demand filesystem could not be mounted.\n", "data": null}"#, Operation::AddDomain),
+    row("failed_filesystem_permission", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_permission", "errfield": "websites[0][path]", "message": "The path is not writable.\n", "data": null}"#, Operation::AddDomain),
+    row("failed_website_vhost", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_website_vhost", "errfield": "websites[0][url]", "message": "The website's vhost could not be found.\n", "data": null}"#, Operation::AddDomain),
+    // Per-endpoint lists are longer than the archived docs show: any other
+    // failure about a field (the example is not a documented errcode).
+    row("failed_*", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_mkdir", "errfield": "websites[0][path]", "message": "The directory could not be created.\n", "data": null}"#, Operation::AddDomain),
 ];
 
 /// A failed envelope, by [`ERRORS`]. A field error names the `errfield`, else

@@ -1,23 +1,17 @@
-//! Compiles `panelgate/v1/*.proto` with protox (no system `protoc`), generates the
-//! tonic client and server code, and writes the encoded descriptor set that the
-//! gateway serves through reflection.
+//! Compiles `panelgate/v1/*.proto` with protox (no system `protoc`), generates
+//! the tonic client and server code, writes the encoded descriptor set that
+//! the gateway serves through reflection, and generates from the protos' own
+//! options what the code must know of each RPC and each secret
+//! (`build/facts.rs`, `build/secrets.rs`).
+
+#[path = "build/facts.rs"]
+mod facts;
+#[path = "build/names.rs"]
+mod names;
+#[path = "build/secrets.rs"]
+mod secrets;
 
 use std::{env, fs, path::PathBuf};
-
-use prost::Message;
-
-/// Messages with a secret field: prost derives no Debug for them.
-const REDACTED_MESSAGES: &[&str] = &[
-    "PasswordCredentials",
-    "ApiTokenCredentials",
-    "CreateAccountRequest",
-    "ChangePasswordRequest",
-    "CreateDatabaseRequest",
-    "CreateLoginLinkResponse",
-    "CreatePanelAdminRequest",
-    "InstallatronWebsite",
-    "InstallatronDatabase",
-];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut protos: Vec<PathBuf> = fs::read_dir("panelgate/v1")?
@@ -27,41 +21,43 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     protos.sort();
 
     // Source info keeps the comments, so grpcurl users read field docs via reflection.
-    let descriptors = protox::compile(&protos, ["."])?;
+    let mut compiler = protox::Compiler::new(["."])?;
+    compiler
+        .include_source_info(true)
+        .include_imports(true)
+        .open_files(&protos)?;
+    let pool = compiler.descriptor_pool();
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(
         out_dir.join("panelgate_descriptor.bin"),
-        descriptors.encode_to_vec(),
+        compiler.encode_file_descriptor_set(),
     )?;
 
-    tonic_prost_build::configure()
+    let secrets = secrets::Secrets::read(&pool)?;
+    let generated = [
+        facts::generate(&pool)?,
+        facts::panel_options(&pool),
+        secrets.generate(),
+    ]
+    .concat();
+    fs::write(out_dir.join("panelgate_facts.rs"), generated)?;
+
+    let mut config = tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
         // Maps as BTreeMap: encoded in key order, so equal requests encode to
         // equal bytes (request digests of idempotent retries depend on it).
         .btree_map(".")
-        // Messages carrying secrets get a hand-written, redacting Debug (src/redact.rs).
-        .skip_debug(
-            REDACTED_MESSAGES
-                .iter()
-                .map(|name| format!(".panelgate.v1.{name}")),
-        )
-        // skip_debug also matches nested types: the oneofs hold no secret of
-        // their own (what they hold redacts itself).
-        .type_attribute(
-            ".panelgate.v1.CreateAccountRequest.panel_options",
-            "#[derive(Debug)]",
-        )
-        .type_attribute(
-            ".panelgate.v1.CreatePanelAdminRequest.panel_options",
-            "#[derive(Debug)]",
-        )
-        .type_attribute(
-            ".panelgate.v1.CreateDatabaseRequest.panel_options",
-            "#[derive(Debug)]",
-        )
-        .compile_fds(descriptors)?;
+        // Messages with a secret field get a generated, redacting Debug.
+        .skip_debug(secrets.redacted().map(|name| format!(".{name}")));
+    // skip_debug also matches the types nested in those messages: they hold
+    // no secret of their own (what they hold redacts itself).
+    for nested in secrets.nested_in_redacted() {
+        config = config.type_attribute(format!(".{nested}"), "#[derive(Debug)]");
+    }
+    config.compile_fds(compiler.file_descriptor_set())?;
 
     println!("cargo:rerun-if-changed=panelgate");
+    println!("cargo:rerun-if-changed=build");
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::{fmt, time::Duration};
 
-use panelgate_proto::v1::Operation;
+use panelgate_proto::v1::{ErrorReason, Operation};
 
 /// What kind of thing an error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,15 +23,27 @@ pub enum Entity {
 }
 
 impl Entity {
-    /// The entity in UPPER_SNAKE, for error reasons (`DATABASE_USER_NOT_FOUND`).
-    pub fn upper_snake(self) -> &'static str {
+    /// The reason of "no such entity".
+    pub fn not_found(self) -> ErrorReason {
         match self {
-            Entity::Account => "ACCOUNT",
-            Entity::Package => "PACKAGE",
-            Entity::Domain => "DOMAIN",
-            Entity::Database => "DATABASE",
-            Entity::DatabaseUser => "DATABASE_USER",
-            Entity::Service => "SERVICE",
+            Entity::Account => ErrorReason::AccountNotFound,
+            Entity::Package => ErrorReason::PackageNotFound,
+            Entity::Domain => ErrorReason::DomainNotFound,
+            Entity::Database => ErrorReason::DatabaseNotFound,
+            Entity::DatabaseUser => ErrorReason::DatabaseUserNotFound,
+            Entity::Service => ErrorReason::ServiceNotFound,
+        }
+    }
+
+    /// The reason of "the entity exists already".
+    pub fn already_exists(self) -> ErrorReason {
+        match self {
+            Entity::Account => ErrorReason::AccountAlreadyExists,
+            Entity::Package => ErrorReason::PackageAlreadyExists,
+            Entity::Domain => ErrorReason::DomainAlreadyExists,
+            Entity::Database => ErrorReason::DatabaseAlreadyExists,
+            Entity::DatabaseUser => ErrorReason::DatabaseUserAlreadyExists,
+            Entity::Service => ErrorReason::ServiceAlreadyExists,
         }
     }
 }
@@ -161,6 +173,28 @@ impl AdapterError {
         AdapterError::Protocol {
             message: message.into(),
             excerpt: crate::http::excerpt(body),
+        }
+    }
+
+    /// Why, as the error table (`panelgate_proto::ErrorClass`) names it.
+    pub fn reason(&self) -> ErrorReason {
+        match self {
+            AdapterError::NotFound { entity, .. } => entity.not_found(),
+            AdapterError::AlreadyExists { entity, .. } => entity.already_exists(),
+            AdapterError::LimitReached { .. } => ErrorReason::LimitReached,
+            AdapterError::InvalidArgument { .. } => ErrorReason::InvalidField,
+            AdapterError::CredentialsRejected { .. } => ErrorReason::PanelCredentialsRejected,
+            AdapterError::FailedPrecondition { reason, .. } => {
+                ErrorReason::from_str_name(&format!("ERROR_REASON_{reason}"))
+                    .unwrap_or(ErrorReason::PanelRefused)
+            }
+            AdapterError::Unsupported { .. } => ErrorReason::OperationNotSupported,
+            AdapterError::Unavailable { .. } => ErrorReason::UpstreamUnavailable,
+            AdapterError::Timeout(_) => ErrorReason::UpstreamTimeout,
+            AdapterError::RateLimited { .. } => ErrorReason::UpstreamRateLimited,
+            AdapterError::Protocol { .. } => ErrorReason::UpstreamProtocolError,
+            AdapterError::OperationFailed { .. } => ErrorReason::UpstreamOperationFailed,
+            AdapterError::Misconfigured(_) => ErrorReason::ServerMisconfigured,
         }
     }
 

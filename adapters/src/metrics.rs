@@ -6,7 +6,7 @@
 use std::{future::Future, hash::Hash, sync::Arc, time::Duration};
 
 use moka::future::Cache;
-
+use panelgate_proto::v1::ErrorReason;
 use prometheus_client::{
     encoding::EncodeLabelSet,
     metrics::{
@@ -159,11 +159,11 @@ impl PanelMetrics {
 
 /// The outcome label of a panel call that got no usable reply.
 pub fn failure_outcome(error: &AdapterError) -> &'static str {
-    match error {
-        AdapterError::Timeout(_) => "timeout",
-        AdapterError::Protocol { .. } => "protocol_error",
-        AdapterError::FailedPrecondition { .. } => "untrusted_tls",
-        AdapterError::Misconfigured(_) => "misconfigured",
+    match error.reason() {
+        ErrorReason::UpstreamTimeout => "timeout",
+        ErrorReason::UpstreamProtocolError => "protocol_error",
+        ErrorReason::UpstreamTlsUntrusted => "untrusted_tls",
+        ErrorReason::ServerMisconfigured => "misconfigured",
         _ => "unavailable",
     }
 }

@@ -6,12 +6,14 @@
 use std::{collections::HashMap, sync::Arc};
 
 use panelgate_adapters::{AdapterError, kind_name};
-use panelgate_inventory::InventoryError;
-use panelgate_proto::v1::PanelKind;
+use panelgate_inventory::{InventoryError, Record};
+use panelgate_proto::{
+    ErrorClass,
+    v1::{ErrorReason, PanelKind},
+};
 use secrecy::{ExposeSecret, SecretString};
-use tonic::{Code, Status};
+use tonic::Status;
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
-use tracing::error;
 
 /// The `ErrorInfo.domain` of every panelgate error.
 pub const ERROR_DOMAIN: &str = "panelgate";
@@ -87,12 +89,12 @@ pub enum GatewayError {
         servers: Vec<String>,
     },
     /// The server's state refuses this call.
-    #[error("server `{server}` is {state}: {why}")]
+    #[error("server `{server}` is {}: {why}", state.name().trim_start_matches("SERVER_").to_ascii_lowercase())]
     ServerState {
         /// Server name.
         server: String,
-        /// "draining" or "disabled".
-        state: &'static str,
+        /// `ServerDraining` or `ServerDisabled`.
+        state: ErrorReason,
         /// What is refused.
         why: &'static str,
     },
@@ -105,8 +107,8 @@ pub enum GatewayError {
     /// The caller may not do this.
     #[error("permission denied: {message}")]
     PermissionDenied {
-        /// UPPER_SNAKE reason, e.g. `SCOPE_MISSING`.
-        reason: &'static str,
+        /// Which refusal, e.g. `ScopeMissing`.
+        reason: ErrorReason,
         /// Why.
         message: String,
     },
@@ -144,10 +146,37 @@ impl From<InventoryError> for GatewayError {
     }
 }
 
+impl GatewayError {
+    /// Why, as the error table names it.
+    pub fn reason(&self) -> ErrorReason {
+        match self {
+            GatewayError::InvalidArgument { .. } => ErrorReason::InvalidField,
+            GatewayError::Panel { error, .. } => error.reason(),
+            GatewayError::Inventory(error) | GatewayError::Credentials { error, .. } => {
+                inventory_reason(error)
+            }
+            GatewayError::AccountNotIndexed { .. } => ErrorReason::AccountNotIndexed,
+            GatewayError::AccountAmbiguous { .. } => ErrorReason::AccountAmbiguous,
+            GatewayError::ServerState { state, .. } => *state,
+            GatewayError::ServerFull { .. } => ErrorReason::ServerFull,
+            GatewayError::RequestIdReused => ErrorReason::RequestIdReused,
+            GatewayError::RequestInProgress => ErrorReason::RequestInProgress,
+            GatewayError::Unauthenticated { .. } => ErrorReason::Unauthenticated,
+            GatewayError::PermissionDenied { reason, .. } => *reason,
+        }
+    }
+}
+
+/// How an outcome is treated: the error table's class of its reason.
+pub fn class_of(error: Option<&GatewayError>) -> ErrorClass {
+    error.map_or(ErrorClass::OK, |error| error.reason().class())
+}
+
 impl From<GatewayError> for Status {
     fn from(err: GatewayError) -> Status {
+        let reason = err.reason();
         let message = match &err {
-            // The database's own words stay in the log (see inventory_code).
+            // The database's own words stay in the log (see inventory_reason).
             GatewayError::Inventory(inner) | GatewayError::Credentials { error: inner, .. }
                 if matches!(
                     **inner,
@@ -165,51 +194,38 @@ impl From<GatewayError> for Status {
         };
         let mut metadata = HashMap::new();
         let mut details = ErrorDetails::new();
-        let (code, reason) = match err {
+        match err {
             GatewayError::InvalidArgument { field, reason } => {
                 details.add_bad_request_violation(field, bounded(reason));
-                (Code::InvalidArgument, "INVALID_FIELD".to_owned())
             }
             GatewayError::Panel { server, error } => {
                 describe_server(*server, &mut metadata);
                 if let Some(upstream) = error.upstream_message() {
                     metadata.insert("upstream_message".to_owned(), bounded(upstream.to_owned()));
                 }
-                adapter_code(&error, &mut details, &mut metadata)
+                adapter_details(&error, &mut details, &mut metadata);
             }
-            GatewayError::Inventory(error) => inventory_code(&error, &mut details),
             GatewayError::Credentials { server, error } => {
                 describe_server(*server, &mut metadata);
-                inventory_code(&error, &mut details)
+                log_database_failure(&error);
             }
-            GatewayError::AccountNotIndexed { .. } => {
-                (Code::NotFound, "ACCOUNT_NOT_INDEXED".to_owned())
+            GatewayError::Inventory(error) => {
+                if matches!(*error, InventoryError::InvalidPageToken) {
+                    details
+                        .add_bad_request_violation("page_token", "not a token this server issued");
+                }
+                log_database_failure(&error);
             }
             GatewayError::AccountAmbiguous { servers, .. } => {
                 metadata.insert("servers".to_owned(), servers.join(","));
-                (Code::FailedPrecondition, "ACCOUNT_AMBIGUOUS".to_owned())
-            }
-            GatewayError::ServerState { state, .. } => (
-                Code::FailedPrecondition,
-                format!("SERVER_{}", state.to_ascii_uppercase()),
-            ),
-            GatewayError::ServerFull { .. } => (Code::ResourceExhausted, "SERVER_FULL".to_owned()),
-            GatewayError::RequestIdReused => {
-                (Code::FailedPrecondition, "REQUEST_ID_REUSED".to_owned())
             }
             GatewayError::RequestInProgress => {
                 details.set_retry_info(Some(std::time::Duration::from_secs(1)));
-                (Code::Aborted, "REQUEST_IN_PROGRESS".to_owned())
             }
-            GatewayError::Unauthenticated { .. } => {
-                (Code::Unauthenticated, "UNAUTHENTICATED".to_owned())
-            }
-            GatewayError::PermissionDenied { reason, .. } => {
-                (Code::PermissionDenied, reason.to_owned())
-            }
-        };
-        details.set_error_info(reason, ERROR_DOMAIN, metadata);
-        Status::with_error_details(code, message, details)
+            _ => {}
+        }
+        details.set_error_info(reason.name(), ERROR_DOMAIN, metadata);
+        Status::with_error_details(reason.class().code, message, details)
     }
 }
 
@@ -275,82 +291,56 @@ fn describe_server(server: ServerContext, metadata: &mut HashMap<String, String>
     metadata.insert("panel_kind".to_owned(), kind_name(server.kind).to_owned());
 }
 
-fn adapter_code(
+/// The details only some adapter errors carry.
+fn adapter_details(
     error: &AdapterError,
     details: &mut ErrorDetails,
     metadata: &mut HashMap<String, String>,
-) -> (Code, String) {
-    let entity_reason = |entity: &panelgate_adapters::Entity, what: &str| {
-        format!("{}_{what}", entity.upper_snake())
-    };
+) {
     match error {
-        AdapterError::NotFound { entity, .. } => {
-            (Code::NotFound, entity_reason(entity, "NOT_FOUND"))
-        }
-        AdapterError::AlreadyExists { entity, .. } => {
-            (Code::AlreadyExists, entity_reason(entity, "ALREADY_EXISTS"))
-        }
-        AdapterError::LimitReached { .. } => (Code::ResourceExhausted, "LIMIT_REACHED".into()),
         AdapterError::InvalidArgument { field, reason, .. } => {
             details.add_bad_request_violation(field.clone(), bounded(reason.clone()));
-            (Code::InvalidArgument, "INVALID_FIELD".into())
-        }
-        AdapterError::CredentialsRejected { .. } => (
-            Code::FailedPrecondition,
-            "PANEL_CREDENTIALS_REJECTED".into(),
-        ),
-        AdapterError::FailedPrecondition { reason, .. } => {
-            (Code::FailedPrecondition, (*reason).into())
         }
         AdapterError::Unsupported { operation } => {
             metadata.insert("operation".to_owned(), operation.as_str_name().to_owned());
-            (Code::Unimplemented, "OPERATION_NOT_SUPPORTED".into())
         }
-        AdapterError::Unavailable { .. } => (Code::Unavailable, "UPSTREAM_UNAVAILABLE".into()),
-        AdapterError::Timeout(_) => (Code::DeadlineExceeded, "UPSTREAM_TIMEOUT".into()),
         AdapterError::RateLimited { retry_after } => {
             details.set_retry_info(*retry_after);
-            (Code::Unavailable, "UPSTREAM_RATE_LIMITED".into())
         }
-        AdapterError::Protocol { excerpt, .. } => {
-            if !excerpt.is_empty() {
-                metadata.insert("body_excerpt".to_owned(), excerpt.clone());
-            }
-            (Code::Internal, "UPSTREAM_PROTOCOL_ERROR".into())
+        AdapterError::Protocol { excerpt, .. } if !excerpt.is_empty() => {
+            metadata.insert("body_excerpt".to_owned(), excerpt.clone());
         }
-        AdapterError::OperationFailed { .. } => {
-            (Code::Internal, "UPSTREAM_OPERATION_FAILED".into())
-        }
-        AdapterError::Misconfigured(_) => (Code::FailedPrecondition, "SERVER_MISCONFIGURED".into()),
+        _ => {}
     }
 }
 
-fn inventory_code(error: &InventoryError, details: &mut ErrorDetails) -> (Code, String) {
+/// The database's own words of an inventory failure go to the log only.
+fn log_database_failure(error: &InventoryError) {
+    if let InventoryError::Database(cause) = error
+        && !error.is_unavailable()
+    {
+        tracing::error!(error = %cause, "inventory query failed");
+    }
+}
+
+fn inventory_reason(error: &InventoryError) -> ErrorReason {
     match error {
-        InventoryError::NotFound { entity, .. } => (
-            Code::NotFound,
-            format!("{}_NOT_FOUND", entity.to_ascii_uppercase()),
-        ),
-        InventoryError::AlreadyExists { entity, .. } => (
-            Code::AlreadyExists,
-            format!("{}_ALREADY_EXISTS", entity.to_ascii_uppercase()),
-        ),
-        InventoryError::InvalidPageToken => {
-            details.add_bad_request_violation("page_token", "not a token this server issued");
-            (Code::InvalidArgument, "INVALID_FIELD".into())
-        }
-        InventoryError::NoMasterKey => (Code::FailedPrecondition, "MASTER_KEY_MISSING".into()),
+        InventoryError::NotFound { record, .. } => match record {
+            Record::Server => ErrorReason::ServerNotFound,
+            Record::Operation => ErrorReason::OperationNotFound,
+        },
+        InventoryError::AlreadyExists { record, .. } => match record {
+            Record::Server => ErrorReason::ServerAlreadyExists,
+            Record::Operation => ErrorReason::OperationAlreadyExists,
+        },
+        InventoryError::InvalidPageToken => ErrorReason::InvalidField,
+        InventoryError::NoMasterKey => ErrorReason::MasterKeyMissing,
         InventoryError::UnknownKey { .. } | InventoryError::Crypto { .. } => {
-            (Code::FailedPrecondition, "CREDENTIALS_UNREADABLE".into())
+            ErrorReason::CredentialsUnreadable
         }
-        InventoryError::Unreachable(_) => (Code::Unavailable, "INVENTORY_UNAVAILABLE".into()),
-        InventoryError::Database(_) if error.is_unavailable() => {
-            (Code::Unavailable, "INVENTORY_UNAVAILABLE".into())
-        }
-        InventoryError::Database(cause) => {
-            error!(error = %cause, "inventory query failed");
-            (Code::Internal, "INVENTORY_ERROR".into())
-        }
+        InventoryError::Unreachable(_) => ErrorReason::InventoryUnavailable,
+        InventoryError::Database(_) if error.is_unavailable() => ErrorReason::InventoryUnavailable,
+        InventoryError::Database(_) => ErrorReason::InventoryError,
     }
 }
 

@@ -1,85 +1,22 @@
-//! Idempotent mutations (AIP-155): what a mutating request is ([`Mutation`]),
-//! how the journal claim of its `request_id` is waited on, and how a stored
-//! outcome is replayed. The journal itself lives in the inventory
-//! (`Inventory::start_operation`); the call's life is in `app`.
+//! Idempotent mutations (AIP-155): how the journal claim of a `request_id` is
+//! waited on, and how a stored outcome is replayed. The journal itself lives
+//! in the inventory (`Inventory::start_operation`); the call's life is in
+//! `call`.
 
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::digest::{SHA256, digest};
 use panelgate_inventory::{Claim, Inventory, OperationStart, StoredOutcome};
-use panelgate_proto::SecretValues;
-use panelgate_proto::v1::{
-    AddDomainRequest, ChangePackageRequest, ChangePasswordRequest, ControlSystemServiceRequest,
-    CreateAccountRequest, CreateDatabaseRequest, CreateLoginLinkRequest, CreatePackageRequest,
-    CreatePanelAdminRequest, DeleteAccountRequest, DeleteDomainRequest, DeletePackageRequest,
-    DeleteServerRequest, IssueCertificateRequest, RegisterServerRequest,
-    SetSystemServiceMonitoredRequest, SuspendAccountRequest, SuspendDomainRequest,
-    UnsuspendAccountRequest, UnsuspendDomainRequest, UpdateAccountRequest, UpdatePackageRequest,
-    UpdateServerRequest,
-};
+use panelgate_proto::code_from_name;
 use prost::Message;
 use secrecy::ExposeSecret;
 use tonic::{Code, Response, Status, codegen::Bytes};
 
-use crate::{app::code_name, error::GatewayError, leases::LEASE};
+use crate::{error::GatewayError, leases::LEASE};
 
 /// How long a retry waits for the first call with its `request_id` to end
 /// before it is answered ABORTED (retryable).
 pub const IN_FLIGHT_WAIT: Duration = Duration::from_secs(30);
-
-/// A request of a mutating RPC.
-pub trait Mutation: Message + SecretValues {
-    /// The caller's idempotency key; empty when none.
-    fn request_id(&self) -> &str;
-    /// Whether the call only checks (nothing changes, nothing is journalled).
-    fn validate_only(&self) -> bool;
-}
-
-macro_rules! mutations {
-    (
-        validate_only: $($with:ty),+;
-        always: $($without:ty),+;
-        no_request_id: $($keyless:ty),+ $(,)?
-    ) => {
-        $(impl Mutation for $with {
-            fn request_id(&self) -> &str {
-                &self.request_id
-            }
-            fn validate_only(&self) -> bool {
-                self.validate_only
-            }
-        })+
-        $(impl Mutation for $without {
-            fn request_id(&self) -> &str {
-                &self.request_id
-            }
-            fn validate_only(&self) -> bool {
-                false
-            }
-        })+
-        $(impl Mutation for $keyless {
-            fn request_id(&self) -> &str {
-                ""
-            }
-            fn validate_only(&self) -> bool {
-                false
-            }
-        })+
-    };
-}
-
-mutations!(
-    validate_only:
-        CreateAccountRequest, UpdateAccountRequest, SuspendAccountRequest,
-        UnsuspendAccountRequest, DeleteAccountRequest, ChangePackageRequest,
-        ChangePasswordRequest, CreatePackageRequest, UpdatePackageRequest, DeletePackageRequest,
-        AddDomainRequest, SuspendDomainRequest, UnsuspendDomainRequest, DeleteDomainRequest,
-        CreateDatabaseRequest, IssueCertificateRequest, ControlSystemServiceRequest,
-        SetSystemServiceMonitoredRequest, CreatePanelAdminRequest;
-    always: RegisterServerRequest, UpdateServerRequest, DeleteServerRequest;
-    // Journalled for audit, never replayed: a login link is single-use.
-    no_request_id: CreateLoginLinkRequest,
-);
 
 /// SHA-256 of the encoded request: a retry must send the very same request.
 pub fn request_digest(request: &impl Message) -> Vec<u8> {
@@ -152,35 +89,15 @@ pub fn stored_reply<T: Message>(outcome: &Result<Response<T>, Status>) -> Vec<u8
     }
 }
 
-/// Outcomes a retry may change: the panel may or may not have acted, or the
-/// trouble was passing. They are not replayed: the next retry runs again.
-pub fn is_retryable(code: Code) -> bool {
-    matches!(
-        code,
-        Code::Unavailable
-            | Code::DeadlineExceeded
-            | Code::Aborted
-            | Code::Cancelled
-            | Code::Internal
-            | Code::Unknown
-    )
-}
-
-fn code_from_name(name: &str) -> Option<Code> {
-    (0..=16)
-        .map(Code::from_i32)
-        .find(|code| code_name(*code) == name)
-}
-
 #[cfg(test)]
 mod tests {
     use prost::Message;
     use prost_types::FileDescriptorSet;
 
-    use super::*;
     use crate::auth::scopes;
 
-    /// Every RPC needing a write scope takes a request_id.
+    /// Every RPC needing a write scope takes a request_id, and every RPC
+    /// taking one is journalled.
     #[test]
     fn every_writing_rpc_takes_a_request_id() {
         let descriptors = FileDescriptorSet::decode(panelgate_proto::FILE_DESCRIPTOR_SET)
@@ -213,17 +130,13 @@ mod tests {
                         .iter()
                         .any(|field| field.name() == "request_id");
                     assert_eq!(writes, takes_id, "{path}");
+                    let facts = panelgate_proto::RPCS
+                        .iter()
+                        .find(|rpc| rpc.path == path)
+                        .expect("facts");
+                    assert!(!takes_id || facts.journalled, "{path}");
                 }
             }
         }
-    }
-
-    #[test]
-    fn code_names_round_trip() {
-        for value in 0..=16 {
-            let code = Code::from_i32(value);
-            assert_eq!(code_from_name(code_name(code)), Some(code));
-        }
-        assert_eq!(code_from_name("PENDING"), None);
     }
 }

@@ -6,15 +6,20 @@
 //! - [`cli`]: the `panelgate` command line (`serve`, `migrate`, `demo`, `token`).
 //! - [`config`]: runtime configuration, read once at start.
 //! - `server`: assembles tonic with the services, health and reflection ([`serve`]).
-//! - `grpc/`: one file per proto service; each RPC validates, routes, calls the
-//!   adapter, maps the reply.
-//! - `app`: shared state and the life of one call (groups, logging, journal).
+//! - `grpc/`: one file per proto service; each RPC is a small body (validate,
+//!   route, reach the panel, map the reply) run by the command runner.
+//! - `call`: the command runner: the life of one call (journal claim or
+//!   replay, routing within the caller's groups, capability check,
+//!   validate_only, logging, journal entry).
+//! - `app`: the gateway's shared state.
 //! - `idempotency`: `request_id` claims, waits and replays (AIP-155).
 //! - `converge`: create-like calls whose retries converge on one effect.
 //! - `leases`: the claims of running mutations, renewed while they run.
 //! - `routing`: `Target` or account index → server record → adapter, cached.
 //! - `packages`: per-server package lists cached in moka; package resolution.
-//! - `error`: [`GatewayError`](error::GatewayError) and the one place it becomes a `tonic::Status`.
+//! - `error`: [`GatewayError`](error::GatewayError), its reason in the error
+//!   table (`panelgate_proto::ErrorClass`), and the one place it becomes a
+//!   `tonic::Status`.
 //! - `validate`: request field checks, before any panel call.
 //! - `health`: inventory reachability → `grpc.health.v1` status.
 //! - [`metrics`]: the Prometheus registry and the `/metrics` endpoint.
@@ -26,6 +31,7 @@
 
 mod app;
 pub mod auth;
+mod call;
 pub mod cli;
 pub mod config;
 mod converge;

@@ -15,7 +15,7 @@ use panelgate_adapters::{
     session::Sessions,
 };
 use panelgate_inventory::{Inventory, InventoryError, ServerRecord, ServerState};
-use panelgate_proto::v1::{Credentials, Operation, PanelKind, Target, target};
+use panelgate_proto::v1::{Credentials, ErrorReason, Operation, PanelKind, Target, target};
 use prost::Message;
 use secrecy::ExposeSecret;
 
@@ -195,7 +195,7 @@ impl Router {
         if server.state == ServerState::Disabled {
             return Err(GatewayError::ServerState {
                 server: server.name.clone(),
-                state: "disabled",
+                state: ErrorReason::ServerDisabled,
                 why: "no call is routed to it",
             });
         }

@@ -20,6 +20,7 @@ use std::{
 
 use futures::future::BoxFuture;
 use http_body::{Body, Frame, SizeHint};
+use panelgate_proto::code_name;
 use tonic::{
     Code,
     codegen::http::{HeaderMap, HeaderValue, Request, Response},
@@ -28,7 +29,6 @@ use tower::{Layer, Service};
 use tracing::{Instrument, field::Empty, info_span};
 
 use crate::{
-    app::code_name,
     auth::scopes,
     metrics::{Metrics, RpcLabels},
 };

@@ -4,22 +4,40 @@ use std::ops::Deref;
 
 use sea_orm::{DbErr, RuntimeErr, SqlErr, sqlx};
 
+/// A kind of record the inventory holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// A registered server.
+    Server,
+    /// A journal entry.
+    Operation,
+}
+
+impl std::fmt::Display for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Record::Server => "server",
+            Record::Operation => "operation",
+        })
+    }
+}
+
 /// What an inventory call can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
     /// No such row.
-    #[error("{entity} `{key}` not found")]
+    #[error("{record} `{key}` not found")]
     NotFound {
-        /// What was looked for: "server", "account", ...
-        entity: &'static str,
+        /// What was looked for.
+        record: Record,
         /// The id or name it was looked for by.
         key: String,
     },
     /// A row with that unique key exists already.
-    #[error("{entity} `{key}` already exists")]
+    #[error("{record} `{key}` already exists")]
     AlreadyExists {
-        /// What was written: "server", "operation", ...
-        entity: &'static str,
+        /// What was written.
+        record: Record,
         /// The unique key that collided.
         key: String,
     },
@@ -74,11 +92,11 @@ impl InventoryError {
         }
     }
 
-    /// Translates a write's error: a unique violation becomes `AlreadyExists { entity, key }`.
-    pub(crate) fn on_unique(err: DbErr, entity: &'static str, key: &str) -> Self {
+    /// Translates a write's error: a unique violation becomes `AlreadyExists { record, key }`.
+    pub(crate) fn on_unique(err: DbErr, record: Record, key: &str) -> Self {
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => Self::AlreadyExists {
-                entity,
+                record,
                 key: key.to_owned(),
             },
             _ => Self::Database(err),
@@ -86,20 +104,20 @@ impl InventoryError {
     }
 
     /// Translates a child row's write error: a foreign key violation means the parent
-    /// (`entity` `key`) does not exist.
-    pub(crate) fn on_missing_parent(err: DbErr, entity: &'static str, key: &str) -> Self {
+    /// (`record` `key`) does not exist.
+    pub(crate) fn on_missing_parent(err: DbErr, record: Record, key: &str) -> Self {
         match err.sql_err() {
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => Self::NotFound {
-                entity,
+                record,
                 key: key.to_owned(),
             },
             _ => Self::Database(err),
         }
     }
 
-    pub(crate) fn not_found(entity: &'static str, key: &str) -> Self {
+    pub(crate) fn not_found(record: Record, key: &str) -> Self {
         Self::NotFound {
-            entity,
+            record,
             key: key.to_owned(),
         }
     }

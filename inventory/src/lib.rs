@@ -39,7 +39,7 @@ pub use domain::{
     OperationStart, Page, PageRequest, ParseEnumError, PruneReport, ResealReport, ServerFilter,
     ServerRecord, ServerState, ServerUpdate, StoredOutcome, TlsConfig,
 };
-pub use error::InventoryError;
+pub use error::{InventoryError, Record};
 pub use migrations::Migrator;
 pub use repository::Inventory;
 pub use secrecy::{ExposeSecret, SecretSlice};

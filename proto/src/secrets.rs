@@ -1,19 +1,12 @@
-//! The secret values a mutating request carries ([`SecretValues`]), so the
-//! gateway can mask them wherever a panel's words are passed on: a panel may
-//! quote what it was sent (MySQL quotes a password in its syntax errors).
-//! Each impl destructures the fields it reads from; the request types without
-//! secrets are listed at the end, so a new request type needs a decision here.
+//! The secret values a message carries ([`SecretValues`]), so the gateway
+//! can mask them wherever a panel's words are passed on (a panel may quote
+//! what it was sent: MySQL quotes a password in its syntax errors), and what
+//! the generated Debug of a message holding a secret shows instead. The
+//! fields are marked `[(secret) = ...]` in the protos; the build generates
+//! the impls.
 
-use crate::v1::{
-    AddDomainRequest, ChangePackageRequest, ChangePasswordRequest, ControlSystemServiceRequest,
-    CreateAccountRequest, CreateDatabaseRequest, CreateLoginLinkRequest, CreatePackageRequest,
-    CreatePanelAdminRequest, Credentials, DeleteAccountRequest, DeleteDomainRequest,
-    DeletePackageRequest, DeleteServerRequest, InstallatronWebsite, IssueCertificateRequest,
-    RegisterServerRequest, SetSystemServiceMonitoredRequest, SuspendAccountRequest,
-    SuspendDomainRequest, UnsuspendAccountRequest, UnsuspendDomainRequest, UpdateAccountRequest,
-    UpdatePackageRequest, UpdateServerRequest, add_domain_request, create_account_request,
-    credentials,
-};
+/// What Debug shows for a secret.
+pub(crate) const REDACTED: &str = "***";
 
 /// A message that may carry secrets.
 pub trait SecretValues {
@@ -21,125 +14,31 @@ pub trait SecretValues {
     fn secret_values(&self) -> Vec<&str>;
 }
 
-/// The non-empty ones of `values`.
-fn present<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-    values
-        .into_iter()
-        .filter(|value| !value.is_empty())
-        .collect()
-}
-
-fn credentials(credentials: Option<&Credentials>) -> Vec<&str> {
-    match credentials.and_then(|credentials| credentials.kind.as_ref()) {
-        Some(credentials::Kind::Password(password)) => present([password.password.as_str()]),
-        Some(credentials::Kind::ApiToken(token)) => present([token.token.as_str()]),
-        None => Vec::new(),
-    }
-}
-
-fn website(website: &InstallatronWebsite) -> Vec<&str> {
-    let databases = website
-        .databases
-        .iter()
-        .map(|database| database.password.as_str());
-    present(databases.chain(userinfo_password(&website.path)))
-}
-
 /// The password in a URI's user info (`ftp://user:password@host/`).
-fn userinfo_password(uri: &str) -> Option<&str> {
+pub(crate) fn uri_password(uri: &str) -> Option<&str> {
     let (_, rest) = uri.split_once("://")?;
     let (userinfo, _) = rest.rsplit_once('@')?;
     userinfo.split_once(':').map(|(_, password)| password)
 }
 
-impl SecretValues for RegisterServerRequest {
-    fn secret_values(&self) -> Vec<&str> {
-        credentials(self.credentials.as_ref())
+/// A URI with its user info (which may hold a password) replaced by `***`.
+pub(crate) fn without_userinfo(uri: &str) -> String {
+    match uri.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://{REDACTED}@{host}"),
+            None => uri.to_owned(),
+        },
+        None => uri.to_owned(),
     }
 }
-
-impl SecretValues for UpdateServerRequest {
-    fn secret_values(&self) -> Vec<&str> {
-        credentials(self.credentials.as_ref())
-    }
-}
-
-impl SecretValues for CreateAccountRequest {
-    fn secret_values(&self) -> Vec<&str> {
-        let mut values = present([self.password.as_str()]);
-        if let Some(create_account_request::PanelOptions::Installatron(options)) =
-            &self.panel_options
-        {
-            values.extend(options.websites.iter().flat_map(website));
-        }
-        values
-    }
-}
-
-impl SecretValues for ChangePasswordRequest {
-    fn secret_values(&self) -> Vec<&str> {
-        present([self.password.as_str()])
-    }
-}
-
-impl SecretValues for CreateDatabaseRequest {
-    fn secret_values(&self) -> Vec<&str> {
-        present([self.database_password.as_str()])
-    }
-}
-
-impl SecretValues for CreatePanelAdminRequest {
-    fn secret_values(&self) -> Vec<&str> {
-        present([self.password.as_str()])
-    }
-}
-
-impl SecretValues for AddDomainRequest {
-    fn secret_values(&self) -> Vec<&str> {
-        match &self.panel_options {
-            Some(add_domain_request::PanelOptions::Installatron(options)) => {
-                options.website.as_ref().map(website).unwrap_or_default()
-            }
-            _ => Vec::new(),
-        }
-    }
-}
-
-macro_rules! no_secrets {
-    ($($request:ty),+ $(,)?) => {
-        $(impl SecretValues for $request {
-            fn secret_values(&self) -> Vec<&str> {
-                Vec::new()
-            }
-        })+
-    };
-}
-
-no_secrets!(
-    DeleteServerRequest,
-    UpdateAccountRequest,
-    SuspendAccountRequest,
-    UnsuspendAccountRequest,
-    DeleteAccountRequest,
-    ChangePackageRequest,
-    CreateLoginLinkRequest,
-    CreatePackageRequest,
-    UpdatePackageRequest,
-    DeletePackageRequest,
-    SuspendDomainRequest,
-    UnsuspendDomainRequest,
-    DeleteDomainRequest,
-    IssueCertificateRequest,
-    ControlSystemServiceRequest,
-    SetSystemServiceMonitoredRequest,
-);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::v1::{
-        InstallatronAccountOptions, InstallatronDatabase, PasswordCredentials,
-        create_account_request::PanelOptions,
+        CreateAccountRequest, CreateLoginLinkResponse, Credentials, InstallatronAccountOptions,
+        InstallatronDatabase, InstallatronWebsite, PasswordCredentials, RegisterServerRequest,
+        create_account_request::PanelOptions, credentials,
     };
 
     #[test]
@@ -172,9 +71,52 @@ mod tests {
         };
         assert_eq!(
             create.secret_values(),
-            ["account-pass", "db-pass", "ftp-pass"]
+            ["account-pass", "ftp-pass", "db-pass"]
         );
         assert!(CreateAccountRequest::default().secret_values().is_empty());
-        assert_eq!(userinfo_password("/home/bob"), None);
+        assert_eq!(uri_password("/home/bob"), None);
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let credentials = Credentials {
+            kind: Some(credentials::Kind::Password(PasswordCredentials {
+                username: "admin".into(),
+                password: "hunter2-secret".into(),
+            })),
+        };
+        let request = CreateAccountRequest {
+            username: "bob".into(),
+            password: "bobs-secret".into(),
+            ..Default::default()
+        };
+        let link = CreateLoginLinkResponse {
+            url: "https://panel/login?token=sso-secret".into(),
+            expire_time: None,
+        };
+        let website = InstallatronWebsite {
+            path: "sftp://ftpuser:website-secret@example.com/sub".into(),
+            databases: vec![InstallatronDatabase {
+                password: "db-secret".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let printed = format!("{credentials:?} {request:?} {link:?} {website:?}");
+        assert!(
+            printed.contains("admin") && printed.contains("bob"),
+            "{printed}"
+        );
+        assert!(printed.contains("example.com/sub"), "{printed}");
+        for secret in [
+            "hunter2-secret",
+            "bobs-secret",
+            "sso-secret",
+            "website-secret",
+            "ftpuser",
+            "db-secret",
+        ] {
+            assert!(!printed.contains(secret), "{secret} leaked: {printed}");
+        }
     }
 }

@@ -9,6 +9,7 @@ use std::{
 };
 
 use futures::future::BoxFuture;
+use panelgate_proto::v1::ErrorReason;
 use tonic::{
     Status,
     codegen::http::{Request, Response, header::AUTHORIZATION},
@@ -101,7 +102,7 @@ fn authorise<B>(auth: Option<&Auth>, request: &Request<B>) -> Result<Caller, Gat
         Access::Open => return Ok(Caller::unauthenticated()),
         Access::Unknown => {
             return Err(GatewayError::PermissionDenied {
-                reason: "METHOD_UNKNOWN",
+                reason: ErrorReason::MethodUnknown,
                 message: format!("no scope is defined for `{}`", bounded(path)),
             });
         }
@@ -127,7 +128,7 @@ fn authorise<B>(auth: Option<&Auth>, request: &Request<B>) -> Result<Caller, Gat
         })?;
     if !caller.scopes.contains(scope) {
         return Err(GatewayError::PermissionDenied {
-            reason: "SCOPE_MISSING",
+            reason: ErrorReason::ScopeMissing,
             message: format!("the token lacks scope `{scope}`"),
         });
     }

@@ -1,5 +1,8 @@
-//! Which scope each RPC needs: one table for the whole API. An RPC missing
-//! here is refused (a test walks the descriptor set to keep it complete).
+//! The scopes, and which one each RPC needs: the `scope` of its `(rpc)`
+//! option in the proto (`panelgate_proto::RPCS`; the build refuses an RPC
+//! without one). A path that is no RPC is refused.
+
+use panelgate_proto::RPCS;
 
 /// Reading the inventory of servers.
 pub const INVENTORY_READ: &str = "inventory:read";
@@ -30,87 +33,10 @@ pub const ALL: &[&str] = &[
     REFLECTION,
 ];
 
-/// (RPC path, scope it needs).
-const TABLE: &[(&str, &str)] = &[
-    (
-        "/panelgate.v1.InventoryService/RegisterServer",
-        INVENTORY_WRITE,
-    ),
-    ("/panelgate.v1.InventoryService/GetServer", INVENTORY_READ),
-    ("/panelgate.v1.InventoryService/ListServers", INVENTORY_READ),
-    (
-        "/panelgate.v1.InventoryService/UpdateServer",
-        INVENTORY_WRITE,
-    ),
-    (
-        "/panelgate.v1.InventoryService/DeleteServer",
-        INVENTORY_WRITE,
-    ),
-    ("/panelgate.v1.InventoryService/CheckServer", INVENTORY_READ),
-    ("/panelgate.v1.AccountService/CreateAccount", HOSTING_WRITE),
-    ("/panelgate.v1.AccountService/GetAccount", HOSTING_READ),
-    ("/panelgate.v1.AccountService/ListAccounts", HOSTING_READ),
-    ("/panelgate.v1.AccountService/UpdateAccount", HOSTING_WRITE),
-    ("/panelgate.v1.AccountService/SuspendAccount", HOSTING_WRITE),
-    (
-        "/panelgate.v1.AccountService/UnsuspendAccount",
-        HOSTING_WRITE,
-    ),
-    ("/panelgate.v1.AccountService/DeleteAccount", HOSTING_WRITE),
-    ("/panelgate.v1.AccountService/ChangePackage", HOSTING_WRITE),
-    ("/panelgate.v1.AccountService/ChangePassword", HOSTING_WRITE),
-    (
-        "/panelgate.v1.AccountService/CreateLoginLink",
-        HOSTING_LOGIN,
-    ),
-    ("/panelgate.v1.AccountService/GetAccountUsage", HOSTING_READ),
-    ("/panelgate.v1.PackageService/ListPackages", HOSTING_READ),
-    ("/panelgate.v1.PackageService/GetPackage", HOSTING_READ),
-    ("/panelgate.v1.PackageService/CreatePackage", HOSTING_WRITE),
-    ("/panelgate.v1.PackageService/UpdatePackage", HOSTING_WRITE),
-    ("/panelgate.v1.PackageService/DeletePackage", HOSTING_WRITE),
-    ("/panelgate.v1.DomainService/AddDomain", HOSTING_WRITE),
-    ("/panelgate.v1.DomainService/ListDomains", HOSTING_READ),
-    ("/panelgate.v1.DomainService/SuspendDomain", HOSTING_WRITE),
-    ("/panelgate.v1.DomainService/UnsuspendDomain", HOSTING_WRITE),
-    ("/panelgate.v1.DomainService/DeleteDomain", HOSTING_WRITE),
-    (
-        "/panelgate.v1.DatabaseService/CreateDatabase",
-        HOSTING_WRITE,
-    ),
-    (
-        "/panelgate.v1.CertificateService/IssueCertificate",
-        HOSTING_WRITE,
-    ),
-    ("/panelgate.v1.ServerService/GetServerInfo", HOSTING_READ),
-    (
-        "/panelgate.v1.ServerService/ControlSystemService",
-        PANELS_ADMIN,
-    ),
-    (
-        "/panelgate.v1.ServerService/SetSystemServiceMonitored",
-        PANELS_ADMIN,
-    ),
-    (
-        "/panelgate.v1.ServerService/ListNotifications",
-        HOSTING_READ,
-    ),
-    ("/panelgate.v1.ServerService/CreatePanelAdmin", PANELS_ADMIN),
-    ("/panelgate.v1.ServerService/ListPanelAdmins", PANELS_ADMIN),
-    (
-        "/panelgate.v1.OperationService/ListOperations",
-        OPERATIONS_READ,
-    ),
-    (
-        "/panelgate.v1.OperationService/GetOperation",
-        OPERATIONS_READ,
-    ),
-];
-
-/// The table's own copy of `path` ("/package.Service/Method"), if it is an
+/// The facts' own copy of `path` ("/package.Service/Method"), if it is an
 /// RPC of the API.
 pub fn rpc(path: &str) -> Option<&'static str> {
-    TABLE.iter().map(|(rpc, _)| *rpc).find(|rpc| *rpc == path)
+    RPCS.iter().map(|rpc| rpc.path).find(|rpc| *rpc == path)
 }
 
 /// What a request path needs.
@@ -136,10 +62,9 @@ pub fn access(path: &str, reflection_public: bool) -> Access {
             Access::Scope(REFLECTION)
         };
     }
-    TABLE
-        .iter()
-        .find(|(rpc, _)| *rpc == path)
-        .map_or(Access::Unknown, |(_, scope)| Access::Scope(scope))
+    RPCS.iter()
+        .find(|rpc| rpc.path == path)
+        .map_or(Access::Unknown, |rpc| Access::Scope(rpc.scope))
 }
 
 #[cfg(test)]
@@ -151,9 +76,10 @@ mod tests {
 
     use super::*;
 
-    /// Every RPC of the API has exactly one entry, and every entry is an RPC.
+    /// Every RPC of the API has facts with a scope a token can hold, and
+    /// every facts' RPC exists.
     #[test]
-    fn the_table_covers_every_rpc_in_the_descriptor_set() {
+    fn every_rpc_in_the_descriptor_set_needs_a_known_scope() {
         let descriptors = FileDescriptorSet::decode(panelgate_proto::FILE_DESCRIPTOR_SET)
             .expect("descriptor set");
         let rpcs: HashSet<String> = descriptors
@@ -168,16 +94,17 @@ mod tests {
                 })
             })
             .collect();
-        let table: HashSet<String> = TABLE.iter().map(|(rpc, _)| (*rpc).to_owned()).collect();
-        let missing: Vec<&String> = rpcs.difference(&table).collect();
-        let stale: Vec<&String> = table.difference(&rpcs).collect();
-        assert!(missing.is_empty(), "RPCs without a scope: {missing:?}");
-        assert!(
-            stale.is_empty(),
-            "scopes for RPCs that do not exist: {stale:?}"
-        );
-        assert_eq!(table.len(), TABLE.len(), "an RPC is listed twice");
-        assert!(TABLE.iter().all(|(_, scope)| ALL.contains(scope)));
+        let declared: HashSet<String> = RPCS.iter().map(|rpc| rpc.path.to_owned()).collect();
+        assert_eq!(rpcs, declared);
+        assert_eq!(declared.len(), RPCS.len(), "an RPC is listed twice");
+        for rpc in RPCS {
+            assert!(
+                ALL.contains(&rpc.scope),
+                "{}: unknown scope {}",
+                rpc.path,
+                rpc.scope
+            );
+        }
     }
 
     #[test]

@@ -37,13 +37,10 @@ impl Caller {
         }
     }
 
-    /// The caller the authentication layer put on `request`.
-    pub fn of<T>(request: &tonic::Request<T>) -> Self {
-        request
-            .extensions()
-            .get::<Caller>()
-            .cloned()
-            .unwrap_or_else(Caller::unauthenticated)
+    /// The caller the authentication layer put on `request`; None when no
+    /// layer did (the call is then refused, never let through).
+    pub fn of<T>(request: &tonic::Request<T>) -> Option<Self> {
+        request.extensions().get::<Caller>().cloned()
     }
 
     /// Whether the caller may use servers of inventory group `group`.

@@ -1,7 +1,7 @@
 //! InventoryService: the fleet's servers. Credentials are write-only: encoded
 //! as the canonical `Credentials` message, sealed by the inventory, never returned.
 
-use std::{collections::BTreeMap, time::Instant};
+use std::{collections::BTreeMap, sync::Arc, time::Instant};
 
 use panelgate_adapters::{
     PanelCredentials, capabilities, check_credentials,
@@ -21,12 +21,16 @@ use panelgate_proto::v1::{
 };
 use prost::Message;
 use secrecy::{ExposeSecret, SecretSlice};
-use tonic::{Request, Response, Status};
-use tonic_types::StatusExt;
+use tonic::{Request, Status};
 use tracing::warn;
 
 use super::{page_size, timestamp};
-use crate::{app::App, error::GatewayError, validate};
+use crate::{
+    app::App,
+    call::{Call, RpcResult},
+    error::GatewayError,
+    validate,
+};
 
 /// The InventoryService implementation.
 pub struct InventoryApi {
@@ -57,233 +61,216 @@ impl InventoryApi {
             .map_err(|err| GatewayError::invalid(format!("{prefix}tls.ca_pem"), err.to_string()))?;
         Ok(())
     }
-}
 
-type Reply<T> = Result<Response<T>, Status>;
+    /// The change UpdateServer asks of server `old`, checked.
+    fn update(
+        &self,
+        call: &Call,
+        old: &ServerRecord,
+        req: UpdateServerRequest,
+    ) -> Result<ServerUpdate, GatewayError> {
+        let kind = kind_from_name(&old.kind).unwrap_or(PanelKind::Unspecified);
+        let tls = req.tls.map(tls_config);
+        let base_url = req.base_url.as_deref().unwrap_or(&old.base_url);
+        let effective_tls = tls.clone().unwrap_or_else(|| old.tls.clone());
+        self.check_endpoint("", base_url, &effective_tls)?;
+        let group = req
+            .group
+            .as_deref()
+            .map(|group| optional_text("group", group))
+            .transpose()?
+            .map(Option::unwrap_or_default);
+        if let Some(group) = &group {
+            call.allow_group(group)?;
+        }
+        Ok(ServerUpdate {
+            name: req
+                .name
+                .as_deref()
+                .map(|name| validate::server_name("name", name))
+                .transpose()?,
+            base_url: req.base_url.map(|url| url.trim().to_owned()),
+            group,
+            labels: req
+                .labels
+                .map(|set| labels("labels", set.labels))
+                .transpose()?,
+            state: match req.state {
+                Some(value) => Some(state("state", value)?.ok_or_else(|| {
+                    GatewayError::invalid("state", "must be ACTIVE, DRAINING or DISABLED")
+                })?),
+                None => None,
+            },
+            max_accounts: req.max_accounts,
+            tls,
+            default_php_version: req
+                .defaults
+                .map(|defaults| php_default("defaults", Some(defaults)))
+                .transpose()?,
+            credentials: sealable_credentials(kind, req.credentials)?,
+        })
+    }
+
+    /// Calls the server's panel with its stored credentials, whatever the
+    /// server's state, and reports how that went.
+    async fn check(&self, server: Arc<ServerRecord>) -> CheckServerResponse {
+        let kind = kind_from_name(&server.kind).unwrap_or(PanelKind::Unspecified);
+        let mut response = CheckServerResponse {
+            capabilities: capabilities(kind).iter().map(|op| *op as i32).collect(),
+            ..Default::default()
+        };
+        let started = Instant::now();
+        let checked = match self.app.router.route_any_state(server.clone()).await {
+            Ok(route) => route.panel.check().await.map_err(|err| route.fail(err)),
+            Err(err) => Err(err),
+        };
+        response.latency = prost_types::Duration::try_from(started.elapsed()).ok();
+        match checked {
+            Ok(check) => {
+                self.app.router.clear_rejection(&server).await;
+                response.healthy = true;
+                response.panel_version = check.panel_version.unwrap_or_default();
+                if let Some(live) = check.capabilities {
+                    response.capabilities = live.iter().map(|op| *op as i32).collect();
+                }
+            }
+            Err(err) => {
+                if matches!(&err, GatewayError::Panel { .. }) {
+                    self.app.router.forget(&server).await;
+                }
+                response.error_reason = err.reason().name().to_owned();
+                response.error_message = Status::from(err).message().to_owned();
+            }
+        }
+        response
+    }
+}
 
 #[tonic::async_trait]
 impl InventoryService for InventoryApi {
     async fn register_server(
         &self,
         request: Request<RegisterServerRequest>,
-    ) -> Reply<RegisterServerResponse> {
-        let (mut call, req) = match self
-            .app
-            .mutation(request, "InventoryService/RegisterServer")
-            .await
-        {
-            Ok(started) => started,
-            Err(reply) => return reply,
-        };
-        let result = async {
-            let server = req.server.unwrap_or_default();
-            let name = validate::server_name("server.name", &server.name)?;
-            call.about(format!("server/{name}"));
-            let kind = panel_kind("server.kind", server.kind)?;
-            let tls = tls_config(server.tls.unwrap_or_default());
-            self.check_endpoint("server.", &server.base_url, &tls)?;
-            let credentials = sealable_credentials(kind, req.credentials)?;
-            let group = optional_text("server.group", &server.group)?.unwrap_or_default();
-            call.allow_group(&group)?;
-            let new = NewServer {
-                name,
-                kind: kind_name(kind).to_owned(),
-                base_url: server.base_url.trim().to_owned(),
-                group,
-                labels: labels("server.labels", server.labels)?,
-                state: state("server.state", server.state)?.unwrap_or(StoredState::Active),
-                max_accounts: server.max_accounts,
-                tls,
-                default_php_version: php_default("server.defaults", server.defaults)?,
-            };
-            let record = self.app.inventory.create_server(new, credentials).await?;
-            call.on_server(&record);
-            warn_if_insecure(&record);
-            Ok(RegisterServerResponse {
-                server: Some(server_message(&record)),
+    ) -> RpcResult<RegisterServerResponse> {
+        self.app
+            .run(request, |call, req| async move {
+                let server = req.server.unwrap_or_default();
+                let name = validate::server_name("server.name", &server.name)?;
+                call.about(format!("server/{name}"));
+                let kind = panel_kind("server.kind", server.kind)?;
+                let tls = tls_config(server.tls.unwrap_or_default());
+                self.check_endpoint("server.", &server.base_url, &tls)?;
+                let credentials = sealable_credentials(kind, req.credentials)?;
+                let group = optional_text("server.group", &server.group)?.unwrap_or_default();
+                call.allow_group(&group)?;
+                let new = NewServer {
+                    name,
+                    kind: kind_name(kind).to_owned(),
+                    base_url: server.base_url.trim().to_owned(),
+                    group,
+                    labels: labels("server.labels", server.labels)?,
+                    state: state("server.state", server.state)?.unwrap_or(StoredState::Active),
+                    max_accounts: server.max_accounts,
+                    tls,
+                    default_php_version: php_default("server.defaults", server.defaults)?,
+                };
+                let record = self.app.inventory.create_server(new, credentials).await?;
+                call.on_server(&record);
+                warn_if_insecure(&record);
+                Ok(RegisterServerResponse {
+                    server: Some(server_message(&record)),
+                })
             })
-        }
-        .await;
-        call.finish(result).await
+            .await
     }
 
-    async fn get_server(&self, request: Request<GetServerRequest>) -> Reply<GetServerResponse> {
-        let (mut call, req) = self.app.read(request, "InventoryService/GetServer");
-        let result = async {
-            let server = call.server(req.target.as_ref()).await?;
-            Ok(GetServerResponse {
-                server: Some(server_message(&server)),
+    async fn get_server(&self, request: Request<GetServerRequest>) -> RpcResult<GetServerResponse> {
+        self.app
+            .run(request, |call, req| async move {
+                let server = call.server(req.target.as_ref()).await?;
+                Ok(GetServerResponse {
+                    server: Some(server_message(&server)),
+                })
             })
-        }
-        .await;
-        call.finish(result).await
+            .await
     }
 
     async fn list_servers(
         &self,
         request: Request<ListServersRequest>,
-    ) -> Reply<ListServersResponse> {
-        let (call, req) = self.app.read(request, "InventoryService/ListServers");
-        let result = async {
-            let size = page_size(req.page_size)?;
-            let filter = ServerFilter {
-                kind: match req.kind {
-                    0 => None,
-                    kind => Some(kind_name(panel_kind("kind", kind)?).to_owned()),
-                },
-                group: optional_text("group", &req.group)?,
-                any_group_of: call.groups().cloned(),
-                state: state("state", req.state)?,
-                labels: req.labels.into_iter().collect(),
-            };
-            let page = PageRequest {
-                size: u32::try_from(size).unwrap_or(u32::MAX),
-                token: (!req.page_token.is_empty()).then_some(req.page_token),
-            };
-            let found = self.app.inventory.list_servers(&filter, page).await?;
-            Ok(ListServersResponse {
-                servers: found.items.iter().map(server_message).collect(),
-                next_page_token: found.next_token.unwrap_or_default(),
+    ) -> RpcResult<ListServersResponse> {
+        self.app
+            .run(request, |call, req| async move {
+                let size = page_size(req.page_size)?;
+                let filter = ServerFilter {
+                    kind: match req.kind {
+                        0 => None,
+                        kind => Some(kind_name(panel_kind("kind", kind)?).to_owned()),
+                    },
+                    group: optional_text("group", &req.group)?,
+                    any_group_of: call.groups().cloned(),
+                    state: state("state", req.state)?,
+                    labels: req.labels.into_iter().collect(),
+                };
+                let page = PageRequest {
+                    size: u32::try_from(size).unwrap_or(u32::MAX),
+                    token: (!req.page_token.is_empty()).then_some(req.page_token),
+                };
+                let found = self.app.inventory.list_servers(&filter, page).await?;
+                Ok(ListServersResponse {
+                    servers: found.items.iter().map(server_message).collect(),
+                    next_page_token: found.next_token.unwrap_or_default(),
+                })
             })
-        }
-        .await;
-        call.finish(result).await
+            .await
     }
 
     async fn update_server(
         &self,
         request: Request<UpdateServerRequest>,
-    ) -> Reply<UpdateServerResponse> {
-        let (mut call, req) = match self
-            .app
-            .mutation(request, "InventoryService/UpdateServer")
-            .await
-        {
-            Ok(started) => started,
-            Err(reply) => return reply,
-        };
-        let result = async {
-            let old = call.server(req.target.as_ref()).await?;
-            call.about(format!("server/{}", old.name));
-            let kind = kind_from_name(&old.kind).unwrap_or(PanelKind::Unspecified);
-            let tls = req.tls.map(tls_config);
-            let base_url = req.base_url.as_deref().unwrap_or(&old.base_url);
-            let effective_tls = tls.clone().unwrap_or_else(|| old.tls.clone());
-            self.check_endpoint("", base_url, &effective_tls)?;
-            let group = req
-                .group
-                .as_deref()
-                .map(|group| optional_text("group", group))
-                .transpose()?
-                .map(Option::unwrap_or_default);
-            if let Some(group) = &group {
-                call.allow_group(group)?;
-            }
-            let update = ServerUpdate {
-                name: req
-                    .name
-                    .as_deref()
-                    .map(|name| validate::server_name("name", name))
-                    .transpose()?,
-                base_url: req.base_url.map(|url| url.trim().to_owned()),
-                group,
-                labels: req
-                    .labels
-                    .map(|set| labels("labels", set.labels))
-                    .transpose()?,
-                state: match req.state {
-                    Some(value) => Some(state("state", value)?.ok_or_else(|| {
-                        GatewayError::invalid("state", "must be ACTIVE, DRAINING or DISABLED")
-                    })?),
-                    None => None,
-                },
-                max_accounts: req.max_accounts,
-                tls,
-                default_php_version: req
-                    .defaults
-                    .map(|defaults| php_default("defaults", Some(defaults)))
-                    .transpose()?,
-                credentials: sealable_credentials(kind, req.credentials)?,
-            };
-            let record = self.app.inventory.update_server(&old.id, update).await?;
-            self.app.router.forget(&old).await;
-            self.app.packages.invalidate(&old.id).await;
-            warn_if_insecure(&record);
-            Ok(UpdateServerResponse {
-                server: Some(server_message(&record)),
+    ) -> RpcResult<UpdateServerResponse> {
+        self.app
+            .run(request, |call, req| async move {
+                let old = call.server(req.target.as_ref()).await?;
+                call.about(format!("server/{}", old.name));
+                let update = self.update(&call, &old, req)?;
+                let record = self.app.inventory.update_server(&old.id, update).await?;
+                self.app.router.forget(&old).await;
+                self.app.packages.invalidate(&old.id).await;
+                warn_if_insecure(&record);
+                Ok(UpdateServerResponse {
+                    server: Some(server_message(&record)),
+                })
             })
-        }
-        .await;
-        call.finish(result).await
+            .await
     }
 
     async fn delete_server(
         &self,
         request: Request<DeleteServerRequest>,
-    ) -> Reply<DeleteServerResponse> {
-        let (mut call, req) = match self
-            .app
-            .mutation(request, "InventoryService/DeleteServer")
+    ) -> RpcResult<DeleteServerResponse> {
+        self.app
+            .run(request, |call, req| async move {
+                let server = call.server(req.target.as_ref()).await?;
+                call.about(format!("server/{}", server.name));
+                self.app.inventory.delete_server(&server.id).await?;
+                self.app.router.forget(&server).await;
+                self.app.packages.invalidate(&server.id).await;
+                Ok(DeleteServerResponse {})
+            })
             .await
-        {
-            Ok(started) => started,
-            Err(reply) => return reply,
-        };
-        let result = async {
-            let server = call.server(req.target.as_ref()).await?;
-            call.about(format!("server/{}", server.name));
-            self.app.inventory.delete_server(&server.id).await?;
-            self.app.router.forget(&server).await;
-            self.app.packages.invalidate(&server.id).await;
-            Ok(DeleteServerResponse {})
-        }
-        .await;
-        call.finish(result).await
     }
 
     async fn check_server(
         &self,
         request: Request<CheckServerRequest>,
-    ) -> Reply<CheckServerResponse> {
-        let (mut call, req) = self.app.read(request, "InventoryService/CheckServer");
-        let result = async {
-            let server = call.server(req.target.as_ref()).await?;
-            let kind = kind_from_name(&server.kind).unwrap_or(PanelKind::Unspecified);
-            let mut response = CheckServerResponse {
-                capabilities: capabilities(kind).iter().map(|op| *op as i32).collect(),
-                ..Default::default()
-            };
-            let started = Instant::now();
-            let checked = match self.app.router.route_any_state(server.clone()).await {
-                Ok(route) => route.panel.check().await.map_err(|err| route.fail(err)),
-                Err(err) => Err(err),
-            };
-            response.latency = prost_types::Duration::try_from(started.elapsed()).ok();
-            match checked {
-                Ok(check) => {
-                    self.app.router.clear_rejection(&server).await;
-                    response.healthy = true;
-                    response.panel_version = check.panel_version.unwrap_or_default();
-                    if let Some(live) = check.capabilities {
-                        response.capabilities = live.iter().map(|op| *op as i32).collect();
-                    }
-                }
-                Err(err) => {
-                    if matches!(&err, GatewayError::Panel { .. }) {
-                        self.app.router.forget(&server).await;
-                    }
-                    let status = Status::from(err);
-                    response.error_reason = status
-                        .get_details_error_info()
-                        .map(|info| info.reason)
-                        .unwrap_or_default();
-                    response.error_message = status.message().to_owned();
-                }
-            }
-            Ok(response)
-        }
-        .await;
-        call.finish(result).await
+    ) -> RpcResult<CheckServerResponse> {
+        self.app
+            .run(request, |call, req| async move {
+                let server = call.server(req.target.as_ref()).await?;
+                Ok(self.check(server).await)
+            })
+            .await
     }
 }
 

@@ -4,13 +4,18 @@
 use chrono::{DateTime, Utc};
 use panelgate_inventory::{OperationFilter, OperationRecord, PageRequest};
 use panelgate_proto::v1::{
-    GetOperationRequest, GetOperationResponse, ListOperationsRequest, ListOperationsResponse,
-    OperationEntry, operation_service_server::OperationService,
+    ErrorReason, GetOperationRequest, GetOperationResponse, ListOperationsRequest,
+    ListOperationsResponse, OperationEntry, operation_service_server::OperationService,
 };
-use tonic::{Request, Response, Status};
+use tonic::Request;
 
 use super::{page_size, timestamp};
-use crate::{app::App, error::GatewayError, validate};
+use crate::{
+    app::App,
+    call::{Call, RpcResult},
+    error::GatewayError,
+    validate,
+};
 
 /// The OperationService implementation.
 pub struct OperationApi {
@@ -22,78 +27,77 @@ impl OperationApi {
     pub fn new(app: App) -> Self {
         OperationApi { app }
     }
-}
 
-type Reply<T> = Result<Response<T>, Status>;
+    /// Refuses a journal entry of no server of the caller's groups, when the
+    /// caller's token is limited to some. The journal outlives servers, so a
+    /// removed server's calls are hidden.
+    async fn allow(&self, call: &Call, record: &OperationRecord) -> Result<(), GatewayError> {
+        if call.groups().is_none() {
+            return Ok(());
+        }
+        let server = match record.server_id.as_deref() {
+            Some(id) => self.app.router.server_by_id(id).await.ok(),
+            None => None,
+        };
+        match server {
+            Some(server) => call.allow_group(&server.group),
+            None => Err(GatewayError::PermissionDenied {
+                reason: ErrorReason::GroupNotAllowed,
+                message: "the operation is not on a server of the token's groups".to_owned(),
+            }),
+        }
+    }
+}
 
 #[tonic::async_trait]
 impl OperationService for OperationApi {
     async fn list_operations(
         &self,
         request: Request<ListOperationsRequest>,
-    ) -> Reply<ListOperationsResponse> {
-        let (mut call, req) = self.app.read(request, "OperationService/ListOperations");
-        let result = async {
-            let size = page_size(req.page_size)?;
-            let server_id = match &req.target {
-                Some(target) => Some(call.server(Some(target)).await?.id.clone()),
-                None => None,
-            };
-            let filter = OperationFilter {
-                caller: optional(&req.caller),
-                server_id,
-                resource: optional(&req.resource),
-                method: optional(&req.method),
-                since: time("start_time_from", req.start_time_from)?,
-                until: time("start_time_to", req.start_time_to)?,
-                server_groups: call.groups().cloned(),
-            };
-            let page = PageRequest {
-                size: u32::try_from(size).unwrap_or(u32::MAX),
-                token: (!req.page_token.is_empty()).then_some(req.page_token),
-            };
-            let found = self.app.inventory.list_operations(&filter, page).await?;
-            Ok(ListOperationsResponse {
-                operations: found.items.iter().map(entry).collect(),
-                next_page_token: found.next_token.unwrap_or_default(),
+    ) -> RpcResult<ListOperationsResponse> {
+        self.app
+            .run(request, |call, req| async move {
+                let size = page_size(req.page_size)?;
+                let server_id = match &req.target {
+                    Some(target) => Some(call.server(Some(target)).await?.id.clone()),
+                    None => None,
+                };
+                let filter = OperationFilter {
+                    caller: optional(&req.caller),
+                    server_id,
+                    resource: optional(&req.resource),
+                    method: optional(&req.method),
+                    since: time("start_time_from", req.start_time_from)?,
+                    until: time("start_time_to", req.start_time_to)?,
+                    server_groups: call.groups().cloned(),
+                };
+                let page = PageRequest {
+                    size: u32::try_from(size).unwrap_or(u32::MAX),
+                    token: (!req.page_token.is_empty()).then_some(req.page_token),
+                };
+                let found = self.app.inventory.list_operations(&filter, page).await?;
+                Ok(ListOperationsResponse {
+                    operations: found.items.iter().map(entry).collect(),
+                    next_page_token: found.next_token.unwrap_or_default(),
+                })
             })
-        }
-        .await;
-        call.finish(result).await
+            .await
     }
 
     async fn get_operation(
         &self,
         request: Request<GetOperationRequest>,
-    ) -> Reply<GetOperationResponse> {
-        let (call, req) = self.app.read(request, "OperationService/GetOperation");
-        let result = async {
-            let id = validate::uuid("id", &req.id)?;
-            let record = self.app.inventory.get_operation(&id).await?;
-            if call.groups().is_some() {
-                // Only calls on a server of the caller's groups; the journal
-                // outlives servers, so a removed server's calls are hidden.
-                let server = match record.server_id.as_deref() {
-                    Some(id) => self.app.router.server_by_id(id).await.ok(),
-                    None => None,
-                };
-                match server {
-                    Some(server) => call.allow_group(&server.group)?,
-                    None => {
-                        return Err(GatewayError::PermissionDenied {
-                            reason: "GROUP_NOT_ALLOWED",
-                            message: "the operation is not on a server of the token's groups"
-                                .to_owned(),
-                        });
-                    }
-                }
-            }
-            Ok(GetOperationResponse {
-                operation: Some(entry(&record)),
+    ) -> RpcResult<GetOperationResponse> {
+        self.app
+            .run(request, |call, req| async move {
+                let id = validate::uuid("id", &req.id)?;
+                let record = self.app.inventory.get_operation(&id).await?;
+                self.allow(&call, &record).await?;
+                Ok(GetOperationResponse {
+                    operation: Some(entry(&record)),
+                })
             })
-        }
-        .await;
-        call.finish(result).await
+            .await
     }
 }
 

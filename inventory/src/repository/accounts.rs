@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::{Inventory, now};
 use crate::entities::accounts;
-use crate::{AccountEntry, AccountStatus, InventoryError};
+use crate::{AccountEntry, AccountStatus, InventoryError, Record};
 
 impl Inventory {
     /// Inserts or updates the entry for (`server_id`, `username`), setting `synced_at`
@@ -38,7 +38,9 @@ impl Inventory {
             .on_conflict(on_conflict)
             .exec_without_returning(self.db()?)
             .await
-            .map_err(|err| InventoryError::on_missing_parent(err, "server", &entry.server_id))?;
+            .map_err(|err| {
+                InventoryError::on_missing_parent(err, Record::Server, &entry.server_id)
+            })?;
         Ok(())
     }
 

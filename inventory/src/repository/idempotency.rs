@@ -18,11 +18,12 @@ use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use super::Inventory;
-use super::operations::{OPERATION, corrupt};
+use super::operations::corrupt;
 use crate::crypto::Sealed;
 use crate::entities::operations;
 use crate::{
-    Claim, InventoryError, Keyring, OperationEnd, OperationRecord, OperationStart, StoredOutcome,
+    Claim, InventoryError, Keyring, OperationEnd, OperationRecord, OperationStart, Record,
+    StoredOutcome,
 };
 
 /// Read-and-claim rounds before a contended start settles for `InFlight`; a loser
@@ -99,7 +100,7 @@ impl Inventory {
                 .into_tuple()
                 .one(self.db()?)
                 .await?
-                .ok_or_else(|| InventoryError::not_found(OPERATION, id))?;
+                .ok_or_else(|| InventoryError::not_found(Record::Operation, id))?;
         let mut update = operations::Entity::update_many()
             .col_expr(operations::Column::ServerId, Expr::value(end.server_id))
             .col_expr(operations::Column::Resource, Expr::value(end.resource))

@@ -10,9 +10,9 @@ use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrde
 use super::Inventory;
 use super::paging::{self, Cursor};
 use crate::entities::{operations, servers};
-use crate::{InventoryError, OperationFilter, OperationRecord, Page, PageRequest, PruneReport};
-
-pub(super) const OPERATION: &str = "operation";
+use crate::{
+    InventoryError, OperationFilter, OperationRecord, Page, PageRequest, PruneReport, Record,
+};
 
 impl Inventory {
     /// The journal entry with this id, or `NotFound`.
@@ -20,7 +20,7 @@ impl Inventory {
         let row = operations::Entity::find_by_id(id)
             .one(self.db()?)
             .await?
-            .ok_or_else(|| InventoryError::not_found(OPERATION, id))?;
+            .ok_or_else(|| InventoryError::not_found(Record::Operation, id))?;
         record(row)
     }
 

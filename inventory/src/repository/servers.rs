@@ -14,11 +14,9 @@ use super::paging::{self, Cursor};
 use super::{Inventory, now};
 use crate::entities::{server_labels, servers};
 use crate::{
-    InventoryError, NewServer, Page, PageRequest, ServerFilter, ServerRecord, ServerUpdate,
+    InventoryError, NewServer, Page, PageRequest, Record, ServerFilter, ServerRecord, ServerUpdate,
     TlsConfig,
 };
-
-const SERVER: &str = "server";
 
 impl Inventory {
     /// Registers a server, sealing `credentials` under the primary master key.
@@ -53,7 +51,7 @@ impl Inventory {
         servers::Entity::insert(row.clone().into_active_model())
             .exec_without_returning(&txn)
             .await
-            .map_err(|err| InventoryError::on_unique(err, SERVER, &row.name))?;
+            .map_err(|err| InventoryError::on_unique(err, Record::Server, &row.name))?;
         insert_labels(&txn, &row.id, &server.labels).await?;
         txn.commit().await?;
         tracing::info!(server_id = %row.id, name = %row.name, "server registered");
@@ -65,7 +63,7 @@ impl Inventory {
         let row = servers::Entity::find_by_id(id)
             .one(self.db()?)
             .await?
-            .ok_or_else(|| InventoryError::not_found(SERVER, id))?;
+            .ok_or_else(|| InventoryError::not_found(Record::Server, id))?;
         with_labels(self.db()?, row).await
     }
 
@@ -75,7 +73,7 @@ impl Inventory {
             .filter(servers::Column::Name.eq(name))
             .one(self.db()?)
             .await?
-            .ok_or_else(|| InventoryError::not_found(SERVER, name))?;
+            .ok_or_else(|| InventoryError::not_found(Record::Server, name))?;
         with_labels(self.db()?, row).await
     }
 
@@ -188,11 +186,11 @@ impl Inventory {
 
         let txn = self.db()?.begin().await?;
         let updated = query.exec(&txn).await.map_err(|err| match &update.name {
-            Some(name) => InventoryError::on_unique(err, SERVER, name),
+            Some(name) => InventoryError::on_unique(err, Record::Server, name),
             None => err.into(),
         })?;
         if updated.rows_affected == 0 {
-            return Err(InventoryError::not_found(SERVER, id));
+            return Err(InventoryError::not_found(Record::Server, id));
         }
         if let Some(labels) = &update.labels {
             server_labels::Entity::delete_many()
@@ -204,7 +202,7 @@ impl Inventory {
         let row = servers::Entity::find_by_id(id)
             .one(&txn)
             .await?
-            .ok_or_else(|| InventoryError::not_found(SERVER, id))?;
+            .ok_or_else(|| InventoryError::not_found(Record::Server, id))?;
         let server = with_labels(&txn, row).await?;
         txn.commit().await?;
         tracing::info!(server_id = %id, "server updated");
@@ -216,7 +214,7 @@ impl Inventory {
     pub async fn delete_server(&self, id: &str) -> Result<(), InventoryError> {
         let deleted = servers::Entity::delete_by_id(id).exec(self.db()?).await?;
         if deleted.rows_affected == 0 {
-            return Err(InventoryError::not_found(SERVER, id));
+            return Err(InventoryError::not_found(Record::Server, id));
         }
         tracing::info!(server_id = %id, "server deleted");
         Ok(())
@@ -237,7 +235,7 @@ impl Inventory {
                 .into_tuple()
                 .one(self.db()?)
                 .await?
-                .ok_or_else(|| InventoryError::not_found(SERVER, id))?;
+                .ok_or_else(|| InventoryError::not_found(Record::Server, id))?;
         let (Some(key_id), Some(ciphertext)) = (key_id, ciphertext) else {
             return Ok(None);
         };

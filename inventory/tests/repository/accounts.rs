@@ -1,7 +1,7 @@
 //! The account index.
 
 use panelgate_inventory::entities::accounts;
-use panelgate_inventory::{AccountEntry, AccountStatus, InventoryError};
+use panelgate_inventory::{AccountEntry, AccountStatus, InventoryError, Record};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::harness::{Harness, new_server};
@@ -141,5 +141,7 @@ async fn upsert_on_unknown_server_is_not_found(h: Harness) {
         .upsert_account(entry("nope", "bob"))
         .await
         .unwrap_err();
-    assert!(matches!(err, InventoryError::NotFound { entity: "server", key } if key == "nope"));
+    assert!(
+        matches!(err, InventoryError::NotFound { record: Record::Server, key } if key == "nope")
+    );
 }

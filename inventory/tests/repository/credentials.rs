@@ -2,7 +2,7 @@
 
 use panelgate_inventory::entities::servers;
 use panelgate_inventory::{
-    ExposeSecret, Inventory, InventoryError, Keyring, MasterKey, PageRequest, SecretSlice,
+    ExposeSecret, Inventory, InventoryError, Keyring, MasterKey, PageRequest, Record, SecretSlice,
     ServerFilter, ServerUpdate,
 };
 use sea_orm::EntityTrait;
@@ -67,7 +67,7 @@ async fn credentials_round_trip_and_are_encrypted_at_rest(h: Harness) {
     assert!(matches!(
         err,
         InventoryError::NotFound {
-            entity: "server",
+            record: Record::Server,
             ..
         }
     ));

@@ -5,7 +5,8 @@ use std::time::Duration as Lease;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use panelgate_inventory::entities::operations;
 use panelgate_inventory::{
-    Claim, Inventory, InventoryError, OperationFilter, OperationRecord, OperationStart, PageRequest,
+    Claim, Inventory, InventoryError, OperationFilter, OperationRecord, OperationStart,
+    PageRequest, Record,
 };
 use sea_orm::EntityTrait;
 
@@ -244,7 +245,7 @@ async fn operations_page_across_equal_start_times(h: Harness) {
 
 /// `get_operation` and `finish_operation` of an unknown id are `NotFound`.
 async fn unknown_operations_are_not_found(h: Harness) {
-    let is_not_found = |err: InventoryError| matches!(err, InventoryError::NotFound { entity: "operation", key } if key == "nope");
+    let is_not_found = |err: InventoryError| matches!(err, InventoryError::NotFound { record: Record::Operation, key } if key == "nope");
     assert!(is_not_found(
         h.inventory.get_operation("nope").await.unwrap_err()
     ));

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use panelgate_inventory::{
-    AccountEntry, AccountStatus, InventoryError, Migrator, ServerState, ServerUpdate, TlsConfig,
+    AccountEntry, AccountStatus, InventoryError, Migrator, Record, ServerState, ServerUpdate,
+    TlsConfig,
 };
 use sea_orm::{EntityTrait, PaginatorTrait};
 use sea_orm_migration::MigratorTrait;
@@ -69,13 +70,13 @@ async fn create_then_get_by_id_and_name(h: Harness) {
 
     let missing = h.inventory.get_server("no-such-id").await.unwrap_err();
     assert!(
-        matches!(missing, InventoryError::NotFound { entity: "server", key } if key == "no-such-id")
+        matches!(missing, InventoryError::NotFound { record: Record::Server, key } if key == "no-such-id")
     );
     let missing = h.inventory.get_server_by_name("web-2").await.unwrap_err();
     assert!(matches!(
         missing,
         InventoryError::NotFound {
-            entity: "server",
+            record: Record::Server,
             ..
         }
     ));
@@ -93,7 +94,7 @@ async fn duplicate_name_is_already_exists(h: Harness) {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, InventoryError::AlreadyExists { entity: "server", key } if key == "web-1")
+        matches!(err, InventoryError::AlreadyExists { record: Record::Server, key } if key == "web-1")
     );
     let labels = panelgate_inventory::entities::server_labels::Entity::find()
         .count(&h.raw().await)
@@ -164,7 +165,7 @@ async fn update_of_missing_or_clashing_server_fails(h: Harness) {
     assert!(matches!(
         err,
         InventoryError::NotFound {
-            entity: "server",
+            record: Record::Server,
             ..
         }
     ));
@@ -184,7 +185,9 @@ async fn update_of_missing_or_clashing_server_fails(h: Harness) {
         ..Default::default()
     };
     let err = h.inventory.update_server(&b.id, clash).await.unwrap_err();
-    assert!(matches!(err, InventoryError::AlreadyExists { entity: "server", key } if key == "a"));
+    assert!(
+        matches!(err, InventoryError::AlreadyExists { record: Record::Server, key } if key == "a")
+    );
     assert_eq!(h.inventory.get_server(&b.id).await.unwrap(), b);
 }
 
@@ -232,7 +235,7 @@ async fn delete_cascades_to_labels_and_account_index(h: Harness) {
     assert!(matches!(
         err,
         InventoryError::NotFound {
-            entity: "server",
+            record: Record::Server,
             ..
         }
     ));

@@ -1,0 +1,447 @@
+//! The command runner: every RPC is a body run by [`App::run`], which starts
+//! the call (the caller, the journal claim that makes a mutation idempotent,
+//! or the replay of an earlier outcome), hands the body a [`Call`] to route
+//! and reach the panel with, and finishes it (log, journal, what the panel's
+//! failure teaches, the gRPC reply). What each RPC needs (scope, capability,
+//! journalling) is declared in the proto (`panelgate_proto::RPCS`).
+
+use std::{
+    future::Future,
+    sync::{Arc, Mutex, MutexGuard},
+    time::Instant,
+};
+
+use chrono::Utc;
+use panelgate_adapters::{AdapterError, Entity, Panel};
+use panelgate_inventory::{InventoryError, OperationEnd, OperationStart, ServerRecord};
+use panelgate_proto::{
+    ErrorClass, Rpc, RpcFacts, code_name,
+    v1::{ErrorReason, Target, Validation},
+};
+use secrecy::SecretString;
+use tonic::{Request, Response, Status};
+use tracing::{Span, info, warn};
+
+use crate::{
+    app::App,
+    auth::Caller,
+    error::{GatewayError, class_of, mask_secrets},
+    idempotency::{self, Claimed},
+    routing::Route,
+    validate,
+};
+
+/// What an RPC answers.
+pub type RpcResult<T> = Result<Response<T>, Status>;
+
+/// Why a body ended without its reply.
+#[derive(Debug)]
+pub enum Stop {
+    /// The call failed.
+    Failed(GatewayError),
+    /// A validate_only call checked what it could and changed nothing.
+    Checked(Validation),
+}
+
+impl From<GatewayError> for Stop {
+    fn from(error: GatewayError) -> Self {
+        Stop::Failed(error)
+    }
+}
+
+impl From<InventoryError> for Stop {
+    fn from(error: InventoryError) -> Self {
+        Stop::Failed(error.into())
+    }
+}
+
+impl App {
+    /// Runs one RPC: starts the call, runs `body` with it and the request,
+    /// and finishes the call with what the body returned.
+    pub async fn run<R, Fut>(
+        &self,
+        request: Request<R>,
+        body: impl FnOnce(Call, R) -> Fut,
+    ) -> RpcResult<R::Reply>
+    where
+        R: Rpc,
+        Fut: Future<Output = Result<R::Reply, Stop>>,
+    {
+        match self.start(request).await {
+            Ok((call, req)) => {
+                let result = body(call.clone(), req).await;
+                call.finish::<R>(result).await
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    /// The call and its request, or the reply when there is nothing to run:
+    /// a refusal, or the stored outcome of an earlier call with this
+    /// `request_id` (see `idempotency`).
+    async fn start<R: Rpc>(&self, request: Request<R>) -> Result<(Call, R), RpcResult<R::Reply>> {
+        let Some(caller) = Caller::of(&request) else {
+            warn!(
+                method = R::FACTS.method(),
+                "a call passed no authentication layer: refused"
+            );
+            return Err(Err(GatewayError::Unauthenticated {
+                message: "the call passed no authentication".into(),
+            }
+            .into()));
+        };
+        let req = request.into_inner();
+        let call = Call(Arc::new(Inner {
+            app: self.clone(),
+            caller,
+            facts: R::FACTS,
+            validate_only: req.validate_only(),
+            secrets: req
+                .secret_values()
+                .into_iter()
+                .map(|value| SecretString::from(value.to_owned()))
+                .collect(),
+            started: Instant::now(),
+            state: Mutex::default(),
+        }));
+        if let Err(err) = validate::request_id("request_id", req.request_id()) {
+            return Err(call.finish::<R>(Err(err.into())).await);
+        }
+        if !R::FACTS.journalled || req.validate_only() {
+            return Ok((call, req));
+        }
+        let request_id = (!req.request_id().is_empty()).then(|| req.request_id().to_owned());
+        // Only a request_id's replays need the digest and the reply.
+        let digest = request_id
+            .as_ref()
+            .map(|_| idempotency::request_digest(&req))
+            .unwrap_or_default();
+        let keyed = request_id.is_some();
+        let start = || OperationStart {
+            caller: call.0.caller.subject.clone(),
+            request_id: request_id.clone(),
+            method: R::FACTS.method().to_owned(),
+            resource: String::new(),
+            server_id: None,
+            digest: digest.clone(),
+            started_at: Utc::now(),
+        };
+        match idempotency::claim_or_wait(&self.inventory, start).await {
+            Ok(Claimed::Run { id, uncertain }) => {
+                self.leases.hold(&id);
+                call.state().journal = Some(Journal {
+                    id,
+                    uncertain,
+                    keyed,
+                });
+                Ok((call, req))
+            }
+            Ok(Claimed::Replay(stored)) => {
+                info!(
+                    method = R::FACTS.method(),
+                    "request_id seen before: its stored outcome is replayed"
+                );
+                Err(idempotency::replay(&stored))
+            }
+            Err(err) => Err(call.finish::<R>(Err(err.into())).await),
+        }
+    }
+}
+
+/// One RPC in progress, as its body sees it. Cheap to clone.
+#[derive(Clone)]
+pub struct Call(Arc<Inner>);
+
+struct Inner {
+    app: App,
+    caller: Caller,
+    facts: &'static RpcFacts,
+    validate_only: bool,
+    /// The request's secrets, masked in whatever the call reports.
+    secrets: Vec<SecretString>,
+    started: Instant,
+    state: Mutex<State>,
+}
+
+/// What the call learns as it runs.
+#[derive(Default)]
+struct State {
+    /// The journal entry of a mutation (None for reads and validate_only calls).
+    journal: Option<Journal>,
+    /// What the call is about, e.g. "account/bob".
+    resource: String,
+    /// The server the call is about, once known.
+    server_id: Option<String>,
+    route: Option<Route>,
+    /// The account a target-less call was routed to through the index.
+    indexed_account: Option<String>,
+}
+
+/// A mutation's claimed journal entry.
+struct Journal {
+    id: String,
+    uncertain: bool,
+    /// The call has a request_id, so its reply is stored for replays.
+    keyed: bool,
+}
+
+impl Call {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere cannot leave the state half-written: take it as is.
+        self.0
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Names what the call is about, e.g. "account/bob", for the journal.
+    pub fn about(&self, resource: String) {
+        self.state().resource = resource;
+    }
+
+    /// Names the server the call is about, for the journal (routing does it
+    /// for calls that reach a panel).
+    pub fn on_server(&self, server: &ServerRecord) {
+        Span::current().record("server_id", server.id.as_str());
+        self.state().server_id = Some(server.id.clone());
+    }
+
+    /// Whether an earlier attempt with this call's `request_id` ended without
+    /// a known outcome (it timed out, failed in transit, or its gateway
+    /// stopped): the panel may have done the change already.
+    pub fn uncertain(&self) -> bool {
+        self.state()
+            .journal
+            .as_ref()
+            .is_some_and(|journal| journal.uncertain)
+    }
+
+    /// The server `target` names, if the caller may use it.
+    pub async fn server(&self, target: Option<&Target>) -> Result<Arc<ServerRecord>, GatewayError> {
+        let server = self.0.app.router.server(target).await?;
+        self.allow_group(&server.group)?;
+        self.on_server(&server);
+        Ok(server)
+    }
+
+    /// Refuses servers of inventory groups the caller's token is not limited to.
+    pub fn allow_group(&self, group: &str) -> Result<(), GatewayError> {
+        if self.0.caller.may_use_group(group) {
+            return Ok(());
+        }
+        Err(GatewayError::PermissionDenied {
+            reason: ErrorReason::GroupNotAllowed,
+            message: format!("the token is not valid for servers of group `{group}`"),
+        })
+    }
+
+    /// The inventory groups the caller is limited to (None: all).
+    pub fn groups(&self) -> Option<&std::collections::BTreeSet<String>> {
+        self.0.caller.groups.as_ref()
+    }
+
+    /// Routes to the server `target` names, if its panel can run this RPC.
+    pub async fn route(&self, target: Option<&Target>) -> Result<Route, GatewayError> {
+        let route = self.0.app.router.route(target).await?;
+        self.routed(route)
+    }
+
+    /// Routes a call about `username` (by target, or by the account index),
+    /// if the panel can run this RPC.
+    pub async fn route_account(
+        &self,
+        target: Option<&Target>,
+        username: &str,
+    ) -> Result<Route, GatewayError> {
+        let route = self
+            .0
+            .app
+            .router
+            .route_account(target, username, self.groups())
+            .await?;
+        if target.and_then(|target| target.server.as_ref()).is_none() {
+            self.state().indexed_account = Some(username.to_owned());
+        }
+        self.routed(route)
+    }
+
+    fn routed(&self, route: Route) -> Result<Route, GatewayError> {
+        self.allow_group(&route.server.group)?;
+        Span::current().record("panel_kind", panelgate_adapters::kind_name(route.kind));
+        self.on_server(&route.server);
+        self.state().route = Some(route.clone());
+        if let Some(capability) = self.0.facts.capability {
+            route.require(capability)?;
+        }
+        Ok(route)
+    }
+
+    /// Runs `work` on the route's panel, its failure naming the server. A
+    /// validate_only call runs it on the panel's dry-run view instead (when
+    /// the panel has one) and then stops with what it checked.
+    pub async fn on<T, Fut>(
+        &self,
+        route: &Route,
+        work: impl FnOnce(Arc<dyn Panel>) -> Fut,
+    ) -> Result<T, Stop>
+    where
+        Fut: Future<Output = Result<T, AdapterError>>,
+    {
+        if !self.0.validate_only {
+            return work(route.panel.clone())
+                .await
+                .map_err(|err| route.fail(err).into());
+        }
+        let dry_run = route.panel.dry_run();
+        let panel_consulted = dry_run.is_some();
+        if let Some(panel) = dry_run {
+            work(panel).await.map_err(|err| route.fail(err))?;
+        }
+        Err(Stop::Checked(Validation { panel_consulted }))
+    }
+
+    /// Ends the call: logs it, reacts to what the panel said (a credential
+    /// rejection starts a backoff, an unusable configuration is forgotten, an
+    /// account the index pointed to but the panel lacks leaves the index),
+    /// finishes a mutation's journal entry, and turns the outcome into a gRPC
+    /// reply.
+    async fn finish<R: Rpc>(self, result: Result<R::Reply, Stop>) -> RpcResult<R::Reply> {
+        let latency_ms = u64::try_from(self.0.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let method = self.0.facts.method();
+        let failed = match result {
+            Ok(reply) => Ok(reply),
+            Err(Stop::Checked(validation)) => Ok(R::checked(validation)),
+            Err(Stop::Failed(error)) => Err(error),
+        };
+        if let Err(GatewayError::Panel { error, .. }) = &failed {
+            let route = self.state().route.clone();
+            if let Some(route) = route {
+                self.learn(&route, error).await;
+            }
+        }
+        let class = class_of(failed.as_ref().err());
+        let reply = failed
+            .map(Response::new)
+            .map_err(|err| mask_secrets(Status::from(err), &self.0.secrets));
+        match &reply {
+            Ok(_) => info!(method, latency_ms, "call done"),
+            Err(status) if class.ours => warn!(
+                method,
+                latency_ms,
+                code = code_name(class.code),
+                error = status.message(),
+                "call failed"
+            ),
+            Err(status) => info!(
+                method,
+                latency_ms,
+                code = code_name(class.code),
+                error = status.message(),
+                "call failed"
+            ),
+        }
+        let journal = self.state().journal.take();
+        if let Some(journal) = journal {
+            self.0.app.leases.release(&journal.id);
+            let end = self.0.end(
+                class,
+                reply
+                    .as_ref()
+                    .err()
+                    .map(|status| status.message().to_owned()),
+                journal.keyed.then(|| idempotency::stored_reply(&reply)),
+            );
+            if let Err(err) = self
+                .0
+                .app
+                .inventory
+                .finish_operation(&journal.id, end)
+                .await
+            {
+                warn!(method, error = %err, "operation not journalled");
+            }
+        }
+        reply
+    }
+
+    async fn learn(&self, route: &Route, error: &AdapterError) {
+        let router = &self.0.app.router;
+        match error {
+            AdapterError::CredentialsRejected { .. } => {
+                warn!(server = %route.server.name, "the panel rejected panelgate's credentials: calls fail fast for a while");
+                router
+                    .remember_rejection(&route.server, error.clone())
+                    .await;
+            }
+            AdapterError::Misconfigured(_) => router.forget(&route.server).await,
+            AdapterError::NotFound {
+                entity: Entity::Account,
+                ..
+            } => {
+                // The index pointed here, but the panel no longer has the account.
+                let indexed = self.state().indexed_account.clone();
+                if let Some(username) = indexed {
+                    self.0.app.index_removed(&route.server.id, &username).await;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Inner {
+    /// How the call's journal entry ends.
+    fn end(
+        &self,
+        class: ErrorClass,
+        error_message: Option<String>,
+        reply: Option<Vec<u8>>,
+    ) -> OperationEnd {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        OperationEnd {
+            server_id: state.server_id.clone(),
+            resource: std::mem::take(&mut state.resource),
+            outcome: code_name(class.code).to_owned(),
+            error_message,
+            reply,
+            retryable: class.retryable,
+            finished_at: Utc::now(),
+        }
+    }
+}
+
+impl Drop for Inner {
+    /// A mutation dropped before it finished (its caller went away mid-call)
+    /// leaves its entry retryable and uncertain, so a retry runs again,
+    /// checking first whether the change was made.
+    fn drop(&mut self) {
+        let journal = self
+            .state
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .journal
+            .take();
+        let Some(journal) = journal else {
+            return;
+        };
+        self.app.leases.release(&journal.id);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let end = self.end(
+            ErrorClass::CANCELLED,
+            Some("the caller went away before the call ended".to_owned()),
+            None,
+        );
+        let inventory = self.app.inventory.clone();
+        let method = self.facts.method();
+        runtime.spawn(async move {
+            if let Err(err) = inventory.finish_operation(&journal.id, end).await {
+                warn!(method, error = %err, "cancelled operation not journalled");
+            }
+        });
+    }
+}

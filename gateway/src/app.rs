@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use panelgate_adapters::{AdapterError, http::Transport, metrics::PanelMetrics};
 use panelgate_inventory::{AccountEntry, AccountStatus, Inventory};
+use panelgate_proto::v1::Account;
 use tracing::warn;
 
 use crate::{
@@ -50,23 +51,30 @@ impl App {
         })
     }
 
-    /// Records an account in the index. The panel is the truth: an index
-    /// failure is logged, not returned, so a done change is never reported failed.
-    pub async fn index_account(&self, entry: AccountEntry) {
-        let username = entry.username.clone();
+    /// Indexes an account just created on its server. The panel is the
+    /// truth: an index failure is logged, not returned, so a done change is
+    /// never reported failed (likewise below).
+    pub async fn index_created(&self, account: &Account) {
+        let entry = AccountEntry {
+            server_id: account.server_id.clone(),
+            username: account.username.clone(),
+            primary_domain: account.primary_domain.clone(),
+            package: account.package.clone(),
+            status: AccountStatus::Active,
+        };
         if let Err(err) = self.inventory.upsert_account(entry).await {
-            warn!(%username, error = %err, "account index not updated");
+            warn!(username = %account.username, error = %err, "account index not updated");
         }
     }
 
-    /// Drops an account from the index (see [`App::index_account`] on failures).
+    /// Drops an account from the index.
     pub async fn index_removed(&self, server_id: &str, username: &str) {
         if let Err(err) = self.inventory.remove_account(server_id, username).await {
             warn!(%username, error = %err, "account index not updated");
         }
     }
 
-    /// Sets an indexed account's package (see [`App::index_account`] on failures).
+    /// Sets an indexed account's package.
     pub async fn index_package(&self, route: &Route, username: &str, package: &str) {
         if let Err(err) = self
             .inventory
@@ -77,7 +85,7 @@ impl App {
         }
     }
 
-    /// Sets an indexed account's status (see [`App::index_account`] on failures).
+    /// Sets an indexed account's status.
     pub async fn index_status(&self, route: &Route, username: &str, status: AccountStatus) {
         if let Err(err) = self
             .inventory

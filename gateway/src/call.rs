@@ -34,6 +34,9 @@ use crate::{
 /// What an RPC answers.
 pub type RpcResult<T> = Result<Response<T>, Status>;
 
+/// What an RPC's body returns: its reply, or why it stopped.
+pub type Body<T> = Result<T, Stop>;
+
 /// Why a body ended without its reply.
 #[derive(Debug)]
 pub enum Stop {

@@ -24,6 +24,8 @@
 //! - `health`: inventory reachability → `grpc.health.v1` status.
 //! - [`metrics`]: the Prometheus registry and the `/metrics` endpoint.
 //! - `telemetry`: the outermost layer: one span per call, gRPC metrics.
+//! - `gate`: the tower layer in front of the services that lets a request
+//!   through or answers it at once (authentication, the protocol's checks).
 //! - `protocol`: the gRPC protocol's own refusals (content-type, undecodable
 //!   or oversize messages) with their proper codes.
 //! - `retention`: background pruning of the operation journal.
@@ -37,6 +39,7 @@ pub mod config;
 mod converge;
 mod demo;
 pub mod error;
+mod gate;
 mod grpc;
 mod health;
 mod idempotency;

@@ -4,67 +4,37 @@
 //! INVALID_ARGUMENT (tonic answers INTERNAL); one over the size limit is
 //! RESOURCE_EXHAUSTED (tonic answers OUT_OF_RANGE).
 
-use std::task::{Context, Poll};
-
-use futures::future::BoxFuture;
 use tonic::{
     Code, Status,
     codegen::http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header::CONTENT_TYPE},
 };
-use tower::{Layer, Service};
+
+use crate::gate::Gate;
 
 /// How tonic words a request message that does not decode.
 const UNDECODABLE: &str = "failed to decode Protobuf message";
 /// How tonic words a request message over the size limit.
 const TOO_LARGE: &str = "Error, decoded message length too large";
 
-/// Adds [`ProtocolService`] around the gRPC services.
+/// The protocol's gate: refuses what is not gRPC, recodes decoding refusals.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct ProtocolLayer;
+pub struct Protocol;
 
-impl<S> Layer<S> for ProtocolLayer {
-    type Service = ProtocolService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        ProtocolService { inner }
-    }
-}
-
-/// The service [`ProtocolLayer`] makes.
-#[derive(Clone, Debug)]
-pub struct ProtocolService<S> {
-    inner: S,
-}
-
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ProtocolService<S>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Send,
-    S::Future: Send + 'static,
-    ResBody: Default + Send + 'static,
-{
-    type Response = Response<ResBody>;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        if !is_grpc(request.headers()) {
-            let mut refused = Status::invalid_argument(
-                "not a gRPC request: the content-type must be application/grpc",
-            )
-            .into_http::<ResBody>();
-            *refused.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
-            return Box::pin(async move { Ok(refused) });
+impl Gate for Protocol {
+    fn check<B, R: Default>(&self, request: &mut Request<B>) -> Result<(), Response<R>> {
+        if is_grpc(request.headers()) {
+            return Ok(());
         }
-        let response = self.inner.call(request);
-        Box::pin(async move {
-            let mut response = response.await?;
-            recode(response.headers_mut());
-            Ok(response)
-        })
+        let mut refused = Status::invalid_argument(
+            "not a gRPC request: the content-type must be application/grpc",
+        )
+        .into_http::<R>();
+        *refused.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        Err(refused)
+    }
+
+    fn amend(&self, headers: &mut HeaderMap) {
+        recode(headers);
     }
 }
 

@@ -28,15 +28,16 @@ use tracing::{info, warn};
 
 use crate::{
     app::App,
-    auth::AuthLayer,
+    auth::Authenticate,
     config::Config,
+    gate::GateLayer,
     grpc::{
         AccountApi, CertificateApi, DatabaseApi, DomainApi, InventoryApi, OperationApi, PackageApi,
         ServerApi,
     },
     health,
     metrics::{self, Metrics},
-    protocol::ProtocolLayer,
+    protocol::Protocol,
     retention,
     telemetry::TelemetryLayer,
 };
@@ -70,8 +71,8 @@ pub async fn serve(
     let mut builder = Server::builder()
         .http2_max_header_list_size(MAX_METADATA_BYTES)
         .layer(TelemetryLayer::new(metrics.clone()))
-        .layer(ProtocolLayer)
-        .layer(AuthLayer::new(config.auth.clone()));
+        .layer(GateLayer(Protocol))
+        .layer(GateLayer(Authenticate(config.auth.clone())));
     if let Some(tls) = config.tls.clone() {
         builder = builder
             .tls_config(tls)

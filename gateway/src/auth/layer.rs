@@ -1,26 +1,21 @@
-//! The authentication layer: a tower layer in front of every service. It maps
+//! The authentication gate (see `gate`), in front of every service. It maps
 //! the request path to the scope it needs ([`super::scopes`]), verifies the
 //! bearer token, and puts the [`Caller`] into the request's extensions for the
 //! handlers; refusals are answered as gRPC statuses without reaching them.
 
-use std::{
-    sync::Arc,
-    task::{Context, Poll},
-};
+use std::sync::Arc;
 
-use futures::future::BoxFuture;
 use panelgate_proto::v1::ErrorReason;
 use tonic::{
     Status,
     codegen::http::{Request, Response, header::AUTHORIZATION},
 };
-use tower::{Layer, Service};
 
 use super::{
     scopes::{self, Access},
     token::{Caller, Tokens},
 };
-use crate::error::GatewayError;
+use crate::{error::GatewayError, gate::Gate};
 
 /// What the layer enforces.
 #[derive(Debug)]
@@ -34,60 +29,17 @@ pub struct Auth {
 /// Authenticates and authorises every call; `None` lets every call through
 /// as [`Caller::unauthenticated`] (authentication off).
 #[derive(Clone, Debug)]
-pub struct AuthLayer {
-    auth: Option<Arc<Auth>>,
-}
+pub struct Authenticate(pub Option<Arc<Auth>>);
 
-impl AuthLayer {
-    /// A layer enforcing `auth`, or letting everything through without it.
-    pub fn new(auth: Option<Arc<Auth>>) -> Self {
-        AuthLayer { auth }
-    }
-}
-
-impl<S> Layer<S> for AuthLayer {
-    type Service = AuthService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        AuthService {
-            inner,
-            auth: self.auth.clone(),
-        }
-    }
-}
-
-/// The service [`AuthLayer`] makes.
-#[derive(Clone, Debug)]
-pub struct AuthService<S> {
-    inner: S,
-    auth: Option<Arc<Auth>>,
-}
-
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AuthService<S>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Send,
-    S::Future: Send + 'static,
-    ResBody: Default + Send + 'static,
-{
-    type Response = Response<ResBody>;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        match authorise(self.auth.as_deref(), &request) {
+impl Gate for Authenticate {
+    fn check<B, R: Default>(&self, request: &mut Request<B>) -> Result<(), Response<R>> {
+        match authorise(self.0.as_deref(), request) {
             Ok(caller) => {
                 tracing::Span::current().record("caller", caller.subject.as_str());
                 request.extensions_mut().insert(caller);
-                Box::pin(self.inner.call(request))
+                Ok(())
             }
-            Err(refusal) => {
-                let status = Status::from(refusal);
-                Box::pin(async move { Ok(status.into_http()) })
-            }
+            Err(refusal) => Err(Status::from(refusal).into_http()),
         }
     }
 }

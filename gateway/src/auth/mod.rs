@@ -9,5 +9,5 @@ pub mod scopes;
 pub mod token;
 
 pub use bearer::Bearer;
-pub use layer::{Auth, AuthLayer};
+pub use layer::{Auth, Authenticate};
 pub use token::{Caller, KeyMaterial, Tokens};

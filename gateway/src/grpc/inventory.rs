@@ -21,13 +21,13 @@ use panelgate_proto::v1::{
 };
 use prost::Message;
 use secrecy::{ExposeSecret, SecretSlice};
-use tonic::{Request, Status};
+use tonic::Status;
 use tracing::warn;
 
 use super::{page_size, timestamp};
 use crate::{
     app::App,
-    call::{Call, RpcResult},
+    call::{Body, Call},
     error::GatewayError,
     validate,
 };
@@ -144,135 +144,114 @@ impl InventoryApi {
         }
         response
     }
-}
 
-#[tonic::async_trait]
-impl InventoryService for InventoryApi {
     async fn register_server(
         &self,
-        request: Request<RegisterServerRequest>,
-    ) -> RpcResult<RegisterServerResponse> {
-        self.app
-            .run(request, |call, req| async move {
-                let server = req.server.unwrap_or_default();
-                let name = validate::server_name("server.name", &server.name)?;
-                call.about(format!("server/{name}"));
-                let kind = panel_kind("server.kind", server.kind)?;
-                let tls = tls_config(server.tls.unwrap_or_default());
-                self.check_endpoint("server.", &server.base_url, &tls)?;
-                let credentials = sealable_credentials(kind, req.credentials)?;
-                let group = optional_text("server.group", &server.group)?.unwrap_or_default();
-                call.allow_group(&group)?;
-                let new = NewServer {
-                    name,
-                    kind: kind_name(kind).to_owned(),
-                    base_url: server.base_url.trim().to_owned(),
-                    group,
-                    labels: labels("server.labels", server.labels)?,
-                    state: state("server.state", server.state)?.unwrap_or(StoredState::Active),
-                    max_accounts: server.max_accounts,
-                    tls,
-                    default_php_version: php_default("server.defaults", server.defaults)?,
-                };
-                let record = self.app.inventory.create_server(new, credentials).await?;
-                call.on_server(&record);
-                warn_if_insecure(&record);
-                Ok(RegisterServerResponse {
-                    server: Some(server_message(&record)),
-                })
-            })
-            .await
+        call: Call,
+        req: RegisterServerRequest,
+    ) -> Body<RegisterServerResponse> {
+        let server = req.server.unwrap_or_default();
+        let name = validate::server_name("server.name", &server.name)?;
+        call.about(format!("server/{name}"));
+        let kind = panel_kind("server.kind", server.kind)?;
+        let tls = tls_config(server.tls.unwrap_or_default());
+        self.check_endpoint("server.", &server.base_url, &tls)?;
+        let credentials = sealable_credentials(kind, req.credentials)?;
+        let group = optional_text("server.group", &server.group)?.unwrap_or_default();
+        call.allow_group(&group)?;
+        let new = NewServer {
+            name,
+            kind: kind_name(kind).to_owned(),
+            base_url: server.base_url.trim().to_owned(),
+            group,
+            labels: labels("server.labels", server.labels)?,
+            state: state("server.state", server.state)?.unwrap_or(StoredState::Active),
+            max_accounts: server.max_accounts,
+            tls,
+            default_php_version: php_default("server.defaults", server.defaults)?,
+        };
+        let record = self.app.inventory.create_server(new, credentials).await?;
+        call.on_server(&record);
+        warn_if_insecure(&record);
+        Ok(RegisterServerResponse {
+            server: Some(server_message(&record)),
+        })
     }
 
-    async fn get_server(&self, request: Request<GetServerRequest>) -> RpcResult<GetServerResponse> {
-        self.app
-            .run(request, |call, req| async move {
-                let server = call.server(req.target.as_ref()).await?;
-                Ok(GetServerResponse {
-                    server: Some(server_message(&server)),
-                })
-            })
-            .await
+    async fn get_server(&self, call: Call, req: GetServerRequest) -> Body<GetServerResponse> {
+        let server = call.server(req.target.as_ref()).await?;
+        Ok(GetServerResponse {
+            server: Some(server_message(&server)),
+        })
     }
 
-    async fn list_servers(
-        &self,
-        request: Request<ListServersRequest>,
-    ) -> RpcResult<ListServersResponse> {
-        self.app
-            .run(request, |call, req| async move {
-                let size = page_size(req.page_size)?;
-                let filter = ServerFilter {
-                    kind: match req.kind {
-                        0 => None,
-                        kind => Some(kind_name(panel_kind("kind", kind)?).to_owned()),
-                    },
-                    group: optional_text("group", &req.group)?,
-                    any_group_of: call.groups().cloned(),
-                    state: state("state", req.state)?,
-                    labels: req.labels.into_iter().collect(),
-                };
-                let page = PageRequest {
-                    size: u32::try_from(size).unwrap_or(u32::MAX),
-                    token: (!req.page_token.is_empty()).then_some(req.page_token),
-                };
-                let found = self.app.inventory.list_servers(&filter, page).await?;
-                Ok(ListServersResponse {
-                    servers: found.items.iter().map(server_message).collect(),
-                    next_page_token: found.next_token.unwrap_or_default(),
-                })
-            })
-            .await
+    async fn list_servers(&self, call: Call, req: ListServersRequest) -> Body<ListServersResponse> {
+        let size = page_size(req.page_size)?;
+        let filter = ServerFilter {
+            kind: match req.kind {
+                0 => None,
+                kind => Some(kind_name(panel_kind("kind", kind)?).to_owned()),
+            },
+            group: optional_text("group", &req.group)?,
+            any_group_of: call.groups().cloned(),
+            state: state("state", req.state)?,
+            labels: req.labels.into_iter().collect(),
+        };
+        let page = PageRequest {
+            size: u32::try_from(size).unwrap_or(u32::MAX),
+            token: (!req.page_token.is_empty()).then_some(req.page_token),
+        };
+        let found = self.app.inventory.list_servers(&filter, page).await?;
+        Ok(ListServersResponse {
+            servers: found.items.iter().map(server_message).collect(),
+            next_page_token: found.next_token.unwrap_or_default(),
+        })
     }
 
     async fn update_server(
         &self,
-        request: Request<UpdateServerRequest>,
-    ) -> RpcResult<UpdateServerResponse> {
-        self.app
-            .run(request, |call, req| async move {
-                let old = call.server(req.target.as_ref()).await?;
-                call.about(format!("server/{}", old.name));
-                let update = self.update(&call, &old, req)?;
-                let record = self.app.inventory.update_server(&old.id, update).await?;
-                self.app.router.forget(&old).await;
-                self.app.packages.invalidate(&old.id).await;
-                warn_if_insecure(&record);
-                Ok(UpdateServerResponse {
-                    server: Some(server_message(&record)),
-                })
-            })
-            .await
+        call: Call,
+        req: UpdateServerRequest,
+    ) -> Body<UpdateServerResponse> {
+        let old = call.server(req.target.as_ref()).await?;
+        call.about(format!("server/{}", old.name));
+        let update = self.update(&call, &old, req)?;
+        let record = self.app.inventory.update_server(&old.id, update).await?;
+        self.app.router.forget(&old).await;
+        self.app.packages.invalidate(&old.id).await;
+        warn_if_insecure(&record);
+        Ok(UpdateServerResponse {
+            server: Some(server_message(&record)),
+        })
     }
 
     async fn delete_server(
         &self,
-        request: Request<DeleteServerRequest>,
-    ) -> RpcResult<DeleteServerResponse> {
-        self.app
-            .run(request, |call, req| async move {
-                let server = call.server(req.target.as_ref()).await?;
-                call.about(format!("server/{}", server.name));
-                self.app.inventory.delete_server(&server.id).await?;
-                self.app.router.forget(&server).await;
-                self.app.packages.invalidate(&server.id).await;
-                Ok(DeleteServerResponse {})
-            })
-            .await
+        call: Call,
+        req: DeleteServerRequest,
+    ) -> Body<DeleteServerResponse> {
+        let server = call.server(req.target.as_ref()).await?;
+        call.about(format!("server/{}", server.name));
+        self.app.inventory.delete_server(&server.id).await?;
+        self.app.router.forget(&server).await;
+        self.app.packages.invalidate(&server.id).await;
+        Ok(DeleteServerResponse {})
     }
 
-    async fn check_server(
-        &self,
-        request: Request<CheckServerRequest>,
-    ) -> RpcResult<CheckServerResponse> {
-        self.app
-            .run(request, |call, req| async move {
-                let server = call.server(req.target.as_ref()).await?;
-                Ok(self.check(server).await)
-            })
-            .await
+    async fn check_server(&self, call: Call, req: CheckServerRequest) -> Body<CheckServerResponse> {
+        let server = call.server(req.target.as_ref()).await?;
+        Ok(self.check(server).await)
     }
 }
+
+serve!(InventoryService for InventoryApi {
+    register_server(RegisterServerRequest),
+    get_server(GetServerRequest),
+    list_servers(ListServersRequest),
+    update_server(UpdateServerRequest),
+    delete_server(DeleteServerRequest),
+    check_server(CheckServerRequest),
+});
 
 /// The canonical view of a stored server (never its credentials).
 fn server_message(record: &ServerRecord) -> Server {

@@ -1,6 +1,29 @@
-//! The tonic services, one file per proto service. Each RPC validates its
-//! request, routes it, calls the adapter and maps the result, inside one
-//! [`Call`](crate::app::Call) that logs and journals it.
+//! The tonic services, one file per proto service. Each RPC is a body: an
+//! inherent method of the service's type, from the request and its
+//! [`Call`](crate::call::Call) to the reply (validate, route, reach the
+//! panel, map the reply); [`serve!`] runs each with the command runner.
+
+/// Implements tonic service `$service` for `$api` (which has an `app` field):
+/// each listed RPC runs the inherent method of the same name,
+/// `async fn rpc(&self, call: Call, req: RpcRequest) -> Body<RpcReply>`,
+/// with `App::run`.
+macro_rules! serve {
+    ($service:ident for $api:ty { $($rpc:ident($request:ty)),+ $(,)? }) => {
+        #[tonic::async_trait]
+        impl $service for $api {
+            $(
+                async fn $rpc(
+                    &self,
+                    request: tonic::Request<$request>,
+                ) -> $crate::call::RpcResult<<$request as panelgate_proto::Rpc>::Reply> {
+                    self.app
+                        .run(request, |call, req| <$api>::$rpc(self, call, req))
+                        .await
+                }
+            )+
+        }
+    };
+}
 
 mod accounts;
 mod certificates;

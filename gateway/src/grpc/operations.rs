@@ -7,12 +7,11 @@ use panelgate_proto::v1::{
     ErrorReason, GetOperationRequest, GetOperationResponse, ListOperationsRequest,
     ListOperationsResponse, OperationEntry, operation_service_server::OperationService,
 };
-use tonic::Request;
 
 use super::{page_size, timestamp};
 use crate::{
     app::App,
-    call::{Call, RpcResult},
+    call::{Body, Call},
     error::GatewayError,
     validate,
 };
@@ -47,59 +46,55 @@ impl OperationApi {
             }),
         }
     }
-}
 
-#[tonic::async_trait]
-impl OperationService for OperationApi {
     async fn list_operations(
         &self,
-        request: Request<ListOperationsRequest>,
-    ) -> RpcResult<ListOperationsResponse> {
-        self.app
-            .run(request, |call, req| async move {
-                let size = page_size(req.page_size)?;
-                let server_id = match &req.target {
-                    Some(target) => Some(call.server(Some(target)).await?.id.clone()),
-                    None => None,
-                };
-                let filter = OperationFilter {
-                    caller: optional(&req.caller),
-                    server_id,
-                    resource: optional(&req.resource),
-                    method: optional(&req.method),
-                    since: time("start_time_from", req.start_time_from)?,
-                    until: time("start_time_to", req.start_time_to)?,
-                    server_groups: call.groups().cloned(),
-                };
-                let page = PageRequest {
-                    size: u32::try_from(size).unwrap_or(u32::MAX),
-                    token: (!req.page_token.is_empty()).then_some(req.page_token),
-                };
-                let found = self.app.inventory.list_operations(&filter, page).await?;
-                Ok(ListOperationsResponse {
-                    operations: found.items.iter().map(entry).collect(),
-                    next_page_token: found.next_token.unwrap_or_default(),
-                })
-            })
-            .await
+        call: Call,
+        req: ListOperationsRequest,
+    ) -> Body<ListOperationsResponse> {
+        let size = page_size(req.page_size)?;
+        let server_id = match &req.target {
+            Some(target) => Some(call.server(Some(target)).await?.id.clone()),
+            None => None,
+        };
+        let filter = OperationFilter {
+            caller: optional(&req.caller),
+            server_id,
+            resource: optional(&req.resource),
+            method: optional(&req.method),
+            since: time("start_time_from", req.start_time_from)?,
+            until: time("start_time_to", req.start_time_to)?,
+            server_groups: call.groups().cloned(),
+        };
+        let page = PageRequest {
+            size: u32::try_from(size).unwrap_or(u32::MAX),
+            token: (!req.page_token.is_empty()).then_some(req.page_token),
+        };
+        let found = self.app.inventory.list_operations(&filter, page).await?;
+        Ok(ListOperationsResponse {
+            operations: found.items.iter().map(entry).collect(),
+            next_page_token: found.next_token.unwrap_or_default(),
+        })
     }
 
     async fn get_operation(
         &self,
-        request: Request<GetOperationRequest>,
-    ) -> RpcResult<GetOperationResponse> {
-        self.app
-            .run(request, |call, req| async move {
-                let id = validate::uuid("id", &req.id)?;
-                let record = self.app.inventory.get_operation(&id).await?;
-                self.allow(&call, &record).await?;
-                Ok(GetOperationResponse {
-                    operation: Some(entry(&record)),
-                })
-            })
-            .await
+        call: Call,
+        req: GetOperationRequest,
+    ) -> Body<GetOperationResponse> {
+        let id = validate::uuid("id", &req.id)?;
+        let record = self.app.inventory.get_operation(&id).await?;
+        self.allow(&call, &record).await?;
+        Ok(GetOperationResponse {
+            operation: Some(entry(&record)),
+        })
     }
 }
+
+serve!(OperationService for OperationApi {
+    list_operations(ListOperationsRequest),
+    get_operation(GetOperationRequest),
+});
 
 fn optional(text: &str) -> Option<String> {
     let text = text.trim();

@@ -150,46 +150,55 @@ async fn register(addr: SocketAddr, token: &str, panels: &Panels) -> anyhow::Res
         .context("cannot reach the demo gateway")?;
     let bearer = Bearer::new(token)?;
     let mut client = InventoryServiceClient::with_interceptor(channel, bearer);
-    let admin_api = Server {
-        name: ADMIN_API_SERVER.to_owned(),
-        kind: PanelKind::AdminApi.into(),
-        base_url: panels.admin_api.base_url(),
-        defaults: Some(ServerDefaults {
-            php_version: "8.2".to_owned(),
-        }),
-        ..demo_server()
-    };
-    let config = &panels.admin_api_config;
-    let credentials = password(&config.admin_username, &config.admin_password);
-    register_one(&mut client, admin_api, credentials).await?;
-
-    let openadmin = Server {
-        name: OPENADMIN_SERVER.to_owned(),
-        kind: PanelKind::Openadmin.into(),
-        base_url: panels.openadmin.base_url(),
-        ..demo_server()
-    };
-    let config = &panels.openadmin_config;
-    let credentials = password(&config.admin_username, &config.admin_password);
-    register_one(&mut client, openadmin, credentials).await?;
-
-    let spanel = Server {
-        name: SPANEL_SERVER.to_owned(),
-        kind: PanelKind::Spanel.into(),
-        base_url: panels.spanel.base_url(),
-        ..demo_server()
-    };
-    let credentials = api_token(&panels.spanel_config.admin_token);
-    register_one(&mut client, spanel, credentials).await?;
-
-    let installatron = Server {
-        name: INSTALLATRON_SERVER.to_owned(),
-        kind: PanelKind::Installatron.into(),
-        base_url: panels.installatron.base_url(),
-        ..demo_server()
-    };
-    let credentials = api_token(&panels.installatron_config.api_key);
-    register_one(&mut client, installatron, credentials).await
+    let admin = |config: (&str, &str)| password(config.0, config.1);
+    let servers = [
+        (
+            ADMIN_API_SERVER,
+            PanelKind::AdminApi,
+            panels.admin_api.base_url(),
+            admin((
+                &panels.admin_api_config.admin_username,
+                &panels.admin_api_config.admin_password,
+            )),
+        ),
+        (
+            OPENADMIN_SERVER,
+            PanelKind::Openadmin,
+            panels.openadmin.base_url(),
+            admin((
+                &panels.openadmin_config.admin_username,
+                &panels.openadmin_config.admin_password,
+            )),
+        ),
+        (
+            SPANEL_SERVER,
+            PanelKind::Spanel,
+            panels.spanel.base_url(),
+            api_token(&panels.spanel_config.admin_token),
+        ),
+        (
+            INSTALLATRON_SERVER,
+            PanelKind::Installatron,
+            panels.installatron.base_url(),
+            api_token(&panels.installatron_config.api_key),
+        ),
+    ];
+    for (name, kind, base_url, credentials) in servers {
+        let server = Server {
+            name: name.to_owned(),
+            kind: kind.into(),
+            base_url,
+            group: "demo".to_owned(),
+            labels: [("sim".to_owned(), "true".to_owned())].into(),
+            // admin_api creates accounts with the server's PHP version.
+            defaults: (kind == PanelKind::AdminApi).then(|| ServerDefaults {
+                php_version: "8.2".to_owned(),
+            }),
+            ..Default::default()
+        };
+        register_one(&mut client, server, credentials).await?;
+    }
+    Ok(())
 }
 
 fn api_token(token: &str) -> Credentials {
@@ -206,15 +215,6 @@ fn password(username: &str, password: &str) -> Credentials {
             username: username.to_owned(),
             password: password.to_owned(),
         })),
-    }
-}
-
-/// What every demo server has in common.
-fn demo_server() -> Server {
-    Server {
-        group: "demo".to_owned(),
-        labels: [("sim".to_owned(), "true".to_owned())].into(),
-        ..Default::default()
     }
 }
 

@@ -180,30 +180,32 @@ pub fn identifier(
 
 /// A server name: 1 to 63 letters, digits, '.', '_' or '-'.
 pub fn server_name(field: &str, value: &str) -> Checked<String> {
-    let value = one_segment(field, required(field, value)?)?;
-    if value.len() > 63
-        || !value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        return invalid(field, "must be 1 to 63 letters, digits, '.', '_' or '-'");
-    }
-    Ok(value.to_owned())
+    word(field, value, 63, &['.', '_', '-'])
 }
 
 /// A system service's name as panels list them ("nginx", "mysql"): 1 to 64
 /// letters, digits, '.', '_', '-' or '@'.
 pub fn service_name(field: &str, value: &str) -> Checked<String> {
+    word(field, value, 64, &['.', '_', '-', '@'])
+}
+
+/// One path segment of 1 to `max` ASCII letters, digits and `extra` characters.
+fn word(field: &str, value: &str, max: usize, extra: &[char]) -> Checked<String> {
     let value = one_segment(field, required(field, value)?)?;
-    if value.len() > 64
+    if value.len() > max
         || !value
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+            .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
     {
-        return invalid(
-            field,
-            "must be 1 to 64 letters, digits, '.', '_', '-' or '@'",
-        );
+        let quoted: Vec<String> = extra.iter().map(|c| format!("'{c}'")).collect();
+        let reason = match quoted.split_last() {
+            Some((last, others)) => format!(
+                "must be 1 to {max} letters, digits, {} or {last}",
+                others.join(", ")
+            ),
+            None => format!("must be 1 to {max} letters or digits"),
+        };
+        return invalid(field, reason);
     }
     Ok(value.to_owned())
 }
@@ -378,6 +380,21 @@ mod tests {
         );
         assert_eq!(server_name("server.name", "ols-eu.1").unwrap(), "ols-eu.1");
         rejected(server_name("server.name", "ols eu"), "server.name");
+        for (checked, said) in [
+            (
+                server_name("name", "a b"),
+                "must be 1 to 63 letters, digits, '.', '_' or '-'",
+            ),
+            (
+                service_name("service", "a b"),
+                "must be 1 to 64 letters, digits, '.', '_', '-' or '@'",
+            ),
+        ] {
+            match checked {
+                Err(GatewayError::InvalidArgument { reason, .. }) => assert_eq!(reason, said),
+                other => panic!("{other:?}"),
+            }
+        }
         rejected(name("package", "", 64), "package");
         assert_eq!(php_version("php", "8.2").unwrap(), "8.2");
         assert_eq!(php_version("php", "").unwrap(), "");

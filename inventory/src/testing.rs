@@ -54,11 +54,6 @@ impl TestDatabase {
         }))
     }
 
-    /// Whether this is a PostgreSQL database.
-    pub fn is_postgres(&self) -> bool {
-        self.postgres.is_some()
-    }
-
     /// Drops a PostgreSQL database, closing any connection still open to it. SQLite
     /// files go with their directory.
     pub async fn drop_database(self) -> Result<(), InventoryError> {

@@ -7,7 +7,9 @@
 //! - [`error`]: [`AdapterError`], the one error type of every adapter.
 //! - [`documented`]: the panels' documented errors as tables, how an
 //!   adapter reads a failure by them.
-//! - [`kind`]: which panel kinds exist and how a server's adapter is built.
+//! - [`kind`]: the panel registry: each adapter's one description of its
+//!   panel kind, from which names, capabilities and construction derive.
+//! - [`credentials`]: how panelgate logs in to a panel.
 //! - [`http`]: shared HTTP plumbing: clients, timeouts, reading replies, and a
 //!   raw HTTP/1.1 path for what HTTP stacks rewrite (CONNECT with a path).
 //! - [`tls`]: TLS towards panels, one rustls configuration per server setting.
@@ -18,10 +20,12 @@
 //! - one module per panel: [`admin_api`] (OLSPanel), [`openadmin`] (OpenPanel),
 //!   [`spanel`] (ScalaHosting SPanel), [`installatron`] (Installatron Server).
 //!
-//! Adding a panel: a module folder, a [`kind`] match arm, a simulator in
+//! Adding a panel: a module folder exporting its `PANEL` description, a
+//! [`kind`] match arm and [`kind::KINDS`] entry, a simulator in
 //! `panelgate-sim`, and one line in the conformance suite.
 
 pub mod admin_api;
+pub mod credentials;
 pub mod documented;
 pub mod error;
 pub mod http;
@@ -35,10 +39,11 @@ pub mod spanel;
 pub mod tls;
 pub mod units;
 
+pub use credentials::{CredentialForm, PanelCredentials};
 pub use error::{AdapterError, Entity};
 pub use kind::{
-    PanelConfig, PanelCredentials, build_panel, capabilities, check_credentials, kind_from_name,
-    kind_name,
+    KINDS, PanelConfig, PanelDescription, build_panel, capabilities, check_credentials, describe,
+    kind_from_name, kind_name,
 };
 pub use panel::{
     AccountUpdate, Earlier, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin,

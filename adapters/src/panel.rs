@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use panelgate_proto::v1::{
     Account, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain, Notification,
-    Operation, Package, PackageLimits, PanelAdmin, PanelKind, ServerInfo, SystemServiceAction,
+    Operation, Package, PackageLimits, PanelAdmin, ServerInfo, SystemServiceAction,
     add_domain_request, create_account_request, create_database_request, create_package_request,
     create_panel_admin_request,
 };
@@ -207,9 +207,6 @@ const SEARCH_LIMIT: usize = 100_000;
 /// The canonical operations on one server's panel.
 #[async_trait]
 pub trait Panel: Send + Sync + 'static {
-    /// The panel kind this adapter speaks to.
-    fn kind(&self) -> PanelKind;
-
     /// The operations this adapter implements.
     fn capabilities(&self) -> &'static [Operation];
 

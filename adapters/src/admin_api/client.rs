@@ -6,12 +6,12 @@ use reqwest::{
     Method,
     header::{HeaderMap, HeaderValue},
 };
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::error::classify;
-use crate::{AdapterError, http::HttpClient, kind::PanelCredentials};
+use crate::{AdapterError, http::HttpClient};
 
 /// One admin_api endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,13 +71,9 @@ pub(super) struct Client {
 impl Client {
     pub(super) fn new(
         http: HttpClient,
-        credentials: PanelCredentials,
+        username: &str,
+        password: &SecretString,
     ) -> Result<Self, AdapterError> {
-        let PanelCredentials::Password { username, password } = credentials else {
-            return Err(AdapterError::Misconfigured(
-                "admin_api needs password credentials (an admin username and password)".into(),
-            ));
-        };
         let header = |value: &str, what: &str| {
             HeaderValue::from_str(value).map_err(|_| {
                 AdapterError::Misconfigured(format!(
@@ -88,7 +84,7 @@ impl Client {
         let mut password = header(password.expose_secret(), "password")?;
         password.set_sensitive(true);
         let mut auth_headers = HeaderMap::new();
-        auth_headers.insert("username", header(&username, "username")?);
+        auth_headers.insert("username", header(username, "username")?);
         auth_headers.insert("password", password);
         Ok(Client { http, auth_headers })
     }

@@ -21,6 +21,8 @@ mod wire;
 
 pub use self::error::ERRORS;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use panelgate_proto::v1::{
     Account, AccountStatus, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain,
@@ -36,49 +38,55 @@ use self::{
 };
 use crate::{
     AccountUpdate, AdapterError, Entity, NewAccount, NewDatabase, NewDomain, NewPackage,
-    PackageRef, Panel, PanelCheck, http::HttpClient, kind::PanelCredentials, units,
+    PackageRef, Panel, PanelCheck, PanelDescription,
+    kind::{Built, Login, Parts},
+    units,
 };
 
-/// What admin_api can do; everything else is UNIMPLEMENTED.
-pub(crate) const CAPABILITIES: &[Operation] = &[
-    Operation::CreateAccount,
-    Operation::GetAccount,
-    Operation::UpdateAccount,
-    Operation::SuspendAccount,
-    Operation::UnsuspendAccount,
-    Operation::DeleteAccount,
-    Operation::ChangePackage,
-    Operation::ChangePassword,
-    Operation::CreateLoginLink,
-    Operation::GetAccountUsage,
-    Operation::ListPackages,
-    Operation::GetPackage,
-    Operation::CreatePackage,
-    Operation::AddDomain,
-    Operation::CreateDatabase,
-    Operation::IssueCertificate,
-];
+/// The admin_api panel kind.
+pub(crate) const PANEL: PanelDescription = PanelDescription {
+    kind: PanelKind::AdminApi,
+    name: "admin_api",
+    title: "admin_api",
+    capabilities: &[
+        Operation::CreateAccount,
+        Operation::GetAccount,
+        Operation::UpdateAccount,
+        Operation::SuspendAccount,
+        Operation::UnsuspendAccount,
+        Operation::DeleteAccount,
+        Operation::ChangePackage,
+        Operation::ChangePassword,
+        Operation::CreateLoginLink,
+        Operation::GetAccountUsage,
+        Operation::ListPackages,
+        Operation::GetPackage,
+        Operation::CreatePackage,
+        Operation::AddDomain,
+        Operation::CreateDatabase,
+        Operation::IssueCertificate,
+    ],
+    login: Login::Password(AdminApi::build),
+};
 
 /// Last name sent when the caller gives none: the panel requires one.
 const NO_LAST_NAME: &str = "-";
 
 /// The admin_api adapter for one server.
-pub struct AdminApi {
+struct AdminApi {
     client: Client,
     default_php_version: Option<String>,
 }
 
 impl AdminApi {
-    /// An adapter speaking to `http` with the server's admin credentials.
-    pub fn new(
-        http: HttpClient,
-        credentials: PanelCredentials,
-        default_php_version: Option<String>,
-    ) -> Result<Self, AdapterError> {
-        Ok(AdminApi {
-            client: Client::new(http, credentials)?,
-            default_php_version: default_php_version.filter(|version| !version.is_empty()),
-        })
+    /// An adapter logging in with the server's admin username and password.
+    fn build(parts: Parts, username: String, password: SecretString) -> Built {
+        Ok(Arc::new(AdminApi {
+            client: Client::new(parts.http, &username, &password)?,
+            default_php_version: parts
+                .default_php_version
+                .filter(|version| !version.is_empty()),
+        }))
     }
 
     /// The PHP version from the request's options, else the server's default.
@@ -189,12 +197,8 @@ fn leftover(username: &str, failure: AdapterError, cleanup: &AdapterError) -> Ad
 
 #[async_trait]
 impl Panel for AdminApi {
-    fn kind(&self) -> PanelKind {
-        PanelKind::AdminApi
-    }
-
     fn capabilities(&self) -> &'static [Operation] {
-        CAPABILITIES
+        PANEL.capabilities
     }
 
     async fn check(&self) -> Result<PanelCheck, AdapterError> {

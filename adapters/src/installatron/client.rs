@@ -7,7 +7,7 @@ use reqwest::{
     Method,
     header::{ACCEPT, HeaderValue},
 };
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -15,7 +15,6 @@ use super::error::classify;
 use crate::{
     AdapterError,
     http::{HttpClient, Reply, UrlPath},
-    kind::PanelCredentials,
 };
 
 /// What a call is about, to name it in errors, and where the panel's
@@ -90,15 +89,7 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub(super) fn new(
-        http: HttpClient,
-        credentials: PanelCredentials,
-    ) -> Result<Self, AdapterError> {
-        let PanelCredentials::ApiToken(key) = credentials else {
-            return Err(AdapterError::Misconfigured(
-                "Installatron needs its API key (credentials.api_token)".into(),
-            ));
-        };
+    pub(super) fn new(http: HttpClient, key: &SecretString) -> Result<Self, AdapterError> {
         let mut key = HeaderValue::from_str(key.expose_secret()).map_err(|_| {
             AdapterError::Misconfigured(
                 "the API key has characters an HTTP header cannot carry".into(),

@@ -31,34 +31,40 @@ use panelgate_proto::v1::{
     InstallatronWebsite, Operation, PanelKind, add_domain_request, create_account_request,
     create_database_request,
 };
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use self::client::{Client, Subject};
 use crate::{
     AccountUpdate, AdapterError, Earlier, Entity, NewAccount, NewDatabase, NewDomain, PackageRef,
-    Page, PageRequest, Panel, PanelCheck,
-    http::{HttpClient, UrlPath},
-    kind::PanelCredentials,
+    Page, PageRequest, Panel, PanelCheck, PanelDescription,
+    http::UrlPath,
+    kind::{Built, Login, Parts},
     units,
 };
 
-/// What Installatron can do; everything else is UNIMPLEMENTED.
-pub(crate) const CAPABILITIES: &[Operation] = &[
-    Operation::CreateAccount,
-    Operation::GetAccount,
-    Operation::ListAccounts,
-    Operation::UpdateAccount,
-    Operation::SuspendAccount,
-    Operation::UnsuspendAccount,
-    Operation::DeleteAccount,
-    Operation::ChangePackage,
-    Operation::CreateLoginLink,
-    Operation::AddDomain,
-    Operation::ListDomains,
-    Operation::DeleteDomain,
-    Operation::CreateDatabase,
-];
+/// The Installatron panel kind.
+pub(crate) const PANEL: PanelDescription = PanelDescription {
+    kind: PanelKind::Installatron,
+    name: "installatron",
+    title: "Installatron",
+    capabilities: &[
+        Operation::CreateAccount,
+        Operation::GetAccount,
+        Operation::ListAccounts,
+        Operation::UpdateAccount,
+        Operation::SuspendAccount,
+        Operation::UnsuspendAccount,
+        Operation::DeleteAccount,
+        Operation::ChangePackage,
+        Operation::CreateLoginLink,
+        Operation::AddDomain,
+        Operation::ListDomains,
+        Operation::DeleteDomain,
+        Operation::CreateDatabase,
+    ],
+    login: Login::ApiToken(Installatron::build),
+};
 
 /// Where CreateAccount's option fields sit, for the panel's `errfield`s.
 const ACCOUNT_OPTIONS: &str = "panel_options.installatron.";
@@ -68,16 +74,16 @@ const DOMAIN_OPTIONS: &str = "panel_options.installatron.website";
 const SEARCH_PAGE: usize = 100;
 
 /// The Installatron adapter for one server.
-pub struct Installatron {
+struct Installatron {
     client: Client,
 }
 
 impl Installatron {
-    /// An adapter speaking to `http` with the server's API key.
-    pub fn new(http: HttpClient, credentials: PanelCredentials) -> Result<Self, AdapterError> {
-        Ok(Installatron {
-            client: Client::new(http, credentials)?,
-        })
+    /// An adapter calling with the server's API key.
+    fn build(parts: Parts, key: SecretString) -> Built {
+        Ok(Arc::new(Installatron {
+            client: Client::new(parts.http, &key)?,
+        }))
     }
 
     async fn user(&self, username: &str) -> Result<Value, AdapterError> {
@@ -196,12 +202,8 @@ fn default_website(
 
 #[async_trait]
 impl Panel for Installatron {
-    fn kind(&self) -> PanelKind {
-        PanelKind::Installatron
-    }
-
     fn capabilities(&self) -> &'static [Operation] {
-        CAPABILITIES
+        PANEL.capabilities
     }
 
     fn dry_run(&self) -> Option<Arc<dyn Panel>> {

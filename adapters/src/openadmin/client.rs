@@ -18,7 +18,7 @@ use super::error::{self, Subject};
 use crate::{
     AdapterError,
     http::{HttpClient, Reply, UrlPath},
-    kind::PanelCredentials,
+    kind::Parts,
     session::{Session, Sessions},
 };
 
@@ -36,24 +36,16 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub(super) fn new(
-        http: HttpClient,
-        credentials: PanelCredentials,
-        sessions: Sessions,
-        server_id: String,
-    ) -> Result<Self, AdapterError> {
-        let PanelCredentials::Password { username, password } = credentials else {
-            return Err(AdapterError::Misconfigured(
-                "OpenAdmin needs password credentials (an OpenAdmin username and password)".into(),
-            ));
-        };
-        Ok(Client {
-            http,
+    /// A client logging in as `username`, keeping its token in the
+    /// sessions under the server's id.
+    pub(super) fn new(parts: Parts, username: String, password: SecretString) -> Self {
+        Client {
+            http: parts.http,
             username,
             password,
-            sessions,
-            server_id,
-        })
+            sessions: parts.sessions,
+            server_id: parts.server_id,
+        }
     }
 
     /// `POST /api/` with the admin's credentials.

@@ -30,7 +30,7 @@ mod wire;
 
 pub use self::error::ERRORS;
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use async_trait::async_trait;
 use panelgate_proto::v1::{
@@ -52,61 +52,60 @@ use self::{
 };
 use crate::{
     AdapterError, Earlier, Entity, NewAccount, NewDomain, NewPackage, PackageRef, Page,
-    PageRequest, Panel, PanelCheck,
-    http::{HttpClient, UrlPath},
-    kind::PanelCredentials,
+    PageRequest, Panel, PanelCheck, PanelDescription,
+    http::UrlPath,
+    kind::{Built, Login, Parts},
     panel::created_as,
-    session::Sessions,
     units,
 };
 
-/// What OpenAdmin can do; everything else is UNIMPLEMENTED. CreatePackage
-/// depends on the panel's version (see the module docs).
-pub(crate) const CAPABILITIES: &[Operation] = &[
-    Operation::CreateAccount,
-    Operation::GetAccount,
-    Operation::ListAccounts,
-    Operation::SuspendAccount,
-    Operation::UnsuspendAccount,
-    Operation::DeleteAccount,
-    Operation::ChangePackage,
-    Operation::ChangePassword,
-    Operation::CreateLoginLink,
-    Operation::GetAccountUsage,
-    Operation::ListPackages,
-    Operation::GetPackage,
-    Operation::CreatePackage,
-    Operation::AddDomain,
-    Operation::ListDomains,
-    Operation::SuspendDomain,
-    Operation::UnsuspendDomain,
-    Operation::DeleteDomain,
-    Operation::GetServerInfo,
-    Operation::ControlSystemService,
-    Operation::SetSystemServiceMonitored,
-    Operation::ListNotifications,
-];
+/// The OpenAdmin panel kind. CreatePackage depends on the panel's version
+/// (see the module docs).
+pub(crate) const PANEL: PanelDescription = PanelDescription {
+    kind: PanelKind::Openadmin,
+    name: "openadmin",
+    title: "OpenAdmin",
+    capabilities: &[
+        Operation::CreateAccount,
+        Operation::GetAccount,
+        Operation::ListAccounts,
+        Operation::SuspendAccount,
+        Operation::UnsuspendAccount,
+        Operation::DeleteAccount,
+        Operation::ChangePackage,
+        Operation::ChangePassword,
+        Operation::CreateLoginLink,
+        Operation::GetAccountUsage,
+        Operation::ListPackages,
+        Operation::GetPackage,
+        Operation::CreatePackage,
+        Operation::AddDomain,
+        Operation::ListDomains,
+        Operation::SuspendDomain,
+        Operation::UnsuspendDomain,
+        Operation::DeleteDomain,
+        Operation::GetServerInfo,
+        Operation::ControlSystemService,
+        Operation::SetSystemServiceMonitored,
+        Operation::ListNotifications,
+    ],
+    login: Login::Password(OpenAdmin::build),
+};
 
 /// Where OpenAdmin document roots must live.
 const DOCROOT_BASE: &str = "/var/www/html/";
 
 /// The OpenAdmin adapter for one server.
-pub struct OpenAdmin {
+struct OpenAdmin {
     client: Client,
 }
 
 impl OpenAdmin {
-    /// An adapter speaking to `http`, logging in with the server's admin
-    /// credentials and keeping its token in `sessions` under `server_id`.
-    pub fn new(
-        http: HttpClient,
-        credentials: PanelCredentials,
-        sessions: Sessions,
-        server_id: String,
-    ) -> Result<Self, AdapterError> {
-        Ok(OpenAdmin {
-            client: Client::new(http, credentials, sessions, server_id)?,
-        })
+    /// An adapter logging in with the server's admin username and password.
+    fn build(parts: Parts, username: String, password: SecretString) -> Built {
+        Ok(Arc::new(OpenAdmin {
+            client: Client::new(parts, username, password),
+        }))
     }
 
     async fn user(&self, username: &str) -> Result<wire::UserDetail, AdapterError> {
@@ -172,12 +171,8 @@ fn user_path(username: &str) -> Result<UrlPath, AdapterError> {
 
 #[async_trait]
 impl Panel for OpenAdmin {
-    fn kind(&self) -> PanelKind {
-        PanelKind::Openadmin
-    }
-
     fn capabilities(&self) -> &'static [Operation] {
-        CAPABILITIES
+        PANEL.capabilities
     }
 
     async fn check(&self) -> Result<PanelCheck, AdapterError> {
@@ -186,7 +181,8 @@ impl Panel for OpenAdmin {
             .get("api/system", Subject::new("system"))
             .await?;
         let listing: Value = self.client.get("api/usage", Subject::new("usage")).await?;
-        let capabilities = CAPABILITIES
+        let capabilities = PANEL
+            .capabilities
             .iter()
             .copied()
             .filter(|op| *op != Operation::CreatePackage || mapping::lists_plan_creation(&listing))

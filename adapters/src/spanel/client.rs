@@ -12,7 +12,7 @@ use super::{
     error::{self, Subject},
     php_query::{PhpValue, http_build_query},
 };
-use crate::{AdapterError, http::HttpClient, kind::PanelCredentials};
+use crate::{AdapterError, http::HttpClient};
 
 /// Calls one SPanel with its admin API token.
 pub(super) struct Client {
@@ -21,16 +21,8 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub(super) fn new(
-        http: HttpClient,
-        credentials: PanelCredentials,
-    ) -> Result<Self, AdapterError> {
-        let PanelCredentials::ApiToken(token) = credentials else {
-            return Err(AdapterError::Misconfigured(
-                "SPanel needs an API token (credentials.api_token)".into(),
-            ));
-        };
-        Ok(Client { http, token })
+    pub(super) fn new(http: HttpClient, token: SecretString) -> Self {
+        Client { http, token }
     }
 
     /// Runs an admin function: `fields` follow `token` and `action`, in order.

@@ -31,6 +31,8 @@ mod php_query;
 
 pub use self::error::ERRORS;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use panelgate_proto::v1::{
     Account, AccountStatus, AccountUsage, CreateLoginLinkResponse, Database, Domain, DomainStatus,
@@ -47,9 +49,8 @@ use self::{
 };
 use crate::{
     AccountUpdate, AdapterError, Entity, NewAccount, NewDatabase, NewDomain, NewPackage,
-    NewPanelAdmin, PackageRef, Page, PageRequest, Panel, PanelCheck,
-    http::HttpClient,
-    kind::PanelCredentials,
+    NewPanelAdmin, PackageRef, Page, PageRequest, Panel, PanelCheck, PanelDescription,
+    kind::{Built, Login, Parts},
     panel::{Earlier, created_as},
 };
 
@@ -88,33 +89,39 @@ fn named_in_message(body: &Value) -> Option<String> {
     Some(name.to_owned())
 }
 
-/// What SPanel can do; everything else is UNIMPLEMENTED.
-pub(crate) const CAPABILITIES: &[Operation] = &[
-    Operation::CreateAccount,
-    Operation::GetAccount,
-    Operation::ListAccounts,
-    Operation::UpdateAccount,
-    Operation::SuspendAccount,
-    Operation::UnsuspendAccount,
-    Operation::DeleteAccount,
-    Operation::ChangePackage,
-    Operation::ChangePassword,
-    Operation::CreateLoginLink,
-    Operation::GetAccountUsage,
-    Operation::ListPackages,
-    Operation::GetPackage,
-    Operation::CreatePackage,
-    Operation::UpdatePackage,
-    Operation::DeletePackage,
-    Operation::AddDomain,
-    Operation::DeleteDomain,
-    Operation::CreateDatabase,
-    Operation::CreatePanelAdmin,
-    Operation::ListPanelAdmins,
-];
+/// The SPanel panel kind.
+pub(crate) const PANEL: PanelDescription = PanelDescription {
+    kind: PanelKind::Spanel,
+    name: "spanel",
+    title: "SPanel",
+    capabilities: &[
+        Operation::CreateAccount,
+        Operation::GetAccount,
+        Operation::ListAccounts,
+        Operation::UpdateAccount,
+        Operation::SuspendAccount,
+        Operation::UnsuspendAccount,
+        Operation::DeleteAccount,
+        Operation::ChangePackage,
+        Operation::ChangePassword,
+        Operation::CreateLoginLink,
+        Operation::GetAccountUsage,
+        Operation::ListPackages,
+        Operation::GetPackage,
+        Operation::CreatePackage,
+        Operation::UpdatePackage,
+        Operation::DeletePackage,
+        Operation::AddDomain,
+        Operation::DeleteDomain,
+        Operation::CreateDatabase,
+        Operation::CreatePanelAdmin,
+        Operation::ListPanelAdmins,
+    ],
+    login: Login::ApiToken(Spanel::build),
+};
 
 /// The SPanel adapter for one server.
-pub struct Spanel {
+struct Spanel {
     client: Client,
 }
 
@@ -123,11 +130,11 @@ fn field(key: &str, value: impl Into<PhpValue>) -> (String, PhpValue) {
 }
 
 impl Spanel {
-    /// An adapter speaking to `http` with the server's admin API token.
-    pub fn new(http: HttpClient, credentials: PanelCredentials) -> Result<Self, AdapterError> {
-        Ok(Spanel {
-            client: Client::new(http, credentials)?,
-        })
+    /// An adapter calling with the server's admin API token.
+    fn build(parts: Parts, token: SecretString) -> Built {
+        Ok(Arc::new(Spanel {
+            client: Client::new(parts.http, token),
+        }))
     }
 
     /// The `listaccounts` rows, of one account when `username` is given.
@@ -194,12 +201,8 @@ impl Spanel {
 
 #[async_trait]
 impl Panel for Spanel {
-    fn kind(&self) -> PanelKind {
-        PanelKind::Spanel
-    }
-
     fn capabilities(&self) -> &'static [Operation] {
-        CAPABILITIES
+        PANEL.capabilities
     }
 
     async fn check(&self) -> Result<PanelCheck, AdapterError> {

@@ -46,6 +46,6 @@ pub use kind::{
     kind_from_name, kind_name,
 };
 pub use panel::{
-    AccountUpdate, Earlier, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin,
-    PackageRef, Page, PageRequest, Panel, PanelCheck,
+    AccountUpdate, Earlier, Listed, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin,
+    PackageRef, Panel, PanelCheck, Slice,
 };

@@ -118,30 +118,35 @@ pub struct NewPanelAdmin {
     pub options: Option<create_panel_admin_request::PanelOptions>,
 }
 
-/// One slice of a list, by position.
+/// The slice of a panel's list a call asks for, by position (the
+/// inventory's lists page by token instead).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PageRequest {
+pub struct Slice {
     /// How many items to skip.
     pub offset: usize,
     /// Most items to return.
     pub limit: usize,
 }
 
-/// A slice of a list and whether more follow.
+/// The items of a [`Slice`] of a panel's list, and whether more follow.
 #[derive(Debug)]
-pub struct Page<T> {
+pub struct Listed<T> {
     /// The items.
     pub items: Vec<T>,
     /// Whether items follow this slice.
     pub more: bool,
 }
 
-impl<T> Page<T> {
-    /// Cuts one page out of a full list, for panels that only return whole lists.
-    pub fn slice(all: Vec<T>, page: PageRequest) -> Self {
-        let more = all.len() > page.offset.saturating_add(page.limit);
-        let items = all.into_iter().skip(page.offset).take(page.limit).collect();
-        Page { items, more }
+impl<T> Listed<T> {
+    /// Cuts `slice` out of a full list, for panels that only return whole lists.
+    pub fn slice(all: Vec<T>, slice: Slice) -> Self {
+        let more = all.len() > slice.offset.saturating_add(slice.limit);
+        let items = all
+            .into_iter()
+            .skip(slice.offset)
+            .take(slice.limit)
+            .collect();
+        Listed { items, more }
     }
 }
 
@@ -242,7 +247,7 @@ pub trait Panel: Send + Sync + 'static {
         if !self.capabilities().contains(&Operation::ListDomains) {
             return Ok(Earlier::Unknown);
         }
-        let page = PageRequest {
+        let page = Slice {
             offset: 0,
             limit: SEARCH_LIMIT,
         };
@@ -291,7 +296,7 @@ pub trait Panel: Send + Sync + 'static {
     }
 
     /// Lists accounts.
-    async fn list_accounts(&self, _page: PageRequest) -> Result<Page<Account>, AdapterError> {
+    async fn list_accounts(&self, _page: Slice) -> Result<Listed<Account>, AdapterError> {
         unsupported(Operation::ListAccounts)
     }
 
@@ -392,8 +397,8 @@ pub trait Panel: Send + Sync + 'static {
     async fn list_domains(
         &self,
         _username: Option<&str>,
-        _page: PageRequest,
-    ) -> Result<Page<Domain>, AdapterError> {
+        _page: Slice,
+    ) -> Result<Listed<Domain>, AdapterError> {
         unsupported(Operation::ListDomains)
     }
 

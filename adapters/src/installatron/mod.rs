@@ -36,8 +36,8 @@ use serde_json::{Value, json};
 
 use self::client::{Client, Subject};
 use crate::{
-    AccountUpdate, AdapterError, Earlier, Entity, NewAccount, NewDatabase, NewDomain, PackageRef,
-    Page, PageRequest, Panel, PanelCheck, PanelDescription,
+    AccountUpdate, AdapterError, Earlier, Entity, Listed, NewAccount, NewDatabase, NewDomain,
+    PackageRef, Panel, PanelCheck, PanelDescription, Slice,
     http::UrlPath,
     kind::{Built, Login, Parts},
     units,
@@ -134,7 +134,7 @@ impl Installatron {
     }
 
     /// One page of users and whether more follow.
-    async fn users(&self, page: PageRequest) -> Result<(Vec<Value>, bool), AdapterError> {
+    async fn users(&self, page: Slice) -> Result<(Vec<Value>, bool), AdapterError> {
         let query = [
             ("offset", page.offset.to_string()),
             ("limit", page.limit.to_string()),
@@ -156,7 +156,7 @@ impl Installatron {
     /// Every user, page by page.
     async fn all_users(&self) -> Result<Vec<Value>, AdapterError> {
         let mut all = Vec::new();
-        let mut page = PageRequest {
+        let mut page = Slice {
             offset: 0,
             limit: SEARCH_PAGE,
         };
@@ -213,7 +213,7 @@ impl Panel for Installatron {
     }
 
     async fn check(&self) -> Result<PanelCheck, AdapterError> {
-        self.users(PageRequest {
+        self.users(Slice {
             offset: 0,
             limit: 1,
         })
@@ -276,9 +276,9 @@ impl Panel for Installatron {
         Ok(mapping::account(&self.user(username).await?))
     }
 
-    async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>, AdapterError> {
+    async fn list_accounts(&self, page: Slice) -> Result<Listed<Account>, AdapterError> {
         let (users, more) = self.users(page).await?;
-        Ok(Page {
+        Ok(Listed {
             items: users.iter().map(mapping::account).collect(),
             more,
         })
@@ -441,8 +441,8 @@ impl Panel for Installatron {
     async fn list_domains(
         &self,
         username: Option<&str>,
-        page: PageRequest,
-    ) -> Result<Page<Domain>, AdapterError> {
+        page: Slice,
+    ) -> Result<Listed<Domain>, AdapterError> {
         let domains = match username {
             Some(username) => {
                 mapping::domains(username, &mapping::websites(&self.user(username).await?))
@@ -457,7 +457,7 @@ impl Panel for Installatron {
                 })
                 .collect(),
         };
-        Ok(Page::slice(domains, page))
+        Ok(Listed::slice(domains, page))
     }
 
     async fn delete_domain(&self, domain: &str, owner: Option<&str>) -> Result<(), AdapterError> {

@@ -51,8 +51,8 @@ use self::{
     },
 };
 use crate::{
-    AdapterError, Earlier, Entity, NewAccount, NewDomain, NewPackage, PackageRef, Page,
-    PageRequest, Panel, PanelCheck, PanelDescription,
+    AdapterError, Earlier, Entity, Listed, NewAccount, NewDomain, NewPackage, PackageRef, Panel,
+    PanelCheck, PanelDescription, Slice,
     http::UrlPath,
     kind::{Built, Login, Parts},
     panel::created_as,
@@ -262,7 +262,7 @@ impl Panel for OpenAdmin {
         Ok(mapping::account(username, &detail?, dedicated_ip))
     }
 
-    async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>, AdapterError> {
+    async fn list_accounts(&self, page: Slice) -> Result<Listed<Account>, AdapterError> {
         let (users, ips) = tokio::join!(
             self.client.get::<UserList>("api/users", Subject::new("*")),
             self.ips()
@@ -273,7 +273,7 @@ impl Panel for OpenAdmin {
             .into_iter()
             .map(|entry| mapping::listed_account(entry, &ips))
             .collect();
-        Ok(Page::slice(accounts, page))
+        Ok(Listed::slice(accounts, page))
     }
 
     async fn suspend_account(&self, username: &str, _reason: &str) -> Result<(), AdapterError> {
@@ -483,8 +483,8 @@ impl Panel for OpenAdmin {
     async fn list_domains(
         &self,
         username: Option<&str>,
-        page: PageRequest,
-    ) -> Result<Page<Domain>, AdapterError> {
+        page: Slice,
+    ) -> Result<Listed<Domain>, AdapterError> {
         let domains = match username {
             Some(username) => self
                 .user(username)
@@ -513,7 +513,7 @@ impl Panel for OpenAdmin {
                     .collect()
             }
         };
-        Ok(Page::slice(domains, page))
+        Ok(Listed::slice(domains, page))
     }
 
     async fn suspend_domain(&self, domain: &str) -> Result<(), AdapterError> {

@@ -48,8 +48,8 @@ use self::{
     php_query::PhpValue,
 };
 use crate::{
-    AccountUpdate, AdapterError, Entity, NewAccount, NewDatabase, NewDomain, NewPackage,
-    NewPanelAdmin, PackageRef, Page, PageRequest, Panel, PanelCheck, PanelDescription,
+    AccountUpdate, AdapterError, Entity, Listed, NewAccount, NewDatabase, NewDomain, NewPackage,
+    NewPanelAdmin, PackageRef, Panel, PanelCheck, PanelDescription, Slice,
     kind::{Built, Login, Parts},
     panel::{Earlier, created_as},
 };
@@ -283,14 +283,14 @@ impl Panel for Spanel {
         Ok(mapping::account(&self.account_row(username).await?))
     }
 
-    async fn list_accounts(&self, page: PageRequest) -> Result<Page<Account>, AdapterError> {
+    async fn list_accounts(&self, page: Slice) -> Result<Listed<Account>, AdapterError> {
         let accounts = self
             .account_rows(None)
             .await?
             .iter()
             .map(mapping::account)
             .collect();
-        Ok(Page::slice(accounts, page))
+        Ok(Listed::slice(accounts, page))
     }
 
     async fn update_account(&self, update: &AccountUpdate) -> Result<(), AdapterError> {

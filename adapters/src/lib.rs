@@ -2,8 +2,11 @@
 //! own HTTP API.
 //!
 //! # Layout
-//! - [`panel`]: the [`Panel`] trait every adapter implements, and the validated
-//!   inputs it takes. Replies are the canonical `panelgate.v1` messages.
+//! - [`panel`]: the [`Panel`] trait every adapter implements. Replies are the
+//!   canonical `panelgate.v1` messages.
+//! - [`inputs`]: the validated inputs the trait's operations take.
+//! - [`earlier`]: what an earlier attempt of a create left behind, for
+//!   retries and for creates that fail half-way.
 //! - [`error`]: [`AdapterError`], the one error type of every adapter.
 //! - [`documented`]: the panels' documented errors as tables, how an
 //!   adapter reads a failure by them.
@@ -27,8 +30,10 @@
 pub mod admin_api;
 pub mod credentials;
 pub mod documented;
+pub mod earlier;
 pub mod error;
 pub mod http;
+pub mod inputs;
 pub mod installatron;
 pub mod kind;
 pub mod metrics;
@@ -40,12 +45,14 @@ pub mod tls;
 pub mod units;
 
 pub use credentials::{CredentialForm, PanelCredentials};
+pub use earlier::Earlier;
 pub use error::{AdapterError, Entity};
+pub use inputs::{
+    AccountUpdate, Listed, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin,
+    PackageRef, Slice,
+};
 pub use kind::{
     KINDS, PanelConfig, PanelDescription, build_panel, capabilities, check_credentials, describe,
     kind_from_name, kind_name,
 };
-pub use panel::{
-    AccountUpdate, Earlier, Listed, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin,
-    PackageRef, Panel, PanelCheck, Slice,
-};
+pub use panel::{Panel, PanelCheck};

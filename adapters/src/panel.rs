@@ -1,154 +1,24 @@
 //! The [`Panel`] trait: the canonical hosting operations, one implementation per
-//! panel kind. Inputs are validated structs; replies are `panelgate.v1` messages.
+//! panel kind. Inputs are validated structs ([`crate::inputs`]); replies are
+//! `panelgate.v1` messages.
 //!
 //! Every operation has a default body answering [`AdapterError::Unsupported`];
-//! an adapter overrides what its panel can do and lists exactly those in
-//! [`Panel::capabilities`] (a test in each adapter keeps the two in step).
+//! an adapter overrides what its panel can do and lists exactly those in its
+//! kind's capabilities ([`crate::kind`]; the conformance suite keeps the two in
+//! step).
 
 use async_trait::async_trait;
 use panelgate_proto::v1::{
     Account, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain, Notification,
-    Operation, Package, PackageLimits, PanelAdmin, ServerInfo, SystemServiceAction,
-    add_domain_request, create_account_request, create_database_request, create_package_request,
-    create_panel_admin_request,
+    Operation, Package, PanelAdmin, ServerInfo, SystemServiceAction,
 };
 use secrecy::SecretString;
 
-use crate::{AdapterError, Entity};
-
-/// A package as an account refers to it: the panel's id and its name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PackageRef {
-    /// The panel's id (its name on panels without ids).
-    pub id: String,
-    /// The package's name.
-    pub name: String,
-}
-
-/// A validated CreateAccount.
-#[derive(Debug)]
-pub struct NewAccount {
-    /// Username on the server.
-    pub username: String,
-    /// Main domain.
-    pub primary_domain: String,
-    /// Owner's email address.
-    pub email: String,
-    /// Panel login password.
-    pub password: SecretString,
-    /// The package, resolved through the server's package list where it has one.
-    pub package: PackageRef,
-    /// Owner's first name, if given.
-    pub first_name: Option<String>,
-    /// Owner's last name, if given.
-    pub last_name: Option<String>,
-    /// Options for one panel kind (already checked to match the server's kind).
-    pub options: Option<create_account_request::PanelOptions>,
-}
-
-/// A validated UpdateAccount: the fields to change.
-#[derive(Debug, Default)]
-pub struct AccountUpdate {
-    /// The account.
-    pub username: String,
-    /// New email address.
-    pub email: Option<String>,
-    /// New first name.
-    pub first_name: Option<String>,
-    /// New last name.
-    pub last_name: Option<String>,
-    /// New main domain.
-    pub primary_domain: Option<String>,
-}
-
-/// A validated CreatePackage or UpdatePackage: a package's whole definition.
-#[derive(Debug)]
-pub struct NewPackage {
-    /// Package name.
-    pub name: String,
-    /// Limits; unset ones take the panel's default.
-    pub limits: PackageLimits,
-    /// Options for one panel kind (UpdatePackage's options, which are a
-    /// subset, arrive as the same message).
-    pub options: Option<create_package_request::PanelOptions>,
-}
-
-/// A validated AddDomain.
-#[derive(Debug)]
-pub struct NewDomain {
-    /// The account that gets the domain.
-    pub username: String,
-    /// The domain name.
-    pub domain: String,
-    /// Document root, if the caller chose one.
-    pub document_root: Option<String>,
-    /// Options for one panel kind.
-    pub options: Option<add_domain_request::PanelOptions>,
-}
-
-/// A validated CreateDatabase.
-#[derive(Debug)]
-pub struct NewDatabase {
-    /// An earlier attempt may have done some of the create's steps: a
-    /// panel that creates the user and the database in two calls goes on
-    /// past a user that exists already.
-    pub resuming: bool,
-    /// Options for one panel kind (already checked to match the server's kind).
-    pub options: Option<create_database_request::PanelOptions>,
-    /// The account that gets the database.
-    pub username: String,
-    /// Database name.
-    pub name: String,
-    /// Database user.
-    pub user: String,
-    /// The database user's password.
-    pub password: SecretString,
-}
-
-/// A validated CreatePanelAdmin.
-#[derive(Debug)]
-pub struct NewPanelAdmin {
-    /// Username.
-    pub username: String,
-    /// Password.
-    pub password: SecretString,
-    /// Grant everything.
-    pub full_access: bool,
-    /// Options for one panel kind (already checked to match the server's kind).
-    pub options: Option<create_panel_admin_request::PanelOptions>,
-}
-
-/// The slice of a panel's list a call asks for, by position (the
-/// inventory's lists page by token instead).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Slice {
-    /// How many items to skip.
-    pub offset: usize,
-    /// Most items to return.
-    pub limit: usize,
-}
-
-/// The items of a [`Slice`] of a panel's list, and whether more follow.
-#[derive(Debug)]
-pub struct Listed<T> {
-    /// The items.
-    pub items: Vec<T>,
-    /// Whether items follow this slice.
-    pub more: bool,
-}
-
-impl<T> Listed<T> {
-    /// Cuts `slice` out of a full list, for panels that only return whole lists.
-    pub fn slice(all: Vec<T>, slice: Slice) -> Self {
-        let more = all.len() > slice.offset.saturating_add(slice.limit);
-        let items = all
-            .into_iter()
-            .skip(slice.offset)
-            .take(slice.limit)
-            .collect();
-        Listed { items, more }
-    }
-}
+use crate::{
+    AccountUpdate, AdapterError, Entity, Listed, NewAccount, NewDatabase, NewDomain, NewPackage,
+    NewPanelAdmin, PackageRef, Slice,
+    earlier::{Earlier, created_as},
+};
 
 /// The outcome of a successful health check.
 #[derive(Debug, Default)]
@@ -158,52 +28,6 @@ pub struct PanelCheck {
     /// What this panel supports, where it describes its own API (versions of
     /// one panel kind differ); None means the kind's static list applies.
     pub capabilities: Option<Vec<Operation>>,
-}
-
-/// What a panel holds of the thing an earlier attempt of a create may have
-/// made (a retry after an unknown outcome asks before creating again).
-#[derive(Debug)]
-pub enum Earlier<T> {
-    /// The panel holds it, as the create would have left it.
-    Made(T),
-    /// The panel does not hold it: the create has not happened.
-    Absent,
-    /// The panel has no read that could tell.
-    Unknown,
-}
-
-impl<T> Earlier<T> {
-    /// `found` read as the answer: the thing, or a NOT_FOUND of `entity`
-    /// meaning it is absent.
-    fn read(found: Result<T, AdapterError>, entity: Entity) -> Result<Self, AdapterError> {
-        match found {
-            Ok(made) => Ok(Earlier::Made(made)),
-            Err(AdapterError::NotFound {
-                entity: missing, ..
-            }) if missing == entity => Ok(Earlier::Absent),
-            Err(err) => Err(err),
-        }
-    }
-}
-
-/// Reads a panel's answer to "is this create's account there?" (see
-/// [`Panel::earlier_account`]): an account of the same name on another
-/// primary domain is someone else's.
-pub(crate) fn created_as(
-    found: Result<Account, AdapterError>,
-    account: &NewAccount,
-) -> Result<Earlier<Account>, AdapterError> {
-    Ok(match Earlier::read(found, Entity::Account)? {
-        Earlier::Made(existing)
-            if existing
-                .primary_domain
-                .eq_ignore_ascii_case(&account.primary_domain) =>
-        {
-            Earlier::Made(existing)
-        }
-        Earlier::Made(_) => Earlier::Absent,
-        other => other,
-    })
 }
 
 /// Most items read when looking for one in a panel's list.

@@ -7,6 +7,8 @@
 use panelgate_proto::v1::Limit;
 use serde_json::Value;
 
+use crate::AdapterError;
+
 /// The unit of a bare number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SizeUnit {
@@ -76,6 +78,15 @@ pub fn as_text(value: &Value) -> Option<String> {
         Value::Number(number) => Some(number.to_string()),
         _ => None,
     }
+}
+
+/// An id the panel must send, as text; when it is unreadable, a protocol
+/// error saying `unreadable`.
+pub fn required_text(
+    value: &Value,
+    unreadable: impl FnOnce() -> String,
+) -> Result<String, AdapterError> {
+    as_text(value).ok_or_else(|| AdapterError::protocol(unreadable(), &value.to_string()))
 }
 
 /// A limit as the panel states it: unlimited markers become an absent `max`,

@@ -11,7 +11,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::error::classify;
-use crate::{AdapterError, http::HttpClient};
+use crate::{
+    AdapterError,
+    http::{HttpClient, UrlPath},
+};
 
 /// One admin_api endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,19 +48,13 @@ impl Endpoint {
         }
     }
 
-    /// Path under the base URL; the trailing slash is part of every route.
-    fn path(self) -> &'static str {
+    /// Path under the base URL: `admin_api/<name>/` (the trailing slash is
+    /// part of every route), account info the API's root itself.
+    fn path(self) -> UrlPath {
+        let root = UrlPath::route("admin_api/");
         match self {
-            Endpoint::AccountInfo => "admin_api/",
-            Endpoint::AddUser => "admin_api/add_user/",
-            Endpoint::SuspendUser => "admin_api/suspend_user/",
-            Endpoint::UpdateUser => "admin_api/update_user/",
-            Endpoint::PackagesList => "admin_api/packages_list/",
-            Endpoint::NewPackage => "admin_api/new_package/",
-            Endpoint::IssueSsl => "admin_api/issue_ssl/",
-            Endpoint::AddDomain => "admin_api/add_domain/",
-            Endpoint::DatabaseAdd => "admin_api/database_add/",
-            Endpoint::SsoLogin => "admin_api/sso_login/",
+            Endpoint::AccountInfo => root,
+            named => root.then(named.name()).then("/"),
         }
     }
 }
@@ -225,6 +222,15 @@ mod tests {
             json!({"user_id": 2, "package_name": "Basic"})
         ));
         assert!(!ok(Endpoint::AccountInfo, json!({"status": "ok"})));
+    }
+
+    #[test]
+    fn routes_are_named_after_their_endpoint() {
+        assert_eq!(Endpoint::AccountInfo.path(), UrlPath::route("admin_api/"));
+        assert_eq!(
+            Endpoint::AddUser.path(),
+            UrlPath::route("admin_api/add_user/")
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! admin_api replies → canonical messages, and canonical package limits → the
-//! panel's `new_package` fields. The panel treats 0 as "unlimited" for every
+//! admin_api replies → canonical messages, and canonical inputs → the panel's
+//! fields (`new_package`'s limits, `add_domain`'s path). The panel treats 0 as "unlimited" for every
 //! package limit, and reports sizes as text ("10GB", "1.5 MB").
 
 use panelgate_proto::v1::{
@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::wire::{AccountInfo, PackageEntry};
 use crate::{
-    AdapterError,
+    AdapterError, NewPackage,
     units::{self, SizeUnit},
 };
 
@@ -96,11 +96,8 @@ fn resource(used: &Value, parse: Parse, limit: Option<(&Value, Parse)>) -> Optio
 
 /// One entry of `packages_list`: only the disk limit is reported.
 pub(super) fn package(entry: &PackageEntry) -> Result<Package, AdapterError> {
-    let id = units::as_text(&entry.id).ok_or_else(|| {
-        AdapterError::protocol(
-            format!("package `{}` has no readable id", entry.name),
-            &entry.id.to_string(),
-        )
+    let id = units::required_text(&entry.id, || {
+        format!("package `{}` has no readable id", entry.name)
     })?;
     Ok(Package {
         id,
@@ -112,9 +109,23 @@ pub(super) fn package(entry: &PackageEntry) -> Result<Package, AdapterError> {
     })
 }
 
+/// The whole `new_package` form: name, limits, and `limit_action` when the
+/// disk limit is enforced.
+pub(super) fn new_package_fields(
+    package: &NewPackage,
+    enforce_disk_limit: bool,
+) -> Result<Vec<(&'static str, String)>, AdapterError> {
+    let mut fields = vec![("name", package.name.clone())];
+    fields.extend(package_limit_fields(&package.limits)?);
+    if enforce_disk_limit {
+        fields.push(("limit_action", "true".to_owned()));
+    }
+    Ok(fields)
+}
+
 /// The `new_package` form fields for canonical limits. The panel cannot
 /// disable a resource (0 means unlimited there) and has no inode limit.
-pub(super) fn package_limit_fields(
+fn package_limit_fields(
     limits: &PackageLimits,
 ) -> Result<Vec<(&'static str, String)>, AdapterError> {
     if limits.inodes.is_some() {
@@ -155,6 +166,27 @@ pub(super) fn package_limit_fields(
         }
     }
     Ok(form)
+}
+
+/// A document root as the panel's `path`, relative to the account's home
+/// (`/home/<user>/`): `public_html/shop`, or the same written in full. The
+/// panel puts the path under the home as given, so anything that could
+/// point outside it is refused.
+pub(super) fn home_relative(username: &str, root: &str) -> Result<String, AdapterError> {
+    let home = format!("/home/{username}/");
+    let relative = root.strip_prefix(&home).unwrap_or(root);
+    let outside = relative.starts_with('/')
+        || relative.contains('\\')
+        || relative.split('/').any(|part| part == ".." || part == ".");
+    if outside || relative.is_empty() {
+        return Err(AdapterError::invalid(
+            "document_root",
+            format!(
+                "admin_api document roots are folders inside the account's home ({home}), e.g. public_html/shop"
+            ),
+        ));
+    }
+    Ok(relative.to_owned())
 }
 
 #[cfg(test)]
@@ -308,5 +340,33 @@ mod tests {
             package_limit_fields(&inodes),
             Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.inodes"
         ));
+    }
+
+    #[test]
+    fn document_roots_stay_in_the_home() {
+        assert_eq!(
+            home_relative("bob", "public_html/shop").unwrap(),
+            "public_html/shop"
+        );
+        assert_eq!(
+            home_relative("bob", "/home/bob/public_html/shop").unwrap(),
+            "public_html/shop"
+        );
+        for outside in [
+            "/etc",
+            "/home/amy/public_html",
+            "a/../../x",
+            "./x",
+            "a\\..\\b",
+            "/home/bob/",
+        ] {
+            assert!(
+                matches!(
+                    home_relative("bob", outside),
+                    Err(AdapterError::InvalidArgument { .. })
+                ),
+                "{outside}"
+            );
+        }
     }
 }

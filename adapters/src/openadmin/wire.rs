@@ -45,7 +45,7 @@ pub(super) struct UserDetail {
     #[serde(default)]
     pub plan: Option<Plan>,
     #[serde(default)]
-    pub domains: Vec<UserDomain>,
+    pub domains: Vec<DomainEntry>,
 }
 
 /// The account row; a suspended account's username reads
@@ -59,23 +59,13 @@ pub(super) struct UserRecord {
     pub email: Option<String>,
 }
 
-/// One domain in a user's detail.
-#[derive(Debug, Deserialize)]
-pub(super) struct UserDomain {
-    #[serde(default)]
-    pub domain_id: Value,
-    pub domain_url: String,
-    #[serde(default)]
-    pub docroot: Option<String>,
-}
-
 /// `GET /api/domains`.
 #[derive(Debug, Deserialize)]
 pub(super) struct DomainList {
     pub domains: Vec<DomainEntry>,
 }
 
-/// One domain of the server.
+/// One domain, of a user's detail or of the server's list.
 #[derive(Debug, Deserialize)]
 pub(super) struct DomainEntry {
     #[serde(default)]

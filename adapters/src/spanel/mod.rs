@@ -50,8 +50,8 @@ use self::{
 use crate::{
     AccountUpdate, AdapterError, Entity, Listed, NewAccount, NewDatabase, NewDomain, NewPackage,
     NewPanelAdmin, PackageRef, Panel, PanelCheck, PanelDescription, Slice,
+    earlier::{Earlier, created_as},
     kind::{Built, Login, Parts},
-    panel::{Earlier, created_as},
 };
 
 /// A package's whole definition, as createpackage and modifypackage take it:

@@ -1,0 +1,79 @@
+//! SPanel's administrators: created with all pages or per-category
+//! permissions, and listed.
+
+use panelgate_proto::v1::{PanelAdmin, create_panel_admin_request};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+use super::{Spanel, client::data, error::Subject, field, mapping, php_query::PhpValue};
+use crate::{AdapterError, NewPanelAdmin};
+
+impl Spanel {
+    /// `admin/createadminuser`, then the new administrator as listed.
+    pub(super) async fn create_admin(
+        &self,
+        admin: &NewPanelAdmin,
+    ) -> Result<PanelAdmin, AdapterError> {
+        let granted = match &admin.options {
+            Some(create_panel_admin_request::PanelOptions::Spanel(options)) => {
+                options.permissions.as_ref()
+            }
+            None => None,
+        };
+        let permissions = match (admin.full_access, granted) {
+            (true, None) => PhpValue::from("all"),
+            (false, Some(granted)) => {
+                mapping::permissions("panel_options.spanel.permissions", granted)?
+            }
+            (true, Some(_)) => {
+                return Err(AdapterError::invalid(
+                    "full_access",
+                    "set full_access or panel_options.spanel.permissions, not both",
+                ));
+            }
+            (false, None) => {
+                return Err(AdapterError::invalid(
+                    "panel_options.spanel.permissions",
+                    "required unless full_access is set",
+                ));
+            }
+        };
+        let fields = vec![
+            field("username", admin.username.as_str()),
+            field("password", admin.password.expose_secret()),
+            field("permissions", permissions),
+        ];
+        let subject = Subject::new(&admin.username).with_fields(&[
+            ("permission", "panel_options.spanel.permissions"),
+            ("password", "password"),
+            ("username", "username"),
+        ]);
+        self.client
+            .admin("admin/createadminuser", fields, subject)
+            .await?;
+        let created = self.admins().await?;
+        created
+            .into_iter()
+            .find(|listed| listed.username.eq_ignore_ascii_case(&admin.username))
+            .ok_or_else(|| {
+                AdapterError::protocol(
+                    format!("admin `{}` was created but is not listed", admin.username),
+                    "",
+                )
+            })
+    }
+
+    pub(super) async fn admins(&self) -> Result<Vec<PanelAdmin>, AdapterError> {
+        let body = self
+            .client
+            .admin("admin/listadminusers", Vec::new(), Subject::new("*"))
+            .await?;
+        match data(&body, "admin/listadminusers")? {
+            Value::Array(rows) => Ok(rows.iter().map(mapping::panel_admin).collect()),
+            _ => Err(AdapterError::protocol(
+                "admin/listadminusers answered without a list",
+                "",
+            )),
+        }
+    }
+}

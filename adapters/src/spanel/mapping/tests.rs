@@ -62,7 +62,8 @@ fn packages_from_the_doc_packagelist() {
     assert_eq!(limits.disk_mib, Some(Limit { max: Some(10240) }));
     assert_eq!(limits.domains, Some(Limit { max: None }));
     assert_eq!(limits.email_accounts, Some(Limit { max: Some(0) }));
-    let legacy = json!({"packagename": "test", "disklimit": "0", "inodeslimit": "0", "domainslimit": "0"});
+    let legacy =
+        json!({"packagename": "test", "disklimit": "0", "inodeslimit": "0", "domainslimit": "0"});
     let limits = super::package(&legacy).limits.unwrap();
     assert_eq!(
         limits.disk_mib,

@@ -1,6 +1,7 @@
 //! What an earlier attempt of a create left behind: a retry after an
 //! unknown outcome asks the panel before creating again ([`Earlier`]), and a
-//! create that fails half-way removes what its first step made.
+//! create that fails half-way removes what its first step made
+//! ([`finish_create`]).
 
 use panelgate_proto::v1::Account;
 use tracing::warn;
@@ -56,11 +57,30 @@ pub(crate) fn created_as(
     })
 }
 
-/// The failure of a create's later step, once the adapter has tried to
-/// remove the account its first step made (`removed`): the failure itself
-/// when the account is gone again, else the panel's failure saying that the
-/// account remains `without` what the later step was to add.
-pub(crate) fn rolled_back(
+/// A two-step create's outcome once its later `step` has run: the account
+/// as created, or, when the step failed, that failure after `remove` has
+/// tried to take away the account the first step made (one it could not
+/// remove is said to remain `without` what the step was to add).
+pub(crate) async fn finish_create(
+    account: &NewAccount,
+    step: Result<(), AdapterError>,
+    remove: impl AsyncFnOnce() -> Result<(), AdapterError>,
+    without: &str,
+) -> Result<Account, AdapterError> {
+    match step {
+        Ok(()) => Ok(account.as_created()),
+        Err(failure) => Err(rolled_back(
+            failure,
+            remove().await,
+            &account.username,
+            without,
+        )),
+    }
+}
+
+/// A later step's `failure` once the first step's account is `removed`, or
+/// not.
+fn rolled_back(
     failure: AdapterError,
     removed: Result<(), AdapterError>,
     username: &str,

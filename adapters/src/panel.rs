@@ -119,8 +119,13 @@ pub trait Panel: Send + Sync + 'static {
         unsupported(Operation::GetAccount)
     }
 
-    /// Lists accounts.
-    async fn list_accounts(&self, _page: Slice) -> Result<Listed<Account>, AdapterError> {
+    /// Lists accounts. By default: cut out of [`Panel::all_accounts`].
+    async fn list_accounts(&self, slice: Slice) -> Result<Listed<Account>, AdapterError> {
+        Ok(Listed::slice(self.all_accounts().await?, slice))
+    }
+
+    /// Every account, for panels that only return whole lists.
+    async fn all_accounts(&self) -> Result<Vec<Account>, AdapterError> {
         unsupported(Operation::ListAccounts)
     }
 
@@ -217,12 +222,19 @@ pub trait Panel: Send + Sync + 'static {
         unsupported(Operation::AddDomain)
     }
 
-    /// Lists domains, of one account when `username` is given.
+    /// Lists domains, of one account when `username` is given. By default:
+    /// cut out of [`Panel::all_domains`].
     async fn list_domains(
         &self,
-        _username: Option<&str>,
-        _page: Slice,
+        username: Option<&str>,
+        slice: Slice,
     ) -> Result<Listed<Domain>, AdapterError> {
+        Ok(Listed::slice(self.all_domains(username).await?, slice))
+    }
+
+    /// Every domain (of one account when `username` is given), for panels
+    /// that only return whole lists.
+    async fn all_domains(&self, _username: Option<&str>) -> Result<Vec<Domain>, AdapterError> {
         unsupported(Operation::ListDomains)
     }
 

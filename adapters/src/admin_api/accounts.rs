@@ -9,7 +9,7 @@ use tracing::warn;
 use super::{
     AdminApi,
     client::Endpoint,
-    wire::{AccountInfo, Done, UserSaved},
+    wire::{AccountInfo, UserSaved},
 };
 use crate::{AdapterError, Entity, NewAccount, units};
 
@@ -26,11 +26,9 @@ impl AdminApi {
     /// `suspend_user` with `state` SUSPEND, UNSUSPEND or DELETE.
     pub(super) async fn set_state(&self, username: &str, state: &str) -> Result<(), AdapterError> {
         let form = [("username", username), ("state", state)];
-        let _: Done = self
-            .client
-            .call(Endpoint::SuspendUser, &form, username)
-            .await?;
-        Ok(())
+        self.client
+            .run(Endpoint::SuspendUser, &form, username)
+            .await
     }
 
     pub(super) async fn update_user(
@@ -40,11 +38,7 @@ impl AdminApi {
     ) -> Result<(), AdapterError> {
         let mut form = vec![("username", username)];
         form.extend_from_slice(fields);
-        let _: UserSaved = self
-            .client
-            .call(Endpoint::UpdateUser, &form, username)
-            .await?;
-        Ok(())
+        self.client.run(Endpoint::UpdateUser, &form, username).await
     }
 
     /// `add_user`; a failure that may have left a half-made user behind

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::error::classify;
+use super::{error::classify, wire::Done};
 use crate::{
     AdapterError,
     http::{HttpClient, UrlPath},
@@ -84,6 +84,18 @@ impl Client {
         auth_headers.insert("username", header(username, "username")?);
         auth_headers.insert("password", password);
         Ok(Client { http, auth_headers })
+    }
+
+    /// [`Client::call`] for a success reply that carries nothing panelgate
+    /// reads.
+    pub(super) async fn run(
+        &self,
+        endpoint: Endpoint,
+        form: &[(&str, &str)],
+        subject: &str,
+    ) -> Result<(), AdapterError> {
+        let _: Done = self.call(endpoint, form, subject).await?;
+        Ok(())
     }
 
     /// Posts `form` to `endpoint` and reads a success reply as `T`. A failure

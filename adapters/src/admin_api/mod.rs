@@ -35,7 +35,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use self::{
     client::{Client, Endpoint},
-    wire::{DomainAdded, Done, PackageCreated, PackageList, SsoLink},
+    wire::{DomainAdded, PackageCreated, PackageList, SsoLink},
 };
 use crate::{
     AccountUpdate, AdapterError, NewAccount, NewDatabase, NewDomain, NewPackage, PackageRef, Panel,
@@ -44,22 +44,21 @@ use crate::{
     units,
 };
 
-/// The admin_api panel kind.
+/// The admin_api panel: what its adapter can do, one line an area (accounts,
+/// packages, domains, the rest), its names, and how it logs in.
 #[rustfmt::skip]
 pub(crate) const PANEL: PanelDescription = PanelDescription {
-    kind: PanelKind::AdminApi,
-    name: "admin_api",
-    title: "admin_api",
-    capabilities: &[
-        Operation::CreateAccount, Operation::GetAccount, Operation::UpdateAccount,
-        Operation::SuspendAccount, Operation::UnsuspendAccount, Operation::DeleteAccount,
-        Operation::ChangePackage, Operation::ChangePassword, Operation::CreateLoginLink,
-        Operation::GetAccountUsage,
-        Operation::ListPackages, Operation::GetPackage, Operation::CreatePackage,
-        Operation::AddDomain,
-        Operation::CreateDatabase,
-        Operation::IssueCertificate,
-    ],
+    capabilities: {
+        use Operation::*;
+        &[
+            CreateAccount, GetAccount, UpdateAccount, SuspendAccount, UnsuspendAccount, DeleteAccount,
+            ChangePackage, ChangePassword, CreateLoginLink, GetAccountUsage,
+            ListPackages, GetPackage, CreatePackage,
+            AddDomain,
+            CreateDatabase, IssueCertificate,
+        ]
+    },
+    kind: PanelKind::AdminApi, name: "admin_api", title: "admin_api",
     login: Login::Password(AdminApi::build),
 };
 
@@ -252,16 +251,15 @@ impl Panel for AdminApi {
             ("dbpass", password),
             ("dbpassc", password),
         ];
-        let _: Done = self
-            .client
-            .call(Endpoint::DatabaseAdd, &form, &database.username)
+        self.client
+            .run(Endpoint::DatabaseAdd, &form, &database.username)
             .await?;
         Ok(database.as_created())
     }
 
     async fn issue_certificate(&self, domain: &str) -> Result<Certificate, AdapterError> {
         let form = [("domain", domain)];
-        let _: Done = self.client.call(Endpoint::IssueSsl, &form, domain).await?;
+        self.client.run(Endpoint::IssueSsl, &form, domain).await?;
         Ok(Certificate {
             domain: domain.to_owned(),
         })

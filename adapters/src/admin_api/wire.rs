@@ -50,7 +50,7 @@ pub(super) struct AccountInfo {
     pub full_name: Option<String>,
 }
 
-/// `add_user` and `update_user`.
+/// `add_user`.
 #[derive(Debug, Deserialize)]
 pub(super) struct UserSaved {
     #[serde(default)]
@@ -91,6 +91,7 @@ pub(super) struct SsoLink {
     pub url: String,
 }
 
-/// Replies that carry only a message (suspend_user, issue_ssl, database_add).
+/// Replies panelgate reads nothing of (suspend_user, update_user, issue_ssl,
+/// database_add).
 #[derive(Debug, Deserialize)]
 pub(super) struct Done {}

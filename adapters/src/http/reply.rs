@@ -124,6 +124,19 @@ impl Reply {
     }
 }
 
+#[cfg(test)]
+impl Reply {
+    /// A reply of `status` with `body`, as tests make them.
+    pub(crate) fn new(status: u16, body: &str) -> Self {
+        Reply {
+            status: StatusCode::from_u16(status).expect("a valid status"),
+            body: body.as_bytes().to_vec(),
+            retry_after: None,
+            location: None,
+        }
+    }
+}
+
 /// `scheme://host:port` of a URL: where a redirect points, without a path or
 /// query that could carry a secret.
 fn origin(url: &Url) -> String {
@@ -232,15 +245,6 @@ fn mask_tokens(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            body: body.as_bytes().to_vec(),
-            retry_after: None,
-            location: None,
-        }
-    }
-
     #[test]
     fn the_status_line_decides_before_the_body() {
         for body in [
@@ -251,18 +255,18 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    reply(503, body).checked(|_| None),
+                    Reply::new(503, body).checked(|_| None),
                     Err(AdapterError::Unavailable { .. })
                 ),
                 "{body}"
             );
         }
         assert!(matches!(
-            reply(429, "{}").checked(|_| None),
+            Reply::new(429, "{}").checked(|_| None),
             Err(AdapterError::RateLimited { .. })
         ));
-        assert!(reply(200, "{}").checked(|_| None).is_ok());
-        assert!(reply(404, "{}").checked(|_| None).is_ok());
+        assert!(Reply::new(200, "{}").checked(|_| None).is_ok());
+        assert!(Reply::new(404, "{}").checked(|_| None).is_ok());
     }
 
     #[test]
@@ -273,21 +277,21 @@ mod tests {
             upstream: None,
         };
         assert!(matches!(
-            reply(500, "{}").checked(|_| Some(exists())),
+            Reply::new(500, "{}").checked(|_| Some(exists())),
             Err(AdapterError::AlreadyExists { .. })
         ));
         let vague = || AdapterError::OperationFailed {
             upstream: "locked".into(),
         };
         assert!(matches!(
-            reply(500, "{}").checked(|_| Some(vague())),
+            Reply::new(500, "{}").checked(|_| Some(vague())),
             Err(AdapterError::Unavailable { .. })
         ));
     }
 
     #[test]
     fn redirects_name_only_the_target_origin() {
-        let mut moved = reply(302, "");
+        let mut moved = Reply::new(302, "");
         moved.location = Some(Url::parse("https://evil.example:8443/steal?token=abc").unwrap());
         let Err(AdapterError::Misconfigured(message)) = moved.checked(|_| None) else {
             panic!("a redirect is a misconfiguration");
@@ -302,10 +306,10 @@ mod tests {
     #[test]
     fn missing_endpoints_are_told_from_missing_things() {
         let said = |text: &str| text.contains("user");
-        assert!(reply(404, "<html>Not Found</html>").is_missing_endpoint(said));
-        assert!(reply(404, r#"{"error": "Not found"}"#).is_missing_endpoint(said));
-        assert!(!reply(404, r#"{"error": "User not found"}"#).is_missing_endpoint(said));
-        assert!(!reply(400, "<html></html>").is_missing_endpoint(said));
+        assert!(Reply::new(404, "<html>Not Found</html>").is_missing_endpoint(said));
+        assert!(Reply::new(404, r#"{"error": "Not found"}"#).is_missing_endpoint(said));
+        assert!(!Reply::new(404, r#"{"error": "User not found"}"#).is_missing_endpoint(said));
+        assert!(!Reply::new(400, "<html></html>").is_missing_endpoint(said));
     }
 
     #[test]

@@ -42,21 +42,23 @@ use crate::{
     AccountUpdate, AdapterError, Earlier, Listed, NewAccount, NewDatabase, NewDomain, PackageRef,
     Panel, PanelCheck, PanelDescription, Slice,
     kind::{Built, Login, Parts},
+    units,
 };
 
-/// The Installatron panel kind.
+/// The Installatron panel: what its adapter can do, one line an area (accounts,
+/// packages, domains, the rest), its names, and how it logs in.
 #[rustfmt::skip]
 pub(crate) const PANEL: PanelDescription = PanelDescription {
-    kind: PanelKind::Installatron,
-    name: "installatron",
-    title: "Installatron",
-    capabilities: &[
-        Operation::CreateAccount, Operation::GetAccount, Operation::ListAccounts,
-        Operation::UpdateAccount, Operation::SuspendAccount, Operation::UnsuspendAccount,
-        Operation::DeleteAccount, Operation::ChangePackage, Operation::CreateLoginLink,
-        Operation::AddDomain, Operation::ListDomains, Operation::DeleteDomain,
-        Operation::CreateDatabase,
-    ],
+    capabilities: {
+        use Operation::*;
+        &[
+            CreateAccount, GetAccount, ListAccounts, UpdateAccount, SuspendAccount, UnsuspendAccount,
+            DeleteAccount, ChangePackage, CreateLoginLink,
+            AddDomain, ListDomains, DeleteDomain,
+            CreateDatabase,
+        ]
+    },
+    kind: PanelKind::Installatron, name: "installatron", title: "Installatron",
     login: Login::ApiToken(Installatron::build),
 };
 
@@ -167,12 +169,21 @@ impl Panel for Installatron {
         self.add_website(domain).await
     }
 
-    async fn list_domains(
-        &self,
-        username: Option<&str>,
-        slice: Slice,
-    ) -> Result<Listed<Domain>, AdapterError> {
-        Ok(Listed::slice(self.domains(username).await?, slice))
+    async fn all_domains(&self, username: Option<&str>) -> Result<Vec<Domain>, AdapterError> {
+        Ok(match username {
+            Some(username) => {
+                mapping::domains(username, &mapping::websites(&self.user(username).await?))
+            }
+            None => self
+                .all_users()
+                .await?
+                .iter()
+                .flat_map(|user| {
+                    let username = user.get("id").and_then(units::as_text).unwrap_or_default();
+                    mapping::domains(&username, &mapping::websites(user))
+                })
+                .collect(),
+        })
     }
 
     async fn delete_domain(&self, domain: &str, owner: Option<&str>) -> Result<(), AdapterError> {

@@ -120,28 +120,6 @@ impl Installatron {
         })
     }
 
-    /// The domains of one user, or of every user.
-    pub(super) async fn domains(
-        &self,
-        username: Option<&str>,
-    ) -> Result<Vec<Domain>, AdapterError> {
-        let domains = match username {
-            Some(username) => {
-                mapping::domains(username, &mapping::websites(&self.user(username).await?))
-            }
-            None => self
-                .all_users()
-                .await?
-                .iter()
-                .flat_map(|user| {
-                    let username = user.get("id").and_then(units::as_text).unwrap_or_default();
-                    mapping::domains(&username, &mapping::websites(user))
-                })
-                .collect(),
-        };
-        Ok(domains)
-    }
-
     /// Removes the domain's vhosts from its owner's websites (named by the
     /// caller, or found among every user's); a website left without any
     /// domain is gone with it.

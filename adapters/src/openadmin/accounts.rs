@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     AdapterError, Earlier, Entity, NewAccount, NewDomain, Panel,
-    earlier::{created_as, rolled_back},
+    earlier::{created_as, finish_create},
     http::UrlPath,
 };
 
@@ -132,16 +132,9 @@ impl OpenAdmin {
         self.client
             .mutate(Method::POST, "api/users", Some(&body), subject)
             .await?;
-        if let Err(failure) = self.add_domain(&primary_domain(account)).await {
-            let removed = self.delete_user(&account.username).await;
-            return Err(rolled_back(
-                failure,
-                removed,
-                &account.username,
-                "its domain",
-            ));
-        }
-        Ok(account.as_created())
+        let domain = self.add_domain(&primary_domain(account)).await.map(drop);
+        let remove = || self.delete_user(&account.username);
+        finish_create(account, domain, remove, "its domain").await
     }
 
     /// An earlier attempt may have made the user but not its domain (the

@@ -1,11 +1,11 @@
-//! OpenAdmin's domain calls: domains are added, suspended, unsuspended and
-//! deleted by commands under `/api/domains/` (HTTP 200 with a `returncode`),
-//! and listed per account or for the whole server.
+//! OpenAdmin's domain commands: domains are added, suspended, unsuspended
+//! and deleted under `/api/domains/`, answered with HTTP 200 and a
+//! `returncode`.
 
 use panelgate_proto::v1::Domain;
 use serde_json::json;
 
-use super::{OpenAdmin, error::Subject, mapping, wire::DomainList};
+use super::{OpenAdmin, error::Subject};
 use crate::{AdapterError, NewDomain, http::UrlPath};
 
 /// Where OpenAdmin document roots must live.
@@ -40,25 +40,6 @@ impl OpenAdmin {
             document_root: docroot,
             ..domain.as_added()
         })
-    }
-
-    /// The domains of `username`, with their owner, or of the whole server,
-    /// without (the panel lists those by internal user id only).
-    pub(super) async fn domains(
-        &self,
-        username: Option<&str>,
-    ) -> Result<Vec<Domain>, AdapterError> {
-        let (owner, domains) = match username {
-            Some(username) => (username, self.user(username).await?.domains),
-            None => {
-                let list: DomainList = self.client.get("api/domains", Subject::new("*")).await?;
-                ("", list.domains)
-            }
-        };
-        Ok(domains
-            .into_iter()
-            .map(|domain| mapping::domain(domain, owner))
-            .collect())
     }
 
     /// `api/domains/<verb>/<domain>`: suspend, unsuspend or delete.

@@ -220,24 +220,14 @@ fn read(status: u16, said: Option<String>, subject: Subject<'_>) -> AdapterError
 
 #[cfg(test)]
 mod tests {
-    use reqwest::StatusCode;
     use serde_json::json;
 
     use super::*;
 
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            body: body.as_bytes().to_vec(),
-            retry_after: None,
-            location: None,
-        }
-    }
-
     #[test]
     fn the_clis_own_words_decide() {
         let error = from_reply(
-            &reply(
+            &Reply::new(
                 500,
                 r#"{"success": false, "error": "Error changing plan for user: ERROR: User bob does not exist."}"#,
             ),
@@ -254,7 +244,7 @@ mod tests {
             "{error:?}"
         );
         let error = from_reply(
-            &reply(
+            &Reply::new(
                 500,
                 r#"{"success": false, "error": "Error deleting user: locked"}"#,
             ),
@@ -267,7 +257,7 @@ mod tests {
     fn echoed_secrets_are_masked() {
         let body = json!({"success": false, "error": "Error adding user bob password: hunter22"});
         let error = from_reply(
-            &reply(500, &body.to_string()),
+            &Reply::new(500, &body.to_string()),
             Subject::new("bob").with_secret("hunter22"),
         );
         let upstream = error.upstream_message().unwrap();

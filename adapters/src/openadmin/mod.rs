@@ -48,32 +48,35 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use self::{accounts::user_path, client::Client, error::Subject, wire::System};
+use self::{
+    accounts::user_path,
+    client::Client,
+    error::Subject,
+    wire::{DomainList, System},
+};
 use crate::{
-    AdapterError, Earlier, Listed, NewAccount, NewDomain, NewPackage, PackageRef, Panel,
-    PanelCheck, PanelDescription, Slice,
+    AdapterError, Earlier, NewAccount, NewDomain, NewPackage, PackageRef, Panel, PanelCheck,
+    PanelDescription,
     kind::{Built, Login, Parts},
     units,
 };
 
-/// The OpenAdmin panel kind. CreatePackage depends on the panel's version
-/// (see the module docs).
+/// The OpenAdmin panel: what its adapter can do, one line an area (accounts,
+/// packages, domains, the rest), its names, and how it logs in. CreatePackage
+/// depends on the panel's version (see the module docs).
 #[rustfmt::skip]
 pub(crate) const PANEL: PanelDescription = PanelDescription {
-    kind: PanelKind::Openadmin,
-    name: "openadmin",
-    title: "OpenAdmin",
-    capabilities: &[
-        Operation::CreateAccount, Operation::GetAccount, Operation::ListAccounts,
-        Operation::SuspendAccount, Operation::UnsuspendAccount, Operation::DeleteAccount,
-        Operation::ChangePackage, Operation::ChangePassword, Operation::CreateLoginLink,
-        Operation::GetAccountUsage,
-        Operation::ListPackages, Operation::GetPackage, Operation::CreatePackage,
-        Operation::AddDomain, Operation::ListDomains, Operation::SuspendDomain,
-        Operation::UnsuspendDomain, Operation::DeleteDomain,
-        Operation::GetServerInfo, Operation::ControlSystemService,
-        Operation::SetSystemServiceMonitored, Operation::ListNotifications,
-    ],
+    capabilities: {
+        use Operation::*;
+        &[
+            CreateAccount, GetAccount, ListAccounts, SuspendAccount, UnsuspendAccount, DeleteAccount,
+            ChangePackage, ChangePassword, CreateLoginLink, GetAccountUsage,
+            ListPackages, GetPackage, CreatePackage,
+            AddDomain, ListDomains, SuspendDomain, UnsuspendDomain, DeleteDomain,
+            GetServerInfo, ControlSystemService, SetSystemServiceMonitored, ListNotifications,
+        ]
+    },
+    kind: PanelKind::Openadmin, name: "openadmin", title: "OpenAdmin",
     login: Login::Password(OpenAdmin::build),
 };
 
@@ -133,14 +136,13 @@ impl Panel for OpenAdmin {
         Ok(mapping::account(username, &detail?, dedicated_ip))
     }
 
-    async fn list_accounts(&self, slice: Slice) -> Result<Listed<Account>, AdapterError> {
+    async fn all_accounts(&self) -> Result<Vec<Account>, AdapterError> {
         let (users, ips) = tokio::join!(self.users(), self.ips());
         let ips = ips?;
-        let accounts = users?
+        Ok(users?
             .into_iter()
             .map(|entry| mapping::listed_account(entry, &ips))
-            .collect();
-        Ok(Listed::slice(accounts, slice))
+            .collect())
     }
 
     async fn suspend_account(&self, username: &str, _reason: &str) -> Result<(), AdapterError> {
@@ -231,12 +233,20 @@ impl Panel for OpenAdmin {
         self.new_domain(domain).await
     }
 
-    async fn list_domains(
-        &self,
-        username: Option<&str>,
-        slice: Slice,
-    ) -> Result<Listed<Domain>, AdapterError> {
-        Ok(Listed::slice(self.domains(username).await?, slice))
+    /// A whole server's domains come without their owner: the panel lists
+    /// those by internal user id only.
+    async fn all_domains(&self, username: Option<&str>) -> Result<Vec<Domain>, AdapterError> {
+        let (owner, domains) = match username {
+            Some(username) => (username, self.user(username).await?.domains),
+            None => {
+                let list: DomainList = self.client.get("api/domains", Subject::new("*")).await?;
+                ("", list.domains)
+            }
+        };
+        Ok(domains
+            .into_iter()
+            .map(|domain| mapping::domain(domain, owner))
+            .collect())
     }
 
     async fn suspend_domain(&self, domain: &str) -> Result<(), AdapterError> {

@@ -7,11 +7,8 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use tracing::warn;
 
-use super::{Spanel, client::data, error::Subject, field, php_query::PhpValue};
-use crate::{
-    AccountUpdate, AdapterError, Earlier, Entity, NewAccount, Panel,
-    earlier::{created_as, rolled_back},
-};
+use super::{Spanel, error::Subject, field, php_query::PhpValue};
+use crate::{AccountUpdate, AdapterError, Entity, NewAccount, earlier::finish_create};
 
 impl Spanel {
     /// The `listaccounts` rows, of one account when `username` is given.
@@ -24,17 +21,9 @@ impl Spanel {
             .into_iter()
             .collect();
         let subject = Subject::new(username.unwrap_or("*"));
-        let body = self
-            .client
-            .admin("accounts/listaccounts", fields, subject)
-            .await?;
-        match data(&body, "accounts/listaccounts")? {
-            Value::Array(rows) => Ok(rows.clone()),
-            _ => Err(AdapterError::protocol(
-                "accounts/listaccounts answered without a list",
-                "",
-            )),
-        }
+        self.client
+            .rows("accounts/listaccounts", fields, subject)
+            .await
     }
 
     /// The one `listaccounts` row of `username`.
@@ -82,7 +71,7 @@ impl Spanel {
             .await
     }
 
-    async fn set_email(&self, username: &str, email: &str) -> Result<(), AdapterError> {
+    pub(super) async fn set_email(&self, username: &str, email: &str) -> Result<(), AdapterError> {
         let email = ("email", email);
         self.set_account_field("accounts/changeuseremail", username, email, "email")
             .await
@@ -106,42 +95,16 @@ impl Spanel {
         self.client
             .admin("accounts/wwwacct", fields, subject)
             .await?;
-        if let Err(failure) = self.set_email(&account.username, &account.email).await {
-            let removed = self
-                .account_call(
-                    "accounts/terminateaccount",
-                    &account.username,
-                    Vec::new(),
-                    &[],
-                )
-                .await;
-            return Err(rolled_back(
-                failure,
-                removed,
+        let email = self.set_email(&account.username, &account.email).await;
+        let terminate = || {
+            self.account_call(
+                "accounts/terminateaccount",
                 &account.username,
-                "its email",
-            ));
-        }
-        Ok(account.as_created())
-    }
-
-    /// An earlier attempt may have done wwwacct but not changeuseremail:
-    /// the email is set again (harmless to repeat; listaccounts does not
-    /// report it to check).
-    pub(super) async fn earlier_wwwacct(
-        &self,
-        account: &NewAccount,
-    ) -> Result<Earlier<Account>, AdapterError> {
-        let Earlier::Made(existing) =
-            created_as(self.get_account(&account.username).await, account)?
-        else {
-            return Ok(Earlier::Absent);
+                Vec::new(),
+                &[],
+            )
         };
-        self.set_email(&account.username, &account.email).await?;
-        Ok(Earlier::Made(Account {
-            email: account.email.clone(),
-            ..existing
-        }))
+        finish_create(account, email, terminate, "its email").await
     }
 
     /// The email, then the main domain; SPanel keeps no owner names.

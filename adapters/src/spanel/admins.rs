@@ -3,9 +3,8 @@
 
 use panelgate_proto::v1::{PanelAdmin, create_panel_admin_request};
 use secrecy::ExposeSecret;
-use serde_json::Value;
 
-use super::{Spanel, client::data, error::Subject, field, mapping, php_query::PhpValue};
+use super::{Spanel, error::Subject, field, mapping, php_query::PhpValue};
 use crate::{AdapterError, NewPanelAdmin};
 
 impl Spanel {
@@ -64,16 +63,10 @@ impl Spanel {
     }
 
     pub(super) async fn admins(&self) -> Result<Vec<PanelAdmin>, AdapterError> {
-        let body = self
+        let rows = self
             .client
-            .admin("admin/listadminusers", Vec::new(), Subject::new("*"))
+            .rows("admin/listadminusers", Vec::new(), Subject::new("*"))
             .await?;
-        match data(&body, "admin/listadminusers")? {
-            Value::Array(rows) => Ok(rows.iter().map(mapping::panel_admin).collect()),
-            _ => Err(AdapterError::protocol(
-                "admin/listadminusers answered without a list",
-                "",
-            )),
-        }
+        Ok(rows.iter().map(mapping::panel_admin).collect())
     }
 }

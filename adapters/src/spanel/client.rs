@@ -35,6 +35,23 @@ impl Client {
         self.call(action, None, fields, subject).await
     }
 
+    /// Runs an admin function that lists rows: its `data` array.
+    pub(super) async fn rows(
+        &self,
+        action: &str,
+        fields: Vec<(String, PhpValue)>,
+        subject: Subject<'_>,
+    ) -> Result<Vec<Value>, AdapterError> {
+        let body = self.admin(action, fields, subject).await?;
+        match data(&body, action)? {
+            Value::Array(rows) => Ok(rows.clone()),
+            _ => Err(AdapterError::protocol(
+                format!("{action} answered without a list"),
+                "",
+            )),
+        }
+    }
+
     /// Runs a user function on `account` (`accountuser`).
     pub(super) async fn user(
         &self,

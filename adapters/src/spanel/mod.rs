@@ -51,28 +51,28 @@ use serde_json::Value;
 
 use self::{client::Client, error::Subject, php_query::PhpValue};
 use crate::{
-    AccountUpdate, AdapterError, Earlier, Listed, NewAccount, NewDatabase, NewDomain, NewPackage,
-    NewPanelAdmin, PackageRef, Panel, PanelCheck, PanelDescription, Slice,
+    AccountUpdate, AdapterError, Earlier, NewAccount, NewDatabase, NewDomain, NewPackage,
+    NewPanelAdmin, PackageRef, Panel, PanelCheck, PanelDescription,
+    earlier::created_as,
     kind::{Built, Login, Parts},
 };
 
-/// The SPanel panel kind.
+/// The SPanel panel: what its adapter can do, one line an area (accounts,
+/// packages, domains, the rest), its names, and how it logs in.
 #[rustfmt::skip]
 pub(crate) const PANEL: PanelDescription = PanelDescription {
-    kind: PanelKind::Spanel,
-    name: "spanel",
-    title: "SPanel",
-    capabilities: &[
-        Operation::CreateAccount, Operation::GetAccount, Operation::ListAccounts,
-        Operation::UpdateAccount, Operation::SuspendAccount, Operation::UnsuspendAccount,
-        Operation::DeleteAccount, Operation::ChangePackage, Operation::ChangePassword,
-        Operation::CreateLoginLink, Operation::GetAccountUsage,
-        Operation::ListPackages, Operation::GetPackage, Operation::CreatePackage,
-        Operation::UpdatePackage, Operation::DeletePackage,
-        Operation::AddDomain, Operation::DeleteDomain,
-        Operation::CreateDatabase,
-        Operation::CreatePanelAdmin, Operation::ListPanelAdmins,
-    ],
+    capabilities: {
+        use Operation::*;
+        &[
+            CreateAccount, GetAccount, ListAccounts, UpdateAccount, SuspendAccount, UnsuspendAccount,
+            DeleteAccount, ChangePackage, ChangePassword, CreateLoginLink, GetAccountUsage,
+            ListPackages, GetPackage, CreatePackage, UpdatePackage, DeletePackage,
+            AddDomain, DeleteDomain,
+            CreateDatabase,
+            CreatePanelAdmin, ListPanelAdmins,
+        ]
+    },
+    kind: PanelKind::Spanel, name: "spanel", title: "SPanel",
     login: Login::ApiToken(Spanel::build),
 };
 
@@ -108,11 +108,23 @@ impl Panel for Spanel {
         Ok(PanelCheck::default())
     }
 
+    /// An earlier attempt may have done wwwacct but not changeuseremail:
+    /// the email is set again (harmless to repeat; listaccounts does not
+    /// report it to check).
     async fn earlier_account(
         &self,
         account: &NewAccount,
     ) -> Result<Earlier<Account>, AdapterError> {
-        self.earlier_wwwacct(account).await
+        let Earlier::Made(existing) =
+            created_as(self.get_account(&account.username).await, account)?
+        else {
+            return Ok(Earlier::Absent);
+        };
+        self.set_email(&account.username, &account.email).await?;
+        Ok(Earlier::Made(Account {
+            email: account.email.clone(),
+            ..existing
+        }))
     }
 
     async fn create_account(&self, account: &NewAccount) -> Result<Account, AdapterError> {
@@ -123,10 +135,9 @@ impl Panel for Spanel {
         Ok(mapping::account(&self.account_row(username).await?))
     }
 
-    async fn list_accounts(&self, slice: Slice) -> Result<Listed<Account>, AdapterError> {
+    async fn all_accounts(&self) -> Result<Vec<Account>, AdapterError> {
         let rows = self.account_rows(None).await?;
-        let accounts = rows.iter().map(mapping::account).collect();
-        Ok(Listed::slice(accounts, slice))
+        Ok(rows.iter().map(mapping::account).collect())
     }
 
     async fn update_account(&self, update: &AccountUpdate) -> Result<(), AdapterError> {

@@ -9,7 +9,7 @@ use panelgate_proto::v1::{Operation, PanelKind};
 use secrecy::SecretString;
 
 use crate::{
-    AdapterError, Panel, admin_api,
+    AdapterError, Panel, Result, admin_api,
     credentials::{CredentialForm, PanelCredentials},
     http::{HttpClient, TlsOptions, Transport},
     installatron,
@@ -54,7 +54,7 @@ pub struct PanelDescription {
 }
 
 /// What [`Login`]'s constructors return.
-pub(crate) type Built = Result<Arc<dyn Panel>, AdapterError>;
+pub(crate) type Built = Result<Arc<dyn Panel>>;
 
 /// How a panel logs in, with the constructor of its adapter: the credentials'
 /// form is the constructor's argument, so a kind states it once.

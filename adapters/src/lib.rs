@@ -6,7 +6,8 @@
 //!   canonical `panelgate.v1` messages.
 //! - [`inputs`]: the validated inputs the trait's operations take.
 //! - [`earlier`]: what an earlier attempt of a create left behind, for
-//!   retries and for creates that fail half-way.
+//!   retries.
+//! - [`steps`]: operations a panel does in more than one call.
 //! - [`error`]: [`AdapterError`], the one error type of every adapter.
 //! - [`documented`]: the panels' documented errors as tables, how an
 //!   adapter reads a failure by them.
@@ -41,12 +42,16 @@ pub mod openadmin;
 pub mod panel;
 pub mod session;
 pub mod spanel;
+pub mod steps;
 pub mod tls;
 pub mod units;
 
 pub use credentials::{CredentialForm, PanelCredentials};
 pub use earlier::Earlier;
 pub use error::{AdapterError, Entity};
+
+/// An adapter's result: its error is [`AdapterError`] unless said otherwise.
+pub type Result<T, E = AdapterError> = std::result::Result<T, E>;
 pub use inputs::{
     AccountUpdate, Listed, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin,
     PackageRef, Slice,

@@ -16,7 +16,7 @@ use secrecy::SecretString;
 
 use crate::{
     AccountUpdate, AdapterError, Entity, Listed, NewAccount, NewDatabase, NewDomain, NewPackage,
-    NewPanelAdmin, PackageRef, Slice,
+    NewPanelAdmin, PackageRef, Result, Slice,
     earlier::{Earlier, created_as},
 };
 
@@ -48,26 +48,23 @@ pub trait Panel: Send + Sync + 'static {
 
     /// Makes the cheapest real call that proves the panel answers and accepts
     /// panelgate's credentials. No side effects.
-    async fn check(&self) -> Result<PanelCheck, AdapterError>;
+    async fn check(&self) -> Result<PanelCheck>;
 
     /// Creates an account.
-    async fn create_account(&self, _account: &NewAccount) -> Result<Account, AdapterError> {
+    async fn create_account(&self, _account: &NewAccount) -> Result<Account> {
         unsupported(Operation::CreateAccount)
     }
 
     /// The account an earlier attempt of this very create may have made:
     /// `Made` when the panel holds `account.username` on its primary domain,
     /// completed as the create would have left it.
-    async fn earlier_account(
-        &self,
-        account: &NewAccount,
-    ) -> Result<Earlier<Account>, AdapterError> {
+    async fn earlier_account(&self, account: &NewAccount) -> Result<Earlier<Account>> {
         created_as(self.get_account(&account.username).await, account)
     }
 
     /// The domain an earlier attempt of this AddDomain may have added: found
     /// among the account's domains where the panel lists them.
-    async fn earlier_domain(&self, domain: &NewDomain) -> Result<Earlier<Domain>, AdapterError> {
+    async fn earlier_domain(&self, domain: &NewDomain) -> Result<Earlier<Domain>> {
         if !self.capabilities().contains(&Operation::ListDomains) {
             return Ok(Earlier::Unknown);
         }
@@ -85,28 +82,19 @@ pub trait Panel: Send + Sync + 'static {
 
     /// The database an earlier attempt of this CreateDatabase may have made;
     /// `Unknown` by default (panels rarely list databases).
-    async fn earlier_database(
-        &self,
-        _database: &NewDatabase,
-    ) -> Result<Earlier<Database>, AdapterError> {
+    async fn earlier_database(&self, _database: &NewDatabase) -> Result<Earlier<Database>> {
         Ok(Earlier::Unknown)
     }
 
     /// The package an earlier attempt of this CreatePackage may have made,
     /// by name.
-    async fn earlier_package(
-        &self,
-        package: &NewPackage,
-    ) -> Result<Earlier<Package>, AdapterError> {
+    async fn earlier_package(&self, package: &NewPackage) -> Result<Earlier<Package>> {
         Earlier::read(self.get_package(&package.name).await, Entity::Package)
     }
 
     /// The administrator an earlier attempt of this CreatePanelAdmin may have
     /// made, by username.
-    async fn earlier_panel_admin(
-        &self,
-        admin: &NewPanelAdmin,
-    ) -> Result<Earlier<PanelAdmin>, AdapterError> {
+    async fn earlier_panel_admin(&self, admin: &NewPanelAdmin) -> Result<Earlier<PanelAdmin>> {
         let admins = self.list_panel_admins().await?;
         Ok(admins
             .into_iter()
@@ -115,79 +103,68 @@ pub trait Panel: Send + Sync + 'static {
     }
 
     /// Returns one account.
-    async fn get_account(&self, _username: &str) -> Result<Account, AdapterError> {
+    async fn get_account(&self, _username: &str) -> Result<Account> {
         unsupported(Operation::GetAccount)
     }
 
     /// Lists accounts. By default: cut out of [`Panel::all_accounts`].
-    async fn list_accounts(&self, slice: Slice) -> Result<Listed<Account>, AdapterError> {
+    async fn list_accounts(&self, slice: Slice) -> Result<Listed<Account>> {
         Ok(Listed::slice(self.all_accounts().await?, slice))
     }
 
     /// Every account, for panels that only return whole lists.
-    async fn all_accounts(&self) -> Result<Vec<Account>, AdapterError> {
+    async fn all_accounts(&self) -> Result<Vec<Account>> {
         unsupported(Operation::ListAccounts)
     }
 
     /// Changes an account's contact details or main domain.
-    async fn update_account(&self, _update: &AccountUpdate) -> Result<(), AdapterError> {
+    async fn update_account(&self, _update: &AccountUpdate) -> Result<()> {
         unsupported(Operation::UpdateAccount)
     }
 
     /// Suspends an account.
-    async fn suspend_account(&self, _username: &str, _reason: &str) -> Result<(), AdapterError> {
+    async fn suspend_account(&self, _username: &str, _reason: &str) -> Result<()> {
         unsupported(Operation::SuspendAccount)
     }
 
     /// Lifts an account's suspension.
-    async fn unsuspend_account(&self, _username: &str) -> Result<(), AdapterError> {
+    async fn unsuspend_account(&self, _username: &str) -> Result<()> {
         unsupported(Operation::UnsuspendAccount)
     }
 
     /// Deletes an account, making whatever calls the panel needs for that.
-    async fn delete_account(&self, _username: &str) -> Result<(), AdapterError> {
+    async fn delete_account(&self, _username: &str) -> Result<()> {
         unsupported(Operation::DeleteAccount)
     }
 
     /// Moves an account to another package.
-    async fn change_package(
-        &self,
-        _username: &str,
-        _package: &PackageRef,
-    ) -> Result<(), AdapterError> {
+    async fn change_package(&self, _username: &str, _package: &PackageRef) -> Result<()> {
         unsupported(Operation::ChangePackage)
     }
 
     /// Sets an account's panel password.
-    async fn change_password(
-        &self,
-        _username: &str,
-        _password: &SecretString,
-    ) -> Result<(), AdapterError> {
+    async fn change_password(&self, _username: &str, _password: &SecretString) -> Result<()> {
         unsupported(Operation::ChangePassword)
     }
 
     /// Returns a URL that logs the account's owner in.
-    async fn create_login_link(
-        &self,
-        _username: &str,
-    ) -> Result<CreateLoginLinkResponse, AdapterError> {
+    async fn create_login_link(&self, _username: &str) -> Result<CreateLoginLinkResponse> {
         unsupported(Operation::CreateLoginLink)
     }
 
     /// Returns an account's usage and limits.
-    async fn get_account_usage(&self, _username: &str) -> Result<AccountUsage, AdapterError> {
+    async fn get_account_usage(&self, _username: &str) -> Result<AccountUsage> {
         unsupported(Operation::GetAccountUsage)
     }
 
     /// Returns every package of the server, in the panel's order.
-    async fn list_packages(&self) -> Result<Vec<Package>, AdapterError> {
+    async fn list_packages(&self) -> Result<Vec<Package>> {
         unsupported(Operation::ListPackages)
     }
 
     /// Returns one package, by name or id, as the panel reports it now. By
     /// default: found in [`Panel::list_packages`], names first.
-    async fn get_package(&self, wanted: &str) -> Result<Package, AdapterError> {
+    async fn get_package(&self, wanted: &str) -> Result<Package> {
         let packages = self.list_packages().await?;
         let found = packages
             .iter()
@@ -203,68 +180,64 @@ pub trait Panel: Send + Sync + 'static {
     }
 
     /// Creates a package.
-    async fn create_package(&self, _package: &NewPackage) -> Result<Package, AdapterError> {
+    async fn create_package(&self, _package: &NewPackage) -> Result<Package> {
         unsupported(Operation::CreatePackage)
     }
 
     /// Replaces a package's definition.
-    async fn update_package(&self, _package: &NewPackage) -> Result<Package, AdapterError> {
+    async fn update_package(&self, _package: &NewPackage) -> Result<Package> {
         unsupported(Operation::UpdatePackage)
     }
 
     /// Deletes a package.
-    async fn delete_package(&self, _package: &PackageRef) -> Result<(), AdapterError> {
+    async fn delete_package(&self, _package: &PackageRef) -> Result<()> {
         unsupported(Operation::DeletePackage)
     }
 
     /// Adds a domain to an account.
-    async fn add_domain(&self, _domain: &NewDomain) -> Result<Domain, AdapterError> {
+    async fn add_domain(&self, _domain: &NewDomain) -> Result<Domain> {
         unsupported(Operation::AddDomain)
     }
 
     /// Lists domains, of one account when `username` is given. By default:
     /// cut out of [`Panel::all_domains`].
-    async fn list_domains(
-        &self,
-        username: Option<&str>,
-        slice: Slice,
-    ) -> Result<Listed<Domain>, AdapterError> {
+    async fn list_domains(&self, username: Option<&str>, slice: Slice) -> Result<Listed<Domain>> {
         Ok(Listed::slice(self.all_domains(username).await?, slice))
     }
 
     /// Every domain (of one account when `username` is given), for panels
     /// that only return whole lists.
-    async fn all_domains(&self, _username: Option<&str>) -> Result<Vec<Domain>, AdapterError> {
+    async fn all_domains(&self, _username: Option<&str>) -> Result<Vec<Domain>> {
         unsupported(Operation::ListDomains)
     }
 
     /// Suspends one domain.
-    async fn suspend_domain(&self, _domain: &str) -> Result<(), AdapterError> {
+    async fn suspend_domain(&self, _domain: &str) -> Result<()> {
         unsupported(Operation::SuspendDomain)
     }
 
     /// Lifts a domain's suspension.
-    async fn unsuspend_domain(&self, _domain: &str) -> Result<(), AdapterError> {
+    async fn unsuspend_domain(&self, _domain: &str) -> Result<()> {
         unsupported(Operation::UnsuspendDomain)
     }
 
     /// Removes a domain; `owner` is its account, where the caller named it.
-    async fn delete_domain(&self, _domain: &str, _owner: Option<&str>) -> Result<(), AdapterError> {
+    async fn delete_domain(&self, _domain: &str, _owner: Option<&str>) -> Result<()> {
         unsupported(Operation::DeleteDomain)
     }
 
     /// Creates a database and its user.
-    async fn create_database(&self, _database: &NewDatabase) -> Result<Database, AdapterError> {
+    async fn create_database(&self, _database: &NewDatabase) -> Result<Database> {
         unsupported(Operation::CreateDatabase)
     }
 
     /// Issues a certificate for an existing domain.
-    async fn issue_certificate(&self, _domain: &str) -> Result<Certificate, AdapterError> {
+    async fn issue_certificate(&self, _domain: &str) -> Result<Certificate> {
         unsupported(Operation::IssueCertificate)
     }
 
     /// Returns system information of the server.
-    async fn get_server_info(&self) -> Result<ServerInfo, AdapterError> {
+    async fn get_server_info(&self) -> Result<ServerInfo> {
         unsupported(Operation::GetServerInfo)
     }
 
@@ -273,35 +246,31 @@ pub trait Panel: Send + Sync + 'static {
         &self,
         _service: &str,
         _action: SystemServiceAction,
-    ) -> Result<(), AdapterError> {
+    ) -> Result<()> {
         unsupported(Operation::ControlSystemService)
     }
 
     /// Sets whether the panel monitors a system service.
-    async fn set_system_service_monitored(
-        &self,
-        _service: &str,
-        _monitored: bool,
-    ) -> Result<(), AdapterError> {
+    async fn set_system_service_monitored(&self, _service: &str, _monitored: bool) -> Result<()> {
         unsupported(Operation::SetSystemServiceMonitored)
     }
 
     /// Returns the panel's notifications, in its order.
-    async fn list_notifications(&self) -> Result<Vec<Notification>, AdapterError> {
+    async fn list_notifications(&self) -> Result<Vec<Notification>> {
         unsupported(Operation::ListNotifications)
     }
 
     /// Creates an administrator of the panel.
-    async fn create_panel_admin(&self, _admin: &NewPanelAdmin) -> Result<PanelAdmin, AdapterError> {
+    async fn create_panel_admin(&self, _admin: &NewPanelAdmin) -> Result<PanelAdmin> {
         unsupported(Operation::CreatePanelAdmin)
     }
 
     /// Returns the panel's administrators, in its order.
-    async fn list_panel_admins(&self) -> Result<Vec<PanelAdmin>, AdapterError> {
+    async fn list_panel_admins(&self) -> Result<Vec<PanelAdmin>> {
         unsupported(Operation::ListPanelAdmins)
     }
 }
 
-fn unsupported<T>(operation: Operation) -> Result<T, AdapterError> {
+fn unsupported<T>(operation: Operation) -> Result<T> {
     Err(AdapterError::Unsupported { operation })
 }

@@ -17,7 +17,7 @@ use moka::{Expiry, future::Cache, ops::compute::Op};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::{AdapterError, metrics::PanelMetrics};
+use crate::{Result, metrics::PanelMetrics};
 
 /// Longest a token is trusted before its `exp` (less for short-lived tokens).
 const MAX_MARGIN: Duration = Duration::from_secs(30);
@@ -106,8 +106,8 @@ impl Sessions {
     pub async fn get(
         &self,
         server: &str,
-        login: impl Future<Output = Result<Session, AdapterError>>,
-    ) -> Result<Arc<Session>, AdapterError> {
+        login: impl Future<Output = Result<Session>>,
+    ) -> Result<Arc<Session>> {
         let login = async {
             let session = login.await;
             self.metrics.login(server, session.is_ok());
@@ -146,6 +146,7 @@ mod tests {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
     use super::*;
+    use crate::AdapterError;
 
     fn jwt(claims: &str) -> String {
         format!(

@@ -8,6 +8,7 @@ use panelgate_proto::v1::Limit;
 use serde_json::Value;
 
 use crate::AdapterError;
+use crate::Result;
 
 /// The unit of a bare number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,10 +83,7 @@ pub fn as_text(value: &Value) -> Option<String> {
 
 /// An id the panel must send, as text; when it is unreadable, a protocol
 /// error saying `unreadable`.
-pub fn required_text(
-    value: &Value,
-    unreadable: impl FnOnce() -> String,
-) -> Result<String, AdapterError> {
+pub fn required_text(value: &Value, unreadable: impl FnOnce() -> String) -> Result<String> {
     as_text(value).ok_or_else(|| AdapterError::protocol(unreadable(), &value.to_string()))
 }
 

@@ -11,31 +11,27 @@ use super::{
     client::Endpoint,
     wire::{AccountInfo, UserSaved},
 };
-use crate::{AdapterError, Entity, NewAccount, units};
+use crate::{AdapterError, Entity, NewAccount, Panel, Result, units};
 
 /// Last name sent when the caller gives none: the panel requires one.
 const NO_LAST_NAME: &str = "-";
 
 impl AdminApi {
-    pub(super) async fn account_info(&self, username: &str) -> Result<AccountInfo, AdapterError> {
+    pub(super) async fn account_info(&self, username: &str) -> Result<AccountInfo> {
         self.client
             .call(Endpoint::AccountInfo, &[("username", username)], username)
             .await
     }
 
     /// `suspend_user` with `state` SUSPEND, UNSUSPEND or DELETE.
-    pub(super) async fn set_state(&self, username: &str, state: &str) -> Result<(), AdapterError> {
+    pub(super) async fn set_state(&self, username: &str, state: &str) -> Result<()> {
         let form = [("username", username), ("state", state)];
         self.client
             .run(Endpoint::SuspendUser, &form, username)
             .await
     }
 
-    pub(super) async fn update_user(
-        &self,
-        username: &str,
-        fields: &[(&str, &str)],
-    ) -> Result<(), AdapterError> {
+    pub(super) async fn update_user(&self, username: &str, fields: &[(&str, &str)]) -> Result<()> {
         let mut form = vec![("username", username)];
         form.extend_from_slice(fields);
         self.client.run(Endpoint::UpdateUser, &form, username).await
@@ -47,7 +43,7 @@ impl AdminApi {
         &self,
         account: &NewAccount,
         php_version: &str,
-    ) -> Result<Account, AdapterError> {
+    ) -> Result<Account> {
         let first_name = account.first_name.as_deref().unwrap_or(&account.username);
         let last_name = account.last_name.as_deref().unwrap_or(NO_LAST_NAME);
         let form = [
@@ -84,21 +80,6 @@ impl AdminApi {
         })
     }
 
-    /// Deletes a user, suspending it first when the panel refuses to delete
-    /// an active one.
-    pub(super) async fn delete_user(&self, username: &str) -> Result<(), AdapterError> {
-        match self.set_state(username, "DELETE").await {
-            Err(AdapterError::FailedPrecondition {
-                reason: "ACCOUNT_NOT_SUSPENDED",
-                ..
-            }) => {
-                self.set_state(username, "SUSPEND").await?;
-                self.set_state(username, "DELETE").await
-            }
-            other => other,
-        }
-    }
-
     /// Removes what a failed `add_user` left behind, if anything.
     /// The half-made user has no domain yet: a user with one is a whole
     /// account (someone else's), and stays.
@@ -114,7 +95,7 @@ impl AdminApi {
             {
                 failure
             }
-            Ok(_) => match self.delete_user(username).await {
+            Ok(_) => match self.delete_account(username).await {
                 Ok(()) => failure,
                 Err(err) => leftover(username, failure, &err),
             },

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::{error::classify, wire::Done};
 use crate::{
-    AdapterError,
+    AdapterError, Result,
     http::{HttpClient, UrlPath},
 };
 
@@ -66,11 +66,7 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub(super) fn new(
-        http: HttpClient,
-        username: &str,
-        password: &SecretString,
-    ) -> Result<Self, AdapterError> {
+    pub(super) fn new(http: HttpClient, username: &str, password: &SecretString) -> Result<Self> {
         let header = |value: &str, what: &str| {
             HeaderValue::from_str(value).map_err(|_| {
                 AdapterError::Misconfigured(format!(
@@ -93,7 +89,7 @@ impl Client {
         endpoint: Endpoint,
         form: &[(&str, &str)],
         subject: &str,
-    ) -> Result<(), AdapterError> {
+    ) -> Result<()> {
         let _: Done = self.call(endpoint, form, subject).await?;
         Ok(())
     }
@@ -107,7 +103,7 @@ impl Client {
         endpoint: Endpoint,
         form: &[(&str, &str)],
         subject: &str,
-    ) -> Result<T, AdapterError> {
+    ) -> Result<T> {
         let request = self
             .http
             .request(Method::POST, endpoint.path())

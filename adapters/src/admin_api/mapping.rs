@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::wire::{AccountInfo, PackageEntry};
 use crate::{
-    AdapterError, NewPackage,
+    AdapterError, NewPackage, Result,
     units::{self, SizeUnit},
 };
 
@@ -95,7 +95,7 @@ fn resource(used: &Value, parse: Parse, limit: Option<(&Value, Parse)>) -> Optio
 }
 
 /// One entry of `packages_list`: only the disk limit is reported.
-pub(super) fn package(entry: &PackageEntry) -> Result<Package, AdapterError> {
+pub(super) fn package(entry: &PackageEntry) -> Result<Package> {
     let id = units::required_text(&entry.id, || {
         format!("package `{}` has no readable id", entry.name)
     })?;
@@ -114,7 +114,7 @@ pub(super) fn package(entry: &PackageEntry) -> Result<Package, AdapterError> {
 pub(super) fn new_package_fields(
     package: &NewPackage,
     enforce_disk_limit: bool,
-) -> Result<Vec<(&'static str, String)>, AdapterError> {
+) -> Result<Vec<(&'static str, String)>> {
     let mut fields = vec![("name", package.name.clone())];
     fields.extend(package_limit_fields(&package.limits)?);
     if enforce_disk_limit {
@@ -125,9 +125,7 @@ pub(super) fn new_package_fields(
 
 /// The `new_package` form fields for canonical limits. The panel cannot
 /// disable a resource (0 means unlimited there) and has no inode limit.
-fn package_limit_fields(
-    limits: &PackageLimits,
-) -> Result<Vec<(&'static str, String)>, AdapterError> {
+fn package_limit_fields(limits: &PackageLimits) -> Result<Vec<(&'static str, String)>> {
     if limits.inodes.is_some() {
         return Err(AdapterError::invalid(
             "limits.inodes",
@@ -172,7 +170,7 @@ fn package_limit_fields(
 /// (`/home/<user>/`): `public_html/shop`, or the same written in full. The
 /// panel puts the path under the home as given, so anything that could
 /// point outside it is refused.
-pub(super) fn home_relative(username: &str, root: &str) -> Result<String, AdapterError> {
+pub(super) fn home_relative(username: &str, root: &str) -> Result<String> {
     let home = format!("/home/{username}/");
     let relative = root.strip_prefix(&home).unwrap_or(root);
     let outside = relative.starts_with('/')

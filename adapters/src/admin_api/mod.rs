@@ -37,29 +37,10 @@ use self::{
     client::{Client, Endpoint},
     wire::{DomainAdded, PackageCreated, PackageList, SsoLink},
 };
+use crate::kind::{Built, Login, Parts};
 use crate::{
     AccountUpdate, AdapterError, NewAccount, NewDatabase, NewDomain, NewPackage, PackageRef, Panel,
-    PanelCheck, PanelDescription,
-    kind::{Built, Login, Parts},
-    units,
-};
-
-/// The admin_api panel: what its adapter can do, one line an area (accounts,
-/// packages, domains, the rest), its names, and how it logs in.
-#[rustfmt::skip]
-pub(crate) const PANEL: PanelDescription = PanelDescription {
-    capabilities: {
-        use Operation::*;
-        &[
-            CreateAccount, GetAccount, UpdateAccount, SuspendAccount, UnsuspendAccount, DeleteAccount,
-            ChangePackage, ChangePassword, CreateLoginLink, GetAccountUsage,
-            ListPackages, GetPackage, CreatePackage,
-            AddDomain,
-            CreateDatabase, IssueCertificate,
-        ]
-    },
-    kind: PanelKind::AdminApi, name: "admin_api", title: "admin_api",
-    login: Login::Password(AdminApi::build),
+    PanelCheck, PanelDescription, Result, steps::delete_leaving, units,
 };
 
 /// The admin_api adapter for one server.
@@ -81,7 +62,7 @@ impl AdminApi {
 
     /// The PHP version a request's options ask for (empty: none), else the
     /// server's default.
-    fn php_version<'a>(&'a self, requested: &'a str) -> Result<&'a str, AdapterError> {
+    fn php_version<'a>(&'a self, requested: &'a str) -> Result<&'a str> {
         Some(requested)
             .filter(|version| !version.is_empty())
             .or(self.default_php_version.as_deref())
@@ -94,19 +75,33 @@ impl AdminApi {
     }
 }
 
+/// What the impl below implements, one line an area (accounts, packages,
+/// domains, the rest); everything else is UNIMPLEMENTED.
+#[rustfmt::skip]
+const CAPABILITIES: &[Operation] = {
+    use Operation::*;
+    &[
+        CreateAccount, GetAccount, UpdateAccount, SuspendAccount, UnsuspendAccount, DeleteAccount,
+        ChangePackage, ChangePassword, CreateLoginLink, GetAccountUsage,
+        ListPackages, GetPackage, CreatePackage,
+        AddDomain,
+        CreateDatabase, IssueCertificate,
+    ]
+};
+
 // Options for other kinds never reach an adapter: the gateway refuses them.
 #[async_trait]
 impl Panel for AdminApi {
-    fn capabilities(&self) -> &'static [Operation] {
-        PANEL.capabilities
-    }
-
-    async fn check(&self) -> Result<PanelCheck, AdapterError> {
+    async fn check(&self) -> Result<PanelCheck> {
         let _: PackageList = self.client.call(Endpoint::PackagesList, &[], "").await?;
         Ok(PanelCheck::default())
     }
 
-    async fn create_account(&self, account: &NewAccount) -> Result<Account, AdapterError> {
+    fn capabilities(&self) -> &'static [Operation] {
+        CAPABILITIES
+    }
+
+    async fn create_account(&self, account: &NewAccount) -> Result<Account> {
         let php_version = self.php_version(match &account.options {
             Some(create_account_request::PanelOptions::AdminApi(options)) => &options.php_version,
             _ => "",
@@ -114,12 +109,12 @@ impl Panel for AdminApi {
         self.add_user(account, php_version).await
     }
 
-    async fn get_account(&self, username: &str) -> Result<Account, AdapterError> {
+    async fn get_account(&self, username: &str) -> Result<Account> {
         let info = self.account_info(username).await?;
         Ok(mapping::account(username, &info))
     }
 
-    async fn update_account(&self, update: &AccountUpdate) -> Result<(), AdapterError> {
+    async fn update_account(&self, update: &AccountUpdate) -> Result<()> {
         if update.primary_domain.is_some() {
             return Err(AdapterError::invalid(
                 "primary_domain",
@@ -137,39 +132,34 @@ impl Panel for AdminApi {
         self.update_user(&update.username, &fields).await
     }
 
-    async fn suspend_account(&self, username: &str, _reason: &str) -> Result<(), AdapterError> {
+    async fn suspend_account(&self, username: &str, _reason: &str) -> Result<()> {
         self.set_state(username, "SUSPEND").await
     }
 
-    async fn unsuspend_account(&self, username: &str) -> Result<(), AdapterError> {
+    async fn unsuspend_account(&self, username: &str) -> Result<()> {
         self.set_state(username, "UNSUSPEND").await
     }
 
-    async fn delete_account(&self, username: &str) -> Result<(), AdapterError> {
-        self.delete_user(username).await
+    /// The panel deletes suspended users only.
+    async fn delete_account(&self, username: &str) -> Result<()> {
+        delete_leaving(
+            "ACCOUNT_NOT_SUSPENDED",
+            || self.set_state(username, "DELETE"),
+            || self.set_state(username, "SUSPEND"),
+        )
+        .await
     }
 
-    async fn change_package(
-        &self,
-        username: &str,
-        package: &PackageRef,
-    ) -> Result<(), AdapterError> {
+    async fn change_package(&self, username: &str, package: &PackageRef) -> Result<()> {
         self.update_user(username, &[("pkg_id", &package.id)]).await
     }
 
-    async fn change_password(
-        &self,
-        username: &str,
-        password: &SecretString,
-    ) -> Result<(), AdapterError> {
+    async fn change_password(&self, username: &str, password: &SecretString) -> Result<()> {
         let password = password.expose_secret();
         self.update_user(username, &[("password", password)]).await
     }
 
-    async fn create_login_link(
-        &self,
-        username: &str,
-    ) -> Result<CreateLoginLinkResponse, AdapterError> {
+    async fn create_login_link(&self, username: &str) -> Result<CreateLoginLinkResponse> {
         let form = [("username", username)];
         let link: SsoLink = self
             .client
@@ -181,16 +171,16 @@ impl Panel for AdminApi {
         })
     }
 
-    async fn get_account_usage(&self, username: &str) -> Result<AccountUsage, AdapterError> {
+    async fn get_account_usage(&self, username: &str) -> Result<AccountUsage> {
         Ok(mapping::usage(&self.account_info(username).await?))
     }
 
-    async fn list_packages(&self) -> Result<Vec<Package>, AdapterError> {
+    async fn list_packages(&self) -> Result<Vec<Package>> {
         let list: PackageList = self.client.call(Endpoint::PackagesList, &[], "").await?;
         list.packages.iter().map(mapping::package).collect()
     }
 
-    async fn create_package(&self, package: &NewPackage) -> Result<Package, AdapterError> {
+    async fn create_package(&self, package: &NewPackage) -> Result<Package> {
         let enforce_disk_limit = match &package.options {
             Some(create_package_request::PanelOptions::AdminApi(options)) => {
                 options.enforce_disk_limit
@@ -216,7 +206,7 @@ impl Panel for AdminApi {
         })
     }
 
-    async fn add_domain(&self, domain: &NewDomain) -> Result<Domain, AdapterError> {
+    async fn add_domain(&self, domain: &NewDomain) -> Result<Domain> {
         let php_version = self.php_version(match &domain.options {
             Some(add_domain_request::PanelOptions::AdminApi(options)) => &options.php_version,
             _ => "",
@@ -242,7 +232,7 @@ impl Panel for AdminApi {
         })
     }
 
-    async fn create_database(&self, database: &NewDatabase) -> Result<Database, AdapterError> {
+    async fn create_database(&self, database: &NewDatabase) -> Result<Database> {
         let password = database.password.expose_secret();
         let form = [
             ("username", database.username.as_str()),
@@ -257,7 +247,7 @@ impl Panel for AdminApi {
         Ok(database.as_created())
     }
 
-    async fn issue_certificate(&self, domain: &str) -> Result<Certificate, AdapterError> {
+    async fn issue_certificate(&self, domain: &str) -> Result<Certificate> {
         let form = [("domain", domain)];
         self.client.run(Endpoint::IssueSsl, &form, domain).await?;
         Ok(Certificate {
@@ -265,3 +255,10 @@ impl Panel for AdminApi {
         })
     }
 }
+
+/// The admin_api panel: its names, what its adapter can do, and how it logs in.
+#[rustfmt::skip]
+pub(crate) const PANEL: PanelDescription = PanelDescription {
+    kind: PanelKind::AdminApi, name: "admin_api", title: "admin_api",
+    capabilities: CAPABILITIES, login: Login::Password(AdminApi::build),
+};

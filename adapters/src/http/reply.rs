@@ -9,6 +9,7 @@ use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use crate::AdapterError;
+use crate::Result;
 
 /// How much of an unreadable reply an error quotes.
 const EXCERPT_CHARS: usize = 200;
@@ -45,7 +46,7 @@ impl Reply {
     pub(super) fn checked(
         self,
         refusal: impl FnOnce(&Reply) -> Option<AdapterError>,
-    ) -> Result<Reply, AdapterError> {
+    ) -> Result<Reply> {
         let status = self.status;
         if status.is_redirection() {
             return Err(AdapterError::Misconfigured(format!(
@@ -81,7 +82,7 @@ impl Reply {
 
     /// Parses the body as JSON; an HTML page or broken JSON is a protocol error
     /// quoting the start of the body.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, AdapterError> {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|err| {
             AdapterError::protocol(
                 format!(

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::error::classify;
 use crate::{
-    AdapterError,
+    AdapterError, Result,
     http::{HttpClient, Reply, UrlPath},
 };
 
@@ -89,7 +89,7 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub(super) fn new(http: HttpClient, key: &SecretString) -> Result<Self, AdapterError> {
+    pub(super) fn new(http: HttpClient, key: &SecretString) -> Result<Self> {
         let mut key = HeaderValue::from_str(key.expose_secret()).map_err(|_| {
             AdapterError::Misconfigured(
                 "the API key has characters an HTTP header cannot carry".into(),
@@ -117,7 +117,7 @@ impl Client {
         path: impl Into<UrlPath>,
         query: &[(&str, String)],
         subject: Subject<'_>,
-    ) -> Result<Envelope, AdapterError> {
+    ) -> Result<Envelope> {
         self.call(Method::GET, path, query, None, subject).await
     }
 
@@ -127,7 +127,7 @@ impl Client {
         path: impl Into<UrlPath>,
         mut body: Value,
         subject: Subject<'_>,
-    ) -> Result<Envelope, AdapterError> {
+    ) -> Result<Envelope> {
         if self.dry_run
             && let Value::Object(fields) = &mut body
         {
@@ -142,7 +142,7 @@ impl Client {
         &self,
         path: impl Into<UrlPath>,
         subject: Subject<'_>,
-    ) -> Result<Envelope, AdapterError> {
+    ) -> Result<Envelope> {
         let query: Vec<(&str, String)> = if self.dry_run {
             vec![("dryrun", "all".to_owned())]
         } else {
@@ -163,7 +163,7 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&Value>,
         subject: Subject<'_>,
-    ) -> Result<Envelope, AdapterError> {
+    ) -> Result<Envelope> {
         let mut request = self
             .http
             .request(method, path)
@@ -207,7 +207,7 @@ impl Client {
 }
 
 /// A reply's envelope; any other body is unreadable.
-fn envelope(reply: &Reply) -> Result<Envelope, AdapterError> {
+fn envelope(reply: &Reply) -> Result<Envelope> {
     let envelope: Envelope = reply.json()?;
     Ok(envelope)
 }

@@ -38,28 +38,10 @@ use self::{
     client::{Client, Subject},
     users::user_path,
 };
+use crate::kind::{Built, Login, Parts};
 use crate::{
     AccountUpdate, AdapterError, Earlier, Listed, NewAccount, NewDatabase, NewDomain, PackageRef,
-    Panel, PanelCheck, PanelDescription, Slice,
-    kind::{Built, Login, Parts},
-    units,
-};
-
-/// The Installatron panel: what its adapter can do, one line an area (accounts,
-/// packages, domains, the rest), its names, and how it logs in.
-#[rustfmt::skip]
-pub(crate) const PANEL: PanelDescription = PanelDescription {
-    capabilities: {
-        use Operation::*;
-        &[
-            CreateAccount, GetAccount, ListAccounts, UpdateAccount, SuspendAccount, UnsuspendAccount,
-            DeleteAccount, ChangePackage, CreateLoginLink,
-            AddDomain, ListDomains, DeleteDomain,
-            CreateDatabase,
-        ]
-    },
-    kind: PanelKind::Installatron, name: "installatron", title: "Installatron",
-    login: Login::ApiToken(Installatron::build),
+    Panel, PanelCheck, PanelDescription, Result, Slice, units,
 };
 
 /// The Installatron adapter for one server.
@@ -76,19 +58,28 @@ impl Installatron {
     }
 }
 
+/// What the impl below implements, one line an area (accounts, packages,
+/// domains, the rest); everything else is UNIMPLEMENTED.
+#[rustfmt::skip]
+const CAPABILITIES: &[Operation] = {
+    use Operation::*;
+    &[
+        CreateAccount, GetAccount, ListAccounts, UpdateAccount, SuspendAccount, UnsuspendAccount,
+        DeleteAccount, ChangePackage, CreateLoginLink,
+        AddDomain, ListDomains, DeleteDomain,
+        CreateDatabase,
+    ]
+};
+
 #[async_trait]
 impl Panel for Installatron {
-    fn capabilities(&self) -> &'static [Operation] {
-        PANEL.capabilities
-    }
-
     fn dry_run(&self) -> Option<Arc<dyn Panel>> {
         Some(Arc::new(Installatron {
             client: self.client.dry_run(),
         }))
     }
 
-    async fn check(&self) -> Result<PanelCheck, AdapterError> {
+    async fn check(&self) -> Result<PanelCheck> {
         self.users(Slice {
             offset: 0,
             limit: 1,
@@ -97,15 +88,19 @@ impl Panel for Installatron {
         Ok(PanelCheck::default())
     }
 
-    async fn create_account(&self, account: &NewAccount) -> Result<Account, AdapterError> {
+    fn capabilities(&self) -> &'static [Operation] {
+        CAPABILITIES
+    }
+
+    async fn create_account(&self, account: &NewAccount) -> Result<Account> {
         self.create_user(account).await
     }
 
-    async fn get_account(&self, username: &str) -> Result<Account, AdapterError> {
+    async fn get_account(&self, username: &str) -> Result<Account> {
         Ok(mapping::account(&self.user(username).await?))
     }
 
-    async fn list_accounts(&self, slice: Slice) -> Result<Listed<Account>, AdapterError> {
+    async fn list_accounts(&self, slice: Slice) -> Result<Listed<Account>> {
         let users = self.users(slice).await?;
         Ok(Listed {
             items: users.items.iter().map(mapping::account).collect(),
@@ -113,38 +108,31 @@ impl Panel for Installatron {
         })
     }
 
-    async fn update_account(&self, update: &AccountUpdate) -> Result<(), AdapterError> {
+    async fn update_account(&self, update: &AccountUpdate) -> Result<()> {
         self.update_email(update).await
     }
 
-    async fn suspend_account(&self, username: &str, _reason: &str) -> Result<(), AdapterError> {
+    async fn suspend_account(&self, username: &str, _reason: &str) -> Result<()> {
         self.edit(username, json!({ "suspended": true })).await
     }
 
-    async fn unsuspend_account(&self, username: &str) -> Result<(), AdapterError> {
+    async fn unsuspend_account(&self, username: &str) -> Result<()> {
         self.edit(username, json!({ "suspended": false })).await
     }
 
-    async fn delete_account(&self, username: &str) -> Result<(), AdapterError> {
+    async fn delete_account(&self, username: &str) -> Result<()> {
         self.client
             .delete(user_path(username)?, Subject::new(username))
             .await
             .map(drop)
     }
 
-    async fn change_package(
-        &self,
-        username: &str,
-        package: &PackageRef,
-    ) -> Result<(), AdapterError> {
+    async fn change_package(&self, username: &str, package: &PackageRef) -> Result<()> {
         self.edit(username, json!({ "package": package.name }))
             .await
     }
 
-    async fn create_login_link(
-        &self,
-        username: &str,
-    ) -> Result<CreateLoginLinkResponse, AdapterError> {
+    async fn create_login_link(&self, username: &str) -> Result<CreateLoginLinkResponse> {
         let envelope = self
             .client
             .post(
@@ -165,11 +153,11 @@ impl Panel for Installatron {
         })
     }
 
-    async fn add_domain(&self, domain: &NewDomain) -> Result<Domain, AdapterError> {
+    async fn add_domain(&self, domain: &NewDomain) -> Result<Domain> {
         self.add_website(domain).await
     }
 
-    async fn all_domains(&self, username: Option<&str>) -> Result<Vec<Domain>, AdapterError> {
+    async fn all_domains(&self, username: Option<&str>) -> Result<Vec<Domain>> {
         Ok(match username {
             Some(username) => {
                 mapping::domains(username, &mapping::websites(&self.user(username).await?))
@@ -186,18 +174,22 @@ impl Panel for Installatron {
         })
     }
 
-    async fn delete_domain(&self, domain: &str, owner: Option<&str>) -> Result<(), AdapterError> {
+    async fn delete_domain(&self, domain: &str, owner: Option<&str>) -> Result<()> {
         self.remove_vhosts(domain, owner).await
     }
 
-    async fn earlier_database(
-        &self,
-        database: &NewDatabase,
-    ) -> Result<Earlier<Database>, AdapterError> {
+    async fn earlier_database(&self, database: &NewDatabase) -> Result<Earlier<Database>> {
         self.recorded_database(database).await
     }
 
-    async fn create_database(&self, database: &NewDatabase) -> Result<Database, AdapterError> {
+    async fn create_database(&self, database: &NewDatabase) -> Result<Database> {
         self.record_database(database).await
     }
 }
+
+/// The Installatron panel: its names, what its adapter can do, and how it logs in.
+#[rustfmt::skip]
+pub(crate) const PANEL: PanelDescription = PanelDescription {
+    kind: PanelKind::Installatron, name: "installatron", title: "Installatron",
+    capabilities: CAPABILITIES, login: Login::ApiToken(Installatron::build),
+};

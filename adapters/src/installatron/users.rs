@@ -5,19 +5,21 @@ use panelgate_proto::v1::{Account, InstallatronWebsite, create_account_request};
 use serde_json::{Value, json};
 
 use super::{Installatron, client::Subject, mapping, websites::default_website};
-use crate::{AccountUpdate, AdapterError, Entity, Listed, NewAccount, Slice, http::UrlPath, units};
+use crate::{
+    AccountUpdate, AdapterError, Entity, Listed, NewAccount, Result, Slice, http::UrlPath, units,
+};
 
 /// Where CreateAccount's option fields sit, for the panel's `errfield`s.
 const ACCOUNT_OPTIONS: &str = "panel_options.installatron.";
 /// Users read per page when searching every user.
 const SEARCH_PAGE: usize = 100;
 
-pub(super) fn user_path(username: &str) -> Result<UrlPath, AdapterError> {
+pub(super) fn user_path(username: &str) -> Result<UrlPath> {
     UrlPath::route("users").value("username", username)
 }
 
 impl Installatron {
-    pub(super) async fn user(&self, username: &str) -> Result<Value, AdapterError> {
+    pub(super) async fn user(&self, username: &str) -> Result<Value> {
         let envelope = self
             .client
             .get(user_path(username)?, &[], Subject::new(username))
@@ -29,7 +31,7 @@ impl Installatron {
     /// missing user, so the user is looked up first: an unknown one is
     /// NOT_FOUND (a user deleted between the two calls could still be made
     /// again; the panel offers no conditional edit).
-    pub(super) async fn edit(&self, username: &str, body: Value) -> Result<(), AdapterError> {
+    pub(super) async fn edit(&self, username: &str, body: Value) -> Result<()> {
         self.user(username).await?;
         self.save(username, body, Subject::new(username)).await
     }
@@ -40,7 +42,7 @@ impl Installatron {
         username: &str,
         body: Value,
         subject: Subject<'_>,
-    ) -> Result<(), AdapterError> {
+    ) -> Result<()> {
         self.client
             .post(user_path(username)?, body, subject)
             .await
@@ -48,7 +50,7 @@ impl Installatron {
     }
 
     /// One slice of the users.
-    pub(super) async fn users(&self, slice: Slice) -> Result<Listed<Value>, AdapterError> {
+    pub(super) async fn users(&self, slice: Slice) -> Result<Listed<Value>> {
         let query = [
             ("offset", slice.offset.to_string()),
             ("limit", slice.limit.to_string()),
@@ -68,7 +70,7 @@ impl Installatron {
     }
 
     /// Every user, slice by slice.
-    pub(super) async fn all_users(&self) -> Result<Vec<Value>, AdapterError> {
+    pub(super) async fn all_users(&self) -> Result<Vec<Value>> {
         let mut all = Vec::new();
         let mut slice = Slice {
             offset: 0,
@@ -88,7 +90,7 @@ impl Installatron {
     /// `POST /users` with the account's websites: the given ones, or one
     /// labelled with the primary domain. The call is an upsert, so an
     /// existing user is refused first.
-    pub(super) async fn create_user(&self, account: &NewAccount) -> Result<Account, AdapterError> {
+    pub(super) async fn create_user(&self, account: &NewAccount) -> Result<Account> {
         // Options for other kinds never get here: the gateway refuses them.
         let options = match &account.options {
             Some(create_account_request::PanelOptions::Installatron(options)) => Some(options),
@@ -140,7 +142,7 @@ impl Installatron {
     }
 
     /// Installatron records only a user's email.
-    pub(super) async fn update_email(&self, update: &AccountUpdate) -> Result<(), AdapterError> {
+    pub(super) async fn update_email(&self, update: &AccountUpdate) -> Result<()> {
         for (set, field) in [
             (update.first_name.is_some(), "first_name"),
             (update.last_name.is_some(), "last_name"),

@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use super::{Installatron, client::Subject, mapping};
-use crate::{AdapterError, Earlier, Entity, NewDatabase, NewDomain, units};
+use crate::{AdapterError, Earlier, Entity, NewDatabase, NewDomain, Result, units};
 
 /// Where AddDomain's website sits.
 const DOMAIN_OPTIONS: &str = "panel_options.installatron.website";
@@ -46,7 +46,7 @@ impl Installatron {
         username: &str,
         websites: &[InstallatronWebsite],
         subject: Subject<'_>,
-    ) -> Result<(), AdapterError> {
+    ) -> Result<()> {
         let list: Vec<Value> = websites.iter().map(mapping::website_json).collect();
         self.save(username, json!({ "websites": list }), subject)
             .await
@@ -54,7 +54,7 @@ impl Installatron {
 
     /// Adds a website for the domain: the caller's, or one like the user's
     /// first website (see [`default_website`]).
-    pub(super) async fn add_website(&self, domain: &NewDomain) -> Result<Domain, AdapterError> {
+    pub(super) async fn add_website(&self, domain: &NewDomain) -> Result<Domain> {
         if let Some(add_domain_request::PanelOptions::Installatron(options)) = &domain.options
             && let Some(website) = &options.website
         {
@@ -123,11 +123,7 @@ impl Installatron {
     /// Removes the domain's vhosts from its owner's websites (named by the
     /// caller, or found among every user's); a website left without any
     /// domain is gone with it.
-    pub(super) async fn remove_vhosts(
-        &self,
-        domain: &str,
-        owner: Option<&str>,
-    ) -> Result<(), AdapterError> {
+    pub(super) async fn remove_vhosts(&self, domain: &str, owner: Option<&str>) -> Result<()> {
         let not_found = || AdapterError::NotFound {
             entity: Entity::Domain,
             key: domain.to_owned(),
@@ -176,7 +172,7 @@ impl Installatron {
     pub(super) async fn recorded_database(
         &self,
         database: &NewDatabase,
-    ) -> Result<Earlier<Database>, AdapterError> {
+    ) -> Result<Earlier<Database>> {
         let user = self.user(&database.username).await?;
         let recorded = mapping::websites(&user).into_iter().any(|website| {
             website
@@ -193,10 +189,7 @@ impl Installatron {
 
     /// Records the database's credentials on a website of the user: the
     /// one the caller named, else the primary domain's (or the first).
-    pub(super) async fn record_database(
-        &self,
-        database: &NewDatabase,
-    ) -> Result<Database, AdapterError> {
+    pub(super) async fn record_database(&self, database: &NewDatabase) -> Result<Database> {
         let user = self.user(&database.username).await?;
         let primary = mapping::account(&user).primary_domain;
         let mut websites = mapping::websites(&user);

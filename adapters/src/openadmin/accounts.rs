@@ -15,17 +15,18 @@ use super::{
     wire::{AutologinLink, UserDetail, UserList, UserListEntry, UserReply},
 };
 use crate::{
-    AdapterError, Earlier, Entity, NewAccount, NewDomain, Panel,
-    earlier::{created_as, finish_create},
+    AdapterError, Earlier, Entity, NewAccount, NewDomain, Panel, Result,
+    earlier::created_as,
     http::UrlPath,
+    steps::{delete_leaving, finish_create},
 };
 
-pub(super) fn user_path(username: &str) -> Result<UrlPath, AdapterError> {
+pub(super) fn user_path(username: &str) -> Result<UrlPath> {
     UrlPath::route("api/users").value("username", username)
 }
 
 impl OpenAdmin {
-    pub(super) async fn user(&self, username: &str) -> Result<UserDetail, AdapterError> {
+    pub(super) async fn user(&self, username: &str) -> Result<UserDetail> {
         let reply: UserReply = self
             .client
             .get(user_path(username)?, Subject::new(username))
@@ -33,21 +34,18 @@ impl OpenAdmin {
         Ok(reply.user)
     }
 
-    pub(super) async fn users(&self) -> Result<Vec<UserListEntry>, AdapterError> {
+    pub(super) async fn users(&self) -> Result<Vec<UserListEntry>> {
         let list: UserList = self.client.get("api/users", Subject::new("*")).await?;
         Ok(list.into_entries())
     }
 
     /// Dedicated IPs by username.
-    pub(super) async fn ips(&self) -> Result<BTreeMap<String, Value>, AdapterError> {
+    pub(super) async fn ips(&self) -> Result<BTreeMap<String, Value>> {
         self.client.get("api/ips", Subject::new("*")).await
     }
 
     /// Disk quota lines by username (`GET /api/usage/disk`).
-    pub(super) async fn quotas(
-        &self,
-        username: &str,
-    ) -> Result<BTreeMap<String, Value>, AdapterError> {
+    pub(super) async fn quotas(&self, username: &str) -> Result<BTreeMap<String, Value>> {
         self.client
             .get("api/usage/disk", Subject::new(username))
             .await
@@ -58,7 +56,7 @@ impl OpenAdmin {
         username: &str,
         body: Value,
         secret: Option<&str>,
-    ) -> Result<(), AdapterError> {
+    ) -> Result<()> {
         let mut subject = Subject::new(username);
         if let Some(secret) = secret {
             subject = subject.with_secret(secret);
@@ -72,11 +70,7 @@ impl OpenAdmin {
     /// Suspends or unsuspends a user. The canonical operations are
     /// idempotent, so the panel's failure at an account already in that
     /// state is a success.
-    pub(super) async fn set_suspended(
-        &self,
-        username: &str,
-        suspended: bool,
-    ) -> Result<(), AdapterError> {
+    pub(super) async fn set_suspended(&self, username: &str, suspended: bool) -> Result<()> {
         let (action, already) = if suspended {
             ("suspend", "ACCOUNT_SUSPENDED")
         } else {
@@ -91,7 +85,7 @@ impl OpenAdmin {
         }
     }
 
-    async fn delete_user(&self, username: &str) -> Result<(), AdapterError> {
+    async fn delete_user(&self, username: &str) -> Result<()> {
         self.client
             .mutate(
                 Method::DELETE,
@@ -104,23 +98,20 @@ impl OpenAdmin {
     }
 
     /// Deletes a user, unsuspending it first when the panel refuses to
-    /// delete a suspended one.
-    pub(super) async fn delete_any_user(&self, username: &str) -> Result<(), AdapterError> {
-        match self.delete_user(username).await {
-            Err(AdapterError::FailedPrecondition {
-                reason: "ACCOUNT_SUSPENDED",
-                ..
-            }) => {
-                self.set_suspended(username, false).await?;
-                self.delete_user(username).await
-            }
-            other => other,
-        }
+    /// delete a suspended one (as the vendor's own client does).
+    pub(super) async fn delete_any_user(&self, username: &str) -> Result<()> {
+        let unsuspend = || self.set_suspended(username, false);
+        delete_leaving(
+            "ACCOUNT_SUSPENDED",
+            || self.delete_user(username),
+            unsuspend,
+        )
+        .await
     }
 
     /// Creates the user, then its primary domain; when the domain fails, the
     /// user is deleted again.
-    pub(super) async fn create_user(&self, account: &NewAccount) -> Result<Account, AdapterError> {
+    pub(super) async fn create_user(&self, account: &NewAccount) -> Result<Account> {
         let password = account.password.expose_secret();
         let body = json!({
             "email": account.email,
@@ -140,10 +131,7 @@ impl OpenAdmin {
     /// An earlier attempt may have made the user but not its domain (the
     /// create's second step): a user with no domain and the create's email
     /// gets its domain now.
-    pub(super) async fn earlier_user(
-        &self,
-        account: &NewAccount,
-    ) -> Result<Earlier<Account>, AdapterError> {
+    pub(super) async fn earlier_user(&self, account: &NewAccount) -> Result<Earlier<Account>> {
         let existing = match self.get_account(&account.username).await {
             Ok(existing) => existing,
             Err(AdapterError::NotFound {
@@ -166,10 +154,7 @@ impl OpenAdmin {
 
     /// `POST /api/users/{u}/autologin` (Go builds), or where that route is
     /// missing, `CONNECT /api/users/{u}` (Python builds).
-    pub(super) async fn login_link(
-        &self,
-        username: &str,
-    ) -> Result<CreateLoginLinkResponse, AdapterError> {
+    pub(super) async fn login_link(&self, username: &str) -> Result<CreateLoginLinkResponse> {
         let subject = Subject::new(username);
         let path = user_path(username)?;
         let reply = self

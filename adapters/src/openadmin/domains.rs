@@ -6,7 +6,7 @@ use panelgate_proto::v1::Domain;
 use serde_json::json;
 
 use super::{OpenAdmin, error::Subject};
-use crate::{AdapterError, NewDomain, http::UrlPath};
+use crate::{AdapterError, NewDomain, Result, http::UrlPath};
 
 /// Where OpenAdmin document roots must live.
 const DOCROOT_BASE: &str = "/var/www/html/";
@@ -14,7 +14,7 @@ const DOCROOT_BASE: &str = "/var/www/html/";
 impl OpenAdmin {
     /// `api/domains/new`, in the caller's document root or the domain's
     /// default one under [`DOCROOT_BASE`].
-    pub(super) async fn new_domain(&self, domain: &NewDomain) -> Result<Domain, AdapterError> {
+    pub(super) async fn new_domain(&self, domain: &NewDomain) -> Result<Domain> {
         let docroot = match &domain.document_root {
             Some(root) if root.starts_with(DOCROOT_BASE) && root.len() > DOCROOT_BASE.len() => {
                 root.clone()
@@ -43,11 +43,7 @@ impl OpenAdmin {
     }
 
     /// `api/domains/<verb>/<domain>`: suspend, unsuspend or delete.
-    pub(super) async fn domain_command(
-        &self,
-        verb: &'static str,
-        domain: &str,
-    ) -> Result<(), AdapterError> {
+    pub(super) async fn domain_command(&self, verb: &'static str, domain: &str) -> Result<()> {
         let path = UrlPath::route("api/domains")
             .then(verb)
             .value("domain", domain)?;

@@ -10,7 +10,7 @@ use panelgate_proto::v1::Operation;
 use serde_json::Value;
 
 use crate::{
-    AdapterError, Entity,
+    AdapterError, Entity, Result,
     documented::{self, Context, Documented, Failure, Field, Meaning, When},
     http::Reply,
 };
@@ -151,7 +151,7 @@ pub(super) fn succeeded(body: &Value) -> bool {
 /// A mutation's reply: its body when it is a 2xx with the success marker
 /// (see [`succeeded`]), else the error it says, or a protocol error when it
 /// says neither.
-pub(super) fn mutated(reply: &Reply, subject: Subject<'_>) -> Result<Value, AdapterError> {
+pub(super) fn mutated(reply: &Reply, subject: Subject<'_>) -> Result<Value> {
     let parsed: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
     if reply.status.is_success() && succeeded(&parsed) {
         return Ok(parsed);
@@ -183,7 +183,7 @@ pub(super) fn from_reply(reply: &Reply, subject: Subject<'_>) -> AdapterError {
 
 /// A domain command's reply: `returncode` 0 is success, anything else is the
 /// command's failure, even with HTTP 200.
-pub(super) fn from_command(body: &Value, subject: Subject<'_>) -> Result<(), AdapterError> {
+pub(super) fn from_command(body: &Value, subject: Subject<'_>) -> Result<()> {
     match body.get("returncode").and_then(Value::as_i64) {
         Some(0) => Ok(()),
         Some(_) => Err(read(200, message(body, subject), subject)),

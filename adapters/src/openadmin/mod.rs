@@ -52,32 +52,12 @@ use self::{
     accounts::user_path,
     client::Client,
     error::Subject,
-    wire::{DomainList, System},
+    wire::{DomainList, Notifications, System},
 };
+use crate::kind::{Built, Login, Parts};
 use crate::{
-    AdapterError, Earlier, NewAccount, NewDomain, NewPackage, PackageRef, Panel, PanelCheck,
-    PanelDescription,
-    kind::{Built, Login, Parts},
-    units,
-};
-
-/// The OpenAdmin panel: what its adapter can do, one line an area (accounts,
-/// packages, domains, the rest), its names, and how it logs in. CreatePackage
-/// depends on the panel's version (see the module docs).
-#[rustfmt::skip]
-pub(crate) const PANEL: PanelDescription = PanelDescription {
-    capabilities: {
-        use Operation::*;
-        &[
-            CreateAccount, GetAccount, ListAccounts, SuspendAccount, UnsuspendAccount, DeleteAccount,
-            ChangePackage, ChangePassword, CreateLoginLink, GetAccountUsage,
-            ListPackages, GetPackage, CreatePackage,
-            AddDomain, ListDomains, SuspendDomain, UnsuspendDomain, DeleteDomain,
-            GetServerInfo, ControlSystemService, SetSystemServiceMonitored, ListNotifications,
-        ]
-    },
-    kind: PanelKind::Openadmin, name: "openadmin", title: "OpenAdmin",
-    login: Login::Password(OpenAdmin::build),
+    Earlier, NewAccount, NewDomain, NewPackage, PackageRef, Panel, PanelCheck, PanelDescription,
+    Result, units,
 };
 
 /// The OpenAdmin adapter for one server.
@@ -94,14 +74,25 @@ impl OpenAdmin {
     }
 }
 
+/// What the impl below implements, one line an area (accounts, packages,
+/// domains, the rest); everything else is UNIMPLEMENTED.
+/// CreatePackage depends on the panel's version (see the module docs).
+#[rustfmt::skip]
+const CAPABILITIES: &[Operation] = {
+    use Operation::*;
+    &[
+        CreateAccount, GetAccount, ListAccounts, SuspendAccount, UnsuspendAccount, DeleteAccount,
+        ChangePackage, ChangePassword, CreateLoginLink, GetAccountUsage,
+        ListPackages, GetPackage, CreatePackage,
+        AddDomain, ListDomains, SuspendDomain, UnsuspendDomain, DeleteDomain,
+        GetServerInfo, ControlSystemService, SetSystemServiceMonitored, ListNotifications,
+    ]
+};
+
 // Options for other kinds never reach an adapter: the gateway refuses them.
 #[async_trait]
 impl Panel for OpenAdmin {
-    fn capabilities(&self) -> &'static [Operation] {
-        PANEL.capabilities
-    }
-
-    async fn check(&self) -> Result<PanelCheck, AdapterError> {
+    async fn check(&self) -> Result<PanelCheck> {
         let system: System = self
             .client
             .get("api/system", Subject::new("system"))
@@ -119,24 +110,25 @@ impl Panel for OpenAdmin {
         })
     }
 
-    async fn earlier_account(
-        &self,
-        account: &NewAccount,
-    ) -> Result<Earlier<Account>, AdapterError> {
+    fn capabilities(&self) -> &'static [Operation] {
+        CAPABILITIES
+    }
+
+    async fn earlier_account(&self, account: &NewAccount) -> Result<Earlier<Account>> {
         self.earlier_user(account).await
     }
 
-    async fn create_account(&self, account: &NewAccount) -> Result<Account, AdapterError> {
+    async fn create_account(&self, account: &NewAccount) -> Result<Account> {
         self.create_user(account).await
     }
 
-    async fn get_account(&self, username: &str) -> Result<Account, AdapterError> {
+    async fn get_account(&self, username: &str) -> Result<Account> {
         let (detail, ips) = tokio::join!(self.user(username), self.ips());
         let dedicated_ip = ips?.get(username).and_then(units::as_text);
         Ok(mapping::account(username, &detail?, dedicated_ip))
     }
 
-    async fn all_accounts(&self) -> Result<Vec<Account>, AdapterError> {
+    async fn all_accounts(&self) -> Result<Vec<Account>> {
         let (users, ips) = tokio::join!(self.users(), self.ips());
         let ips = ips?;
         Ok(users?
@@ -145,23 +137,19 @@ impl Panel for OpenAdmin {
             .collect())
     }
 
-    async fn suspend_account(&self, username: &str, _reason: &str) -> Result<(), AdapterError> {
+    async fn suspend_account(&self, username: &str, _reason: &str) -> Result<()> {
         self.set_suspended(username, true).await
     }
 
-    async fn unsuspend_account(&self, username: &str) -> Result<(), AdapterError> {
+    async fn unsuspend_account(&self, username: &str) -> Result<()> {
         self.set_suspended(username, false).await
     }
 
-    async fn delete_account(&self, username: &str) -> Result<(), AdapterError> {
+    async fn delete_account(&self, username: &str) -> Result<()> {
         self.delete_any_user(username).await
     }
 
-    async fn change_package(
-        &self,
-        username: &str,
-        package: &PackageRef,
-    ) -> Result<(), AdapterError> {
+    async fn change_package(&self, username: &str, package: &PackageRef) -> Result<()> {
         let body = json!({"plan_name": package.name});
         self.client
             .mutate(
@@ -174,40 +162,33 @@ impl Panel for OpenAdmin {
             .map(drop)
     }
 
-    async fn change_password(
-        &self,
-        username: &str,
-        password: &SecretString,
-    ) -> Result<(), AdapterError> {
+    async fn change_password(&self, username: &str, password: &SecretString) -> Result<()> {
         // Alone: with an `action` beside it, the panel would change only the password.
         let password = password.expose_secret();
         self.patch_user(username, json!({"password": password}), Some(password))
             .await
     }
 
-    async fn create_login_link(
-        &self,
-        username: &str,
-    ) -> Result<CreateLoginLinkResponse, AdapterError> {
+    async fn create_login_link(&self, username: &str) -> Result<CreateLoginLinkResponse> {
         self.login_link(username).await
     }
 
-    async fn get_account_usage(&self, username: &str) -> Result<AccountUsage, AdapterError> {
+    async fn get_account_usage(&self, username: &str) -> Result<AccountUsage> {
         let (detail, quotas) = tokio::join!(self.user(username), self.quotas(username));
         // The quota report may leave an account out (or be empty on a fresh panel).
         let quotas = quotas.unwrap_or_default();
         Ok(mapping::usage(&detail?, quotas.get(username)))
     }
 
-    async fn list_packages(&self) -> Result<Vec<Package>, AdapterError> {
+    async fn list_packages(&self) -> Result<Vec<Package>> {
         self.plans().await?.iter().map(mapping::package).collect()
     }
 
-    async fn get_package(&self, wanted: &str) -> Result<Package, AdapterError> {
+    async fn get_package(&self, wanted: &str) -> Result<Package> {
         self.plan(wanted).await
     }
 
-    async fn create_package(&self, package: &NewPackage) -> Result<Package, AdapterError> {
+    async fn create_package(&self, package: &NewPackage) -> Result<Package> {
         let (description, websites, cpu, ram) = match &package.options {
             Some(create_package_request::PanelOptions::Openadmin(options)) => (
                 options.description.as_str(),
@@ -229,13 +210,13 @@ impl Panel for OpenAdmin {
         self.get_package(&package.name).await
     }
 
-    async fn add_domain(&self, domain: &NewDomain) -> Result<Domain, AdapterError> {
+    async fn add_domain(&self, domain: &NewDomain) -> Result<Domain> {
         self.new_domain(domain).await
     }
 
     /// A whole server's domains come without their owner: the panel lists
     /// those by internal user id only.
-    async fn all_domains(&self, username: Option<&str>) -> Result<Vec<Domain>, AdapterError> {
+    async fn all_domains(&self, username: Option<&str>) -> Result<Vec<Domain>> {
         let (owner, domains) = match username {
             Some(username) => (username, self.user(username).await?.domains),
             None => {
@@ -249,19 +230,19 @@ impl Panel for OpenAdmin {
             .collect())
     }
 
-    async fn suspend_domain(&self, domain: &str) -> Result<(), AdapterError> {
+    async fn suspend_domain(&self, domain: &str) -> Result<()> {
         self.domain_command("suspend", domain).await
     }
 
-    async fn unsuspend_domain(&self, domain: &str) -> Result<(), AdapterError> {
+    async fn unsuspend_domain(&self, domain: &str) -> Result<()> {
         self.domain_command("unsuspend", domain).await
     }
 
-    async fn delete_domain(&self, domain: &str, _owner: Option<&str>) -> Result<(), AdapterError> {
+    async fn delete_domain(&self, domain: &str, _owner: Option<&str>) -> Result<()> {
         self.domain_command("delete", domain).await
     }
 
-    async fn get_server_info(&self) -> Result<ServerInfo, AdapterError> {
+    async fn get_server_info(&self) -> Result<ServerInfo> {
         self.server_info().await
     }
 
@@ -269,19 +250,24 @@ impl Panel for OpenAdmin {
         &self,
         service: &str,
         action: SystemServiceAction,
-    ) -> Result<(), AdapterError> {
+    ) -> Result<()> {
         self.control_service(service, action).await
     }
 
-    async fn set_system_service_monitored(
-        &self,
-        service: &str,
-        monitored: bool,
-    ) -> Result<(), AdapterError> {
+    async fn set_system_service_monitored(&self, service: &str, monitored: bool) -> Result<()> {
         self.set_monitored(service, monitored).await
     }
 
-    async fn list_notifications(&self) -> Result<Vec<Notification>, AdapterError> {
-        self.notifications().await
+    async fn list_notifications(&self) -> Result<Vec<Notification>> {
+        let subject = Subject::new("notifications");
+        let reply: Notifications = self.client.get("api/notifications", subject).await?;
+        Ok(mapping::notifications(reply))
     }
 }
+
+/// The OpenAdmin panel: its names, what its adapter can do, and how it logs in.
+#[rustfmt::skip]
+pub(crate) const PANEL: PanelDescription = PanelDescription {
+    kind: PanelKind::Openadmin, name: "openadmin", title: "OpenAdmin",
+    capabilities: CAPABILITIES, login: Login::Password(OpenAdmin::build),
+};

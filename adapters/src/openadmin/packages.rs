@@ -12,16 +12,16 @@ use super::{
     mapping,
     wire::{Plan, PlanList, PlanReply},
 };
-use crate::{AdapterError, Entity, http::UrlPath, units};
+use crate::{AdapterError, Entity, Result, http::UrlPath, units};
 
 impl OpenAdmin {
-    pub(super) async fn plans(&self) -> Result<Vec<Plan>, AdapterError> {
+    pub(super) async fn plans(&self) -> Result<Vec<Plan>> {
         let list: PlanList = self.client.get("api/plans", Subject::new("*")).await?;
         Ok(list.plans)
     }
 
     /// The plan of id `wanted`, or else of that name.
-    pub(super) async fn plan(&self, wanted: &str) -> Result<Package, AdapterError> {
+    pub(super) async fn plan(&self, wanted: &str) -> Result<Package> {
         let id = if wanted.chars().all(|c| c.is_ascii_digit()) {
             wanted.to_owned()
         } else {
@@ -43,7 +43,7 @@ impl OpenAdmin {
 
     /// `POST api/plans`; a build without that route (404 or 405, unless the
     /// whole API is off) is UNIMPLEMENTED.
-    pub(super) async fn create_plan(&self, name: &str, body: &Value) -> Result<(), AdapterError> {
+    pub(super) async fn create_plan(&self, name: &str, body: &Value) -> Result<()> {
         let subject = Subject::new(name);
         let reply = self
             .client

@@ -1,8 +1,7 @@
 //! OpenAdmin's server calls: system information (six reads at once), the
-//! system services (controlled, and monitored through the services list),
-//! and the panel's notifications.
+//! system services (controlled, and monitored through the services list).
 
-use panelgate_proto::v1::{Notification, ServerInfo, SystemServiceAction};
+use panelgate_proto::v1::{ServerInfo, SystemServiceAction};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
@@ -10,12 +9,12 @@ use super::{
     OpenAdmin,
     error::Subject,
     mapping,
-    wire::{Filesystem, Memory, Notifications, System, UsageStats},
+    wire::{Filesystem, Memory, System, UsageStats},
 };
-use crate::{AdapterError, Entity, http::UrlPath, units};
+use crate::{AdapterError, Entity, Result, http::UrlPath, units};
 
 impl OpenAdmin {
-    pub(super) async fn server_info(&self) -> Result<ServerInfo, AdapterError> {
+    pub(super) async fn server_info(&self) -> Result<ServerInfo> {
         let subject = Subject::new("server");
         let (system, stats, cpu, memory, disks, services) = tokio::join!(
             self.client.get::<System>("api/system", subject),
@@ -55,7 +54,7 @@ impl OpenAdmin {
         &self,
         service: &str,
         action: SystemServiceAction,
-    ) -> Result<(), AdapterError> {
+    ) -> Result<()> {
         let verb = match action {
             SystemServiceAction::Start => "start",
             SystemServiceAction::Stop => "stop",
@@ -78,11 +77,7 @@ impl OpenAdmin {
 
     /// Sets one service's `status` in the services list and writes the
     /// whole list back.
-    pub(super) async fn set_monitored(
-        &self,
-        service: &str,
-        monitored: bool,
-    ) -> Result<(), AdapterError> {
+    pub(super) async fn set_monitored(&self, service: &str, monitored: bool) -> Result<()> {
         let subject = Subject::new(service);
         let mut services: Map<String, Value> = self.client.get("api/services", subject).await?;
         let entry = services
@@ -115,13 +110,5 @@ impl OpenAdmin {
             .mutate(Method::PUT, "api/services", Some(&body), subject)
             .await
             .map(drop)
-    }
-
-    pub(super) async fn notifications(&self) -> Result<Vec<Notification>, AdapterError> {
-        let reply: Notifications = self
-            .client
-            .get("api/notifications", Subject::new("notifications"))
-            .await?;
-        Ok(mapping::notifications(reply))
     }
 }

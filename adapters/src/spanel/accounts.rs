@@ -8,14 +8,11 @@ use serde_json::Value;
 use tracing::warn;
 
 use super::{Spanel, error::Subject, field, php_query::PhpValue};
-use crate::{AccountUpdate, AdapterError, Entity, NewAccount, earlier::finish_create};
+use crate::{AccountUpdate, AdapterError, Entity, NewAccount, Result, steps::finish_create};
 
 impl Spanel {
     /// The `listaccounts` rows, of one account when `username` is given.
-    pub(super) async fn account_rows(
-        &self,
-        username: Option<&str>,
-    ) -> Result<Vec<Value>, AdapterError> {
+    pub(super) async fn account_rows(&self, username: Option<&str>) -> Result<Vec<Value>> {
         let fields = username
             .map(|user| field("accountuser", user))
             .into_iter()
@@ -27,7 +24,7 @@ impl Spanel {
     }
 
     /// The one `listaccounts` row of `username`.
-    pub(super) async fn account_row(&self, username: &str) -> Result<Value, AdapterError> {
+    pub(super) async fn account_row(&self, username: &str) -> Result<Value> {
         self.account_rows(Some(username))
             .await?
             .into_iter()
@@ -51,7 +48,7 @@ impl Spanel {
         username: &str,
         mut fields: Vec<(String, PhpValue)>,
         subject_fields: &[(&str, &str)],
-    ) -> Result<(), AdapterError> {
+    ) -> Result<()> {
         fields.insert(0, field("username", username));
         let subject = Subject::new(username).with_fields(subject_fields);
         self.client.admin(action, fields, subject).await.map(drop)
@@ -65,13 +62,13 @@ impl Spanel {
         username: &str,
         (key, value): (&str, &str),
         request_field: &str,
-    ) -> Result<(), AdapterError> {
+    ) -> Result<()> {
         let fields = vec![field(key, value)];
         self.account_call(action, username, fields, &[(key, request_field)])
             .await
     }
 
-    pub(super) async fn set_email(&self, username: &str, email: &str) -> Result<(), AdapterError> {
+    pub(super) async fn set_email(&self, username: &str, email: &str) -> Result<()> {
         let email = ("email", email);
         self.set_account_field("accounts/changeuseremail", username, email, "email")
             .await
@@ -79,7 +76,7 @@ impl Spanel {
 
     /// `wwwacct` with the package, then the email (wwwacct takes none); when
     /// the email fails, the account is terminated again.
-    pub(super) async fn wwwacct(&self, account: &NewAccount) -> Result<Account, AdapterError> {
+    pub(super) async fn wwwacct(&self, account: &NewAccount) -> Result<Account> {
         let fields = vec![
             field("username", account.username.as_str()),
             field("domain", account.primary_domain.as_str()),
@@ -108,7 +105,7 @@ impl Spanel {
     }
 
     /// The email, then the main domain; SPanel keeps no owner names.
-    pub(super) async fn update_contact(&self, update: &AccountUpdate) -> Result<(), AdapterError> {
+    pub(super) async fn update_contact(&self, update: &AccountUpdate) -> Result<()> {
         if update.first_name.is_some() || update.last_name.is_some() {
             let field = if update.first_name.is_some() {
                 "first_name"

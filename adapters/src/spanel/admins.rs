@@ -1,18 +1,15 @@
-//! SPanel's administrators: created with all pages or per-category
-//! permissions, and listed.
+//! SPanel's administrators, created with all pages or per-category
+//! permissions.
 
 use panelgate_proto::v1::{PanelAdmin, create_panel_admin_request};
 use secrecy::ExposeSecret;
 
 use super::{Spanel, error::Subject, field, mapping, php_query::PhpValue};
-use crate::{AdapterError, NewPanelAdmin};
+use crate::{AdapterError, NewPanelAdmin, Panel, Result};
 
 impl Spanel {
     /// `admin/createadminuser`, then the new administrator as listed.
-    pub(super) async fn create_admin(
-        &self,
-        admin: &NewPanelAdmin,
-    ) -> Result<PanelAdmin, AdapterError> {
+    pub(super) async fn create_admin(&self, admin: &NewPanelAdmin) -> Result<PanelAdmin> {
         let granted = match &admin.options {
             Some(create_panel_admin_request::PanelOptions::Spanel(options)) => {
                 options.permissions.as_ref()
@@ -50,7 +47,7 @@ impl Spanel {
         self.client
             .admin("admin/createadminuser", fields, subject)
             .await?;
-        let created = self.admins().await?;
+        let created = self.list_panel_admins().await?;
         created
             .into_iter()
             .find(|listed| listed.username.eq_ignore_ascii_case(&admin.username))
@@ -60,13 +57,5 @@ impl Spanel {
                     "",
                 )
             })
-    }
-
-    pub(super) async fn admins(&self) -> Result<Vec<PanelAdmin>, AdapterError> {
-        let rows = self
-            .client
-            .rows("admin/listadminusers", Vec::new(), Subject::new("*"))
-            .await?;
-        Ok(rows.iter().map(mapping::panel_admin).collect())
     }
 }

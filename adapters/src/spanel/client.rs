@@ -12,7 +12,7 @@ use super::{
     error::{self, Subject},
     php_query::{PhpValue, http_build_query},
 };
-use crate::{AdapterError, http::HttpClient};
+use crate::{AdapterError, Result, http::HttpClient};
 
 /// Calls one SPanel with its admin API token.
 pub(super) struct Client {
@@ -31,7 +31,7 @@ impl Client {
         action: &str,
         fields: Vec<(String, PhpValue)>,
         subject: Subject<'_>,
-    ) -> Result<Value, AdapterError> {
+    ) -> Result<Value> {
         self.call(action, None, fields, subject).await
     }
 
@@ -41,7 +41,7 @@ impl Client {
         action: &str,
         fields: Vec<(String, PhpValue)>,
         subject: Subject<'_>,
-    ) -> Result<Vec<Value>, AdapterError> {
+    ) -> Result<Vec<Value>> {
         let body = self.admin(action, fields, subject).await?;
         match data(&body, action)? {
             Value::Array(rows) => Ok(rows.clone()),
@@ -59,7 +59,7 @@ impl Client {
         account: &str,
         fields: Vec<(String, PhpValue)>,
         subject: Subject<'_>,
-    ) -> Result<Value, AdapterError> {
+    ) -> Result<Value> {
         self.call(action, Some(account), fields, subject).await
     }
 
@@ -69,7 +69,7 @@ impl Client {
         account: Option<&str>,
         fields: Vec<(String, PhpValue)>,
         subject: Subject<'_>,
-    ) -> Result<Value, AdapterError> {
+    ) -> Result<Value> {
         let mut form = vec![
             (
                 "token".to_owned(),
@@ -130,7 +130,7 @@ fn succeeded(body: &Value) -> bool {
 }
 
 /// `data` of a reply, or a protocol error naming what was expected.
-pub(super) fn data<'a>(body: &'a Value, what: &str) -> Result<&'a Value, AdapterError> {
+pub(super) fn data<'a>(body: &'a Value, what: &str) -> Result<&'a Value> {
     body.get("data").ok_or_else(|| {
         AdapterError::protocol(format!("{what} answered without data"), &body.to_string())
     })

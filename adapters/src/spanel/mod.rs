@@ -50,30 +50,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use self::{client::Client, error::Subject, php_query::PhpValue};
+use crate::kind::{Built, Login, Parts};
 use crate::{
     AccountUpdate, AdapterError, Earlier, NewAccount, NewDatabase, NewDomain, NewPackage,
-    NewPanelAdmin, PackageRef, Panel, PanelCheck, PanelDescription,
-    earlier::created_as,
-    kind::{Built, Login, Parts},
-};
-
-/// The SPanel panel: what its adapter can do, one line an area (accounts,
-/// packages, domains, the rest), its names, and how it logs in.
-#[rustfmt::skip]
-pub(crate) const PANEL: PanelDescription = PanelDescription {
-    capabilities: {
-        use Operation::*;
-        &[
-            CreateAccount, GetAccount, ListAccounts, UpdateAccount, SuspendAccount, UnsuspendAccount,
-            DeleteAccount, ChangePackage, ChangePassword, CreateLoginLink, GetAccountUsage,
-            ListPackages, GetPackage, CreatePackage, UpdatePackage, DeletePackage,
-            AddDomain, DeleteDomain,
-            CreateDatabase,
-            CreatePanelAdmin, ListPanelAdmins,
-        ]
-    },
-    kind: PanelKind::Spanel, name: "spanel", title: "SPanel",
-    login: Login::ApiToken(Spanel::build),
+    NewPanelAdmin, PackageRef, Panel, PanelCheck, PanelDescription, Result, earlier::created_as,
 };
 
 /// The SPanel adapter for one server.
@@ -95,26 +75,38 @@ fn field(key: &str, value: impl Into<PhpValue>) -> (String, PhpValue) {
     (key.to_owned(), value.into())
 }
 
+/// What the impl below implements, one line an area (accounts, packages,
+/// domains, the rest); everything else is UNIMPLEMENTED.
+#[rustfmt::skip]
+const CAPABILITIES: &[Operation] = {
+    use Operation::*;
+    &[
+        CreateAccount, GetAccount, ListAccounts, UpdateAccount, SuspendAccount, UnsuspendAccount,
+        DeleteAccount, ChangePackage, ChangePassword, CreateLoginLink, GetAccountUsage,
+        ListPackages, GetPackage, CreatePackage, UpdatePackage, DeletePackage,
+        AddDomain, DeleteDomain,
+        CreateDatabase,
+        CreatePanelAdmin, ListPanelAdmins,
+    ]
+};
+
 #[async_trait]
 impl Panel for Spanel {
-    fn capabilities(&self) -> &'static [Operation] {
-        PANEL.capabilities
-    }
-
-    async fn check(&self) -> Result<PanelCheck, AdapterError> {
+    async fn check(&self) -> Result<PanelCheck> {
         self.client
             .admin("toolbox/apicheck", Vec::new(), Subject::new("apicheck"))
             .await?;
         Ok(PanelCheck::default())
     }
 
+    fn capabilities(&self) -> &'static [Operation] {
+        CAPABILITIES
+    }
+
     /// An earlier attempt may have done wwwacct but not changeuseremail:
     /// the email is set again (harmless to repeat; listaccounts does not
     /// report it to check).
-    async fn earlier_account(
-        &self,
-        account: &NewAccount,
-    ) -> Result<Earlier<Account>, AdapterError> {
+    async fn earlier_account(&self, account: &NewAccount) -> Result<Earlier<Account>> {
         let Earlier::Made(existing) =
             created_as(self.get_account(&account.username).await, account)?
         else {
@@ -127,24 +119,24 @@ impl Panel for Spanel {
         }))
     }
 
-    async fn create_account(&self, account: &NewAccount) -> Result<Account, AdapterError> {
+    async fn create_account(&self, account: &NewAccount) -> Result<Account> {
         self.wwwacct(account).await
     }
 
-    async fn get_account(&self, username: &str) -> Result<Account, AdapterError> {
+    async fn get_account(&self, username: &str) -> Result<Account> {
         Ok(mapping::account(&self.account_row(username).await?))
     }
 
-    async fn all_accounts(&self) -> Result<Vec<Account>, AdapterError> {
+    async fn all_accounts(&self) -> Result<Vec<Account>> {
         let rows = self.account_rows(None).await?;
         Ok(rows.iter().map(mapping::account).collect())
     }
 
-    async fn update_account(&self, update: &AccountUpdate) -> Result<(), AdapterError> {
+    async fn update_account(&self, update: &AccountUpdate) -> Result<()> {
         self.update_contact(update).await
     }
 
-    async fn suspend_account(&self, username: &str, reason: &str) -> Result<(), AdapterError> {
+    async fn suspend_account(&self, username: &str, reason: &str) -> Result<()> {
         let fields = if reason.is_empty() {
             Vec::new()
         } else {
@@ -154,31 +146,23 @@ impl Panel for Spanel {
             .await
     }
 
-    async fn unsuspend_account(&self, username: &str) -> Result<(), AdapterError> {
+    async fn unsuspend_account(&self, username: &str) -> Result<()> {
         self.account_call("accounts/unsuspendaccount", username, Vec::new(), &[])
             .await
     }
 
-    async fn delete_account(&self, username: &str) -> Result<(), AdapterError> {
+    async fn delete_account(&self, username: &str) -> Result<()> {
         self.account_call("accounts/terminateaccount", username, Vec::new(), &[])
             .await
     }
 
-    async fn change_package(
-        &self,
-        username: &str,
-        package: &PackageRef,
-    ) -> Result<(), AdapterError> {
+    async fn change_package(&self, username: &str, package: &PackageRef) -> Result<()> {
         let package = ("package", package.name.as_str());
         self.set_account_field("accounts/changequota", username, package, "package")
             .await
     }
 
-    async fn change_password(
-        &self,
-        username: &str,
-        password: &SecretString,
-    ) -> Result<(), AdapterError> {
+    async fn change_password(&self, username: &str, password: &SecretString) -> Result<()> {
         let password = ("password", password.expose_secret());
         self.set_account_field(
             "accounts/changeuserpassword",
@@ -189,10 +173,7 @@ impl Panel for Spanel {
         .await
     }
 
-    async fn create_login_link(
-        &self,
-        username: &str,
-    ) -> Result<CreateLoginLinkResponse, AdapterError> {
+    async fn create_login_link(&self, username: &str) -> Result<CreateLoginLinkResponse> {
         let fields = vec![field("username", username), field("role", "user")];
         let body = self
             .client
@@ -211,24 +192,24 @@ impl Panel for Spanel {
         })
     }
 
-    async fn get_account_usage(&self, username: &str) -> Result<AccountUsage, AdapterError> {
+    async fn get_account_usage(&self, username: &str) -> Result<AccountUsage> {
         Ok(mapping::usage(&self.account_row(username).await?))
     }
 
-    async fn list_packages(&self) -> Result<Vec<Package>, AdapterError> {
+    async fn list_packages(&self) -> Result<Vec<Package>> {
         self.packages().await
     }
 
-    async fn create_package(&self, package: &NewPackage) -> Result<Package, AdapterError> {
+    async fn create_package(&self, package: &NewPackage) -> Result<Package> {
         self.createpackage(package).await
     }
 
-    async fn update_package(&self, package: &NewPackage) -> Result<Package, AdapterError> {
+    async fn update_package(&self, package: &NewPackage) -> Result<Package> {
         self.modifypackage(package).await?;
         self.get_package(&package.name).await
     }
 
-    async fn delete_package(&self, package: &PackageRef) -> Result<(), AdapterError> {
+    async fn delete_package(&self, package: &PackageRef) -> Result<()> {
         let fields = vec![field("package", package.name.as_str())];
         let subject = Subject::new(&package.name);
         self.client
@@ -237,23 +218,34 @@ impl Panel for Spanel {
             .map(drop)
     }
 
-    async fn add_domain(&self, domain: &NewDomain) -> Result<Domain, AdapterError> {
+    async fn add_domain(&self, domain: &NewDomain) -> Result<Domain> {
         self.add_subdomain(domain).await
     }
 
-    async fn delete_domain(&self, domain: &str, owner: Option<&str>) -> Result<(), AdapterError> {
+    async fn delete_domain(&self, domain: &str, owner: Option<&str>) -> Result<()> {
         self.remove_domain(domain, owner).await
     }
 
-    async fn create_database(&self, database: &NewDatabase) -> Result<Database, AdapterError> {
+    async fn create_database(&self, database: &NewDatabase) -> Result<Database> {
         self.create_user_and_database(database).await
     }
 
-    async fn create_panel_admin(&self, admin: &NewPanelAdmin) -> Result<PanelAdmin, AdapterError> {
+    async fn create_panel_admin(&self, admin: &NewPanelAdmin) -> Result<PanelAdmin> {
         self.create_admin(admin).await
     }
 
-    async fn list_panel_admins(&self) -> Result<Vec<PanelAdmin>, AdapterError> {
-        self.admins().await
+    async fn list_panel_admins(&self) -> Result<Vec<PanelAdmin>> {
+        let subject = Subject::new("*");
+        let rows = self
+            .client
+            .rows("admin/listadminusers", Vec::new(), subject);
+        Ok(rows.await?.iter().map(mapping::panel_admin).collect())
     }
 }
+
+/// The SPanel panel: its names, what its adapter can do, and how it logs in.
+#[rustfmt::skip]
+pub(crate) const PANEL: PanelDescription = PanelDescription {
+    kind: PanelKind::Spanel, name: "spanel", title: "SPanel",
+    capabilities: CAPABILITIES, login: Login::ApiToken(Spanel::build),
+};

@@ -6,10 +6,10 @@ use panelgate_proto::v1::{Package, create_package_request};
 use serde_json::Value;
 
 use super::{Spanel, client::data, error::Subject, field, mapping, php_query::PhpValue};
-use crate::{AdapterError, NewPackage};
+use crate::{AdapterError, NewPackage, Result};
 
 impl Spanel {
-    pub(super) async fn packages(&self) -> Result<Vec<Package>, AdapterError> {
+    pub(super) async fn packages(&self) -> Result<Vec<Package>> {
         let body = self
             .client
             .admin("accounts/listpackages", Vec::new(), Subject::new("*"))
@@ -24,10 +24,7 @@ impl Spanel {
         }
     }
 
-    pub(super) async fn createpackage(
-        &self,
-        package: &NewPackage,
-    ) -> Result<Package, AdapterError> {
+    pub(super) async fn createpackage(&self, package: &NewPackage) -> Result<Package> {
         let body = self
             .client
             .admin(
@@ -49,7 +46,7 @@ impl Spanel {
             })
     }
 
-    pub(super) async fn modifypackage(&self, package: &NewPackage) -> Result<(), AdapterError> {
+    pub(super) async fn modifypackage(&self, package: &NewPackage) -> Result<()> {
         self.client
             .admin(
                 "accounts/modifypackage",
@@ -63,7 +60,7 @@ impl Spanel {
 
 /// A package's whole definition, as createpackage and modifypackage take it:
 /// name, limits, then permissions (every page when the caller gave none).
-fn definition(package: &NewPackage) -> Result<Vec<(String, PhpValue)>, AdapterError> {
+fn definition(package: &NewPackage) -> Result<Vec<(String, PhpValue)>> {
     let permissions = match &package.options {
         Some(create_package_request::PanelOptions::Spanel(options)) => options.permissions.as_ref(),
         // Options for other kinds never get here: the gateway refuses them.

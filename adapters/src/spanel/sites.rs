@@ -7,11 +7,11 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use super::{Spanel, error::Subject, field};
-use crate::{AdapterError, Entity, NewDatabase, NewDomain};
+use crate::{AdapterError, Entity, NewDatabase, NewDomain, Result};
 
 impl Spanel {
     /// `domain/addsubdomain`: the API adds subdomains only.
-    pub(super) async fn add_subdomain(&self, domain: &NewDomain) -> Result<Domain, AdapterError> {
+    pub(super) async fn add_subdomain(&self, domain: &NewDomain) -> Result<Domain> {
         let Some((label, parent)) = domain
             .domain
             .split_once('.')
@@ -39,11 +39,7 @@ impl Spanel {
 
     /// `domain/removedomain` as the domain's owner: named by the caller, or
     /// the account whose main domain the domain is under.
-    pub(super) async fn remove_domain(
-        &self,
-        domain: &str,
-        owner: Option<&str>,
-    ) -> Result<(), AdapterError> {
+    pub(super) async fn remove_domain(&self, domain: &str, owner: Option<&str>) -> Result<()> {
         let owner = match owner {
             Some(owner) => owner.to_owned(),
             None => self
@@ -72,7 +68,7 @@ impl Spanel {
     pub(super) async fn create_user_and_database(
         &self,
         database: &NewDatabase,
-    ) -> Result<Database, AdapterError> {
+    ) -> Result<Database> {
         let user_fields = vec![
             field("username", database.user.as_str()),
             field("password", database.password.expose_secret()),

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::wire::{DomainEntry, NotificationEntry, Notifications, Plan, UserDetail, UserListEntry};
 use crate::{
-    AdapterError,
+    AdapterError, Result,
     units::{self, SizeUnit},
 };
 
@@ -159,7 +159,7 @@ pub(super) fn usage(detail: &UserDetail, quota: Option<&Value>) -> AccountUsage 
 }
 
 /// A plan as a canonical package.
-pub(super) fn package(plan: &Plan) -> Result<Package, AdapterError> {
+pub(super) fn package(plan: &Plan) -> Result<Package> {
     let id = units::as_text(&plan.id).ok_or_else(|| {
         AdapterError::protocol(
             format!("plan `{}` has no readable id", plan.name),
@@ -205,7 +205,7 @@ pub(super) fn plan_body(
     websites: Option<&Limit>,
     cpu: &str,
     ram: &str,
-) -> Result<Value, AdapterError> {
+) -> Result<Value> {
     let mut body = Map::new();
     body.insert("name".into(), json!(name));
     body.insert("description".into(), json!(description));
@@ -255,7 +255,7 @@ pub(super) fn plan_body(
 
 /// A limit in the panel's unit (`per` canonical units each); 0 means unlimited
 /// there, so a disabled resource cannot be expressed.
-fn panel_number(field: &str, limit: Option<&Limit>, per: u64) -> Result<Option<u64>, AdapterError> {
+fn panel_number(field: &str, limit: Option<&Limit>, per: u64) -> Result<Option<u64>> {
     match limit {
         None => Ok(None),
         Some(Limit { max: None }) => Ok(Some(0)),

@@ -12,7 +12,7 @@ use panelgate_proto::v1::{
 use serde_json::Value;
 
 use super::php_query::PhpValue;
-use crate::{AdapterError, units};
+use crate::{AdapterError, Result, units};
 
 const MIB: u64 = 1024 * 1024;
 /// SPanel's smallest disk quota, in MB.
@@ -102,9 +102,7 @@ pub(super) fn package(row: &Value) -> Package {
 
 /// The limit fields of createpackage, in the doc's order; unset and unlimited
 /// are left out (the panel's default is unlimited).
-pub(super) fn package_fields(
-    limits: &PackageLimits,
-) -> Result<Vec<(String, PhpValue)>, AdapterError> {
+pub(super) fn package_fields(limits: &PackageLimits) -> Result<Vec<(String, PhpValue)>> {
     for (set, field, why) in [
         (
             limits.bandwidth_mib.is_some(),
@@ -170,10 +168,7 @@ fn max_of(limit: Option<&Limit>) -> Option<u64> {
 }
 
 /// SPanel's `permissions` value: "all", or per category "all" or its pages.
-pub(super) fn permissions(
-    field: &str,
-    permissions: &SpanelPermissions,
-) -> Result<PhpValue, AdapterError> {
+pub(super) fn permissions(field: &str, permissions: &SpanelPermissions) -> Result<PhpValue> {
     match (permissions.all, permissions.categories.as_slice()) {
         (true, []) => Ok(PhpValue::from("all")),
         (true, _) => Err(AdapterError::invalid(

@@ -46,6 +46,9 @@ pub mod steps;
 pub mod tls;
 pub mod units;
 
+#[cfg(test)]
+mod testing;
+
 pub use credentials::{CredentialForm, PanelCredentials};
 pub use earlier::Earlier;
 pub use error::{AdapterError, Entity};

@@ -192,6 +192,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::testing::{UNLIMITED, at_most};
 
     fn doc_example() -> AccountInfo {
         // The account-info reply of the source doc, plus the code's bandwidth fields.
@@ -224,28 +225,14 @@ mod tests {
         const MIB: u64 = 1 << 20;
         let usage = usage(&doc_example());
         let disk = usage.disk_bytes.unwrap();
-        assert_eq!(
-            (disk.used, disk.limit),
-            (
-                2 * GIB,
-                Some(Limit {
-                    max: Some(10 * GIB)
-                })
-            )
-        );
+        assert_eq!((disk.used, disk.limit), (2 * GIB, at_most(10 * GIB)));
         assert_eq!(usage.email_disk_bytes.unwrap().used, 100 * MIB);
         assert_eq!(usage.database_disk_bytes.unwrap().used, 500 * MIB);
         let bandwidth = usage.bandwidth_bytes.unwrap();
-        assert_eq!(
-            (bandwidth.used, bandwidth.limit),
-            (1_572_864, Some(Limit { max: None }))
-        );
+        assert_eq!((bandwidth.used, bandwidth.limit), (1_572_864, UNLIMITED));
         let emails = usage.email_accounts.unwrap();
-        assert_eq!(
-            (emails.used, emails.limit),
-            (2, Some(Limit { max: Some(5) }))
-        );
-        assert_eq!(usage.domains.unwrap().limit, Some(Limit { max: Some(2) }));
+        assert_eq!((emails.used, emails.limit), (2, at_most(5)));
+        assert_eq!(usage.domains.unwrap().limit, at_most(2));
         assert_eq!(usage.inodes, None);
     }
 
@@ -275,10 +262,7 @@ mod tests {
             usage.disk_bytes, None,
             "an unreadable figure is not invented"
         );
-        assert_eq!(
-            usage.email_accounts.unwrap().limit,
-            Some(Limit { max: None })
-        );
+        assert_eq!(usage.email_accounts.unwrap().limit, UNLIMITED);
     }
 
     #[test]
@@ -287,16 +271,10 @@ mod tests {
             serde_json::from_value(json!({"id": 1, "name": "Basic", "disk_space": 1024})).unwrap();
         let package = package(&entry).unwrap();
         assert_eq!((package.id.as_str(), package.name.as_str()), ("1", "Basic"));
-        assert_eq!(
-            package.limits.unwrap().disk_mib,
-            Some(Limit { max: Some(1024) })
-        );
+        assert_eq!(package.limits.unwrap().disk_mib, at_most(1024));
         let unlimited: PackageEntry =
             serde_json::from_value(json!({"id": "2", "name": "Big", "disk_space": 0})).unwrap();
-        assert_eq!(
-            package_limits(&unlimited).disk_mib,
-            Some(Limit { max: None })
-        );
+        assert_eq!(package_limits(&unlimited).disk_mib, UNLIMITED);
     }
 
     fn package_limits(entry: &PackageEntry) -> PackageLimits {
@@ -306,8 +284,8 @@ mod tests {
     #[test]
     fn limits_become_new_package_fields() {
         let limits = PackageLimits {
-            disk_mib: Some(Limit { max: Some(10240) }),
-            domains: Some(Limit { max: None }),
+            disk_mib: at_most(10240),
+            domains: UNLIMITED,
             ..Default::default()
         };
         let fields = package_limit_fields(&limits).unwrap();
@@ -323,7 +301,7 @@ mod tests {
     #[test]
     fn limits_the_panel_cannot_express_are_refused() {
         let zero = PackageLimits {
-            email_accounts: Some(Limit { max: Some(0) }),
+            email_accounts: at_most(0),
             ..Default::default()
         };
         assert!(matches!(
@@ -331,7 +309,7 @@ mod tests {
             Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.email_accounts"
         ));
         let inodes = PackageLimits {
-            inodes: Some(Limit { max: Some(5) }),
+            inodes: at_most(5),
             ..Default::default()
         };
         assert!(matches!(

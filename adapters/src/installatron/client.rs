@@ -52,22 +52,16 @@ impl<'a> Subject<'a> {
 }
 
 /// The reply envelope.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct Envelope {
-    #[serde(default)]
     pub result: bool,
-    #[serde(default)]
     pub status: Option<u16>,
-    #[serde(default)]
     pub errcode: Option<String>,
-    #[serde(default)]
     pub errfield: Option<String>,
-    #[serde(default)]
     pub message: Option<String>,
-    #[serde(default)]
     pub data: Value,
     /// Lists: how many items there are in all.
-    #[serde(default)]
     pub total_count: Option<Value>,
 }
 

@@ -25,9 +25,7 @@ impl UserList {
 #[derive(Debug, Deserialize)]
 pub(super) struct UserListEntry {
     pub username: String,
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub plan_name: Option<String>,
 }
 
@@ -42,7 +40,6 @@ pub(super) struct UserReply {
 #[derive(Debug, Deserialize)]
 pub(super) struct UserDetail {
     pub user: UserRecord,
-    #[serde(default)]
     pub plan: Option<Plan>,
     #[serde(default)]
     pub domains: Vec<DomainEntry>,
@@ -55,7 +52,6 @@ pub(super) struct UserRecord {
     #[serde(default)]
     pub id: Value,
     pub username: String,
-    #[serde(default)]
     pub email: Option<String>,
 }
 
@@ -71,7 +67,6 @@ pub(super) struct DomainEntry {
     #[serde(default)]
     pub domain_id: Value,
     pub domain_url: String,
-    #[serde(default)]
     pub docroot: Option<String>,
 }
 
@@ -117,18 +112,14 @@ pub(super) struct AutologinLink {
 }
 
 /// `GET /api/system`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct System {
-    #[serde(default)]
     pub hostname: Option<String>,
-    #[serde(default)]
     pub os: Option<String>,
-    #[serde(default)]
     pub kernel: Option<String>,
-    #[serde(default)]
     pub openpanel_version: Option<String>,
     /// Seconds, as a string (doc) or a number.
-    #[serde(default)]
     pub uptime: Value,
 }
 
@@ -145,22 +136,19 @@ pub(super) struct Memory {
 }
 
 /// Memory figures, in bytes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct RamInfo {
-    #[serde(default)]
     pub total: Value,
-    #[serde(default)]
     pub used: Value,
 }
 
 /// One filesystem of `GET /api/usage/server`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct Filesystem {
-    #[serde(default)]
     pub mountpoint: String,
-    #[serde(default)]
     pub total: Value,
-    #[serde(default)]
     pub used: Value,
 }
 

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::*;
 use crate::openadmin::wire::UserReply;
+use crate::testing::{UNLIMITED, at_most};
 
 fn detail(username: &str) -> UserDetail {
     let reply: UserReply = serde_json::from_value(json!({"user": {
@@ -60,21 +61,10 @@ fn usage_from_detail_and_quota() {
     let quota = json!({"diskusage": 2048, "disklimit": 1048576, "inodesusage": 10, "inodeslimit": 0, "bwusage": 0, "bwlimit": 0});
     let usage = usage(&detail("bob"), Some(&quota));
     let disk = usage.disk_bytes.unwrap();
-    assert_eq!(
-        (disk.used, disk.limit),
-        (
-            2 * MIB,
-            Some(Limit {
-                max: Some(1024 * MIB)
-            })
-        )
-    );
-    assert_eq!(usage.inodes.unwrap().limit, Some(Limit { max: None }));
+    assert_eq!((disk.used, disk.limit), (2 * MIB, at_most(1024 * MIB)));
+    assert_eq!(usage.inodes.unwrap().limit, UNLIMITED);
     let domains = usage.domains.unwrap();
-    assert_eq!(
-        (domains.used, domains.limit),
-        (1, Some(Limit { max: Some(2) }))
-    );
+    assert_eq!((domains.used, domains.limit), (1, at_most(2)));
     assert!(
         super::usage(&detail("bob"), None).disk_bytes.is_none(),
         "no quota line, no disk figure"
@@ -86,38 +76,18 @@ fn plans_in_doc_and_go_shapes() {
     let doc: Plan = serde_json::from_value(json!({"id": 1, "name": "ubuntu_nginx_mysql", "bandwidth": 100,
         "disk_limit": "10 GB", "inodes_limit": 1000000, "db_limit": 0, "domains_limit": 0, "websites_limit": 10})).unwrap();
     let limits = package(&doc).unwrap().limits.unwrap();
-    assert_eq!(
-        limits.disk_mib,
-        Some(Limit {
-            max: Some(10 * 1024)
-        })
-    );
-    assert_eq!(
-        limits.bandwidth_mib,
-        Some(Limit {
-            max: Some(100 * 1024)
-        })
-    );
-    assert_eq!(limits.databases, Some(Limit { max: None }));
-    assert_eq!(
-        limits.inodes,
-        Some(Limit {
-            max: Some(1_000_000)
-        })
-    );
+    assert_eq!(limits.disk_mib, at_most(10 * 1024));
+    assert_eq!(limits.bandwidth_mib, at_most(100 * 1024));
+    assert_eq!(limits.databases, UNLIMITED);
+    assert_eq!(limits.inodes, at_most(1_000_000));
     let go: Plan = serde_json::from_value(
         json!({"id": "2", "name": "pro", "disk_limit": "5", "db_limit": "3", "email_limit": "10"}),
     )
     .unwrap();
     let limits = package(&go).unwrap().limits.unwrap();
-    assert_eq!(
-        limits.disk_mib,
-        Some(Limit {
-            max: Some(5 * 1024)
-        })
-    );
-    assert_eq!(limits.databases, Some(Limit { max: Some(3) }));
-    assert_eq!(limits.email_accounts, Some(Limit { max: Some(10) }));
+    assert_eq!(limits.disk_mib, at_most(5 * 1024));
+    assert_eq!(limits.databases, at_most(3));
+    assert_eq!(limits.email_accounts, at_most(10));
 }
 
 #[test]
@@ -126,8 +96,8 @@ fn plan_bodies_use_whole_gb_and_zero_for_unlimited() {
         disk_mib: Some(Limit {
             max: Some(20 * 1024),
         }),
-        domains: Some(Limit { max: None }),
-        databases: Some(Limit { max: Some(5) }),
+        domains: UNLIMITED,
+        databases: at_most(5),
         ..Default::default()
     };
     let body = plan_body(
@@ -148,14 +118,14 @@ fn plan_bodies_use_whole_gb_and_zero_for_unlimited() {
         (Some("2"), Some("2g"))
     );
     let odd = PackageLimits {
-        disk_mib: Some(Limit { max: Some(1500) }),
+        disk_mib: at_most(1500),
         ..Default::default()
     };
     assert!(
         matches!(plan_body("x", &odd, "", None, "", ""), Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.disk_mib")
     );
     let off = PackageLimits {
-        email_accounts: Some(Limit { max: Some(0) }),
+        email_accounts: at_most(0),
         ..Default::default()
     };
     assert!(plan_body("x", &off, "", None, "", "").is_err());

@@ -4,6 +4,7 @@ use panelgate_proto::v1::SpanelCategoryPermissions;
 use serde_json::json;
 
 use super::*;
+use crate::testing::{UNLIMITED, at_most};
 
 fn row() -> Value {
     json!({"domain": "bob.example", "user": "bob", "ip": "203.0.113.5", "disk": "12", "inodes": "340",
@@ -26,25 +27,17 @@ fn accounts_and_usage_from_listaccounts() {
     assert_eq!(account.status(), AccountStatus::Suspended);
     let usage = usage(&row());
     let disk = usage.disk_bytes.unwrap();
-    assert_eq!(
-        (disk.used, disk.limit),
-        (
-            12 * MIB,
-            Some(Limit {
-                max: Some(1024 * MIB)
-            })
-        )
-    );
-    assert_eq!(usage.inodes.unwrap().limit, Some(Limit { max: None }));
+    assert_eq!((disk.used, disk.limit), (12 * MIB, at_most(1024 * MIB)));
+    assert_eq!(usage.inodes.unwrap().limit, UNLIMITED);
     let domains = usage.domains.unwrap();
     assert_eq!(
         (domains.used, domains.limit),
-        (2, Some(Limit { max: Some(3) })),
+        (2, at_most(3)),
         "primary included"
     );
     assert_eq!(
         usage.email_accounts.unwrap().limit,
-        Some(Limit { max: Some(0) }),
+        at_most(0),
         "0 disables"
     );
 }
@@ -59,20 +52,16 @@ fn packages_from_the_doc_packagelist() {
         ("newPackageName", "newPackageName")
     );
     let limits = package.limits.unwrap();
-    assert_eq!(limits.disk_mib, Some(Limit { max: Some(10240) }));
-    assert_eq!(limits.domains, Some(Limit { max: None }));
-    assert_eq!(limits.email_accounts, Some(Limit { max: Some(0) }));
+    assert_eq!(limits.disk_mib, at_most(10240));
+    assert_eq!(limits.domains, UNLIMITED);
+    assert_eq!(limits.email_accounts, at_most(0));
     let legacy =
         json!({"packagename": "test", "disklimit": "0", "inodeslimit": "0", "domainslimit": "0"});
     let limits = super::package(&legacy).limits.unwrap();
-    assert_eq!(
-        limits.disk_mib,
-        Some(Limit { max: None }),
-        "a 0 disk limit is unlimited"
-    );
+    assert_eq!(limits.disk_mib, UNLIMITED, "a 0 disk limit is unlimited");
     assert_eq!(
         limits.domains,
-        Some(Limit { max: Some(1) }),
+        at_most(1),
         "no additional domain: the primary only"
     );
 }
@@ -80,11 +69,11 @@ fn packages_from_the_doc_packagelist() {
 #[test]
 fn package_fields_follow_the_doc() {
     let limits = PackageLimits {
-        disk_mib: Some(Limit { max: Some(10240) }),
-        inodes: Some(Limit { max: Some(10_000) }),
-        domains: Some(Limit { max: None }),
-        email_accounts: Some(Limit { max: Some(0) }),
-        databases: Some(Limit { max: None }),
+        disk_mib: at_most(10240),
+        inodes: at_most(10_000),
+        domains: UNLIMITED,
+        email_accounts: at_most(0),
+        databases: UNLIMITED,
         ..Default::default()
     };
     let fields: Vec<(String, String)> = package_fields(&limits)
@@ -104,26 +93,26 @@ fn package_fields_follow_the_doc() {
         ]
     );
     let tiny = PackageLimits {
-        disk_mib: Some(Limit { max: Some(50) }),
+        disk_mib: at_most(50),
         ..Default::default()
     };
     assert!(
         matches!(package_fields(&tiny), Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.disk_mib")
     );
     let few_inodes = PackageLimits {
-        inodes: Some(Limit { max: Some(1000) }),
+        inodes: at_most(1000),
         ..Default::default()
     };
     assert!(
         matches!(package_fields(&few_inodes), Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.inodes")
     );
     let none = PackageLimits {
-        domains: Some(Limit { max: Some(0) }),
+        domains: at_most(0),
         ..Default::default()
     };
     assert!(package_fields(&none).is_err());
     let ftp = PackageLimits {
-        ftp_accounts: Some(Limit { max: Some(1) }),
+        ftp_accounts: at_most(1),
         ..Default::default()
     };
     assert!(package_fields(&ftp).is_err());

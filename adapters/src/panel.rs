@@ -274,3 +274,15 @@ pub trait Panel: Send + Sync + 'static {
 fn unsupported<T>(operation: Operation) -> Result<T> {
     Err(AdapterError::Unsupported { operation })
 }
+
+/// A login link from the URL a panel's `endpoint` answered with. The URL
+/// opens a session: an error never quotes the reply.
+pub(crate) fn login_link(url: Option<&str>, endpoint: &str) -> Result<CreateLoginLinkResponse> {
+    let url = url
+        .filter(|url| !url.is_empty())
+        .ok_or_else(|| AdapterError::protocol(format!("{endpoint} answered without a URL"), ""))?;
+    Ok(CreateLoginLinkResponse {
+        url: url.to_owned(),
+        expire_time: None,
+    })
+}

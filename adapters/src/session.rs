@@ -221,22 +221,18 @@ mod tests {
     #[tokio::test]
     async fn discard_only_drops_the_stale_session() {
         let sessions = Sessions::new(PanelMetrics::default());
-        let first = sessions
-            .get("s1", async { Ok(Session::from_jwt("one".into())) })
-            .await
-            .unwrap();
+        // The session of "s1", logging in with `token` when there is none.
+        let session = async |token: &str| {
+            let login = async { Ok(Session::from_jwt(token.into())) };
+            sessions.get("s1", login).await.unwrap()
+        };
+        let first = session("one").await;
         sessions.discard("s1", &first).await;
-        let second = sessions
-            .get("s1", async { Ok(Session::from_jwt("two".into())) })
-            .await
-            .unwrap();
+        let second = session("two").await;
         assert_eq!(second.token(), "two");
         // A late refusal of the first token leaves the second in place.
         sessions.discard("s1", &first).await;
-        let still = sessions
-            .get("s1", async { Ok(Session::from_jwt("three".into())) })
-            .await
-            .unwrap();
+        let still = session("three").await;
         assert_eq!(still.token(), "two");
     }
 }

@@ -304,18 +304,19 @@ mod tests {
             email_accounts: at_most(0),
             ..Default::default()
         };
-        assert!(matches!(
-            package_limit_fields(&zero),
-            Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.email_accounts"
-        ));
         let inodes = PackageLimits {
             inodes: at_most(5),
             ..Default::default()
         };
-        assert!(matches!(
-            package_limit_fields(&inodes),
-            Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.inodes"
-        ));
+        for (limits, refused) in [(zero, "limits.email_accounts"), (inodes, "limits.inodes")] {
+            assert!(
+                matches!(
+                    package_limit_fields(&limits),
+                    Err(AdapterError::InvalidArgument { field, .. }) if field == refused
+                ),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

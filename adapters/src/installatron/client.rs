@@ -66,6 +66,12 @@ pub(super) struct Envelope {
 }
 
 impl Envelope {
+    /// An envelope as tests write it.
+    #[cfg(test)]
+    pub(super) fn parsed(value: Value) -> Self {
+        serde_json::from_value(value).expect("an envelope")
+    }
+
     pub(super) fn succeeded(&self) -> bool {
         self.result
             || (self.status.unwrap_or(200) == 200
@@ -212,17 +218,15 @@ mod tests {
 
     use super::*;
 
-    fn parsed(value: Value) -> Envelope {
-        serde_json::from_value(value).unwrap()
-    }
-
     #[test]
     fn success_is_result_or_a_clean_dry_run() {
-        assert!(parsed(json!({"result": true, "status": 200, "errcode": null})).succeeded());
         assert!(
-            parsed(json!({"result": false, "status": 200, "errcode": "complete_dryrun"}))
+            Envelope::parsed(json!({"result": true, "status": 200, "errcode": null})).succeeded()
+        );
+        assert!(
+            Envelope::parsed(json!({"result": false, "status": 200, "errcode": "complete_dryrun"}))
                 .succeeded()
         );
-        assert!(!parsed(json!({"result": false, "status": 400, "errcode": "invalid_argument_email", "message": "The task is complete.\n"})).succeeded());
+        assert!(!Envelope::parsed(json!({"result": false, "status": 400, "errcode": "invalid_argument_email", "message": "The task is complete.\n"})).succeeded());
     }
 }

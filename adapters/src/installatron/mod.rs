@@ -40,8 +40,8 @@ use self::{
 };
 use crate::kind::{Built, Login, Parts};
 use crate::{
-    AccountUpdate, AdapterError, Earlier, Listed, NewAccount, NewDatabase, NewDomain, PackageRef,
-    Panel, PanelCheck, PanelDescription, Result, Slice, units,
+    AccountUpdate, Earlier, Listed, NewAccount, NewDatabase, NewDomain, PackageRef, Panel,
+    PanelCheck, PanelDescription, Result, Slice, panel::login_link, units,
 };
 
 /// The Installatron adapter for one server.
@@ -141,16 +141,7 @@ impl Panel for Installatron {
                 Subject::new(username),
             )
             .await?;
-        // The URL opens a session: never quote this reply in an error.
-        let url = envelope
-            .data
-            .as_str()
-            .filter(|url| !url.is_empty())
-            .ok_or_else(|| AdapterError::protocol("login answered without a URL", ""))?;
-        Ok(CreateLoginLinkResponse {
-            url: url.to_owned(),
-            expire_time: None,
-        })
+        login_link(envelope.data.as_str(), "login")
     }
 
     async fn add_domain(&self, domain: &NewDomain) -> Result<Domain> {

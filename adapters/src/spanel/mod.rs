@@ -52,8 +52,9 @@ use serde_json::Value;
 use self::{client::Client, error::Subject, php_query::PhpValue};
 use crate::kind::{Built, Login, Parts};
 use crate::{
-    AccountUpdate, AdapterError, Earlier, NewAccount, NewDatabase, NewDomain, NewPackage,
-    NewPanelAdmin, PackageRef, Panel, PanelCheck, PanelDescription, Result, earlier::created_as,
+    AccountUpdate, Earlier, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin,
+    PackageRef, Panel, PanelCheck, PanelDescription, Result, earlier::created_as,
+    panel::login_link,
 };
 
 /// The SPanel adapter for one server.
@@ -179,17 +180,8 @@ impl Panel for Spanel {
             .client
             .admin("base/sso", fields, Subject::new(username))
             .await?;
-        // The URL carries a login token: never quote this body in an error.
-        let url = body
-            .get("data")
-            .and_then(|data| data.get("url"))
-            .and_then(Value::as_str)
-            .filter(|url| !url.is_empty())
-            .ok_or_else(|| AdapterError::protocol("base/sso answered without a URL", ""))?;
-        Ok(CreateLoginLinkResponse {
-            url: url.to_owned(),
-            expire_time: None,
-        })
+        let url = body.get("data").and_then(|data| data.get("url"));
+        login_link(url.and_then(Value::as_str), "base/sso")
     }
 
     async fn get_account_usage(&self, username: &str) -> Result<AccountUsage> {

@@ -3,7 +3,7 @@
 //! package limit, and reports sizes as text ("10GB", "1.5 MB").
 
 use panelgate_proto::v1::{
-    Account, AccountStatus, AccountUsage, Limit, Package, PackageLimits, ResourceUsage,
+    Account, AccountStatus, AccountUsage, Package, PackageLimits, ResourceUsage,
 };
 use serde_json::Value;
 
@@ -151,16 +151,8 @@ fn package_limit_fields(limits: &PackageLimits) -> Result<Vec<(&'static str, Str
     ];
     let mut form = Vec::new();
     for (panel_field, canonical, limit) in fields {
-        match limit {
-            None => {}
-            Some(Limit { max: None }) => form.push((panel_field, "0".to_owned())),
-            Some(Limit { max: Some(0) }) => {
-                return Err(AdapterError::invalid(
-                    canonical,
-                    "admin_api cannot disable a resource (0 means unlimited there); leave `max` out for unlimited",
-                ));
-            }
-            Some(Limit { max: Some(max) }) => form.push((panel_field, max.to_string())),
+        if let Some(number) = units::zero_for_unlimited("admin_api", canonical, limit.as_ref())? {
+            form.push((panel_field, number.to_string()));
         }
     }
     Ok(form)

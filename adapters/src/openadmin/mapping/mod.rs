@@ -256,18 +256,12 @@ pub(super) fn plan_body(
 /// A limit in the panel's unit (`per` canonical units each); 0 means unlimited
 /// there, so a disabled resource cannot be expressed.
 fn panel_number(field: &str, limit: Option<&Limit>, per: u64) -> Result<Option<u64>> {
-    match limit {
-        None => Ok(None),
-        Some(Limit { max: None }) => Ok(Some(0)),
-        Some(Limit { max: Some(0) }) => Err(AdapterError::invalid(
-            field,
-            "OpenAdmin cannot disable a resource (0 means unlimited there); leave `max` out for unlimited",
-        )),
-        Some(Limit { max: Some(max) }) if max % per != 0 => Err(AdapterError::invalid(
+    match units::zero_for_unlimited("OpenAdmin", field, limit)? {
+        Some(max) if max % per != 0 => Err(AdapterError::invalid(
             field,
             format!("OpenAdmin takes whole GB: use a multiple of {per} MiB"),
         )),
-        Some(Limit { max: Some(max) }) => Ok(Some(max / per)),
+        number => Ok(number.map(|max| max / per)),
     }
 }
 

@@ -98,8 +98,7 @@ impl Panel for OpenAdmin {
             .get("api/system", Subject::new("system"))
             .await?;
         let listing: Value = self.client.get("api/usage", Subject::new("usage")).await?;
-        let capabilities = PANEL
-            .capabilities
+        let capabilities = CAPABILITIES
             .iter()
             .copied()
             .filter(|op| *op != Operation::CreatePackage || mapping::lists_plan_creation(&listing))

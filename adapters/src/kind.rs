@@ -1,14 +1,17 @@
-//! The panel kinds panelgate speaks to, their stable names (as stored in the
-//! inventory), and how one server's adapter is built.
+//! The panel registry: each adapter describes its panel once
+//! ([`PanelDescription`]: kind, stable name, capabilities, how it logs in and
+//! how it is built), and everything about panel kinds derives from
+//! [`describe`] and [`KINDS`].
 
-use std::{fmt, sync::Arc};
+use std::sync::Arc;
 
-use panelgate_proto::v1::{Credentials, Operation, PanelKind, credentials};
+use panelgate_proto::v1::{Operation, PanelKind};
 use secrecy::SecretString;
 
 use crate::{
-    AdapterError, Panel, admin_api,
-    http::{TlsOptions, Transport},
+    AdapterError, Panel, Result, admin_api,
+    credentials::{CredentialForm, PanelCredentials},
+    http::{HttpClient, TlsOptions, Transport},
     installatron,
     metrics::ServerLabels,
     openadmin,
@@ -16,98 +19,122 @@ use crate::{
     spanel,
 };
 
-/// The operations a kind's adapter implements; empty for kinds without one.
-pub fn capabilities(kind: PanelKind) -> &'static [Operation] {
+/// Every kind panelgate has an adapter for, in the README's column order.
+pub const KINDS: [PanelKind; 4] = [
+    PanelKind::AdminApi,
+    PanelKind::Openadmin,
+    PanelKind::Spanel,
+    PanelKind::Installatron,
+];
+
+/// The adapter's description of a kind; None for a kind without one.
+pub fn describe(kind: PanelKind) -> Option<&'static PanelDescription> {
     match kind {
-        PanelKind::AdminApi => admin_api::CAPABILITIES,
-        PanelKind::Openadmin => openadmin::CAPABILITIES,
-        PanelKind::Spanel => spanel::CAPABILITIES,
-        PanelKind::Installatron => installatron::CAPABILITIES,
-        PanelKind::Unspecified => &[],
+        PanelKind::AdminApi => Some(&admin_api::PANEL),
+        PanelKind::Openadmin => Some(&openadmin::PANEL),
+        PanelKind::Spanel => Some(&spanel::PANEL),
+        PanelKind::Installatron => Some(&installatron::PANEL),
+        PanelKind::Unspecified => None,
     }
 }
 
-/// Whether `credentials` have the form `kind` logs in with.
-pub fn check_credentials(kind: PanelKind, credentials: &PanelCredentials) -> Result<(), String> {
-    let wants_password = matches!(kind, PanelKind::AdminApi | PanelKind::Openadmin);
-    match (wants_password, credentials) {
-        (true, PanelCredentials::Password { .. }) | (false, PanelCredentials::ApiToken(_)) => {
-            Ok(())
+/// One panel kind, as its adapter describes it.
+#[derive(Debug)]
+pub struct PanelDescription {
+    /// The kind.
+    pub kind: PanelKind,
+    /// The stable short name, e.g. "admin_api" (stored in the inventory).
+    pub name: &'static str,
+    /// The panel's name as its vendor writes it, e.g. "OpenAdmin".
+    pub title: &'static str,
+    /// The operations the adapter implements; everything else is UNIMPLEMENTED.
+    pub capabilities: &'static [Operation],
+    /// How the panel logs in, and how its adapter is built.
+    pub(crate) login: Login,
+}
+
+/// What [`Login`]'s constructors return.
+pub(crate) type Built = Result<Arc<dyn Panel>>;
+
+/// How a panel logs in, with the constructor of its adapter: the credentials'
+/// form is the constructor's argument, so a kind states it once.
+#[derive(Debug)]
+pub(crate) enum Login {
+    /// With an administrator's username and password.
+    Password(fn(Parts, String, SecretString) -> Built),
+    /// With an API token or key.
+    ApiToken(fn(Parts, SecretString) -> Built),
+}
+
+impl Login {
+    fn form(&self) -> CredentialForm {
+        match self {
+            Login::Password(_) => CredentialForm::Password,
+            Login::ApiToken(_) => CredentialForm::ApiToken,
         }
-        (true, PanelCredentials::ApiToken(_)) => Err(format!(
-            "{} logs in with an admin username and password (credentials.password)",
-            kind_name(kind)
-        )),
-        (false, PanelCredentials::Password { .. }) => Err(format!(
-            "{} logs in with an API token (credentials.api_token)",
-            kind_name(kind)
-        )),
     }
+
+    /// Builds the adapter; None when `credentials` have another form.
+    fn build(&self, parts: Parts, credentials: PanelCredentials) -> Option<Built> {
+        match (self, credentials) {
+            (Login::Password(build), PanelCredentials::Password { username, password }) => {
+                Some(build(parts, username, password))
+            }
+            (Login::ApiToken(build), PanelCredentials::ApiToken(token)) => {
+                Some(build(parts, token))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What an adapter is built from, besides its credentials.
+pub(crate) struct Parts {
+    /// The HTTP client towards the server's panel.
+    pub http: HttpClient,
+    /// Login sessions, shared by every server's adapter.
+    pub sessions: Sessions,
+    /// The server's id (keys its cached sessions).
+    pub server_id: String,
+    /// PHP version for requests that leave it out.
+    pub default_php_version: Option<String>,
+}
+
+/// The operations a kind's adapter implements; empty for kinds without one.
+pub fn capabilities(kind: PanelKind) -> &'static [Operation] {
+    describe(kind).map_or(&[], |panel| panel.capabilities)
 }
 
 /// The stable short name of a kind, e.g. "admin_api" (stored in the inventory).
 pub fn kind_name(kind: PanelKind) -> &'static str {
-    match kind {
-        PanelKind::Unspecified => "unspecified",
-        PanelKind::AdminApi => "admin_api",
-        PanelKind::Openadmin => "openadmin",
-        PanelKind::Spanel => "spanel",
-        PanelKind::Installatron => "installatron",
-    }
+    describe(kind).map_or("unspecified", |panel| panel.name)
 }
 
 /// The kind named by [`kind_name`]; None for anything else.
 pub fn kind_from_name(name: &str) -> Option<PanelKind> {
-    [
-        PanelKind::AdminApi,
-        PanelKind::Openadmin,
-        PanelKind::Spanel,
-        PanelKind::Installatron,
-    ]
-    .into_iter()
-    .find(|kind| kind_name(*kind) == name)
+    KINDS.into_iter().find(|kind| kind_name(*kind) == name)
 }
 
-/// How panelgate logs in to one panel. Debug never shows the secret.
-#[derive(Clone)]
-pub enum PanelCredentials {
-    /// An administrator's username and password.
-    Password {
-        /// Username.
-        username: String,
-        /// Password.
-        password: SecretString,
-    },
-    /// An API token or key.
-    ApiToken(SecretString),
-}
-
-impl fmt::Debug for PanelCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PanelCredentials::Password { username, .. } => f
-                .debug_struct("Password")
-                .field("username", username)
-                .field("password", &"***")
-                .finish(),
-            PanelCredentials::ApiToken(_) => f.write_str("ApiToken(***)"),
-        }
+/// Whether `credentials` have the form `kind` logs in with.
+pub fn check_credentials(kind: PanelKind, credentials: &PanelCredentials) -> Result<(), String> {
+    let panel = describe(kind).ok_or_else(|| no_adapter(kind))?;
+    if credentials.form() == panel.login.form() {
+        Ok(())
+    } else {
+        Err(wrong_form(panel))
     }
 }
 
-impl PanelCredentials {
-    /// Reads the canonical message; None when it holds no credentials.
-    pub fn from_proto(credentials: Credentials) -> Option<Self> {
-        match credentials.kind? {
-            credentials::Kind::Password(password) => Some(PanelCredentials::Password {
-                username: password.username,
-                password: password.password.into(),
-            }),
-            credentials::Kind::ApiToken(token) => {
-                Some(PanelCredentials::ApiToken(token.token.into()))
-            }
-        }
-    }
+fn no_adapter(kind: PanelKind) -> String {
+    format!("no adapter for panel kind {}", kind_name(kind))
+}
+
+fn wrong_form(panel: &PanelDescription) -> String {
+    format!(
+        "{} logs in with {}",
+        panel.name,
+        panel.login.form().described()
+    )
 }
 
 /// Everything needed to build one server's adapter.
@@ -128,11 +155,7 @@ pub struct PanelConfig {
 }
 
 /// Builds the adapter for one server, on the shared `transport` and `sessions`.
-pub fn build_panel(
-    config: PanelConfig,
-    transport: &Transport,
-    sessions: &Sessions,
-) -> Result<Arc<dyn Panel>, AdapterError> {
+pub fn build_panel(config: PanelConfig, transport: &Transport, sessions: &Sessions) -> Built {
     let server = ServerLabels {
         server_id: config.server_id.clone(),
         panel_kind: kind_name(config.kind),
@@ -141,28 +164,18 @@ pub fn build_panel(
     let credentials = config.credentials.ok_or_else(|| {
         AdapterError::Misconfigured("no credentials stored for the server".into())
     })?;
-    match config.kind {
-        PanelKind::AdminApi => Ok(Arc::new(admin_api::AdminApi::new(
-            http,
-            credentials,
-            config.default_php_version,
-        )?)),
-        PanelKind::Openadmin => Ok(Arc::new(openadmin::OpenAdmin::new(
-            http,
-            credentials,
-            sessions.clone(),
-            config.server_id,
-        )?)),
-        PanelKind::Spanel => Ok(Arc::new(spanel::Spanel::new(http, credentials)?)),
-        PanelKind::Installatron => Ok(Arc::new(installatron::Installatron::new(
-            http,
-            credentials,
-        )?)),
-        other => Err(AdapterError::Misconfigured(format!(
-            "no adapter for panel kind {}",
-            kind_name(other)
-        ))),
-    }
+    let panel = describe(config.kind)
+        .ok_or_else(|| AdapterError::Misconfigured(no_adapter(config.kind)))?;
+    let parts = Parts {
+        http,
+        sessions: sessions.clone(),
+        server_id: config.server_id,
+        default_php_version: config.default_php_version,
+    };
+    panel
+        .login
+        .build(parts, credentials)
+        .unwrap_or_else(|| Err(AdapterError::Misconfigured(wrong_form(panel))))
 }
 
 #[cfg(test)]
@@ -171,27 +184,29 @@ mod tests {
 
     #[test]
     fn kind_names_round_trip() {
-        for kind in [
-            PanelKind::AdminApi,
-            PanelKind::Openadmin,
-            PanelKind::Spanel,
-            PanelKind::Installatron,
-        ] {
+        for kind in KINDS {
             assert_eq!(kind_from_name(kind_name(kind)), Some(kind));
         }
         assert_eq!(kind_from_name("cpanel"), None);
         assert_eq!(kind_from_name("unspecified"), None);
     }
 
+    /// Every kind of the protocol but UNSPECIFIED is listed and described as itself.
     #[test]
-    fn credentials_debug_hides_secrets() {
-        let password = PanelCredentials::Password {
-            username: "admin".into(),
-            password: "s3cret-pass".into(),
-        };
-        let token = PanelCredentials::ApiToken("s3cret-token".into());
-        let printed = format!("{password:?} {token:?}");
-        assert!(printed.contains("admin"));
-        assert!(!printed.contains("s3cret"), "{printed}");
+    fn every_kind_is_listed_and_described() {
+        let all = (0..).map_while(|value| PanelKind::try_from(value).ok());
+        for kind in all.filter(|kind| *kind != PanelKind::Unspecified) {
+            assert!(KINDS.contains(&kind), "{kind:?} missing from KINDS");
+            assert_eq!(describe(kind).map(|panel| panel.kind), Some(kind));
+        }
+    }
+
+    #[test]
+    fn credentials_must_have_the_kinds_form() {
+        let token = PanelCredentials::ApiToken("t".into());
+        assert!(check_credentials(PanelKind::Spanel, &token).is_ok());
+        let refused = check_credentials(PanelKind::AdminApi, &token).unwrap_err();
+        assert!(refused.contains("credentials.password"), "{refused}");
+        assert!(check_credentials(PanelKind::Unspecified, &token).is_err());
     }
 }

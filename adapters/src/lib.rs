@@ -2,12 +2,18 @@
 //! own HTTP API.
 //!
 //! # Layout
-//! - [`panel`]: the [`Panel`] trait every adapter implements, and the validated
-//!   inputs it takes. Replies are the canonical `panelgate.v1` messages.
+//! - [`panel`]: the [`Panel`] trait every adapter implements. Replies are the
+//!   canonical `panelgate.v1` messages.
+//! - [`inputs`]: the validated inputs the trait's operations take.
+//! - [`earlier`]: what an earlier attempt of a create left behind, for
+//!   retries.
+//! - [`steps`]: operations a panel does in more than one call.
 //! - [`error`]: [`AdapterError`], the one error type of every adapter.
 //! - [`documented`]: the panels' documented errors as tables, how an
 //!   adapter reads a failure by them.
-//! - [`kind`]: which panel kinds exist and how a server's adapter is built.
+//! - [`kind`]: the panel registry: each adapter's one description of its
+//!   panel kind, from which names, capabilities and construction derive.
+//! - [`credentials`]: how panelgate logs in to a panel.
 //! - [`http`]: shared HTTP plumbing: clients, timeouts, reading replies, and a
 //!   raw HTTP/1.1 path for what HTTP stacks rewrite (CONNECT with a path).
 //! - [`tls`]: TLS towards panels, one rustls configuration per server setting.
@@ -18,13 +24,17 @@
 //! - one module per panel: [`admin_api`] (OLSPanel), [`openadmin`] (OpenPanel),
 //!   [`spanel`] (ScalaHosting SPanel), [`installatron`] (Installatron Server).
 //!
-//! Adding a panel: a module folder, a [`kind`] match arm, a simulator in
+//! Adding a panel: a module folder exporting its `PANEL` description, a
+//! [`kind`] match arm and [`kind::KINDS`] entry, a simulator in
 //! `panelgate-sim`, and one line in the conformance suite.
 
 pub mod admin_api;
+pub mod credentials;
 pub mod documented;
+pub mod earlier;
 pub mod error;
 pub mod http;
+pub mod inputs;
 pub mod installatron;
 pub mod kind;
 pub mod metrics;
@@ -32,15 +42,25 @@ pub mod openadmin;
 pub mod panel;
 pub mod session;
 pub mod spanel;
+pub mod steps;
 pub mod tls;
 pub mod units;
 
+#[cfg(test)]
+mod testing;
+
+pub use credentials::{CredentialForm, PanelCredentials};
+pub use earlier::Earlier;
 pub use error::{AdapterError, Entity};
+
+/// An adapter's result: its error is [`AdapterError`] unless said otherwise.
+pub type Result<T, E = AdapterError> = std::result::Result<T, E>;
+pub use inputs::{
+    AccountUpdate, Listed, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin,
+    PackageRef, Slice,
+};
 pub use kind::{
-    PanelConfig, PanelCredentials, build_panel, capabilities, check_credentials, kind_from_name,
-    kind_name,
+    KINDS, PanelConfig, PanelDescription, build_panel, capabilities, check_credentials, describe,
+    kind_from_name, kind_name,
 };
-pub use panel::{
-    AccountUpdate, Earlier, NewAccount, NewDatabase, NewDomain, NewPackage, NewPanelAdmin,
-    PackageRef, Page, PageRequest, Panel, PanelCheck,
-};
+pub use panel::{Panel, PanelCheck};

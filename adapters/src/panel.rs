@@ -1,149 +1,24 @@
 //! The [`Panel`] trait: the canonical hosting operations, one implementation per
-//! panel kind. Inputs are validated structs; replies are `panelgate.v1` messages.
+//! panel kind. Inputs are validated structs ([`crate::inputs`]); replies are
+//! `panelgate.v1` messages.
 //!
 //! Every operation has a default body answering [`AdapterError::Unsupported`];
-//! an adapter overrides what its panel can do and lists exactly those in
-//! [`Panel::capabilities`] (a test in each adapter keeps the two in step).
+//! an adapter overrides what its panel can do and lists exactly those in its
+//! kind's capabilities ([`crate::kind`]; the conformance suite keeps the two in
+//! step).
 
 use async_trait::async_trait;
 use panelgate_proto::v1::{
     Account, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain, Notification,
-    Operation, Package, PackageLimits, PanelAdmin, PanelKind, ServerInfo, SystemServiceAction,
-    add_domain_request, create_account_request, create_database_request, create_package_request,
-    create_panel_admin_request,
+    Operation, Package, PanelAdmin, ServerInfo, SystemServiceAction,
 };
 use secrecy::SecretString;
 
-use crate::{AdapterError, Entity};
-
-/// A package as an account refers to it: the panel's id and its name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PackageRef {
-    /// The panel's id (its name on panels without ids).
-    pub id: String,
-    /// The package's name.
-    pub name: String,
-}
-
-/// A validated CreateAccount.
-#[derive(Debug)]
-pub struct NewAccount {
-    /// Username on the server.
-    pub username: String,
-    /// Main domain.
-    pub primary_domain: String,
-    /// Owner's email address.
-    pub email: String,
-    /// Panel login password.
-    pub password: SecretString,
-    /// The package, resolved through the server's package list where it has one.
-    pub package: PackageRef,
-    /// Owner's first name, if given.
-    pub first_name: Option<String>,
-    /// Owner's last name, if given.
-    pub last_name: Option<String>,
-    /// Options for one panel kind (already checked to match the server's kind).
-    pub options: Option<create_account_request::PanelOptions>,
-}
-
-/// A validated UpdateAccount: the fields to change.
-#[derive(Debug, Default)]
-pub struct AccountUpdate {
-    /// The account.
-    pub username: String,
-    /// New email address.
-    pub email: Option<String>,
-    /// New first name.
-    pub first_name: Option<String>,
-    /// New last name.
-    pub last_name: Option<String>,
-    /// New main domain.
-    pub primary_domain: Option<String>,
-}
-
-/// A validated CreatePackage or UpdatePackage: a package's whole definition.
-#[derive(Debug)]
-pub struct NewPackage {
-    /// Package name.
-    pub name: String,
-    /// Limits; unset ones take the panel's default.
-    pub limits: PackageLimits,
-    /// Options for one panel kind (UpdatePackage's options, which are a
-    /// subset, arrive as the same message).
-    pub options: Option<create_package_request::PanelOptions>,
-}
-
-/// A validated AddDomain.
-#[derive(Debug)]
-pub struct NewDomain {
-    /// The account that gets the domain.
-    pub username: String,
-    /// The domain name.
-    pub domain: String,
-    /// Document root, if the caller chose one.
-    pub document_root: Option<String>,
-    /// Options for one panel kind.
-    pub options: Option<add_domain_request::PanelOptions>,
-}
-
-/// A validated CreateDatabase.
-#[derive(Debug)]
-pub struct NewDatabase {
-    /// An earlier attempt may have done some of the create's steps: a
-    /// panel that creates the user and the database in two calls goes on
-    /// past a user that exists already.
-    pub resuming: bool,
-    /// Options for one panel kind (already checked to match the server's kind).
-    pub options: Option<create_database_request::PanelOptions>,
-    /// The account that gets the database.
-    pub username: String,
-    /// Database name.
-    pub name: String,
-    /// Database user.
-    pub user: String,
-    /// The database user's password.
-    pub password: SecretString,
-}
-
-/// A validated CreatePanelAdmin.
-#[derive(Debug)]
-pub struct NewPanelAdmin {
-    /// Username.
-    pub username: String,
-    /// Password.
-    pub password: SecretString,
-    /// Grant everything.
-    pub full_access: bool,
-    /// Options for one panel kind (already checked to match the server's kind).
-    pub options: Option<create_panel_admin_request::PanelOptions>,
-}
-
-/// One slice of a list, by position.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PageRequest {
-    /// How many items to skip.
-    pub offset: usize,
-    /// Most items to return.
-    pub limit: usize,
-}
-
-/// A slice of a list and whether more follow.
-#[derive(Debug)]
-pub struct Page<T> {
-    /// The items.
-    pub items: Vec<T>,
-    /// Whether items follow this slice.
-    pub more: bool,
-}
-
-impl<T> Page<T> {
-    /// Cuts one page out of a full list, for panels that only return whole lists.
-    pub fn slice(all: Vec<T>, page: PageRequest) -> Self {
-        let more = all.len() > page.offset.saturating_add(page.limit);
-        let items = all.into_iter().skip(page.offset).take(page.limit).collect();
-        Page { items, more }
-    }
-}
+use crate::{
+    AccountUpdate, AdapterError, Entity, Listed, NewAccount, NewDatabase, NewDomain, NewPackage,
+    NewPanelAdmin, PackageRef, Result, Slice,
+    earlier::{Earlier, created_as},
+};
 
 /// The outcome of a successful health check.
 #[derive(Debug, Default)]
@@ -155,61 +30,12 @@ pub struct PanelCheck {
     pub capabilities: Option<Vec<Operation>>,
 }
 
-/// What a panel holds of the thing an earlier attempt of a create may have
-/// made (a retry after an unknown outcome asks before creating again).
-#[derive(Debug)]
-pub enum Earlier<T> {
-    /// The panel holds it, as the create would have left it.
-    Made(T),
-    /// The panel does not hold it: the create has not happened.
-    Absent,
-    /// The panel has no read that could tell.
-    Unknown,
-}
-
-impl<T> Earlier<T> {
-    /// `found` read as the answer: the thing, or a NOT_FOUND of `entity`
-    /// meaning it is absent.
-    fn read(found: Result<T, AdapterError>, entity: Entity) -> Result<Self, AdapterError> {
-        match found {
-            Ok(made) => Ok(Earlier::Made(made)),
-            Err(AdapterError::NotFound {
-                entity: missing, ..
-            }) if missing == entity => Ok(Earlier::Absent),
-            Err(err) => Err(err),
-        }
-    }
-}
-
-/// Reads a panel's answer to "is this create's account there?" (see
-/// [`Panel::earlier_account`]): an account of the same name on another
-/// primary domain is someone else's.
-pub(crate) fn created_as(
-    found: Result<Account, AdapterError>,
-    account: &NewAccount,
-) -> Result<Earlier<Account>, AdapterError> {
-    Ok(match Earlier::read(found, Entity::Account)? {
-        Earlier::Made(existing)
-            if existing
-                .primary_domain
-                .eq_ignore_ascii_case(&account.primary_domain) =>
-        {
-            Earlier::Made(existing)
-        }
-        Earlier::Made(_) => Earlier::Absent,
-        other => other,
-    })
-}
-
 /// Most items read when looking for one in a panel's list.
 const SEARCH_LIMIT: usize = 100_000;
 
 /// The canonical operations on one server's panel.
 #[async_trait]
 pub trait Panel: Send + Sync + 'static {
-    /// The panel kind this adapter speaks to.
-    fn kind(&self) -> PanelKind;
-
     /// The operations this adapter implements.
     fn capabilities(&self) -> &'static [Operation];
 
@@ -222,30 +48,27 @@ pub trait Panel: Send + Sync + 'static {
 
     /// Makes the cheapest real call that proves the panel answers and accepts
     /// panelgate's credentials. No side effects.
-    async fn check(&self) -> Result<PanelCheck, AdapterError>;
+    async fn check(&self) -> Result<PanelCheck>;
 
     /// Creates an account.
-    async fn create_account(&self, _account: &NewAccount) -> Result<Account, AdapterError> {
+    async fn create_account(&self, _account: &NewAccount) -> Result<Account> {
         unsupported(Operation::CreateAccount)
     }
 
     /// The account an earlier attempt of this very create may have made:
     /// `Made` when the panel holds `account.username` on its primary domain,
     /// completed as the create would have left it.
-    async fn earlier_account(
-        &self,
-        account: &NewAccount,
-    ) -> Result<Earlier<Account>, AdapterError> {
+    async fn earlier_account(&self, account: &NewAccount) -> Result<Earlier<Account>> {
         created_as(self.get_account(&account.username).await, account)
     }
 
     /// The domain an earlier attempt of this AddDomain may have added: found
     /// among the account's domains where the panel lists them.
-    async fn earlier_domain(&self, domain: &NewDomain) -> Result<Earlier<Domain>, AdapterError> {
+    async fn earlier_domain(&self, domain: &NewDomain) -> Result<Earlier<Domain>> {
         if !self.capabilities().contains(&Operation::ListDomains) {
             return Ok(Earlier::Unknown);
         }
-        let page = PageRequest {
+        let page = Slice {
             offset: 0,
             limit: SEARCH_LIMIT,
         };
@@ -259,28 +82,19 @@ pub trait Panel: Send + Sync + 'static {
 
     /// The database an earlier attempt of this CreateDatabase may have made;
     /// `Unknown` by default (panels rarely list databases).
-    async fn earlier_database(
-        &self,
-        _database: &NewDatabase,
-    ) -> Result<Earlier<Database>, AdapterError> {
+    async fn earlier_database(&self, _database: &NewDatabase) -> Result<Earlier<Database>> {
         Ok(Earlier::Unknown)
     }
 
     /// The package an earlier attempt of this CreatePackage may have made,
     /// by name.
-    async fn earlier_package(
-        &self,
-        package: &NewPackage,
-    ) -> Result<Earlier<Package>, AdapterError> {
+    async fn earlier_package(&self, package: &NewPackage) -> Result<Earlier<Package>> {
         Earlier::read(self.get_package(&package.name).await, Entity::Package)
     }
 
     /// The administrator an earlier attempt of this CreatePanelAdmin may have
     /// made, by username.
-    async fn earlier_panel_admin(
-        &self,
-        admin: &NewPanelAdmin,
-    ) -> Result<Earlier<PanelAdmin>, AdapterError> {
+    async fn earlier_panel_admin(&self, admin: &NewPanelAdmin) -> Result<Earlier<PanelAdmin>> {
         let admins = self.list_panel_admins().await?;
         Ok(admins
             .into_iter()
@@ -289,74 +103,68 @@ pub trait Panel: Send + Sync + 'static {
     }
 
     /// Returns one account.
-    async fn get_account(&self, _username: &str) -> Result<Account, AdapterError> {
+    async fn get_account(&self, _username: &str) -> Result<Account> {
         unsupported(Operation::GetAccount)
     }
 
-    /// Lists accounts.
-    async fn list_accounts(&self, _page: PageRequest) -> Result<Page<Account>, AdapterError> {
+    /// Lists accounts. By default: cut out of [`Panel::all_accounts`].
+    async fn list_accounts(&self, slice: Slice) -> Result<Listed<Account>> {
+        Ok(Listed::slice(self.all_accounts().await?, slice))
+    }
+
+    /// Every account, for panels that only return whole lists.
+    async fn all_accounts(&self) -> Result<Vec<Account>> {
         unsupported(Operation::ListAccounts)
     }
 
     /// Changes an account's contact details or main domain.
-    async fn update_account(&self, _update: &AccountUpdate) -> Result<(), AdapterError> {
+    async fn update_account(&self, _update: &AccountUpdate) -> Result<()> {
         unsupported(Operation::UpdateAccount)
     }
 
     /// Suspends an account.
-    async fn suspend_account(&self, _username: &str, _reason: &str) -> Result<(), AdapterError> {
+    async fn suspend_account(&self, _username: &str, _reason: &str) -> Result<()> {
         unsupported(Operation::SuspendAccount)
     }
 
     /// Lifts an account's suspension.
-    async fn unsuspend_account(&self, _username: &str) -> Result<(), AdapterError> {
+    async fn unsuspend_account(&self, _username: &str) -> Result<()> {
         unsupported(Operation::UnsuspendAccount)
     }
 
     /// Deletes an account, making whatever calls the panel needs for that.
-    async fn delete_account(&self, _username: &str) -> Result<(), AdapterError> {
+    async fn delete_account(&self, _username: &str) -> Result<()> {
         unsupported(Operation::DeleteAccount)
     }
 
     /// Moves an account to another package.
-    async fn change_package(
-        &self,
-        _username: &str,
-        _package: &PackageRef,
-    ) -> Result<(), AdapterError> {
+    async fn change_package(&self, _username: &str, _package: &PackageRef) -> Result<()> {
         unsupported(Operation::ChangePackage)
     }
 
     /// Sets an account's panel password.
-    async fn change_password(
-        &self,
-        _username: &str,
-        _password: &SecretString,
-    ) -> Result<(), AdapterError> {
+    async fn change_password(&self, _username: &str, _password: &SecretString) -> Result<()> {
         unsupported(Operation::ChangePassword)
     }
 
     /// Returns a URL that logs the account's owner in.
-    async fn create_login_link(
-        &self,
-        _username: &str,
-    ) -> Result<CreateLoginLinkResponse, AdapterError> {
+    async fn create_login_link(&self, _username: &str) -> Result<CreateLoginLinkResponse> {
         unsupported(Operation::CreateLoginLink)
     }
 
     /// Returns an account's usage and limits.
-    async fn get_account_usage(&self, _username: &str) -> Result<AccountUsage, AdapterError> {
+    async fn get_account_usage(&self, _username: &str) -> Result<AccountUsage> {
         unsupported(Operation::GetAccountUsage)
     }
 
     /// Returns every package of the server, in the panel's order.
-    async fn list_packages(&self) -> Result<Vec<Package>, AdapterError> {
+    async fn list_packages(&self) -> Result<Vec<Package>> {
         unsupported(Operation::ListPackages)
     }
 
     /// Returns one package, by name or id, as the panel reports it now. By
     /// default: found in [`Panel::list_packages`], names first.
-    async fn get_package(&self, wanted: &str) -> Result<Package, AdapterError> {
+    async fn get_package(&self, wanted: &str) -> Result<Package> {
         let packages = self.list_packages().await?;
         let found = packages
             .iter()
@@ -372,61 +180,64 @@ pub trait Panel: Send + Sync + 'static {
     }
 
     /// Creates a package.
-    async fn create_package(&self, _package: &NewPackage) -> Result<Package, AdapterError> {
+    async fn create_package(&self, _package: &NewPackage) -> Result<Package> {
         unsupported(Operation::CreatePackage)
     }
 
     /// Replaces a package's definition.
-    async fn update_package(&self, _package: &NewPackage) -> Result<Package, AdapterError> {
+    async fn update_package(&self, _package: &NewPackage) -> Result<Package> {
         unsupported(Operation::UpdatePackage)
     }
 
     /// Deletes a package.
-    async fn delete_package(&self, _package: &PackageRef) -> Result<(), AdapterError> {
+    async fn delete_package(&self, _package: &PackageRef) -> Result<()> {
         unsupported(Operation::DeletePackage)
     }
 
     /// Adds a domain to an account.
-    async fn add_domain(&self, _domain: &NewDomain) -> Result<Domain, AdapterError> {
+    async fn add_domain(&self, _domain: &NewDomain) -> Result<Domain> {
         unsupported(Operation::AddDomain)
     }
 
-    /// Lists domains, of one account when `username` is given.
-    async fn list_domains(
-        &self,
-        _username: Option<&str>,
-        _page: PageRequest,
-    ) -> Result<Page<Domain>, AdapterError> {
+    /// Lists domains, of one account when `username` is given. By default:
+    /// cut out of [`Panel::all_domains`].
+    async fn list_domains(&self, username: Option<&str>, slice: Slice) -> Result<Listed<Domain>> {
+        Ok(Listed::slice(self.all_domains(username).await?, slice))
+    }
+
+    /// Every domain (of one account when `username` is given), for panels
+    /// that only return whole lists.
+    async fn all_domains(&self, _username: Option<&str>) -> Result<Vec<Domain>> {
         unsupported(Operation::ListDomains)
     }
 
     /// Suspends one domain.
-    async fn suspend_domain(&self, _domain: &str) -> Result<(), AdapterError> {
+    async fn suspend_domain(&self, _domain: &str) -> Result<()> {
         unsupported(Operation::SuspendDomain)
     }
 
     /// Lifts a domain's suspension.
-    async fn unsuspend_domain(&self, _domain: &str) -> Result<(), AdapterError> {
+    async fn unsuspend_domain(&self, _domain: &str) -> Result<()> {
         unsupported(Operation::UnsuspendDomain)
     }
 
     /// Removes a domain; `owner` is its account, where the caller named it.
-    async fn delete_domain(&self, _domain: &str, _owner: Option<&str>) -> Result<(), AdapterError> {
+    async fn delete_domain(&self, _domain: &str, _owner: Option<&str>) -> Result<()> {
         unsupported(Operation::DeleteDomain)
     }
 
     /// Creates a database and its user.
-    async fn create_database(&self, _database: &NewDatabase) -> Result<Database, AdapterError> {
+    async fn create_database(&self, _database: &NewDatabase) -> Result<Database> {
         unsupported(Operation::CreateDatabase)
     }
 
     /// Issues a certificate for an existing domain.
-    async fn issue_certificate(&self, _domain: &str) -> Result<Certificate, AdapterError> {
+    async fn issue_certificate(&self, _domain: &str) -> Result<Certificate> {
         unsupported(Operation::IssueCertificate)
     }
 
     /// Returns system information of the server.
-    async fn get_server_info(&self) -> Result<ServerInfo, AdapterError> {
+    async fn get_server_info(&self) -> Result<ServerInfo> {
         unsupported(Operation::GetServerInfo)
     }
 
@@ -435,35 +246,43 @@ pub trait Panel: Send + Sync + 'static {
         &self,
         _service: &str,
         _action: SystemServiceAction,
-    ) -> Result<(), AdapterError> {
+    ) -> Result<()> {
         unsupported(Operation::ControlSystemService)
     }
 
     /// Sets whether the panel monitors a system service.
-    async fn set_system_service_monitored(
-        &self,
-        _service: &str,
-        _monitored: bool,
-    ) -> Result<(), AdapterError> {
+    async fn set_system_service_monitored(&self, _service: &str, _monitored: bool) -> Result<()> {
         unsupported(Operation::SetSystemServiceMonitored)
     }
 
     /// Returns the panel's notifications, in its order.
-    async fn list_notifications(&self) -> Result<Vec<Notification>, AdapterError> {
+    async fn list_notifications(&self) -> Result<Vec<Notification>> {
         unsupported(Operation::ListNotifications)
     }
 
     /// Creates an administrator of the panel.
-    async fn create_panel_admin(&self, _admin: &NewPanelAdmin) -> Result<PanelAdmin, AdapterError> {
+    async fn create_panel_admin(&self, _admin: &NewPanelAdmin) -> Result<PanelAdmin> {
         unsupported(Operation::CreatePanelAdmin)
     }
 
     /// Returns the panel's administrators, in its order.
-    async fn list_panel_admins(&self) -> Result<Vec<PanelAdmin>, AdapterError> {
+    async fn list_panel_admins(&self) -> Result<Vec<PanelAdmin>> {
         unsupported(Operation::ListPanelAdmins)
     }
 }
 
-fn unsupported<T>(operation: Operation) -> Result<T, AdapterError> {
+fn unsupported<T>(operation: Operation) -> Result<T> {
     Err(AdapterError::Unsupported { operation })
+}
+
+/// A login link from the URL a panel's `endpoint` answered with. The URL
+/// opens a session: an error never quotes the reply.
+pub(crate) fn login_link(url: Option<&str>, endpoint: &str) -> Result<CreateLoginLinkResponse> {
+    let url = url
+        .filter(|url| !url.is_empty())
+        .ok_or_else(|| AdapterError::protocol(format!("{endpoint} answered without a URL"), ""))?;
+    Ok(CreateLoginLinkResponse {
+        url: url.to_owned(),
+        expire_time: None,
+    })
 }

@@ -17,7 +17,7 @@ use moka::{Expiry, future::Cache, ops::compute::Op};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::{AdapterError, metrics::PanelMetrics};
+use crate::{Result, metrics::PanelMetrics};
 
 /// Longest a token is trusted before its `exp` (less for short-lived tokens).
 const MAX_MARGIN: Duration = Duration::from_secs(30);
@@ -106,8 +106,8 @@ impl Sessions {
     pub async fn get(
         &self,
         server: &str,
-        login: impl Future<Output = Result<Session, AdapterError>>,
-    ) -> Result<Arc<Session>, AdapterError> {
+        login: impl Future<Output = Result<Session>>,
+    ) -> Result<Arc<Session>> {
         let login = async {
             let session = login.await;
             self.metrics.login(server, session.is_ok());
@@ -146,6 +146,7 @@ mod tests {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
     use super::*;
+    use crate::AdapterError;
 
     fn jwt(claims: &str) -> String {
         format!(
@@ -220,22 +221,18 @@ mod tests {
     #[tokio::test]
     async fn discard_only_drops_the_stale_session() {
         let sessions = Sessions::new(PanelMetrics::default());
-        let first = sessions
-            .get("s1", async { Ok(Session::from_jwt("one".into())) })
-            .await
-            .unwrap();
+        // The session of "s1", logging in with `token` when there is none.
+        let session = async |token: &str| {
+            let login = async { Ok(Session::from_jwt(token.into())) };
+            sessions.get("s1", login).await.unwrap()
+        };
+        let first = session("one").await;
         sessions.discard("s1", &first).await;
-        let second = sessions
-            .get("s1", async { Ok(Session::from_jwt("two".into())) })
-            .await
-            .unwrap();
+        let second = session("two").await;
         assert_eq!(second.token(), "two");
         // A late refusal of the first token leaves the second in place.
         sessions.discard("s1", &first).await;
-        let still = sessions
-            .get("s1", async { Ok(Session::from_jwt("three".into())) })
-            .await
-            .unwrap();
+        let still = session("three").await;
         assert_eq!(still.token(), "two");
     }
 }

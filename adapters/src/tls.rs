@@ -17,6 +17,7 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime, pem::PemObject};
 use rustls_platform_verifier::Verifier;
 
 use crate::AdapterError;
+use crate::Result;
 
 /// How to verify a panel's TLS certificate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -29,7 +30,7 @@ pub struct TlsOptions {
 
 /// The rustls client configuration for `options`. Speaks HTTP/1.1 only, as
 /// panels do.
-pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, AdapterError> {
+pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>> {
     let provider = Arc::new(aws_lc_rs::default_provider());
     let verifier: Arc<dyn ServerCertVerifier> =
         if options.insecure_skip_verify {
@@ -55,7 +56,7 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, AdapterE
 
 /// The certificates of a PEM bundle; text without any is refused, or a typo
 /// would silently trust nothing extra.
-fn extra_roots(pem: &str) -> Result<Vec<CertificateDer<'static>>, AdapterError> {
+fn extra_roots(pem: &str) -> Result<Vec<CertificateDer<'static>>> {
     let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| misconfigured("tls.ca_pem is not valid PEM".into()))?;

@@ -2,10 +2,14 @@
 //! "10GB", "1.5 MB" or "0 Bytes", limits as "Unlimited" or -1.
 //!
 //! Size suffixes are read as binary multiples (1 KB = 1024 bytes), as hosting
-//! panels compute them; a bare number is in the unit the caller names.
+//! panels compute them; a bare number is in the unit the caller names. Also
+//! the one rule for sending limits to panels where 0 means unlimited.
 
 use panelgate_proto::v1::Limit;
 use serde_json::Value;
+
+use crate::AdapterError;
+use crate::Result;
 
 /// The unit of a bare number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +82,12 @@ pub fn as_text(value: &Value) -> Option<String> {
     }
 }
 
+/// An id the panel must send, as text; when it is unreadable, a protocol
+/// error saying `unreadable`.
+pub fn required_text(value: &Value, unreadable: impl FnOnce() -> String) -> Result<String> {
+    as_text(value).ok_or_else(|| AdapterError::protocol(unreadable(), &value.to_string()))
+}
+
 /// A limit as the panel states it: unlimited markers become an absent `max`,
 /// and `zero_is_unlimited` says what a 0 means on this panel. None when the value
 /// cannot be read (the limit is then reported as unknown, not invented).
@@ -93,6 +103,23 @@ pub fn limit(
     Some(Limit {
         max: (max != 0 || !zero_is_unlimited).then_some(max),
     })
+}
+
+/// A limit for a panel where 0 means unlimited (`panel` names it in
+/// errors): None when unset, 0 when unlimited, else its maximum. A disabled
+/// resource (a maximum of 0) cannot be expressed there.
+pub fn zero_for_unlimited(panel: &str, field: &str, limit: Option<&Limit>) -> Result<Option<u64>> {
+    match limit {
+        None => Ok(None),
+        Some(Limit { max: None }) => Ok(Some(0)),
+        Some(Limit { max: Some(0) }) => Err(AdapterError::invalid(
+            field,
+            format!(
+                "{panel} cannot disable a resource (0 means unlimited there); leave `max` out for unlimited"
+            ),
+        )),
+        Some(Limit { max: Some(max) }) => Ok(Some(*max)),
+    }
 }
 
 #[cfg(test)]

@@ -5,19 +5,16 @@
 //! paste between the README's markers.
 
 use panelgate_adapters::{
-    admin_api, capabilities,
+    KINDS, PanelDescription, admin_api, capabilities, describe,
     documented::{Documented, Meaning},
     installatron, kind_name, openadmin, spanel,
 };
 use panelgate_proto::v1::{Operation, PanelKind};
 
-/// The panels, in the README's column order.
-const PANELS: &[(PanelKind, &str)] = &[
-    (PanelKind::AdminApi, "admin_api"),
-    (PanelKind::Openadmin, "OpenAdmin"),
-    (PanelKind::Spanel, "SPanel"),
-    (PanelKind::Installatron, "Installatron"),
-];
+/// The panels, in the README's column order (the registry's).
+fn panels() -> impl Iterator<Item = &'static PanelDescription> {
+    KINDS.into_iter().filter_map(describe)
+}
 
 /// Every canonical operation, in enum order.
 fn operations() -> Vec<Operation> {
@@ -45,19 +42,17 @@ fn table() -> String {
     let mut rows = vec![
         format!(
             "| operation | {} |",
-            PANELS
-                .iter()
-                .map(|(_, title)| *title)
+            panels()
+                .map(|panel| panel.title)
                 .collect::<Vec<_>>()
                 .join(" | ")
         ),
-        format!("|---|{}", "---|".repeat(PANELS.len())),
+        format!("|---|{}", "---|".repeat(panels().count())),
     ];
     for operation in operations() {
-        let cells: Vec<&str> = PANELS
-            .iter()
-            .map(|(kind, _)| {
-                if capabilities(*kind).contains(&operation) {
+        let cells: Vec<&str> = panels()
+            .map(|panel| {
+                if panel.capabilities.contains(&operation) {
                     "✓"
                 } else {
                     "—"
@@ -75,17 +70,18 @@ fn table() -> String {
 
 /// The panel-specific reasons of the adapters' error tables, one row each.
 fn reasons() -> String {
-    let tables: [(&str, &[Documented]); 4] = [
-        ("admin_api", admin_api::ERRORS),
-        ("OpenAdmin", openadmin::ERRORS),
-        ("SPanel", spanel::ERRORS),
-        ("Installatron", installatron::ERRORS),
+    let tables: [(PanelKind, &[Documented]); 4] = [
+        (PanelKind::AdminApi, admin_api::ERRORS),
+        (PanelKind::Openadmin, openadmin::ERRORS),
+        (PanelKind::Spanel, spanel::ERRORS),
+        (PanelKind::Installatron, installatron::ERRORS),
     ];
     let mut rows = vec![
         "| panel | reason (FAILED_PRECONDITION) | what it says |".to_owned(),
         "|---|---|---|".to_owned(),
     ];
-    for (title, table) in tables {
+    for (kind, table) in tables {
+        let title = describe(kind).expect("a panel kind with an adapter").title;
         for row in table {
             let Meaning::Precondition(reason, message) = row.means else {
                 continue;
@@ -141,15 +137,10 @@ fn readme_lists_every_panel_specific_reason() {
 
 #[test]
 fn every_panel_kind_with_an_adapter_is_a_column() {
-    for kind in [
-        PanelKind::AdminApi,
-        PanelKind::Openadmin,
-        PanelKind::Spanel,
-        PanelKind::Installatron,
-    ] {
+    for kind in (0..).map_while(|value| PanelKind::try_from(value).ok()) {
         if !capabilities(kind).is_empty() {
             assert!(
-                PANELS.iter().any(|(panel, _)| *panel == kind),
+                panels().any(|panel| panel.kind == kind),
                 "{} has no column",
                 kind_name(kind)
             );

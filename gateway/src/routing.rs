@@ -7,9 +7,8 @@ use std::{collections::BTreeSet, sync::Arc};
 
 use moka::future::Cache;
 use panelgate_adapters::{
-    AdapterError, Panel, PanelConfig, build_panel,
+    AdapterError, Panel, PanelConfig, PanelCredentials, build_panel,
     http::{TlsOptions, Transport},
-    kind::PanelCredentials,
     kind_from_name,
     metrics::PanelMetrics,
     session::Sessions,

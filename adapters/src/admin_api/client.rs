@@ -6,12 +6,15 @@ use reqwest::{
     Method,
     header::{HeaderMap, HeaderValue},
 };
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::error::classify;
-use crate::{AdapterError, http::HttpClient, kind::PanelCredentials};
+use super::{error::classify, wire::Done};
+use crate::{
+    AdapterError, Result,
+    http::{HttpClient, UrlPath},
+};
 
 /// One admin_api endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,19 +48,13 @@ impl Endpoint {
         }
     }
 
-    /// Path under the base URL; the trailing slash is part of every route.
-    fn path(self) -> &'static str {
+    /// Path under the base URL: `admin_api/<name>/` (the trailing slash is
+    /// part of every route), account info the API's root itself.
+    fn path(self) -> UrlPath {
+        let root = UrlPath::route("admin_api/");
         match self {
-            Endpoint::AccountInfo => "admin_api/",
-            Endpoint::AddUser => "admin_api/add_user/",
-            Endpoint::SuspendUser => "admin_api/suspend_user/",
-            Endpoint::UpdateUser => "admin_api/update_user/",
-            Endpoint::PackagesList => "admin_api/packages_list/",
-            Endpoint::NewPackage => "admin_api/new_package/",
-            Endpoint::IssueSsl => "admin_api/issue_ssl/",
-            Endpoint::AddDomain => "admin_api/add_domain/",
-            Endpoint::DatabaseAdd => "admin_api/database_add/",
-            Endpoint::SsoLogin => "admin_api/sso_login/",
+            Endpoint::AccountInfo => root,
+            named => root.then(named.name()).then("/"),
         }
     }
 }
@@ -69,15 +66,7 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub(super) fn new(
-        http: HttpClient,
-        credentials: PanelCredentials,
-    ) -> Result<Self, AdapterError> {
-        let PanelCredentials::Password { username, password } = credentials else {
-            return Err(AdapterError::Misconfigured(
-                "admin_api needs password credentials (an admin username and password)".into(),
-            ));
-        };
+    pub(super) fn new(http: HttpClient, username: &str, password: &SecretString) -> Result<Self> {
         let header = |value: &str, what: &str| {
             HeaderValue::from_str(value).map_err(|_| {
                 AdapterError::Misconfigured(format!(
@@ -88,9 +77,21 @@ impl Client {
         let mut password = header(password.expose_secret(), "password")?;
         password.set_sensitive(true);
         let mut auth_headers = HeaderMap::new();
-        auth_headers.insert("username", header(&username, "username")?);
+        auth_headers.insert("username", header(username, "username")?);
         auth_headers.insert("password", password);
         Ok(Client { http, auth_headers })
+    }
+
+    /// [`Client::call`] for a success reply that carries nothing panelgate
+    /// reads.
+    pub(super) async fn run(
+        &self,
+        endpoint: Endpoint,
+        form: &[(&str, &str)],
+        subject: &str,
+    ) -> Result<()> {
+        let _: Done = self.call(endpoint, form, subject).await?;
+        Ok(())
     }
 
     /// Posts `form` to `endpoint` and reads a success reply as `T`. A failure
@@ -102,7 +103,7 @@ impl Client {
         endpoint: Endpoint,
         form: &[(&str, &str)],
         subject: &str,
-    ) -> Result<T, AdapterError> {
+    ) -> Result<T> {
         let request = self
             .http
             .request(Method::POST, endpoint.path())
@@ -229,6 +230,15 @@ mod tests {
             json!({"user_id": 2, "package_name": "Basic"})
         ));
         assert!(!ok(Endpoint::AccountInfo, json!({"status": "ok"})));
+    }
+
+    #[test]
+    fn routes_are_named_after_their_endpoint() {
+        assert_eq!(Endpoint::AccountInfo.path(), UrlPath::route("admin_api/"));
+        assert_eq!(
+            Endpoint::AddUser.path(),
+            UrlPath::route("admin_api/add_user/")
+        );
     }
 
     #[test]

@@ -1,15 +1,15 @@
-//! admin_api replies → canonical messages, and canonical package limits → the
-//! panel's `new_package` fields. The panel treats 0 as "unlimited" for every
+//! admin_api replies → canonical messages, and canonical inputs → the panel's
+//! fields (`new_package`'s limits, `add_domain`'s path). The panel treats 0 as "unlimited" for every
 //! package limit, and reports sizes as text ("10GB", "1.5 MB").
 
 use panelgate_proto::v1::{
-    Account, AccountStatus, AccountUsage, Limit, Package, PackageLimits, ResourceUsage,
+    Account, AccountStatus, AccountUsage, Package, PackageLimits, ResourceUsage,
 };
 use serde_json::Value;
 
 use super::wire::{AccountInfo, PackageEntry};
 use crate::{
-    AdapterError,
+    AdapterError, NewPackage, Result,
     units::{self, SizeUnit},
 };
 
@@ -95,12 +95,9 @@ fn resource(used: &Value, parse: Parse, limit: Option<(&Value, Parse)>) -> Optio
 }
 
 /// One entry of `packages_list`: only the disk limit is reported.
-pub(super) fn package(entry: &PackageEntry) -> Result<Package, AdapterError> {
-    let id = units::as_text(&entry.id).ok_or_else(|| {
-        AdapterError::protocol(
-            format!("package `{}` has no readable id", entry.name),
-            &entry.id.to_string(),
-        )
+pub(super) fn package(entry: &PackageEntry) -> Result<Package> {
+    let id = units::required_text(&entry.id, || {
+        format!("package `{}` has no readable id", entry.name)
     })?;
     Ok(Package {
         id,
@@ -112,11 +109,23 @@ pub(super) fn package(entry: &PackageEntry) -> Result<Package, AdapterError> {
     })
 }
 
+/// The whole `new_package` form: name, limits, and `limit_action` when the
+/// disk limit is enforced.
+pub(super) fn new_package_fields(
+    package: &NewPackage,
+    enforce_disk_limit: bool,
+) -> Result<Vec<(&'static str, String)>> {
+    let mut fields = vec![("name", package.name.clone())];
+    fields.extend(package_limit_fields(&package.limits)?);
+    if enforce_disk_limit {
+        fields.push(("limit_action", "true".to_owned()));
+    }
+    Ok(fields)
+}
+
 /// The `new_package` form fields for canonical limits. The panel cannot
 /// disable a resource (0 means unlimited there) and has no inode limit.
-pub(super) fn package_limit_fields(
-    limits: &PackageLimits,
-) -> Result<Vec<(&'static str, String)>, AdapterError> {
+fn package_limit_fields(limits: &PackageLimits) -> Result<Vec<(&'static str, String)>> {
     if limits.inodes.is_some() {
         return Err(AdapterError::invalid(
             "limits.inodes",
@@ -142,19 +151,32 @@ pub(super) fn package_limit_fields(
     ];
     let mut form = Vec::new();
     for (panel_field, canonical, limit) in fields {
-        match limit {
-            None => {}
-            Some(Limit { max: None }) => form.push((panel_field, "0".to_owned())),
-            Some(Limit { max: Some(0) }) => {
-                return Err(AdapterError::invalid(
-                    canonical,
-                    "admin_api cannot disable a resource (0 means unlimited there); leave `max` out for unlimited",
-                ));
-            }
-            Some(Limit { max: Some(max) }) => form.push((panel_field, max.to_string())),
+        if let Some(number) = units::zero_for_unlimited("admin_api", canonical, limit.as_ref())? {
+            form.push((panel_field, number.to_string()));
         }
     }
     Ok(form)
+}
+
+/// A document root as the panel's `path`, relative to the account's home
+/// (`/home/<user>/`): `public_html/shop`, or the same written in full. The
+/// panel puts the path under the home as given, so anything that could
+/// point outside it is refused.
+pub(super) fn home_relative(username: &str, root: &str) -> Result<String> {
+    let home = format!("/home/{username}/");
+    let relative = root.strip_prefix(&home).unwrap_or(root);
+    let outside = relative.starts_with('/')
+        || relative.contains('\\')
+        || relative.split('/').any(|part| part == ".." || part == ".");
+    if outside || relative.is_empty() {
+        return Err(AdapterError::invalid(
+            "document_root",
+            format!(
+                "admin_api document roots are folders inside the account's home ({home}), e.g. public_html/shop"
+            ),
+        ));
+    }
+    Ok(relative.to_owned())
 }
 
 #[cfg(test)]
@@ -162,6 +184,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::testing::{UNLIMITED, at_most};
 
     fn doc_example() -> AccountInfo {
         // The account-info reply of the source doc, plus the code's bandwidth fields.
@@ -194,28 +217,14 @@ mod tests {
         const MIB: u64 = 1 << 20;
         let usage = usage(&doc_example());
         let disk = usage.disk_bytes.unwrap();
-        assert_eq!(
-            (disk.used, disk.limit),
-            (
-                2 * GIB,
-                Some(Limit {
-                    max: Some(10 * GIB)
-                })
-            )
-        );
+        assert_eq!((disk.used, disk.limit), (2 * GIB, at_most(10 * GIB)));
         assert_eq!(usage.email_disk_bytes.unwrap().used, 100 * MIB);
         assert_eq!(usage.database_disk_bytes.unwrap().used, 500 * MIB);
         let bandwidth = usage.bandwidth_bytes.unwrap();
-        assert_eq!(
-            (bandwidth.used, bandwidth.limit),
-            (1_572_864, Some(Limit { max: None }))
-        );
+        assert_eq!((bandwidth.used, bandwidth.limit), (1_572_864, UNLIMITED));
         let emails = usage.email_accounts.unwrap();
-        assert_eq!(
-            (emails.used, emails.limit),
-            (2, Some(Limit { max: Some(5) }))
-        );
-        assert_eq!(usage.domains.unwrap().limit, Some(Limit { max: Some(2) }));
+        assert_eq!((emails.used, emails.limit), (2, at_most(5)));
+        assert_eq!(usage.domains.unwrap().limit, at_most(2));
         assert_eq!(usage.inodes, None);
     }
 
@@ -245,10 +254,7 @@ mod tests {
             usage.disk_bytes, None,
             "an unreadable figure is not invented"
         );
-        assert_eq!(
-            usage.email_accounts.unwrap().limit,
-            Some(Limit { max: None })
-        );
+        assert_eq!(usage.email_accounts.unwrap().limit, UNLIMITED);
     }
 
     #[test]
@@ -257,16 +263,10 @@ mod tests {
             serde_json::from_value(json!({"id": 1, "name": "Basic", "disk_space": 1024})).unwrap();
         let package = package(&entry).unwrap();
         assert_eq!((package.id.as_str(), package.name.as_str()), ("1", "Basic"));
-        assert_eq!(
-            package.limits.unwrap().disk_mib,
-            Some(Limit { max: Some(1024) })
-        );
+        assert_eq!(package.limits.unwrap().disk_mib, at_most(1024));
         let unlimited: PackageEntry =
             serde_json::from_value(json!({"id": "2", "name": "Big", "disk_space": 0})).unwrap();
-        assert_eq!(
-            package_limits(&unlimited).disk_mib,
-            Some(Limit { max: None })
-        );
+        assert_eq!(package_limits(&unlimited).disk_mib, UNLIMITED);
     }
 
     fn package_limits(entry: &PackageEntry) -> PackageLimits {
@@ -276,8 +276,8 @@ mod tests {
     #[test]
     fn limits_become_new_package_fields() {
         let limits = PackageLimits {
-            disk_mib: Some(Limit { max: Some(10240) }),
-            domains: Some(Limit { max: None }),
+            disk_mib: at_most(10240),
+            domains: UNLIMITED,
             ..Default::default()
         };
         let fields = package_limit_fields(&limits).unwrap();
@@ -293,20 +293,49 @@ mod tests {
     #[test]
     fn limits_the_panel_cannot_express_are_refused() {
         let zero = PackageLimits {
-            email_accounts: Some(Limit { max: Some(0) }),
+            email_accounts: at_most(0),
             ..Default::default()
         };
-        assert!(matches!(
-            package_limit_fields(&zero),
-            Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.email_accounts"
-        ));
         let inodes = PackageLimits {
-            inodes: Some(Limit { max: Some(5) }),
+            inodes: at_most(5),
             ..Default::default()
         };
-        assert!(matches!(
-            package_limit_fields(&inodes),
-            Err(AdapterError::InvalidArgument { field, .. }) if field == "limits.inodes"
-        ));
+        for (limits, refused) in [(zero, "limits.email_accounts"), (inodes, "limits.inodes")] {
+            assert!(
+                matches!(
+                    package_limit_fields(&limits),
+                    Err(AdapterError::InvalidArgument { field, .. }) if field == refused
+                ),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn document_roots_stay_in_the_home() {
+        assert_eq!(
+            home_relative("bob", "public_html/shop").unwrap(),
+            "public_html/shop"
+        );
+        assert_eq!(
+            home_relative("bob", "/home/bob/public_html/shop").unwrap(),
+            "public_html/shop"
+        );
+        for outside in [
+            "/etc",
+            "/home/amy/public_html",
+            "a/../../x",
+            "./x",
+            "a\\..\\b",
+            "/home/bob/",
+        ] {
+            assert!(
+                matches!(
+                    home_relative("bob", outside),
+                    Err(AdapterError::InvalidArgument { .. })
+                ),
+                "{outside}"
+            );
+        }
     }
 }

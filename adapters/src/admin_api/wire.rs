@@ -6,54 +6,36 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// `POST /admin_api/`: account info, usage and limits (no status flag).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct AccountInfo {
-    #[serde(default)]
     pub package_name: Option<String>,
-    #[serde(default)]
     pub disk_limit: Value,
-    #[serde(default)]
     pub disk_used: Value,
-    #[serde(default)]
     pub email_disk_used: Value,
-    #[serde(default)]
     pub db_disk_used: Value,
-    #[serde(default)]
     pub email_limit: Value,
-    #[serde(default)]
     pub email_used: Value,
-    #[serde(default)]
     pub db_limit: Value,
-    #[serde(default)]
     pub db_used: Value,
-    #[serde(default)]
     pub ftp_limit: Value,
-    #[serde(default)]
     pub ftp_used: Value,
-    #[serde(default)]
     pub domain_limit: Value,
-    #[serde(default)]
     pub domain_used: Value,
     /// Not in the doc; the panel's code sends it (package limit, MB).
-    #[serde(default)]
     pub bandwidth: Value,
     /// Not in the doc; the panel's code sends it.
-    #[serde(default)]
     pub bandwidth_use: Value,
-    #[serde(default)]
     pub main_domain: Option<String>,
-    #[serde(default)]
     pub user_id: Value,
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub full_name: Option<String>,
 }
 
-/// `add_user` and `update_user`.
-#[derive(Debug, Deserialize)]
+/// `add_user`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct UserSaved {
-    #[serde(default)]
     pub user_id: Value,
 }
 
@@ -79,9 +61,9 @@ pub(super) struct PackageCreated {
 }
 
 /// `add_domain`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct DomainAdded {
-    #[serde(default)]
     pub domain_id: Value,
 }
 
@@ -91,6 +73,7 @@ pub(super) struct SsoLink {
     pub url: String,
 }
 
-/// Replies that carry only a message (suspend_user, issue_ssl, database_add).
+/// Replies panelgate reads nothing of (suspend_user, update_user, issue_ssl,
+/// database_add).
 #[derive(Debug, Deserialize)]
 pub(super) struct Done {}

@@ -30,7 +30,7 @@ pub use self::{
 };
 pub use crate::tls::TlsOptions;
 use crate::{
-    AdapterError,
+    AdapterError, Result,
     metrics::{PanelMetrics, ServerLabels, failure_outcome, status_outcome},
     tls,
 };
@@ -68,7 +68,7 @@ pub struct Transport {
 
 impl Transport {
     /// Builds the shared client.
-    pub fn new(timeouts: Timeouts, metrics: PanelMetrics) -> Result<Self, AdapterError> {
+    pub fn new(timeouts: Timeouts, metrics: PanelMetrics) -> Result<Self> {
         let shared_tls = tls::client_config(&TlsOptions::default())?;
         Ok(Transport {
             shared: reqwest_client(timeouts, &shared_tls)?,
@@ -80,7 +80,7 @@ impl Transport {
 
     /// Checks that a panel at `base_url` with these TLS settings can be
     /// reached by a client (the URL's shape, the CA's PEM), without calling it.
-    pub fn check(base_url: &str, options: &TlsOptions) -> Result<(), AdapterError> {
+    pub fn check(base_url: &str, options: &TlsOptions) -> Result<()> {
         parse_base_url(base_url)?;
         // The default settings are the shared client's, built at start.
         if *options != TlsOptions::default() {
@@ -96,7 +96,7 @@ impl Transport {
         server: ServerLabels,
         base_url: &str,
         options: &TlsOptions,
-    ) -> Result<HttpClient, AdapterError> {
+    ) -> Result<HttpClient> {
         let base_url = parse_base_url(base_url)?;
         let (client, tls) = if *options == TlsOptions::default() {
             (self.shared.clone(), self.shared_tls.clone())
@@ -115,7 +115,7 @@ impl Transport {
     }
 }
 
-fn reqwest_client(timeouts: Timeouts, tls: &ClientConfig) -> Result<reqwest::Client, AdapterError> {
+fn reqwest_client(timeouts: Timeouts, tls: &ClientConfig) -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.request)
@@ -135,7 +135,7 @@ const MAX_BASE_URL: usize = 2048;
 /// A panel's base URL: http or https with a host, and no user info, query or
 /// fragment (credentials belong in the sealed credentials, never in a URL that
 /// is stored and shown in clear).
-fn parse_base_url(base_url: &str) -> Result<Url, AdapterError> {
+fn parse_base_url(base_url: &str) -> Result<Url> {
     let refuse = |why: &str| AdapterError::Misconfigured(format!("base_url {why}"));
     if base_url.len() > MAX_BASE_URL {
         return Err(refuse(&format!("is longer than {MAX_BASE_URL} characters")));
@@ -187,7 +187,7 @@ impl HttpClient {
 
     /// Sends a request and reads the whole (bounded) reply, judged by its
     /// status line first (see [`reply`]): only 2xx and 4xx replies come back.
-    pub async fn send(&self, request: RequestBuilder) -> Result<Reply, AdapterError> {
+    pub async fn send(&self, request: RequestBuilder) -> Result<Reply> {
         self.send_reading(request, |_| None).await
     }
 
@@ -197,7 +197,7 @@ impl HttpClient {
         &self,
         request: RequestBuilder,
         refusal: impl FnOnce(&Reply) -> Option<AdapterError>,
-    ) -> Result<Reply, AdapterError> {
+    ) -> Result<Reply> {
         let started = Instant::now();
         let received = self.receive(request).await;
         self.observe(started, &received);
@@ -205,7 +205,7 @@ impl HttpClient {
     }
 
     /// Sends a request and reads the reply as it came.
-    async fn receive(&self, request: RequestBuilder) -> Result<Reply, AdapterError> {
+    async fn receive(&self, request: RequestBuilder) -> Result<Reply> {
         let mut response = request
             .send()
             .await
@@ -241,7 +241,7 @@ impl HttpClient {
 
     /// Counts a call in the metrics and notes its status on the current
     /// call's span.
-    fn observe(&self, started: Instant, received: &Result<Reply, AdapterError>) {
+    fn observe(&self, started: Instant, received: &Result<Reply>) {
         let elapsed = started.elapsed();
         let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         let outcome = match received {
@@ -264,7 +264,7 @@ impl HttpClient {
         method: &str,
         path: &UrlPath,
         headers: &[(&str, &str)],
-    ) -> Result<Reply, AdapterError> {
+    ) -> Result<Reply> {
         let url = path.under(&self.base_url);
         let head = raw::head(method, &url, headers)?;
         let started = Instant::now();

@@ -7,6 +7,7 @@
 use reqwest::Url;
 
 use crate::AdapterError;
+use crate::Result;
 
 /// A path relative to a panel's base URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,7 +34,7 @@ impl UrlPath {
     }
 
     /// Adds `value` (the request's `field`) as one segment.
-    pub fn value(mut self, field: &str, value: &str) -> Result<Self, AdapterError> {
+    pub fn value(mut self, field: &str, value: &str) -> Result<Self> {
         segment(field, value)?;
         self.segments.push(value.to_owned());
         self.trailing_slash = false;
@@ -69,7 +70,7 @@ impl From<&'static str> for UrlPath {
 
 /// Checks that `value` can be one path segment: not empty, not `.` or `..`,
 /// without '/'; INVALID_ARGUMENT on `field` otherwise.
-fn segment(field: &str, value: &str) -> Result<(), AdapterError> {
+fn segment(field: &str, value: &str) -> Result<()> {
     let refused = match value {
         "" => Some("must not be empty"),
         "." | ".." => Some("must not be `.` or `..`"),

@@ -14,17 +14,14 @@ use tokio_rustls::TlsConnector;
 
 use super::{MAX_REPLY_BYTES, Reply, USER_AGENT, parse_retry_after, too_large};
 use crate::AdapterError;
+use crate::Result;
 
 /// Most headers a raw reply may carry.
 const MAX_RAW_HEADERS: usize = 64;
 
 /// The request head of `method` to `url` (origin form, no body, closing the
 /// connection), with `headers`.
-pub(super) fn head(
-    method: &str,
-    url: &Url,
-    headers: &[(&str, &str)],
-) -> Result<String, AdapterError> {
+pub(super) fn head(method: &str, url: &Url, headers: &[(&str, &str)]) -> Result<String> {
     let host = url.host_str().unwrap_or_default();
     let target = match url.query() {
         Some(query) => format!("{}?{query}", url.path()),
@@ -56,7 +53,7 @@ pub(super) async fn exchange(
     tls: &std::sync::Arc<rustls::ClientConfig>,
     connect_timeout: std::time::Duration,
     head: &[u8],
-) -> Result<Vec<u8>, AdapterError> {
+) -> Result<Vec<u8>> {
     // IPv6 hosts come bracketed ("[::1]"): brackets belong in Host, not in the address.
     let host = url
         .host_str()
@@ -93,7 +90,7 @@ pub(super) async fn exchange(
 async fn write_and_read<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     head: &[u8],
-) -> Result<Vec<u8>, AdapterError> {
+) -> Result<Vec<u8>> {
     let lost = |err: std::io::Error| AdapterError::Unavailable {
         message: format!("connection lost: {err}"),
     };
@@ -116,7 +113,7 @@ async fn write_and_read<S: AsyncRead + AsyncWrite + Unpin>(
 /// Parses a whole HTTP/1.1 reply to a request for `url`: status line,
 /// headers, and a body delimited by Content-Length, chunked encoding, or the
 /// end of the connection.
-pub(super) fn parse(raw: &[u8], url: &Url) -> Result<Reply, AdapterError> {
+pub(super) fn parse(raw: &[u8], url: &Url) -> Result<Reply> {
     if raw.is_empty() {
         return Err(AdapterError::Unavailable {
             message: "connection closed without a reply".into(),

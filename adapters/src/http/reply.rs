@@ -9,6 +9,7 @@ use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use crate::AdapterError;
+use crate::Result;
 
 /// How much of an unreadable reply an error quotes.
 const EXCERPT_CHARS: usize = 200;
@@ -45,7 +46,7 @@ impl Reply {
     pub(super) fn checked(
         self,
         refusal: impl FnOnce(&Reply) -> Option<AdapterError>,
-    ) -> Result<Reply, AdapterError> {
+    ) -> Result<Reply> {
         let status = self.status;
         if status.is_redirection() {
             return Err(AdapterError::Misconfigured(format!(
@@ -81,7 +82,7 @@ impl Reply {
 
     /// Parses the body as JSON; an HTML page or broken JSON is a protocol error
     /// quoting the start of the body.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, AdapterError> {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|err| {
             AdapterError::protocol(
                 format!(
@@ -121,6 +122,19 @@ impl Reply {
             "the panel has no such endpoint (HTTP 404: {}): check the server's base_url",
             self.excerpt()
         ))
+    }
+}
+
+#[cfg(test)]
+impl Reply {
+    /// A reply of `status` with `body`, as tests make them.
+    pub(crate) fn new(status: u16, body: &str) -> Self {
+        Reply {
+            status: StatusCode::from_u16(status).expect("a valid status"),
+            body: body.as_bytes().to_vec(),
+            retry_after: None,
+            location: None,
+        }
     }
 }
 
@@ -232,15 +246,6 @@ fn mask_tokens(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            body: body.as_bytes().to_vec(),
-            retry_after: None,
-            location: None,
-        }
-    }
-
     #[test]
     fn the_status_line_decides_before_the_body() {
         for body in [
@@ -251,18 +256,18 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    reply(503, body).checked(|_| None),
+                    Reply::new(503, body).checked(|_| None),
                     Err(AdapterError::Unavailable { .. })
                 ),
                 "{body}"
             );
         }
         assert!(matches!(
-            reply(429, "{}").checked(|_| None),
+            Reply::new(429, "{}").checked(|_| None),
             Err(AdapterError::RateLimited { .. })
         ));
-        assert!(reply(200, "{}").checked(|_| None).is_ok());
-        assert!(reply(404, "{}").checked(|_| None).is_ok());
+        assert!(Reply::new(200, "{}").checked(|_| None).is_ok());
+        assert!(Reply::new(404, "{}").checked(|_| None).is_ok());
     }
 
     #[test]
@@ -273,21 +278,21 @@ mod tests {
             upstream: None,
         };
         assert!(matches!(
-            reply(500, "{}").checked(|_| Some(exists())),
+            Reply::new(500, "{}").checked(|_| Some(exists())),
             Err(AdapterError::AlreadyExists { .. })
         ));
         let vague = || AdapterError::OperationFailed {
             upstream: "locked".into(),
         };
         assert!(matches!(
-            reply(500, "{}").checked(|_| Some(vague())),
+            Reply::new(500, "{}").checked(|_| Some(vague())),
             Err(AdapterError::Unavailable { .. })
         ));
     }
 
     #[test]
     fn redirects_name_only_the_target_origin() {
-        let mut moved = reply(302, "");
+        let mut moved = Reply::new(302, "");
         moved.location = Some(Url::parse("https://evil.example:8443/steal?token=abc").unwrap());
         let Err(AdapterError::Misconfigured(message)) = moved.checked(|_| None) else {
             panic!("a redirect is a misconfiguration");
@@ -302,10 +307,10 @@ mod tests {
     #[test]
     fn missing_endpoints_are_told_from_missing_things() {
         let said = |text: &str| text.contains("user");
-        assert!(reply(404, "<html>Not Found</html>").is_missing_endpoint(said));
-        assert!(reply(404, r#"{"error": "Not found"}"#).is_missing_endpoint(said));
-        assert!(!reply(404, r#"{"error": "User not found"}"#).is_missing_endpoint(said));
-        assert!(!reply(400, "<html></html>").is_missing_endpoint(said));
+        assert!(Reply::new(404, "<html>Not Found</html>").is_missing_endpoint(said));
+        assert!(Reply::new(404, r#"{"error": "Not found"}"#).is_missing_endpoint(said));
+        assert!(!Reply::new(404, r#"{"error": "User not found"}"#).is_missing_endpoint(said));
+        assert!(!Reply::new(400, "<html></html>").is_missing_endpoint(said));
     }
 
     #[test]

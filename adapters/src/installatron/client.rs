@@ -7,15 +7,14 @@ use reqwest::{
     Method,
     header::{ACCEPT, HeaderValue},
 };
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::classify;
 use crate::{
-    AdapterError,
+    AdapterError, Result,
     http::{HttpClient, Reply, UrlPath},
-    kind::PanelCredentials,
 };
 
 /// What a call is about, to name it in errors, and where the panel's
@@ -53,26 +52,26 @@ impl<'a> Subject<'a> {
 }
 
 /// The reply envelope.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct Envelope {
-    #[serde(default)]
     pub result: bool,
-    #[serde(default)]
     pub status: Option<u16>,
-    #[serde(default)]
     pub errcode: Option<String>,
-    #[serde(default)]
     pub errfield: Option<String>,
-    #[serde(default)]
     pub message: Option<String>,
-    #[serde(default)]
     pub data: Value,
     /// Lists: how many items there are in all.
-    #[serde(default)]
     pub total_count: Option<Value>,
 }
 
 impl Envelope {
+    /// An envelope as tests write it.
+    #[cfg(test)]
+    pub(super) fn parsed(value: Value) -> Self {
+        serde_json::from_value(value).expect("an envelope")
+    }
+
     pub(super) fn succeeded(&self) -> bool {
         self.result
             || (self.status.unwrap_or(200) == 200
@@ -90,15 +89,7 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub(super) fn new(
-        http: HttpClient,
-        credentials: PanelCredentials,
-    ) -> Result<Self, AdapterError> {
-        let PanelCredentials::ApiToken(key) = credentials else {
-            return Err(AdapterError::Misconfigured(
-                "Installatron needs its API key (credentials.api_token)".into(),
-            ));
-        };
+    pub(super) fn new(http: HttpClient, key: &SecretString) -> Result<Self> {
         let mut key = HeaderValue::from_str(key.expose_secret()).map_err(|_| {
             AdapterError::Misconfigured(
                 "the API key has characters an HTTP header cannot carry".into(),
@@ -126,7 +117,7 @@ impl Client {
         path: impl Into<UrlPath>,
         query: &[(&str, String)],
         subject: Subject<'_>,
-    ) -> Result<Envelope, AdapterError> {
+    ) -> Result<Envelope> {
         self.call(Method::GET, path, query, None, subject).await
     }
 
@@ -136,7 +127,7 @@ impl Client {
         path: impl Into<UrlPath>,
         mut body: Value,
         subject: Subject<'_>,
-    ) -> Result<Envelope, AdapterError> {
+    ) -> Result<Envelope> {
         if self.dry_run
             && let Value::Object(fields) = &mut body
         {
@@ -151,7 +142,7 @@ impl Client {
         &self,
         path: impl Into<UrlPath>,
         subject: Subject<'_>,
-    ) -> Result<Envelope, AdapterError> {
+    ) -> Result<Envelope> {
         let query: Vec<(&str, String)> = if self.dry_run {
             vec![("dryrun", "all".to_owned())]
         } else {
@@ -172,7 +163,7 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&Value>,
         subject: Subject<'_>,
-    ) -> Result<Envelope, AdapterError> {
+    ) -> Result<Envelope> {
         let mut request = self
             .http
             .request(method, path)
@@ -216,7 +207,7 @@ impl Client {
 }
 
 /// A reply's envelope; any other body is unreadable.
-fn envelope(reply: &Reply) -> Result<Envelope, AdapterError> {
+fn envelope(reply: &Reply) -> Result<Envelope> {
     let envelope: Envelope = reply.json()?;
     Ok(envelope)
 }
@@ -227,17 +218,15 @@ mod tests {
 
     use super::*;
 
-    fn parsed(value: Value) -> Envelope {
-        serde_json::from_value(value).unwrap()
-    }
-
     #[test]
     fn success_is_result_or_a_clean_dry_run() {
-        assert!(parsed(json!({"result": true, "status": 200, "errcode": null})).succeeded());
         assert!(
-            parsed(json!({"result": false, "status": 200, "errcode": "complete_dryrun"}))
+            Envelope::parsed(json!({"result": true, "status": 200, "errcode": null})).succeeded()
+        );
+        assert!(
+            Envelope::parsed(json!({"result": false, "status": 200, "errcode": "complete_dryrun"}))
                 .succeeded()
         );
-        assert!(!parsed(json!({"result": false, "status": 400, "errcode": "invalid_argument_email", "message": "The task is complete.\n"})).succeeded());
+        assert!(!Envelope::parsed(json!({"result": false, "status": 400, "errcode": "invalid_argument_email", "message": "The task is complete.\n"})).succeeded());
     }
 }

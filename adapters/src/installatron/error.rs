@@ -137,26 +137,22 @@ fn canonical_field(errfield: &str, prefix: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
-
-    fn envelope(value: Value) -> Envelope {
-        serde_json::from_value(value).unwrap()
-    }
 
     #[test]
     fn errcodes_map_to_canonical_errors() {
         let account = Subject::new("bob").with_prefix("panel_options.installatron.");
         let error = classify(
-            &envelope(
+            &Envelope::parsed(
                 json!({"result": false, "status": 403, "errcode": "invalid_api_key", "message": "bad key"}),
             ),
             account,
         );
         assert!(matches!(error, AdapterError::CredentialsRejected { .. }));
         let error = classify(
-            &envelope(json!({"result": false, "status": 404, "errcode": "user_not_found"})),
+            &Envelope::parsed(json!({"result": false, "status": 404, "errcode": "user_not_found"})),
             account,
         );
         assert!(matches!(
@@ -167,7 +163,7 @@ mod tests {
             }
         ));
         let error = classify(
-            &envelope(
+            &Envelope::parsed(
                 json!({"result": false, "status": 400, "errcode": "empty_argument_uid", "errfield": "websites[0][uid]", "message": "uid is required"}),
             ),
             account,
@@ -181,14 +177,16 @@ mod tests {
             Some("empty_argument_uid: uid is required")
         );
         let error = classify(
-            &envelope(
+            &Envelope::parsed(
                 json!({"result": false, "status": 400, "errcode": "invalid_argument_email", "errfield": "email"}),
             ),
             account,
         );
         assert!(matches!(&error, AdapterError::InvalidArgument { field, .. } if field == "email"));
         let error = classify(
-            &envelope(json!({"result": false, "status": 500, "errcode": "failed_website_vhost"})),
+            &Envelope::parsed(
+                json!({"result": false, "status": 500, "errcode": "failed_website_vhost"}),
+            ),
             account,
         );
         assert!(matches!(error, AdapterError::OperationFailed { .. }));

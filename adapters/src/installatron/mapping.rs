@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use reqwest::Url;
 
-use crate::{AdapterError, units};
+use crate::{AdapterError, Result, units};
 
 fn text(value: &Value, key: &str) -> String {
     value.get(key).and_then(units::as_text).unwrap_or_default()
@@ -120,10 +120,7 @@ pub(super) fn website_json(website: &InstallatronWebsite) -> Value {
 /// Checks a website a caller gives (request field `field`) before any
 /// call: `uid` and `gid` above 0, a path and document roots without `..`
 /// segments, vhosts keyed by http(s) URLs with a host.
-pub(super) fn check_website(
-    field: &str,
-    website: &InstallatronWebsite,
-) -> Result<(), AdapterError> {
+pub(super) fn check_website(field: &str, website: &InstallatronWebsite) -> Result<()> {
     for (name, id) in [("uid", website.uid), ("gid", website.gid)] {
         if id.is_some_and(|id| id <= 0) {
             return Err(AdapterError::invalid(

@@ -16,9 +16,9 @@ use tracing::debug;
 
 use super::error::{self, Subject};
 use crate::{
-    AdapterError,
+    AdapterError, Result,
     http::{HttpClient, Reply, UrlPath},
-    kind::PanelCredentials,
+    kind::Parts,
     session::{Session, Sessions},
 };
 
@@ -36,28 +36,20 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub(super) fn new(
-        http: HttpClient,
-        credentials: PanelCredentials,
-        sessions: Sessions,
-        server_id: String,
-    ) -> Result<Self, AdapterError> {
-        let PanelCredentials::Password { username, password } = credentials else {
-            return Err(AdapterError::Misconfigured(
-                "OpenAdmin needs password credentials (an OpenAdmin username and password)".into(),
-            ));
-        };
-        Ok(Client {
-            http,
+    /// A client logging in as `username`, keeping its token in the
+    /// sessions under the server's id.
+    pub(super) fn new(parts: Parts, username: String, password: SecretString) -> Self {
+        Client {
+            http: parts.http,
             username,
             password,
-            sessions,
-            server_id,
-        })
+            sessions: parts.sessions,
+            server_id: parts.server_id,
+        }
     }
 
     /// `POST /api/` with the admin's credentials.
-    async fn login(&self) -> Result<Session, AdapterError> {
+    async fn login(&self) -> Result<Session> {
         debug!(server_id = %self.server_id, "logging in to OpenAdmin");
         let body = json!({"username": self.username, "password": self.password.expose_secret()});
         let request = self.http.request(Method::POST, "api/").json(&body);
@@ -89,17 +81,17 @@ impl Client {
         }
     }
 
-    async fn session(&self) -> Result<Arc<Session>, AdapterError> {
+    async fn session(&self) -> Result<Arc<Session>> {
         self.sessions.get(&self.server_id, self.login()).await
     }
 
     /// Runs `send` with a session; on a 401 drops that session, logs in again
     /// and runs it once more. A 401 on a fresh token means the panel refuses
     /// panelgate's user.
-    async fn with_session<'a, F, Fut>(&'a self, send: F) -> Result<Reply, AdapterError>
+    async fn with_session<'a, F, Fut>(&'a self, send: F) -> Result<Reply>
     where
         F: Fn(Arc<Session>) -> Fut,
-        Fut: std::future::Future<Output = Result<Reply, AdapterError>> + 'a,
+        Fut: std::future::Future<Output = Result<Reply>> + 'a,
     {
         let session = self.session().await?;
         let reply = send(session.clone()).await?;
@@ -126,7 +118,7 @@ impl Client {
         path: UrlPath,
         body: Option<&Value>,
         subject: Subject<'_>,
-    ) -> Result<Reply, AdapterError> {
+    ) -> Result<Reply> {
         self.with_session(|session| {
             let mut request = self
                 .http
@@ -145,7 +137,7 @@ impl Client {
 
     /// `CONNECT path` (Python-era autologin), written by hand: HTTP stacks
     /// send CONNECT without its path.
-    pub(super) async fn connect(&self, path: &UrlPath) -> Result<Reply, AdapterError> {
+    pub(super) async fn connect(&self, path: &UrlPath) -> Result<Reply> {
         self.with_session(|session| async move {
             let authorization = format!("Bearer {}", session.token());
             self.http
@@ -167,7 +159,7 @@ impl Client {
         &self,
         path: impl Into<UrlPath>,
         subject: Subject<'_>,
-    ) -> Result<T, AdapterError> {
+    ) -> Result<T> {
         let reply = self.send(Method::GET, path.into(), None, subject).await?;
         if !reply.status.is_success() {
             return Err(error::from_reply(&reply, subject));
@@ -183,7 +175,7 @@ impl Client {
         path: impl Into<UrlPath>,
         body: Option<&Value>,
         subject: Subject<'_>,
-    ) -> Result<Value, AdapterError> {
+    ) -> Result<Value> {
         let reply = self.send(method, path.into(), body, subject).await?;
         error::mutated(&reply, subject)
     }
@@ -194,7 +186,7 @@ impl Client {
         path: UrlPath,
         body: Option<&Value>,
         subject: Subject<'_>,
-    ) -> Result<(), AdapterError> {
+    ) -> Result<()> {
         let reply = self.send(Method::POST, path, body, subject).await?;
         if !reply.status.is_success() {
             return Err(error::from_reply(&reply, subject));

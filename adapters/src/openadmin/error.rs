@@ -10,7 +10,7 @@ use panelgate_proto::v1::Operation;
 use serde_json::Value;
 
 use crate::{
-    AdapterError, Entity,
+    AdapterError, Entity, Result,
     documented::{self, Context, Documented, Failure, Field, Meaning, When},
     http::Reply,
 };
@@ -151,7 +151,7 @@ pub(super) fn succeeded(body: &Value) -> bool {
 /// A mutation's reply: its body when it is a 2xx with the success marker
 /// (see [`succeeded`]), else the error it says, or a protocol error when it
 /// says neither.
-pub(super) fn mutated(reply: &Reply, subject: Subject<'_>) -> Result<Value, AdapterError> {
+pub(super) fn mutated(reply: &Reply, subject: Subject<'_>) -> Result<Value> {
     let parsed: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
     if reply.status.is_success() && succeeded(&parsed) {
         return Ok(parsed);
@@ -183,7 +183,7 @@ pub(super) fn from_reply(reply: &Reply, subject: Subject<'_>) -> AdapterError {
 
 /// A domain command's reply: `returncode` 0 is success, anything else is the
 /// command's failure, even with HTTP 200.
-pub(super) fn from_command(body: &Value, subject: Subject<'_>) -> Result<(), AdapterError> {
+pub(super) fn from_command(body: &Value, subject: Subject<'_>) -> Result<()> {
     match body.get("returncode").and_then(Value::as_i64) {
         Some(0) => Ok(()),
         Some(_) => Err(read(200, message(body, subject), subject)),
@@ -220,24 +220,14 @@ fn read(status: u16, said: Option<String>, subject: Subject<'_>) -> AdapterError
 
 #[cfg(test)]
 mod tests {
-    use reqwest::StatusCode;
     use serde_json::json;
 
     use super::*;
 
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            body: body.as_bytes().to_vec(),
-            retry_after: None,
-            location: None,
-        }
-    }
-
     #[test]
     fn the_clis_own_words_decide() {
         let error = from_reply(
-            &reply(
+            &Reply::new(
                 500,
                 r#"{"success": false, "error": "Error changing plan for user: ERROR: User bob does not exist."}"#,
             ),
@@ -254,7 +244,7 @@ mod tests {
             "{error:?}"
         );
         let error = from_reply(
-            &reply(
+            &Reply::new(
                 500,
                 r#"{"success": false, "error": "Error deleting user: locked"}"#,
             ),
@@ -267,7 +257,7 @@ mod tests {
     fn echoed_secrets_are_masked() {
         let body = json!({"success": false, "error": "Error adding user bob password: hunter22"});
         let error = from_reply(
-            &reply(500, &body.to_string()),
+            &Reply::new(500, &body.to_string()),
             Subject::new("bob").with_secret("hunter22"),
         );
         let upstream = error.upstream_message().unwrap();

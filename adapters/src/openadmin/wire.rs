@@ -25,9 +25,7 @@ impl UserList {
 #[derive(Debug, Deserialize)]
 pub(super) struct UserListEntry {
     pub username: String,
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub plan_name: Option<String>,
 }
 
@@ -42,10 +40,9 @@ pub(super) struct UserReply {
 #[derive(Debug, Deserialize)]
 pub(super) struct UserDetail {
     pub user: UserRecord,
-    #[serde(default)]
     pub plan: Option<Plan>,
     #[serde(default)]
-    pub domains: Vec<UserDomain>,
+    pub domains: Vec<DomainEntry>,
 }
 
 /// The account row; a suspended account's username reads
@@ -55,18 +52,7 @@ pub(super) struct UserRecord {
     #[serde(default)]
     pub id: Value,
     pub username: String,
-    #[serde(default)]
     pub email: Option<String>,
-}
-
-/// One domain in a user's detail.
-#[derive(Debug, Deserialize)]
-pub(super) struct UserDomain {
-    #[serde(default)]
-    pub domain_id: Value,
-    pub domain_url: String,
-    #[serde(default)]
-    pub docroot: Option<String>,
 }
 
 /// `GET /api/domains`.
@@ -75,13 +61,12 @@ pub(super) struct DomainList {
     pub domains: Vec<DomainEntry>,
 }
 
-/// One domain of the server.
+/// One domain, of a user's detail or of the server's list.
 #[derive(Debug, Deserialize)]
 pub(super) struct DomainEntry {
     #[serde(default)]
     pub domain_id: Value,
     pub domain_url: String,
-    #[serde(default)]
     pub docroot: Option<String>,
 }
 
@@ -127,18 +112,14 @@ pub(super) struct AutologinLink {
 }
 
 /// `GET /api/system`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct System {
-    #[serde(default)]
     pub hostname: Option<String>,
-    #[serde(default)]
     pub os: Option<String>,
-    #[serde(default)]
     pub kernel: Option<String>,
-    #[serde(default)]
     pub openpanel_version: Option<String>,
     /// Seconds, as a string (doc) or a number.
-    #[serde(default)]
     pub uptime: Value,
 }
 
@@ -155,22 +136,19 @@ pub(super) struct Memory {
 }
 
 /// Memory figures, in bytes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct RamInfo {
-    #[serde(default)]
     pub total: Value,
-    #[serde(default)]
     pub used: Value,
 }
 
 /// One filesystem of `GET /api/usage/server`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(super) struct Filesystem {
-    #[serde(default)]
     pub mountpoint: String,
-    #[serde(default)]
     pub total: Value,
-    #[serde(default)]
     pub used: Value,
 }
 

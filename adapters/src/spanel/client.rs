@@ -12,7 +12,7 @@ use super::{
     error::{self, Subject},
     php_query::{PhpValue, http_build_query},
 };
-use crate::{AdapterError, http::HttpClient, kind::PanelCredentials};
+use crate::{AdapterError, Result, http::HttpClient};
 
 /// Calls one SPanel with its admin API token.
 pub(super) struct Client {
@@ -21,16 +21,8 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub(super) fn new(
-        http: HttpClient,
-        credentials: PanelCredentials,
-    ) -> Result<Self, AdapterError> {
-        let PanelCredentials::ApiToken(token) = credentials else {
-            return Err(AdapterError::Misconfigured(
-                "SPanel needs an API token (credentials.api_token)".into(),
-            ));
-        };
-        Ok(Client { http, token })
+    pub(super) fn new(http: HttpClient, token: SecretString) -> Self {
+        Client { http, token }
     }
 
     /// Runs an admin function: `fields` follow `token` and `action`, in order.
@@ -39,8 +31,25 @@ impl Client {
         action: &str,
         fields: Vec<(String, PhpValue)>,
         subject: Subject<'_>,
-    ) -> Result<Value, AdapterError> {
+    ) -> Result<Value> {
         self.call(action, None, fields, subject).await
+    }
+
+    /// Runs an admin function that lists rows: its `data` array.
+    pub(super) async fn rows(
+        &self,
+        action: &str,
+        fields: Vec<(String, PhpValue)>,
+        subject: Subject<'_>,
+    ) -> Result<Vec<Value>> {
+        let body = self.admin(action, fields, subject).await?;
+        match data(&body, action)? {
+            Value::Array(rows) => Ok(rows.clone()),
+            _ => Err(AdapterError::protocol(
+                format!("{action} answered without a list"),
+                "",
+            )),
+        }
     }
 
     /// Runs a user function on `account` (`accountuser`).
@@ -50,7 +59,7 @@ impl Client {
         account: &str,
         fields: Vec<(String, PhpValue)>,
         subject: Subject<'_>,
-    ) -> Result<Value, AdapterError> {
+    ) -> Result<Value> {
         self.call(action, Some(account), fields, subject).await
     }
 
@@ -60,7 +69,7 @@ impl Client {
         account: Option<&str>,
         fields: Vec<(String, PhpValue)>,
         subject: Subject<'_>,
-    ) -> Result<Value, AdapterError> {
+    ) -> Result<Value> {
         let mut form = vec![
             (
                 "token".to_owned(),
@@ -121,7 +130,7 @@ fn succeeded(body: &Value) -> bool {
 }
 
 /// `data` of a reply, or a protocol error naming what was expected.
-pub(super) fn data<'a>(body: &'a Value, what: &str) -> Result<&'a Value, AdapterError> {
+pub(super) fn data<'a>(body: &'a Value, what: &str) -> Result<&'a Value> {
     body.get("data").ok_or_else(|| {
         AdapterError::protocol(format!("{what} answered without data"), &body.to_string())
     })

@@ -87,25 +87,39 @@ mod tests {
         value.into()
     }
 
+    /// A doc example's fields: the token and `action`, `fields` as text,
+    /// then `permissions` of one category with "all" and one with `pages`.
+    fn doc_example(
+        action: &str,
+        fields: &[(&str, &str)],
+        (all, (category, pages)): (&str, (&str, &[&str])),
+    ) -> Vec<(String, PhpValue)> {
+        let permissions = PhpValue::Map(vec![
+            (all.to_owned(), text("all")),
+            (
+                category.to_owned(),
+                PhpValue::List(pages.iter().copied().map(text).collect()),
+            ),
+        ]);
+        [("token", "provided_auth_token"), ("action", action)]
+            .iter()
+            .chain(fields)
+            .map(|(key, value)| (key.to_string(), text(value)))
+            .chain([("permissions".to_owned(), permissions)])
+            .collect()
+    }
+
     /// The createadminuser example of the SPanel doc, as PHP encodes it.
     #[test]
     fn the_createadminuser_example() {
-        let fields = vec![
-            ("token".to_owned(), text("provided_auth_token")),
-            ("action".to_owned(), text("admin/createadminuser")),
-            ("username".to_owned(), text("admin@example.com")),
-            ("password".to_owned(), text("KExk80Ml5aG6M")),
-            (
-                "permissions".to_owned(),
-                PhpValue::Map(vec![
-                    ("server".to_owned(), text("all")),
-                    (
-                        "accounts".to_owned(),
-                        PhpValue::List(vec![text("manage"), text("create")]),
-                    ),
-                ]),
-            ),
-        ];
+        let fields = doc_example(
+            "admin/createadminuser",
+            &[
+                ("username", "admin@example.com"),
+                ("password", "KExk80Ml5aG6M"),
+            ],
+            ("server", ("accounts", &["manage", "create"])),
+        );
         assert_eq!(
             http_build_query(&fields),
             "token=provided_auth_token&action=admin%2Fcreateadminuser&username=admin%40example.com\
@@ -118,24 +132,16 @@ mod tests {
     /// entry: panelgate leaves an unlimited field out, as the doc allows).
     #[test]
     fn the_createpackage_example() {
-        let fields = vec![
-            ("token".to_owned(), text("provided_auth_token")),
-            ("action".to_owned(), text("accounts/createpackage")),
-            ("package".to_owned(), text("newPackageName")),
-            ("quota".to_owned(), text("10240")),
-            ("inodes".to_owned(), text("1000")),
-            ("emails".to_owned(), text("0")),
-            (
-                "permissions".to_owned(),
-                PhpValue::Map(vec![
-                    ("email".to_owned(), text("all")),
-                    (
-                        "domain".to_owned(),
-                        PhpValue::List(vec![text("domains"), text("redirects")]),
-                    ),
-                ]),
-            ),
-        ];
+        let fields = doc_example(
+            "accounts/createpackage",
+            &[
+                ("package", "newPackageName"),
+                ("quota", "10240"),
+                ("inodes", "1000"),
+                ("emails", "0"),
+            ],
+            ("email", ("domain", &["domains", "redirects"])),
+        );
         assert_eq!(
             http_build_query(&fields),
             "token=provided_auth_token&action=accounts%2Fcreatepackage&package=newPackageName\

@@ -4,7 +4,7 @@
 use std::{collections::BTreeMap, sync::Arc, time::Instant};
 
 use panelgate_adapters::{
-    PanelCredentials, capabilities, check_credentials,
+    KINDS, PanelCredentials, capabilities, check_credentials,
     http::{TlsOptions, Transport},
     kind_from_name, kind_name,
 };
@@ -297,16 +297,11 @@ fn panel_kind(field: &str, value: i32) -> Result<PanelKind, GatewayError> {
         .ok()
         .filter(supported)
         .ok_or_else(|| {
-            let known: Vec<&str> = [
-                PanelKind::AdminApi,
-                PanelKind::Openadmin,
-                PanelKind::Spanel,
-                PanelKind::Installatron,
-            ]
-            .iter()
-            .filter(|kind| supported(kind))
-            .map(|kind| kind.as_str_name())
-            .collect();
+            let known: Vec<&str> = KINDS
+                .iter()
+                .filter(|kind| supported(kind))
+                .map(|kind| kind.as_str_name())
+                .collect();
             GatewayError::invalid(
                 field,
                 format!(

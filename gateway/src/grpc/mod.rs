@@ -41,7 +41,7 @@ pub use self::{
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use panelgate_adapters::{PageRequest, kind_name};
+use panelgate_adapters::{Slice, kind_name};
 use panelgate_proto::{PanelOptions, v1::PanelKind};
 
 use crate::error::GatewayError;
@@ -65,10 +65,10 @@ fn page_size(requested: i32) -> Result<usize, GatewayError> {
 }
 
 /// The slice of a panel's list a request asks for.
-fn offset_page(page_size: i32, page_token: &str) -> Result<PageRequest, GatewayError> {
+fn offset_page(page_size: i32, page_token: &str) -> Result<Slice, GatewayError> {
     let limit = self::page_size(page_size)?;
     if page_token.is_empty() {
-        return Ok(PageRequest { offset: 0, limit });
+        return Ok(Slice { offset: 0, limit });
     }
     let offset = URL_SAFE_NO_PAD
         .decode(page_token)
@@ -77,11 +77,11 @@ fn offset_page(page_size: i32, page_token: &str) -> Result<PageRequest, GatewayE
         .and_then(|text| text.strip_prefix(OFFSET_TOKEN_PREFIX)?.parse().ok())
         .filter(|offset| *offset <= MAX_OFFSET)
         .ok_or_else(|| GatewayError::invalid("page_token", "not a token this server issued"))?;
-    Ok(PageRequest { offset, limit })
+    Ok(Slice { offset, limit })
 }
 
 /// The token of the page after `page`, or empty when there is none.
-fn next_offset_token(page: PageRequest, more: bool) -> String {
+fn next_offset_token(page: Slice, more: bool) -> String {
     if !more {
         return String::new();
     }
@@ -134,7 +134,7 @@ mod tests {
         let first = offset_page(2, "").unwrap();
         assert_eq!(
             first,
-            PageRequest {
+            Slice {
                 offset: 0,
                 limit: 2
             }
@@ -142,7 +142,7 @@ mod tests {
         let token = next_offset_token(first, true);
         assert_eq!(
             offset_page(2, &token).unwrap(),
-            PageRequest {
+            Slice {
                 offset: 2,
                 limit: 2
             }

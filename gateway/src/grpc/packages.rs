@@ -1,7 +1,7 @@
 //! PackageService: package lists (cached per server), one package, and
 //! package creation, replacement and deletion (each clears the cache).
 
-use panelgate_adapters::{Entity, NewPackage, Page};
+use panelgate_adapters::{Entity, Listed, NewPackage};
 use panelgate_proto::v1::{
     CreatePackageRequest, CreatePackageResponse, DeletePackageRequest, DeletePackageResponse,
     GetPackageRequest, GetPackageResponse, ListPackagesRequest, ListPackagesResponse,
@@ -47,7 +47,7 @@ impl PackageApi {
         let page = offset_page(req.page_size, &req.page_token)?;
         let route = call.route(req.target.as_ref()).await?;
         let all = self.app.packages.list(&route).await?;
-        let listed = Page::slice(all.as_ref().clone(), page);
+        let listed = Listed::slice(all.as_ref().clone(), page);
         Ok(ListPackagesResponse {
             packages: listed.items,
             next_page_token: next_offset_token(page, listed.more),

@@ -1,7 +1,7 @@
 //! ServerService: the machine behind a panel (system information, system
 //! services, notifications) and the panel's own administrators.
 
-use panelgate_adapters::{Entity, NewPanelAdmin, Page};
+use panelgate_adapters::{Entity, Listed, NewPanelAdmin};
 use panelgate_proto::v1::{
     ControlSystemServiceRequest, ControlSystemServiceResponse, CreatePanelAdminRequest,
     CreatePanelAdminResponse, GetServerInfoRequest, GetServerInfoResponse,
@@ -89,7 +89,7 @@ impl ServerApi {
         let all = call
             .on(&route, async |panel| panel.list_notifications().await)
             .await?;
-        let listed = Page::slice(all, page);
+        let listed = Listed::slice(all, page);
         Ok(ListNotificationsResponse {
             notifications: listed.items,
             next_page_token: next_offset_token(page, listed.more),
@@ -140,7 +140,7 @@ impl ServerApi {
         let all = call
             .on(&route, async |panel| panel.list_panel_admins().await)
             .await?;
-        let listed = Page::slice(all, page);
+        let listed = Listed::slice(all, page);
         Ok(ListPanelAdminsResponse {
             admins: listed.items,
             next_page_token: next_offset_token(page, listed.more),

@@ -4,7 +4,7 @@
 //! each row's documented reply and check the canonical code and reason. A
 //! newly documented error is one row in a table.
 
-use panelgate_proto::v1::Operation;
+use panelgate_proto::v1::{ErrorReason, Operation};
 
 use crate::{AdapterError, Entity};
 
@@ -111,7 +111,7 @@ pub enum Meaning {
     /// The panel cannot do this now, for a reason the caller can act on:
     /// (reason, what to tell the caller: `{}` stands for the name, `{said}`
     /// for the panel's words).
-    Precondition(&'static str, &'static str),
+    Precondition(ErrorReason, &'static str),
     /// The panel refused what panelgate sent although panelgate checked it:
     /// the panel's words, as its failure.
     Refused,

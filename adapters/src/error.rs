@@ -110,8 +110,8 @@ pub enum AdapterError {
     /// The panel cannot do this now, for a reason the caller can act on.
     #[error("{message}")]
     FailedPrecondition {
-        /// UPPER_SNAKE reason, e.g. `PANEL_API_DISABLED`.
-        reason: &'static str,
+        /// Which, e.g. `PanelApiDisabled`.
+        reason: ErrorReason,
         /// What is wrong, in words.
         message: String,
         /// The panel's words.
@@ -184,10 +184,7 @@ impl AdapterError {
             AdapterError::LimitReached { .. } => ErrorReason::LimitReached,
             AdapterError::InvalidArgument { .. } => ErrorReason::InvalidField,
             AdapterError::CredentialsRejected { .. } => ErrorReason::PanelCredentialsRejected,
-            AdapterError::FailedPrecondition { reason, .. } => {
-                ErrorReason::from_str_name(&format!("ERROR_REASON_{reason}"))
-                    .unwrap_or(ErrorReason::PanelRefused)
-            }
+            AdapterError::FailedPrecondition { reason, .. } => *reason,
             AdapterError::Unsupported { .. } => ErrorReason::OperationNotSupported,
             AdapterError::Unavailable { .. } => ErrorReason::UpstreamUnavailable,
             AdapterError::Timeout(_) => ErrorReason::UpstreamTimeout,

@@ -3,7 +3,7 @@
 //! delete the panel refuses in one account state leaves that state first
 //! ([`delete_leaving`]).
 
-use panelgate_proto::v1::Account;
+use panelgate_proto::v1::{Account, ErrorReason};
 use tracing::warn;
 
 use crate::{AdapterError, NewAccount, Result};
@@ -52,7 +52,7 @@ fn rolled_back(
 /// FAILED_PRECONDITION with `reason`): `leave` takes the account out of that
 /// state, and `delete` runs again.
 pub(crate) async fn delete_leaving<Deleted, Left>(
-    reason: &str,
+    reason: ErrorReason,
     delete: impl Fn() -> Deleted,
     leave: impl FnOnce() -> Left,
 ) -> Result<()>

@@ -87,7 +87,8 @@ fn reasons() -> String {
                 continue;
             };
             let line = format!(
-                "| {title} | `{reason}` | {} |",
+                "| {title} | `{}` | {} |",
+                reason.name(),
                 message
                     .replace("{said}", "the panel's own words")
                     .replace("{}", "<name>")

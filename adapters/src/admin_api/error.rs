@@ -4,7 +4,7 @@
 //! its code's variants differ in wording and punctuation, so rows match by
 //! meaning (lowercase words), first match winning.
 
-use panelgate_proto::v1::Operation;
+use panelgate_proto::v1::{ErrorReason, Operation};
 
 use super::client::Endpoint;
 use crate::{
@@ -21,10 +21,10 @@ pub const ERRORS: &[Documented] = &[
     row(&[], &["invalid admin credentials"], Meaning::Credentials, r#"{"success": false, "message": "Invalid admin credentials"}"#, Operation::GetPackage),
     row(&[], &["username and password required"], Meaning::Credentials, r#"{"error": "Username and password required"}"#, Operation::GetAccount),
     row(&[], &["username and password/apikey required"], Meaning::Credentials, r#"{"error": "Username and password/apikey required"}"#, Operation::GetAccount),
-    row(&[], &["api is currently disabled"], Meaning::Precondition("PANEL_API_DISABLED", "the panel's API is switched off"), r#"{"error": "API is currently disabled"}"#, Operation::GetAccount),
+    row(&[], &["api is currently disabled"], Meaning::Precondition(ErrorReason::PanelApiDisabled, "the panel's API is switched off"), r#"{"error": "API is currently disabled"}"#, Operation::GetAccount),
     // Account state.
-    row(&["suspend_user"], &["must be suspended before deletion"], Meaning::Precondition("ACCOUNT_NOT_SUSPENDED", "account `{}` must be suspended before deletion"), r#"{"success": false, "message": "User 'mia' must be suspended before deletion."}"#, Operation::SuspendAccount),
-    row(&["account_info"], &["package not found"], Meaning::Precondition("ACCOUNT_HAS_NO_PACKAGE", "account `{}` has no package on the panel"), r#"{"error": "Package not found"}"#, Operation::GetAccount),
+    row(&["suspend_user"], &["must be suspended before deletion"], Meaning::Precondition(ErrorReason::AccountNotSuspended, "account `{}` must be suspended before deletion"), r#"{"success": false, "message": "User 'mia' must be suspended before deletion."}"#, Operation::SuspendAccount),
+    row(&["account_info"], &["package not found"], Meaning::Precondition(ErrorReason::AccountHasNoPackage, "account `{}` has no package on the panel"), r#"{"error": "Package not found"}"#, Operation::GetAccount),
     // Duplicates; database_add passes MySQL's own errors through.
     row(&["database_add"], &["(1007"], Meaning::AlreadyExists(Entity::Database), r#"{"success": false, "error": "(1007, \"Can't create database 'mia_shop'; database exists\")"}"#, Operation::CreateDatabase),
     row(&["database_add"], &["(1396"], Meaning::AlreadyExists(Entity::DatabaseUser), r#"{"success": false, "error": "(1396, \"Operation CREATE USER failed for 'mia_shopuser'@'localhost'\")"}"#, Operation::CreateDatabase),
@@ -46,7 +46,7 @@ pub const ERRORS: &[Documented] = &[
     row(&["database_add"], &["password must be at least"], Meaning::Invalid(Field::Is("database_password")), r#"{"success": false, "error": "Password must be at least 8 characters long."}"#, Operation::CreateDatabase),
     row(&["database_add"], &["passwords do not match"], Meaning::Invalid(Field::Is("database_password")), r#"{"success": false, "error": "Passwords do not match."}"#, Operation::CreateDatabase),
     // Certificates.
-    row(&["issue_ssl"], &["failed to issue ssl"], Meaning::Precondition("CERTIFICATE_NOT_ISSUED", "the panel could not issue a certificate for `{}`"), r#"{"success": false, "message": "Failed to issue SSL for 'mia.example'."}"#, Operation::IssueCertificate),
+    row(&["issue_ssl"], &["failed to issue ssl"], Meaning::Precondition(ErrorReason::CertificateNotIssued, "the panel could not issue a certificate for `{}`"), r#"{"success": false, "message": "Failed to issue SSL for 'mia.example'."}"#, Operation::IssueCertificate),
     // What panelgate checks first: the panel reading a request differently.
     row(&[], &["post method required"], Meaning::Refused, r#"{"error": "POST method required"}"#, Operation::GetAccount),
     row(&[], &["required"], Meaning::Refused, r#"{"success": false, "message": "All fields are required"}"#, Operation::CreateAccount),

@@ -28,8 +28,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use panelgate_proto::v1::{
-    Account, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain, Operation,
-    Package, PanelKind, add_domain_request, create_account_request, create_package_request,
+    Account, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain, ErrorReason,
+    Operation, Package, PanelKind, add_domain_request, create_account_request,
+    create_package_request,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -143,7 +144,7 @@ impl Panel for AdminApi {
     /// The panel deletes suspended users only.
     async fn delete_account(&self, username: &str) -> Result<()> {
         delete_leaving(
-            "ACCOUNT_NOT_SUSPENDED",
+            ErrorReason::AccountNotSuspended,
             || self.set_state(username, "DELETE"),
             || self.set_state(username, "SUSPEND"),
         )

@@ -11,6 +11,8 @@ mod path;
 mod raw;
 mod reply;
 
+use panelgate_proto::v1::ErrorReason;
+
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -316,7 +318,7 @@ fn untrusted_certificate(err: &(dyn std::error::Error + 'static)) -> Option<Adap
         return None;
     };
     Some(AdapterError::FailedPrecondition {
-        reason: "UPSTREAM_TLS_UNTRUSTED",
+        reason: ErrorReason::UpstreamTlsUntrusted,
         message: format!(
             "the panel's TLS certificate is not trusted ({problem:?}): set the server's \
              tls.ca_pem to the panel's CA, or tls.insecure_skip_verify"

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use panelgate_proto::v1::{Account, CreateLoginLinkResponse};
+use panelgate_proto::v1::{Account, CreateLoginLinkResponse, ErrorReason};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -72,9 +72,9 @@ impl OpenAdmin {
     /// state is a success.
     pub(super) async fn set_suspended(&self, username: &str, suspended: bool) -> Result<()> {
         let (action, already) = if suspended {
-            ("suspend", "ACCOUNT_SUSPENDED")
+            ("suspend", ErrorReason::AccountSuspended)
         } else {
-            ("unsuspend", "ACCOUNT_NOT_SUSPENDED")
+            ("unsuspend", ErrorReason::AccountNotSuspended)
         };
         match self
             .patch_user(username, json!({"action": action}), None)
@@ -102,7 +102,7 @@ impl OpenAdmin {
     pub(super) async fn delete_any_user(&self, username: &str) -> Result<()> {
         let unsuspend = || self.set_suspended(username, false);
         delete_leaving(
-            "ACCOUNT_SUSPENDED",
+            ErrorReason::AccountSuspended,
             || self.delete_user(username),
             unsuspend,
         )

@@ -6,7 +6,7 @@
 //! Go builds word their messages differently, so rows match by meaning, on
 //! the message's last `ERROR:` clause (what the CLI itself said).
 
-use panelgate_proto::v1::Operation;
+use panelgate_proto::v1::{ErrorReason, Operation};
 use serde_json::Value;
 
 use crate::{
@@ -31,20 +31,23 @@ const fn row(
     }
 }
 
-const SUSPENDED: Meaning = Meaning::Precondition("ACCOUNT_SUSPENDED", "account `{}` is suspended");
-const NOT_SUSPENDED: Meaning =
-    Meaning::Precondition("ACCOUNT_NOT_SUSPENDED", "account `{}` is not suspended");
+const SUSPENDED: Meaning =
+    Meaning::Precondition(ErrorReason::AccountSuspended, "account `{}` is suspended");
+const NOT_SUSPENDED: Meaning = Meaning::Precondition(
+    ErrorReason::AccountNotSuspended,
+    "account `{}` is not suspended",
+);
 
 /// Every documented error of the panel (its docs and its Go build's
 /// handlers), first match winning, with the reply that documents it.
 #[rustfmt::skip]
 pub const ERRORS: &[Documented] = &[
     // The API switch, the token, the role.
-    row(When::status(404, &["api access is disabled"]), Meaning::Precondition("PANEL_API_DISABLED", "the panel's API is switched off (OpenAdmin > Settings > API Access)"), (404, r#"{"error": "API access is disabled! To enable api access OpenAdmin > Settings"}"#), Operation::GetAccount),
+    row(When::status(404, &["api access is disabled"]), Meaning::Precondition(ErrorReason::PanelApiDisabled, "the panel's API is switched off (OpenAdmin > Settings > API Access)"), (404, r#"{"error": "API access is disabled! To enable api access OpenAdmin > Settings"}"#), Operation::GetAccount),
     row(When::status(401, &[]), Meaning::Credentials, (401, r#"{"error": "Missing or invalid token"}"#), Operation::GetAccount),
     row(When::status(401, &[]), Meaning::Credentials, (401, r#"{"error": "Invalid credentials"}"#), Operation::GetPackage),
-    row(When::status(403, &[]), Meaning::Precondition("PANEL_PERMISSION_DENIED", "the panel's API user may not do this (it needs the administrator role)"), (403, r#"{"error": "Forbidden: administrator role required"}"#), Operation::GetAccount),
-    row(When::status(403, &[]), Meaning::Precondition("PANEL_PERMISSION_DENIED", "the panel's API user may not do this (it needs the administrator role)"), (403, r#"{"error": "Forbidden: you do not own this account"}"#), Operation::SuspendAccount),
+    row(When::status(403, &[]), Meaning::Precondition(ErrorReason::PanelPermissionDenied, "the panel's API user may not do this (it needs the administrator role)"), (403, r#"{"error": "Forbidden: administrator role required"}"#), Operation::GetAccount),
+    row(When::status(403, &[]), Meaning::Precondition(ErrorReason::PanelPermissionDenied, "the panel's API user may not do this (it needs the administrator role)"), (403, r#"{"error": "Forbidden: you do not own this account"}"#), Operation::SuspendAccount),
     // Things that are not there; a 404 naming nothing is a missing route.
     row(When::status(404, &["user not found"]), Meaning::NotFound(Entity::Account), (404, r#"{"error": "User not found"}"#), Operation::GetAccount),
     row(When::status(404, &["plan not found"]), Meaning::NotFound(Entity::Package), (404, r#"{"error": "Plan not found"}"#), Operation::GetPackage),

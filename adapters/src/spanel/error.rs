@@ -3,7 +3,7 @@
 //! "message": [...]}` (an array of sentences, sometimes a single string); the
 //! first sentence decides, all of them are kept as the panel's words.
 
-use panelgate_proto::v1::Operation;
+use panelgate_proto::v1::{ErrorReason, Operation};
 use serde_json::Value;
 
 use crate::{
@@ -62,10 +62,10 @@ pub(super) fn sentences(body: &Value) -> Vec<String> {
 
 const INVALID: Meaning = Meaning::Invalid(Field::OfCall);
 const SSO_DISABLED: Meaning = Meaning::Precondition(
-    "PANEL_SSO_DISABLED",
+    ErrorReason::PanelSsoDisabled,
     "the server's SPanel API token has no SSO option: enable it in SPanel, or use a token that has it",
 );
-const WONT_REMOVE: Meaning = Meaning::Precondition("PANEL_REFUSED", "{said}");
+const WONT_REMOVE: Meaning = Meaning::Precondition(ErrorReason::PanelRefused, "{said}");
 
 /// Every documented error of the panel (its doc pages and known clients),
 /// first match winning, with the reply that documents it.

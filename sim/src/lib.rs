@@ -20,6 +20,9 @@
 //! - [`installatron`]: the Installatron Server API (users with their websites,
 //!   JSON or form bodies, dry runs), started with [`InstallatronSim::start`];
 //!   its module docs list its readings.
+//! - `server` (crate-private): starting a simulator, the panel state behind
+//!   its mutex, and the accessors every handle shares (`start`, `addr`,
+//!   `faults`, `state`, `request_count`).
 //! - `form` (crate-private): PHP's reading of form bodies, bracket notation
 //!   included, shared by the SPanel and Installatron simulators.
 //!
@@ -34,6 +37,7 @@ pub mod faults;
 mod form;
 pub mod installatron;
 pub mod openadmin;
+mod server;
 pub mod spanel;
 
 pub use admin_api::{AdminApiConfig, AdminApiSim, SimDomain, SimPackage, SimUser};

@@ -12,7 +12,8 @@ use axum::routing::any;
 use axum::{Extension, Router};
 
 use super::endpoints::{Endpoint, Params, Reply, error};
-use super::state::{Panel, SharedPanel, lock};
+use super::state::{Panel, SharedPanel};
+use crate::server::lock;
 
 /// The panel's router: the ten endpoints and the fallback.
 pub(super) fn router(panel: SharedPanel) -> Router {

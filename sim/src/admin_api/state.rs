@@ -1,25 +1,16 @@
-//! The panel's tables: users, packages, domains, databases, plus the armed failures.
-//!
-//! The state sits behind a `std::sync::Mutex`, not a tokio one: every handler
-//! locks it, does its work synchronously and unlocks it, never holding it across
-//! an `.await`, so the cheaper blocking mutex is the right tool (as in
-//! mini-redis's `db.rs`).
+//! The panel's tables: users, packages, domains, databases, plus the armed
+//! failures (behind the crate's shared mutex, `crate::server::Shared`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::endpoints::Endpoint;
 use super::values::parse_number;
 use super::{AdminApiConfig, SimDomain, SimPackage, SimUser};
+use crate::server::Shared;
 
 /// The panel state shared by the handlers and the [`super::AdminApiSim`] handle.
-pub(super) type SharedPanel = Arc<Mutex<Panel>>;
-
-/// Locks the panel; a poisoned lock (a panicking test) still yields the state.
-pub(super) fn lock(panel: &SharedPanel) -> MutexGuard<'_, Panel> {
-    panel.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(super) type SharedPanel = Shared<Panel>;
 
 /// Key of a row looked up by name: the panel's MySQL collation ignores case.
 fn key(name: &str) -> String {

@@ -3,28 +3,21 @@
 //!
 //! The rows serialize exactly as `GET /users/{id}` shows them (reading 9), so
 //! the HTTP answers and [`super::InstallatronSim::user`] cannot drift apart.
-//! The state sits behind a `std::sync::Mutex`, not a tokio one: every handler
-//! locks it, works synchronously and unlocks it, never across an `.await`.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::{InstallatronConfig, InstallatronRequest};
+use crate::server::Shared;
 
 /// The main administrative user (`admin=` in settings.ini): every user's
 /// parent by default (reading 10).
 pub(super) const ADMIN: &str = "root";
 
 /// The panel state shared by the handler and the [`super::InstallatronSim`] handle.
-pub(super) type SharedPanel = Arc<Mutex<Panel>>;
-
-/// Locks the panel; a poisoned lock (a panicking test) still yields the state.
-pub(super) fn lock(panel: &SharedPanel) -> MutexGuard<'_, Panel> {
-    panel.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(super) type SharedPanel = Shared<Panel>;
 
 /// `user` (user-level GUI) or `reseller` (administrative GUI).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -14,8 +14,9 @@ use axum::routing::{MethodFilter, MethodRouter};
 use super::AutologinStyle;
 use super::auth;
 use super::endpoints::{Call, Endpoint, Reply, error};
-use super::state::{SharedPanel, lock};
+use super::state::SharedPanel;
 use crate::faults;
+use crate::server::lock;
 
 /// What every `/api/*` route answers while the API is off.
 const API_DISABLED: &str = "API access is disabled! To enable api access OpenAdmin > Settings";

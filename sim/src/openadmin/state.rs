@@ -1,13 +1,8 @@
 //! The panel's state: users, plans, domains, services, notifications, issued
-//! tokens.
-//!
-//! The state sits behind a `std::sync::Mutex`, not a tokio one: every handler
-//! locks it, does its work synchronously and unlocks it, never holding it across
-//! an `.await` (as in mini-redis's `db.rs`).
+//! tokens (behind the crate's shared mutex, `crate::server::Shared`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -17,14 +12,10 @@ use super::auth::Tokens;
 use super::{
     AutologinStyle, OpenAdminConfig, SimOpenAdminDomain, SimOpenAdminUser, SimPlan, SimService,
 };
+use crate::server::Shared;
 
 /// The panel state shared by the handlers and the [`super::OpenAdminSim`] handle.
-pub(super) type SharedPanel = Arc<Mutex<Panel>>;
-
-/// Locks the panel; a poisoned lock (a panicking test) still yields the state.
-pub(super) fn lock(panel: &SharedPanel) -> MutexGuard<'_, Panel> {
-    panel.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(super) type SharedPanel = Shared<Panel>;
 
 /// Simulated disk use of a home directory with no domain, in 1 KiB blocks (reading 16).
 const HOME_KIB: u64 = 64;

@@ -1,13 +1,9 @@
 //! The panel's tables: accounts (with their domains and databases), packages,
-//! admin users, plus the received bodies and the armed failures.
-//!
-//! The state sits behind a `std::sync::Mutex`, not a tokio one: every handler
-//! locks it, does its work synchronously and unlocks it, never holding it across
-//! an `.await` (as in mini-redis's `db.rs`).
+//! admin users, plus the received bodies and the armed failures (behind the
+//! crate's shared mutex, `crate::server::Shared`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
 
@@ -16,14 +12,10 @@ use super::{
     ReceivedRequest, SimPermissions, SimSpanelAccount, SimSpanelAdmin, SimSpanelPackage,
     SpanelConfig,
 };
+use crate::server::Shared;
 
 /// The panel state shared by the handlers and the [`super::SpanelSim`] handle.
-pub(super) type SharedPanel = Arc<Mutex<Panel>>;
-
-/// Locks the panel; a poisoned lock (a panicking test) still yields the state.
-pub(super) fn lock(panel: &SharedPanel) -> MutexGuard<'_, Panel> {
-    panel.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(super) type SharedPanel = Shared<Panel>;
 
 /// Names of accounts, packages and admins compare without ASCII case (reading 7).
 fn same(left: &str, right: &str) -> bool {

@@ -39,6 +39,8 @@ pub mod installatron;
 pub mod openadmin;
 mod server;
 pub mod spanel;
+#[cfg(test)]
+mod testing;
 
 pub use admin_api::{AdminApiConfig, AdminApiSim, SimDomain, SimPackage, SimUser};
 pub use faults::{Fault, Faults};

@@ -20,8 +20,9 @@
 //! - [`installatron`]: the Installatron Server API (users with their websites,
 //!   JSON or form bodies, dry runs), started with [`InstallatronSim::start`];
 //!   its module docs list its readings.
-//! - `server` (crate-private): starting a simulator, the panel state behind
-//!   its mutex, and the accessors every handle shares (`start`, `addr`,
+//! - `server` (crate-private): what a simulated panel provides (`Simulated`:
+//!   its state, settings and router), starting it, the state behind its
+//!   mutex, and the methods every handle shares (`start`, `start_on`, `addr`,
 //!   `faults`, `state`, `request_count`).
 //! - `form` (crate-private): PHP's reading of form bodies, bracket notation
 //!   included, shared by the SPanel and Installatron simulators.

@@ -1,6 +1,7 @@
-//! What every simulator's handle shares: binding its port, serving its router
-//! behind the fault machinery, the panel state behind a mutex, and the
-//! accessors every handle has (`handle_methods!`).
+//! What every simulator shares: the panel's description ([`Simulated`]: its
+//! state, settings and router), starting it (binding its port, serving its
+//! router behind the fault machinery), the state behind a mutex, and the
+//! methods every public handle has (`handle_methods!`).
 
 use std::fmt;
 use std::io;
@@ -48,34 +49,54 @@ pub(crate) struct Server<P> {
     pub(crate) requests: RequestCounter,
 }
 
-impl<P> Server<P> {
-    /// Binds `addr`, builds the panel for the address bound (`new_panel`) and
-    /// serves `router` over it in a spawned task, until the tokio runtime stops.
-    pub(crate) async fn start(
-        addr: SocketAddr,
-        new_panel: impl FnOnce(SocketAddr) -> P,
-        router: impl FnOnce(Shared<P>) -> Router,
-        connections: Connections,
-    ) -> io::Result<Server<P>> {
+/// A simulated panel: its state, built from its settings for the address it
+/// listens on, and the HTTP surface that serves it.
+pub(crate) trait Simulated: Sized + 'static {
+    /// The settings a simulator starts with.
+    type Config;
+    /// How the simulator takes its connections.
+    const CONNECTIONS: Connections = Connections::Http;
+
+    /// The panel at start, for a server listening on `addr`.
+    fn new(config: Self::Config, addr: SocketAddr) -> Self;
+
+    /// The panel's router (the fault machinery is added around it).
+    fn router(panel: Shared<Self>) -> Router;
+
+    /// Every table of the panel, rendered for comparison: equal before and
+    /// after a call when the call changed nothing.
+    fn tables(&self) -> String;
+}
+
+impl<P: Simulated> Server<P> {
+    /// Binds `addr`, builds the panel for the address bound and serves its
+    /// router in a spawned task, until the tokio runtime stops.
+    pub(crate) async fn start(addr: SocketAddr, config: P::Config) -> io::Result<Server<P>> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let panel = Arc::new(Mutex::new(new_panel(addr)));
+        let panel = Arc::new(Mutex::new(P::new(config, addr)));
         let server = Server {
             addr,
             panel: panel.clone(),
             faults: Faults::default(),
             requests: RequestCounter::default(),
         };
-        let (faults, requests) = (server.faults.clone(), server.requests.clone());
-        match connections {
-            Connections::Http => faults::serve(listener, router(panel), faults, requests),
+        let (router, faults, requests) = (
+            P::router(panel),
+            server.faults.clone(),
+            server.requests.clone(),
+        );
+        match P::CONNECTIONS {
+            Connections::Http => faults::serve(listener, router, faults, requests),
             Connections::RawConnect => {
-                faults::serve_with_raw_connect(listener, router(panel), faults, requests)?;
+                faults::serve_with_raw_connect(listener, router, faults, requests)?;
             }
         }
         Ok(server)
     }
+}
 
+impl<P> Server<P> {
     /// Locks the panel.
     pub(crate) fn lock(&self) -> MutexGuard<'_, P> {
         lock(&self.panel)
@@ -113,15 +134,24 @@ pub(crate) fn host_or(headers: &HeaderMap, server_addr: SocketAddr) -> String {
         .map_or_else(|| server_addr.to_string(), str::to_owned)
 }
 
-/// The methods every simulator handle has, for a handle struct with a
-/// `server: Server<Panel>` field and a `start_on(addr, config)` constructor:
-/// `start`, `addr`, `faults`, `state` and `request_count`.
+/// The methods every simulator handle has, for a handle struct whose one
+/// field is `server: Server<P>` (`P` being the panel, started with `$config`):
+/// `start`, `start_on`, `addr`, `faults`, `state` and `request_count`.
 macro_rules! handle_methods {
     ($config:ty) => {
         /// Starts the simulator on 127.0.0.1 with an OS-assigned port, serving
         /// in a spawned tokio task.
         pub async fn start(config: $config) -> std::io::Result<Self> {
             Self::start_on($crate::server::ANY_LOCAL_PORT, config).await
+        }
+
+        /// Starts on a chosen address (used by the binary).
+        pub async fn start_on(
+            addr: std::net::SocketAddr,
+            config: $config,
+        ) -> std::io::Result<Self> {
+            let server = $crate::server::Server::start(addr, config).await?;
+            Ok(Self { server })
         }
 
         /// The address the simulator listens on.
@@ -137,7 +167,7 @@ macro_rules! handle_methods {
         /// Every table of the simulated panel, rendered: equal before and
         /// after a call when the call changed nothing on the panel.
         pub fn state(&self) -> String {
-            self.server.lock().tables()
+            $crate::server::Simulated::tables(&*self.server.lock())
         }
 
         /// Number of HTTP requests received so far (every path, method and

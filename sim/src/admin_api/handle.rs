@@ -1,13 +1,10 @@
 //! The public handle on a running admin_api simulator, and the snapshots of
 //! the panel's rows it hands out.
 
-use std::net::SocketAddr;
-
 use super::endpoints::Endpoint;
-use super::routes;
 use super::state::Panel;
 use super::{AdminApiConfig, SimPackage};
-use crate::server::{Connections, Server, handle_methods};
+use crate::server::{Server, handle_methods};
 
 /// Snapshot of one hosting user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,13 +58,6 @@ pub struct AdminApiSim {
 
 impl AdminApiSim {
     handle_methods!(AdminApiConfig);
-
-    /// Starts on a chosen address (used by the binary).
-    pub async fn start_on(addr: SocketAddr, config: AdminApiConfig) -> std::io::Result<Self> {
-        let new_panel = |addr| Panel::new(config, addr);
-        let server = Server::start(addr, new_panel, routes::router, Connections::Http).await?;
-        Ok(AdminApiSim { server })
-    }
 
     /// `http://127.0.0.1:PORT`, the panel's base URL; endpoints live under `/admin_api/`.
     pub fn base_url(&self) -> String {

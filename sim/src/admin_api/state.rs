@@ -4,10 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
+use axum::Router;
+
 use super::endpoints::Endpoint;
+use super::routes;
 use super::values::parse_number;
 use super::{AdminApiConfig, SimDomain, SimPackage, SimUser};
-use crate::server::Shared;
+use crate::server::{Shared, Simulated};
 
 /// The panel state shared by the handlers and the [`super::AdminApiSim`] handle.
 pub(super) type SharedPanel = Shared<Panel>;
@@ -78,9 +81,11 @@ pub(super) struct Panel {
     failures: HashMap<Endpoint, String>,
 }
 
-impl Panel {
+impl Simulated for Panel {
+    type Config = AdminApiConfig;
+
     /// A panel with the config's packages and no users.
-    pub(super) fn new(config: AdminApiConfig, server_addr: SocketAddr) -> Self {
+    fn new(config: AdminApiConfig, server_addr: SocketAddr) -> Panel {
         let mut packages = config.packages;
         packages.sort_by_key(|package| package.id);
         Self {
@@ -99,15 +104,19 @@ impl Panel {
         }
     }
 
-    /// Every table of the panel, rendered for comparison: equal before and
-    /// after a call when the call changed nothing.
-    pub(super) fn tables(&self) -> String {
+    fn router(panel: SharedPanel) -> Router {
+        routes::router(panel)
+    }
+
+    fn tables(&self) -> String {
         format!(
             "{:?}",
             (&self.users, &self.packages, &self.domains, &self.databases)
         )
     }
+}
 
+impl Panel {
     // === failures ===
 
     /// Makes the next call to `endpoint` that reaches its internal step fail with `message`.

@@ -1,12 +1,9 @@
 //! The public handle on a running Installatron Server simulator, and the
 //! requests it received.
 
-use std::net::SocketAddr;
-
 use super::InstallatronConfig;
-use super::routes;
 use super::state::Panel;
-use crate::server::{Connections, Server, handle_methods};
+use crate::server::{Server, handle_methods};
 
 /// One request that reached the API (reading 17), as it came on the wire.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,13 +35,6 @@ pub struct InstallatronSim {
 
 impl InstallatronSim {
     handle_methods!(InstallatronConfig);
-
-    /// Starts on a chosen address (used by the binary).
-    pub async fn start_on(addr: SocketAddr, config: InstallatronConfig) -> std::io::Result<Self> {
-        let new_panel = |addr| Panel::new(config, addr);
-        let server = Server::start(addr, new_panel, routes::router, Connections::Http).await?;
-        Ok(InstallatronSim { server })
-    }
 
     /// `http://127.0.0.1:PORT/`: the API's base; the routes are `users`,
     /// `users/{id}` and `users/{id}/login` under it.

@@ -6,11 +6,14 @@
 
 use std::net::SocketAddr;
 
+use axum::Router;
+
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use super::routes;
 use super::{InstallatronConfig, InstallatronRequest};
-use crate::server::Shared;
+use crate::server::{Shared, Simulated};
 
 /// The main administrative user (`admin=` in settings.ini): every user's
 /// parent by default (reading 10).
@@ -127,9 +130,11 @@ pub(super) struct Panel {
     received: Vec<InstallatronRequest>,
 }
 
-impl Panel {
+impl Simulated for Panel {
+    type Config = InstallatronConfig;
+
     /// An empty panel with the config's keys.
-    pub(super) fn new(config: InstallatronConfig, server_addr: SocketAddr) -> Panel {
+    fn new(config: InstallatronConfig, server_addr: SocketAddr) -> Panel {
         Panel {
             api_key: config.api_key,
             api_key2: config.api_key2,
@@ -139,12 +144,16 @@ impl Panel {
         }
     }
 
-    /// Every table of the panel, rendered for comparison: equal before and
-    /// after a call when the call changed nothing.
-    pub(super) fn tables(&self) -> String {
-        format!("{:?}", self.users)
+    fn router(panel: SharedPanel) -> Router {
+        routes::router(panel)
     }
 
+    fn tables(&self) -> String {
+        format!("{:?}", self.users)
+    }
+}
+
+impl Panel {
     /// Whether `key` is the `key=` or the `key2=` value (an empty one never is).
     pub(super) fn accepts_key(&self, key: &str) -> bool {
         !key.is_empty() && (key == self.api_key || self.api_key2.as_deref() == Some(key))

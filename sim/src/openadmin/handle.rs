@@ -1,12 +1,9 @@
 //! The public handle on a running OpenAdmin simulator, and the snapshots of
 //! the panel's rows it hands out.
 
-use std::net::SocketAddr;
-
-use super::routes;
 use super::state::Panel;
 use super::{OpenAdminConfig, SimPlan};
-use crate::server::{Connections, Server, handle_methods};
+use crate::server::{Server, handle_methods};
 
 /// Snapshot of one hosting user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,16 +64,6 @@ pub struct OpenAdminSim {
 
 impl OpenAdminSim {
     handle_methods!(OpenAdminConfig);
-
-    /// Starts on a chosen address (used by the binary). `CONNECT` requests are
-    /// answered outside hyper (reading 14).
-    pub async fn start_on(addr: SocketAddr, config: OpenAdminConfig) -> std::io::Result<Self> {
-        let (autologin, plan_create) = (config.autologin, config.plan_create);
-        let new_panel = |addr| Panel::new(config, addr);
-        let router = |panel| routes::router(panel, autologin, plan_create);
-        let server = Server::start(addr, new_panel, router, Connections::RawConnect).await?;
-        Ok(OpenAdminSim { server })
-    }
 
     /// `http://127.0.0.1:PORT`; the routes live under `/api/`.
     pub fn base_url(&self) -> String {

@@ -21,8 +21,12 @@ use crate::server::lock;
 /// What every `/api/*` route answers while the API is off.
 const API_DISABLED: &str = "API access is disabled! To enable api access OpenAdmin > Settings";
 
-/// The panel's router for the build `autologin` and `plan_create` describe.
-pub(super) fn router(panel: SharedPanel, autologin: AutologinStyle, plan_create: bool) -> Router {
+/// The panel's router, for the build its `autologin` and `plan_create` describe.
+pub(super) fn router(panel: SharedPanel) -> Router {
+    let (autologin, plan_create) = {
+        let panel = lock(&panel);
+        (panel.autologin, panel.plan_create)
+    };
     let mut paths: BTreeMap<&str, MethodRouter<SharedPanel>> = BTreeMap::new();
     for endpoint in Endpoint::ALL {
         let (method, path, _) = endpoint.route();

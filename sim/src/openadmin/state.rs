@@ -3,16 +3,19 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+
+use axum::Router;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::auth::Tokens;
+use super::routes;
 use super::{
     AutologinStyle, OpenAdminConfig, SimOpenAdminDomain, SimOpenAdminUser, SimPlan, SimService,
 };
-use crate::server::Shared;
+use crate::server::{Connections, Shared, Simulated};
 
 /// The panel state shared by the handlers and the [`super::OpenAdminSim`] handle.
 pub(super) type SharedPanel = Shared<Panel>;
@@ -99,8 +102,11 @@ pub(super) struct Panel {
     pub(super) notifications: Vec<(String, String)>,
 }
 
-impl Panel {
-    pub(super) fn new(config: OpenAdminConfig, server_addr: SocketAddr) -> Panel {
+impl Simulated for Panel {
+    type Config = OpenAdminConfig;
+    const CONNECTIONS: Connections = Connections::RawConnect;
+
+    fn new(config: OpenAdminConfig, server_addr: SocketAddr) -> Panel {
         let mut plans = config.plans;
         plans.sort_by_key(|plan| plan.id);
         let (services, running) = default_services();
@@ -129,9 +135,11 @@ impl Panel {
         }
     }
 
-    /// Every table of the panel, rendered for comparison: equal before and
-    /// after a call when the call changed nothing.
-    pub(super) fn tables(&self) -> String {
+    fn router(panel: SharedPanel) -> Router {
+        routes::router(panel)
+    }
+
+    fn tables(&self) -> String {
         format!(
             "{:?}",
             (
@@ -143,7 +151,9 @@ impl Panel {
             )
         )
     }
+}
 
+impl Panel {
     // === users ===
 
     /// The user a route names: its plain username, or its stored

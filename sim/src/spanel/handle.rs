@@ -1,12 +1,10 @@
 //! The public handle on a running SPanel simulator, and the snapshots of the
 //! panel's rows it hands out.
 
-use std::net::SocketAddr;
-
 use super::actions::Action;
 use super::state::Panel;
-use super::{SimPermissions, SimSpanelPackage, SpanelConfig, routes, values};
-use crate::server::{Connections, Server, handle_methods};
+use super::{SimPermissions, SimSpanelPackage, SpanelConfig, values};
+use crate::server::{Server, handle_methods};
 
 /// Snapshot of one hosting account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,30 +70,16 @@ pub struct ReceivedRequest {
 /// Handle on a running SPanel simulator; clones share the same panel.
 #[derive(Clone, Debug)]
 pub struct SpanelSim {
-    folder: String,
     server: Server<Panel>,
 }
 
 impl SpanelSim {
     handle_methods!(SpanelConfig);
 
-    /// Starts on a chosen address (used by the binary).
-    pub async fn start_on(addr: SocketAddr, config: SpanelConfig) -> std::io::Result<Self> {
-        let folder = config.folder.trim_matches('/').to_owned();
-        let config = SpanelConfig {
-            folder: folder.clone(),
-            ..config
-        };
-        let new_panel = |addr| Panel::new(config, addr);
-        let router = |panel| routes::router(panel, &folder);
-        let server = Server::start(addr, new_panel, router, Connections::Http).await?;
-        Ok(SpanelSim { folder, server })
-    }
-
     /// `http://127.0.0.1:PORT/<folder>/`, the panel API's base; the endpoint is
     /// this plus `api.php`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/{}/", self.server.addr, self.folder)
+        format!("http://{}/{}/", self.server.addr, self.server.lock().folder)
     }
 
     /// The raw bodies that reached `api.php`, oldest first, exactly as they came

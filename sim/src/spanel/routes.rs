@@ -13,8 +13,9 @@ use super::state::SharedPanel;
 use crate::form::Form;
 use crate::server::{host_or, lock};
 
-/// The panel's router: `api.php` under `folder`, and the 404 fallback.
-pub(super) fn router(panel: SharedPanel, folder: &str) -> Router {
+/// The panel's router: `api.php` under the panel's folder, and the 404 fallback.
+pub(super) fn router(panel: SharedPanel) -> Router {
+    let folder = lock(&panel).folder.clone();
     Router::new()
         .route(&format!("/{folder}/api.php"), any(api))
         .fallback(not_found)

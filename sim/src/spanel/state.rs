@@ -5,14 +5,17 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+use axum::Router;
+
 use serde_json::Value;
 
 use super::actions::{Action, error_reply};
+use super::routes;
 use super::{
     ReceivedRequest, SimPermissions, SimSpanelAccount, SimSpanelAdmin, SimSpanelPackage,
     SpanelConfig,
 };
-use crate::server::Shared;
+use crate::server::{Shared, Simulated};
 
 /// The panel state shared by the handlers and the [`super::SpanelSim`] handle.
 pub(super) type SharedPanel = Shared<Panel>;
@@ -139,11 +142,13 @@ pub(super) struct Panel {
     failures: HashMap<Action, Vec<String>>,
 }
 
-impl Panel {
+impl Simulated for Panel {
+    type Config = SpanelConfig;
+
     /// A panel with the config's packages, the `root` admin and no accounts.
-    pub(super) fn new(config: SpanelConfig, server_addr: SocketAddr) -> Panel {
+    fn new(config: SpanelConfig, server_addr: SocketAddr) -> Panel {
         Panel {
-            folder: config.folder,
+            folder: config.folder.trim_matches('/').to_owned(),
             admin_token: config.admin_token,
             admin_token_sso: config.admin_token_sso,
             server_addr,
@@ -159,12 +164,16 @@ impl Panel {
         }
     }
 
-    /// Every table of the panel, rendered for comparison: equal before and
-    /// after a call when the call changed nothing.
-    pub(super) fn tables(&self) -> String {
-        format!("{:?}", (&self.accounts, &self.packages, &self.admins))
+    fn router(panel: SharedPanel) -> Router {
+        routes::router(panel)
     }
 
+    fn tables(&self) -> String {
+        format!("{:?}", (&self.accounts, &self.packages, &self.admins))
+    }
+}
+
+impl Panel {
     // === received bodies, failures ===
 
     /// Keeps one body as it came.

@@ -120,7 +120,7 @@ impl Action {
     }
 
     /// Runs the action once the token, the action name and the account have been checked.
-    fn run(self, panel: &mut Panel, call: &Call<'_>) -> Value {
+    fn run(self, panel: &mut Panel, call: &Call<'_>) -> Reply {
         let form = call.form;
         match self {
             Action::ApiCheck => admin::api_check(panel),
@@ -191,10 +191,14 @@ pub(super) fn answer(panel: &mut Panel, form: &Form, body: &[u8], host: &str) ->
         account: &account,
         host,
     };
-    action.run(panel, &call)
+    action.run(panel, &call).unwrap_or_else(|refusal| refusal)
 }
 
 // === reply shapes ===
+
+/// What a function answers: its reply, or the error reply that ends it early
+/// (so that `?` answers a refusal or an armed failure).
+pub(super) type Reply = Result<Value, Value>;
 
 /// `{"result": "error", "message": [...]}`: the message is always an array.
 pub(super) fn error_reply(messages: Vec<String>) -> Value {
@@ -207,21 +211,59 @@ pub(super) fn fail(message: impl Into<String>) -> Value {
 }
 
 /// `{"result": "success", "msg": ...}`: the account functions' shape.
-pub(super) fn done_top(message: impl Into<String>) -> Value {
-    json!({"result": "success", "msg": message.into()})
+pub(super) fn done_top(message: impl Into<String>) -> Reply {
+    Ok(json!({"result": "success", "msg": message.into()}))
 }
 
 /// `{"result": "success", "data": {"msg": ...}}`: the package, admin and user functions' shape.
-pub(super) fn done_data(message: impl Into<String>) -> Value {
-    json!({"result": "success", "data": {"msg": message.into()}})
+pub(super) fn done_data(message: impl Into<String>) -> Reply {
+    success(json!({"msg": message.into()}))
 }
 
 /// `{"result": "success", "data": data}`.
-pub(super) fn success(data: Value) -> Value {
-    json!({"result": "success", "data": data})
+pub(super) fn success(data: Value) -> Reply {
+    Ok(json!({"result": "success", "data": data}))
 }
 
-/// Collects the problems found in one call; an empty list means go ahead.
-pub(super) fn refused(problems: Vec<String>) -> Option<Value> {
-    (!problems.is_empty()).then(|| error_reply(problems))
+/// The problems found in one call, in field order: validation collects them
+/// all, then refuses the call with every one (reading 2).
+#[derive(Debug, Default)]
+pub(super) struct Problems(Vec<String>);
+
+impl Problems {
+    /// Notes one problem.
+    pub(super) fn push(&mut self, message: impl Into<String>) {
+        self.0.push(message.into());
+    }
+
+    /// Notes several problems.
+    pub(super) fn extend(&mut self, messages: Vec<String>) {
+        self.0.extend(messages);
+    }
+
+    /// The field's value, trimmed and not empty; else notes that it is required.
+    pub(super) fn required<'f>(&mut self, form: &'f Form, field: &str) -> Option<&'f str> {
+        let value = form.filled(field);
+        if value.is_none() {
+            self.push(format!("The {field} field is required"));
+        }
+        value
+    }
+
+    /// Refuses the call with every problem noted, if any.
+    pub(super) fn check(self) -> Result<(), Value> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(error_reply(self.0))
+        }
+    }
+
+    /// Refuses the call with every problem noted, if any; else `read`, the
+    /// fields the call needs (always there when no problem was found: a
+    /// missing one is a problem).
+    pub(super) fn refuse_or<T>(self, read: Option<T>) -> Result<T, Value> {
+        self.check()?;
+        read.ok_or_else(|| fail("A required field is missing"))
+    }
 }

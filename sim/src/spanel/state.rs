@@ -36,6 +36,19 @@ pub(super) struct Limits {
 }
 
 impl Limits {
+    /// A package with these limits.
+    pub(super) fn package(self, name: &str, permissions: SimPermissions) -> SimSpanelPackage {
+        SimSpanelPackage {
+            name: name.to_owned(),
+            quota_mb: self.quota_mb,
+            inodes: self.inodes,
+            domains: self.domains,
+            emails: self.emails,
+            databases: self.databases,
+            permissions,
+        }
+    }
+
     /// The limits a package gives.
     pub(super) fn of(package: &SimSpanelPackage) -> Limits {
         Limits {
@@ -138,7 +151,7 @@ pub(super) struct Panel {
     admins: Vec<SimSpanelAdmin>,
     /// Every body that reached `api.php`, oldest first.
     received: Vec<ReceivedRequest>,
-    /// Armed by `fail_next`, consumed by [`Panel::take_failure`].
+    /// Armed by `fail_next`, consumed by [`Panel::armed`].
     failures: HashMap<Action, Vec<String>>,
 }
 
@@ -194,9 +207,13 @@ impl Panel {
         self.failures.insert(action, messages);
     }
 
-    /// The armed failure of `action` as the panel's error reply, disarming it.
-    pub(super) fn take_failure(&mut self, action: Action) -> Option<Value> {
-        self.failures.remove(&action).map(error_reply)
+    /// Fails with the failure armed for `action`, if any, disarming it (the
+    /// function's internal step, after validation: reading 19).
+    pub(super) fn armed(&mut self, action: Action) -> Result<(), Value> {
+        match self.failures.remove(&action) {
+            Some(messages) => Err(error_reply(messages)),
+            None => Ok(()),
+        }
     }
 
     // === accounts ===

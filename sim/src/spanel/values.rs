@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use super::actions::Problems;
+use super::state::Limits;
 use crate::form::{Form, Param};
 
 /// A limit field as sent (reading 8).
@@ -47,7 +49,7 @@ pub(super) struct LimitInputs {
 impl LimitInputs {
     /// Reads the five fields; every field in error adds a message to `problems`
     /// (and reads as absent).
-    pub(super) fn read(form: &Form, problems: &mut Vec<String>) -> LimitInputs {
+    pub(super) fn read(form: &Form, problems: &mut Problems) -> LimitInputs {
         let mut field = |name: &str, label: &str| match read_limit(form.get(name)) {
             Ok(input) => input,
             Err(()) => {
@@ -73,6 +75,29 @@ impl LimitInputs {
             problems.push(format!("The inodes limit must be at least {MIN_INODES}"));
         }
         inputs
+    }
+
+    /// The limits a create gives: absent or empty is unlimited.
+    pub(super) fn created(&self) -> Limits {
+        Limits {
+            quota_mb: self.quota.or_unlimited(),
+            inodes: self.inodes.or_unlimited(),
+            domains: self.domains.or_unlimited(),
+            emails: self.emails.or_unlimited(),
+            databases: self.databases.or_unlimited(),
+        }
+    }
+
+    /// The limits a change gives to limits now `current`: absent keeps the
+    /// current value.
+    pub(super) fn changed(&self, current: Limits) -> Limits {
+        Limits {
+            quota_mb: self.quota.or_keep(current.quota_mb),
+            inodes: self.inodes.or_keep(current.inodes),
+            domains: self.domains.or_keep(current.domains),
+            emails: self.emails.or_keep(current.emails),
+            databases: self.databases.or_keep(current.databases),
+        }
     }
 
     /// Whether any of the five was sent.
@@ -108,6 +133,29 @@ fn read_limit(field: Option<&Param>) -> Result<LimitInput, ()> {
         return Err(());
     }
     value.parse().map(LimitInput::Value).map_err(|_| ())
+}
+
+/// The password rule of every function that sets one: present, 8 or more characters.
+pub(super) fn check_password(form: &Form, problems: &mut Problems) {
+    match form.str("password") {
+        None | Some("") => problems.push("The password field is required"),
+        Some(password) if password.chars().count() < 8 => {
+            problems.push("The password must be at least 8 characters long");
+        }
+        Some(_) => {}
+    }
+}
+
+/// The names a bulk field holds (a string or an array of strings, keys
+/// ignored: reading 5), trimmed, empty ones left out.
+pub(super) fn names(form: &Form, field: &str) -> Vec<String> {
+    form.get(field)
+        .and_then(Param::as_list)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .collect()
 }
 
 /// A limit as the panel lists it: the number as a string, or `"Unlimited"`.

@@ -40,6 +40,7 @@ pub mod installatron;
 pub mod openadmin;
 mod server;
 pub mod spanel;
+mod table;
 #[cfg(test)]
 mod testing;
 

@@ -9,162 +9,152 @@ use serde_json::{Map, Value, json};
 use super::AutologinStyle;
 use super::state::Panel;
 use super::{auth, domains, plans, system, users};
+use crate::table::endpoint_table;
 
-/// One route of the OpenAdmin API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Endpoint {
-    Health,
-    Login,
-    WhoAmI,
-    ListUsers,
-    CreateUser,
-    GetUser,
-    PatchUser,
-    PutUser,
-    DeleteUser,
-    AutologinPost,
-    AutologinConnect,
-    Ips,
-    ListPlans,
-    CreatePlan,
-    GetPlan,
-    ListDomains,
-    AddDomain,
-    DomainAction,
-    Usage,
-    UsageStats,
-    UsageCpu,
-    UsageMemory,
-    UsageDisk,
-    UsageServer,
-    System,
-    Services,
-    PutServices,
-    ServicesStatus,
-    ServiceAction,
-    Notifications,
+/// What the table says of one route.
+pub(super) struct Facts {
+    /// The HTTP method.
+    pub(super) method: Method,
+    /// The path, in axum's syntax (`{param}`), as `GET /api/usage` lists it.
+    pub(super) path: &'static str,
+    /// What `GET /api/usage` says of it.
+    pub(super) about: &'static str,
+    /// The handler, run once the API switch and the token have been checked.
+    pub(super) run: fn(&mut Panel, &Call<'_>) -> Reply,
+}
+
+endpoint_table! {
+    /// One route of the OpenAdmin API, in the order `GET /api/usage` lists them.
+    pub(super) enum Endpoint: Facts {
+        Health {
+            method: Method::GET, path: "/api/", about: "Check that the API is reachable (no token needed)",
+            run: |_, _| Reply::ok(json!({"message": "API is working!"})),
+        },
+        Login {
+            method: Method::POST, path: "/api/", about: "Get a JWT access token with the admin username and password",
+            run: |panel, call| auth::login(panel, call.body),
+        },
+        WhoAmI {
+            method: Method::GET, path: "/api/whoami", about: "Show the admin the token belongs to",
+            run: |_, call| Reply::ok(json!({"logged_in_as": call.admin})),
+        },
+        ListUsers {
+            method: Method::GET, path: "/api/users", about: "List all accounts",
+            run: |panel, _| users::list(panel),
+        },
+        CreateUser {
+            method: Method::POST, path: "/api/users", about: "Create an account",
+            run: users::create,
+        },
+        GetUser {
+            method: Method::GET, path: "/api/users/{username}", about: "Get one account",
+            run: |panel, call| users::get(panel, call),
+        },
+        PatchUser {
+            method: Method::PATCH, path: "/api/users/{username}",
+            about: "Suspend, unsuspend or change the password of an account",
+            run: users::patch,
+        },
+        PutUser {
+            method: Method::PUT, path: "/api/users/{username}", about: "Change the plan of an account",
+            run: users::change_plan,
+        },
+        DeleteUser {
+            method: Method::DELETE, path: "/api/users/{username}", about: "Delete an account",
+            run: users::delete,
+        },
+        AutologinPost {
+            method: Method::POST, path: "/api/users/{username}/autologin",
+            about: "Get a one-time login link for an account",
+            run: |panel, call| users::autologin(panel, call, true),
+        },
+        AutologinConnect {
+            method: Method::CONNECT, path: "/api/users/{username}",
+            about: "Get a one-time login link for an account",
+            run: |panel, call| users::autologin(panel, call, false),
+        },
+        Ips {
+            method: Method::GET, path: "/api/ips", about: "List accounts with a dedicated IP",
+            run: |panel, _| users::ips(panel),
+        },
+        ListPlans {
+            method: Method::GET, path: "/api/plans", about: "List all plans",
+            run: |panel, _| plans::list(panel),
+        },
+        CreatePlan {
+            method: Method::POST, path: "/api/plans", about: "Create a plan",
+            run: plans::create,
+        },
+        GetPlan {
+            method: Method::GET, path: "/api/plans/{plan_id}", about: "Get one plan",
+            run: |panel, call| plans::get(panel, call),
+        },
+        ListDomains {
+            method: Method::GET, path: "/api/domains", about: "List all domains",
+            run: |panel, _| domains::list(panel),
+        },
+        AddDomain {
+            method: Method::POST, path: "/api/domains/new", about: "Add a domain to an account",
+            run: domains::add,
+        },
+        DomainAction {
+            method: Method::POST, path: "/api/domains/{action}/{domain}",
+            about: "Suspend, unsuspend or delete a domain",
+            run: domains::action,
+        },
+        Usage {
+            method: Method::GET, path: "/api/usage", about: "List the API endpoints",
+            run: |panel, _| system::usage(panel),
+        },
+        UsageStats {
+            method: Method::GET, path: "/api/usage/stats", about: "Usage statistics history",
+            run: |panel, _| system::usage_stats(panel),
+        },
+        UsageCpu {
+            method: Method::GET, path: "/api/usage/cpu", about: "CPU usage per core",
+            run: |_, _| system::cpu(),
+        },
+        UsageMemory {
+            method: Method::GET, path: "/api/usage/memory", about: "Memory usage",
+            run: |_, _| system::memory(),
+        },
+        UsageDisk {
+            method: Method::GET, path: "/api/usage/disk", about: "Disk usage per account",
+            run: |panel, _| system::disk(panel),
+        },
+        UsageServer {
+            method: Method::GET, path: "/api/usage/server", about: "Disk usage per partition",
+            run: |panel, _| system::server_disk(panel),
+        },
+        System {
+            method: Method::GET, path: "/api/system", about: "System information",
+            run: |panel, _| system::system(panel),
+        },
+        Services {
+            method: Method::GET, path: "/api/services", about: "List monitored services",
+            run: |panel, _| Reply::ok(Value::Object(panel.services.clone())),
+        },
+        PutServices {
+            method: Method::PUT, path: "/api/services", about: "Replace the monitored services list",
+            run: system::put_services,
+        },
+        ServicesStatus {
+            method: Method::GET, path: "/api/services/status", about: "Check the status of services",
+            run: |panel, _| system::services_status(panel),
+        },
+        ServiceAction {
+            method: Method::POST, path: "/api/service/{action}/{service_name}",
+            about: "Start, restart or stop a service",
+            run: system::service_action,
+        },
+        Notifications {
+            method: Method::GET, path: "/api/notifications", about: "List notifications",
+            run: |panel, _| system::notifications(panel),
+        },
+    }
 }
 
 impl Endpoint {
-    /// Every endpoint, in the order `GET /api/usage` lists them.
-    pub(super) const ALL: [Endpoint; 30] = [
-        Endpoint::Health,
-        Endpoint::Login,
-        Endpoint::WhoAmI,
-        Endpoint::ListUsers,
-        Endpoint::CreateUser,
-        Endpoint::GetUser,
-        Endpoint::PatchUser,
-        Endpoint::PutUser,
-        Endpoint::DeleteUser,
-        Endpoint::AutologinPost,
-        Endpoint::AutologinConnect,
-        Endpoint::Ips,
-        Endpoint::ListPlans,
-        Endpoint::CreatePlan,
-        Endpoint::GetPlan,
-        Endpoint::ListDomains,
-        Endpoint::AddDomain,
-        Endpoint::DomainAction,
-        Endpoint::Usage,
-        Endpoint::UsageStats,
-        Endpoint::UsageCpu,
-        Endpoint::UsageMemory,
-        Endpoint::UsageDisk,
-        Endpoint::UsageServer,
-        Endpoint::System,
-        Endpoint::Services,
-        Endpoint::PutServices,
-        Endpoint::ServicesStatus,
-        Endpoint::ServiceAction,
-        Endpoint::Notifications,
-    ];
-
-    /// The HTTP method, the path (axum syntax) and a description for `GET /api/usage`.
-    pub(super) fn route(self) -> (Method, &'static str, &'static str) {
-        use Endpoint::*;
-        match self {
-            Health => (
-                Method::GET,
-                "/api/",
-                "Check that the API is reachable (no token needed)",
-            ),
-            Login => (
-                Method::POST,
-                "/api/",
-                "Get a JWT access token with the admin username and password",
-            ),
-            WhoAmI => (
-                Method::GET,
-                "/api/whoami",
-                "Show the admin the token belongs to",
-            ),
-            ListUsers => (Method::GET, "/api/users", "List all accounts"),
-            CreateUser => (Method::POST, "/api/users", "Create an account"),
-            GetUser => (Method::GET, "/api/users/{username}", "Get one account"),
-            PatchUser => (
-                Method::PATCH,
-                "/api/users/{username}",
-                "Suspend, unsuspend or change the password of an account",
-            ),
-            PutUser => (
-                Method::PUT,
-                "/api/users/{username}",
-                "Change the plan of an account",
-            ),
-            DeleteUser => (Method::DELETE, "/api/users/{username}", "Delete an account"),
-            AutologinPost => (
-                Method::POST,
-                "/api/users/{username}/autologin",
-                "Get a one-time login link for an account",
-            ),
-            AutologinConnect => (
-                Method::CONNECT,
-                "/api/users/{username}",
-                "Get a one-time login link for an account",
-            ),
-            Ips => (Method::GET, "/api/ips", "List accounts with a dedicated IP"),
-            ListPlans => (Method::GET, "/api/plans", "List all plans"),
-            CreatePlan => (Method::POST, "/api/plans", "Create a plan"),
-            GetPlan => (Method::GET, "/api/plans/{plan_id}", "Get one plan"),
-            ListDomains => (Method::GET, "/api/domains", "List all domains"),
-            AddDomain => (
-                Method::POST,
-                "/api/domains/new",
-                "Add a domain to an account",
-            ),
-            DomainAction => (
-                Method::POST,
-                "/api/domains/{action}/{domain}",
-                "Suspend, unsuspend or delete a domain",
-            ),
-            Usage => (Method::GET, "/api/usage", "List the API endpoints"),
-            UsageStats => (Method::GET, "/api/usage/stats", "Usage statistics history"),
-            UsageCpu => (Method::GET, "/api/usage/cpu", "CPU usage per core"),
-            UsageMemory => (Method::GET, "/api/usage/memory", "Memory usage"),
-            UsageDisk => (Method::GET, "/api/usage/disk", "Disk usage per account"),
-            UsageServer => (Method::GET, "/api/usage/server", "Disk usage per partition"),
-            System => (Method::GET, "/api/system", "System information"),
-            Services => (Method::GET, "/api/services", "List monitored services"),
-            PutServices => (
-                Method::PUT,
-                "/api/services",
-                "Replace the monitored services list",
-            ),
-            ServicesStatus => (
-                Method::GET,
-                "/api/services/status",
-                "Check the status of services",
-            ),
-            ServiceAction => (
-                Method::POST,
-                "/api/service/{action}/{service_name}",
-                "Start, restart or stop a service",
-            ),
-            Notifications => (Method::GET, "/api/notifications", "List notifications"),
-        }
-    }
-
     /// Whether the simulated build has this route.
     pub(super) fn available(self, autologin: AutologinStyle, plan_create: bool) -> bool {
         match self {
@@ -178,43 +168,6 @@ impl Endpoint {
     /// Whether the route answers without a token.
     pub(super) fn public(self) -> bool {
         matches!(self, Endpoint::Health | Endpoint::Login)
-    }
-
-    /// Runs the endpoint once the API switch and the token have been checked.
-    pub(super) fn run(self, panel: &mut Panel, call: &Call<'_>) -> Reply {
-        use Endpoint::*;
-        match self {
-            Health => Reply::ok(json!({"message": "API is working!"})),
-            Login => auth::login(panel, call.body),
-            WhoAmI => Reply::ok(json!({"logged_in_as": call.admin})),
-            ListUsers => users::list(panel),
-            CreateUser => users::create(panel, call),
-            GetUser => users::get(panel, call),
-            PatchUser => users::patch(panel, call),
-            PutUser => users::change_plan(panel, call),
-            DeleteUser => users::delete(panel, call),
-            AutologinPost => users::autologin(panel, call, true),
-            AutologinConnect => users::autologin(panel, call, false),
-            Ips => users::ips(panel),
-            ListPlans => plans::list(panel),
-            CreatePlan => plans::create(panel, call),
-            GetPlan => plans::get(panel, call),
-            ListDomains => domains::list(panel),
-            AddDomain => domains::add(panel, call),
-            DomainAction => domains::action(panel, call),
-            Usage => system::usage(panel),
-            UsageStats => system::usage_stats(panel),
-            UsageCpu => system::cpu(),
-            UsageMemory => system::memory(),
-            UsageDisk => system::disk(panel),
-            UsageServer => system::server_disk(panel),
-            System => system::system(panel),
-            Services => Reply::ok(Value::Object(panel.services.clone())),
-            PutServices => system::put_services(panel, call),
-            ServicesStatus => system::services_status(panel),
-            ServiceAction => system::service_action(panel, call),
-            Notifications => system::notifications(panel),
-        }
     }
 }
 

@@ -13,7 +13,7 @@ use axum::routing::{MethodFilter, MethodRouter};
 
 use super::AutologinStyle;
 use super::auth;
-use super::endpoints::{Call, Endpoint, Reply, error};
+use super::endpoints::{Call, Endpoint, Facts, Reply, error};
 use super::state::SharedPanel;
 use crate::faults;
 use crate::server::lock;
@@ -28,8 +28,8 @@ pub(super) fn router(panel: SharedPanel) -> Router {
         (panel.autologin, panel.plan_create)
     };
     let mut paths: BTreeMap<&str, MethodRouter<SharedPanel>> = BTreeMap::new();
-    for endpoint in Endpoint::ALL {
-        let (method, path, _) = endpoint.route();
+    for &endpoint in Endpoint::ALL {
+        let Facts { method, path, .. } = endpoint.facts();
         let Ok(filter) = MethodFilter::try_from(method) else {
             continue;
         };
@@ -104,7 +104,7 @@ fn answer(
         body,
         admin: &admin,
     };
-    endpoint.run(&mut panel, &call)
+    (endpoint.facts().run)(&mut panel, &call)
 }
 
 fn into_response(reply: Reply) -> Response {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::AutologinStyle;
-use super::endpoints::{Call, Endpoint, Reply, error};
+use super::endpoints::{Call, Endpoint, Facts, Reply, error};
 use super::state::Panel;
 
 /// The simulated root partition: size and bytes used before any account (reading 17).
@@ -19,11 +19,16 @@ const GIB: u64 = 1024 * 1024 * 1024;
 /// routes this build has (reading 15).
 pub(super) fn usage(panel: &Panel) -> Reply {
     let endpoints: Vec<Value> = Endpoint::ALL
-        .into_iter()
+        .iter()
         .filter(|endpoint| endpoint.available(panel.autologin, panel.plan_create))
         .map(|endpoint| {
-            let (method, path, description) = endpoint.route();
-            json!({"method": method.as_str(), "path": path, "description": description})
+            let Facts {
+                method,
+                path,
+                about,
+                ..
+            } = endpoint.facts();
+            json!({"method": method.as_str(), "path": path, "description": about})
         })
         .collect();
     Reply::ok(json!({ "endpoints": endpoints }))

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::actions::{Action, Problems, Reply, done_top, fail};
+use super::actions::{Action, Call, Outcome, Problems, done_top, fail};
 use super::permissions::{self, SimPermissions, USER_CATALOGUE};
 use super::state::{AccountRow, Limits, Panel};
 use super::values::{
@@ -19,7 +19,8 @@ const RESERVED_USERNAMES: [&str; 3] = ["root", "nobody", "mysql"];
 pub(super) const CUSTOM: &str = "Custom";
 
 /// `accounts/listaccounts`: `{"data": [...]}` without `result` (readings 6 and 17).
-pub(super) fn list(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn list(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     panel.armed(Action::ListAccounts)?;
     let wanted = form.filled("accountuser");
     let status = form.filled("statusOption");
@@ -68,7 +69,8 @@ fn account_json(panel: &Panel, account: &AccountRow) -> Value {
 }
 
 /// `accounts/wwwacct`: creates an account (readings 7 to 10).
-pub(super) fn create(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn create(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     let mut problems = Problems::default();
     let username = problems.required(form, "username");
     if username.is_some_and(|name| !is_plain_name(name)) {
@@ -160,7 +162,8 @@ fn named_account(panel: &Panel, form: &Form, problems: &mut Problems) -> Option<
 }
 
 /// `accounts/changeuserpassword`.
-pub(super) fn change_password(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn change_password(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     let mut problems = Problems::default();
     let username = named_account(panel, form, &mut problems);
     check_password(form, &mut problems);
@@ -173,7 +176,8 @@ pub(super) fn change_password(panel: &mut Panel, form: &Form) -> Reply {
 }
 
 /// `accounts/changeuseremail`.
-pub(super) fn change_email(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn change_email(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     let mut problems = Problems::default();
     let username = named_account(panel, form, &mut problems);
     let email = problems.required(form, "email");
@@ -191,7 +195,8 @@ pub(super) fn change_email(panel: &mut Panel, form: &Form) -> Reply {
 }
 
 /// `accounts/changedomain`: the main domain; subdomains keep their names (reading 16).
-pub(super) fn change_domain(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn change_domain(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     let mut problems = Problems::default();
     let username = named_account(panel, form, &mut problems);
     let domain = read_domain(form, &mut problems);
@@ -212,7 +217,8 @@ pub(super) fn change_domain(panel: &mut Panel, form: &Form) -> Reply {
 }
 
 /// `accounts/changequota`: a package, or limits (reading 10).
-pub(super) fn change_quota(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn change_quota(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     let mut problems = Problems::default();
     let username = named_account(panel, form, &mut problems);
     let package = match form.filled("package") {
@@ -276,7 +282,8 @@ fn each_named_account(
 }
 
 /// `accounts/suspendaccount`: one account or many, with an optional reason.
-pub(super) fn suspend(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn suspend(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     let reason = form.filled("reason").map(str::to_owned);
     each_named_account(panel, form, Action::Suspend, |panel, username| {
         if let Some(account) = panel.account_mut(username) {
@@ -288,7 +295,8 @@ pub(super) fn suspend(panel: &mut Panel, form: &Form) -> Reply {
 }
 
 /// `accounts/unsuspendaccount`: one account or many.
-pub(super) fn unsuspend(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn unsuspend(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     each_named_account(panel, form, Action::Unsuspend, |panel, username| {
         if let Some(account) = panel.account_mut(username) {
             account.suspended = false;
@@ -299,7 +307,8 @@ pub(super) fn unsuspend(panel: &mut Panel, form: &Form) -> Reply {
 }
 
 /// `accounts/terminateaccount`: one account or many, with all they hold.
-pub(super) fn terminate(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn terminate(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     each_named_account(panel, form, Action::Terminate, Panel::remove_account)?;
     done_top("The selected accounts have been terminated")
 }

@@ -5,25 +5,25 @@ use std::net::Ipv4Addr;
 use serde_json::{Value, json};
 
 use super::SimSpanelAdmin;
-use super::actions::{Action, Problems, Reply, done_data, fail, success};
+use super::actions::{Action, Call, Outcome, Problems, done_data, fail, success};
 use super::permissions::{
     self, ADMIN_CATALOGUE, Catalogue, USER_CATALOGUE, catalogue_json, has_page,
 };
 use super::state::Panel;
 use super::values::{check_password, is_admin_name};
-use crate::form::Form;
 
 /// The admin the simulated API token belongs to (reading 14).
 const TOKEN_OWNER: &str = "root";
 
 /// `toolbox/apicheck`: a small success reply (reading 20).
-pub(super) fn api_check(panel: &mut Panel) -> Reply {
+pub(super) fn api_check(panel: &mut Panel) -> Outcome {
     panel.armed(Action::ApiCheck)?;
     done_data("API connection successful")
 }
 
 /// `admin/createadminuser` (reading 13).
-pub(super) fn create_admin(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn create_admin(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     let mut problems = Problems::default();
     let username = problems.required(form, "username");
     match username {
@@ -54,7 +54,7 @@ pub(super) fn create_admin(panel: &mut Panel, form: &Form) -> Reply {
 }
 
 /// `admin/listadminusers`.
-pub(super) fn list_admins(panel: &mut Panel) -> Reply {
+pub(super) fn list_admins(panel: &mut Panel) -> Outcome {
     panel.armed(Action::ListAdmins)?;
     let rows: Vec<Value> = panel
         .admins()
@@ -72,19 +72,20 @@ pub(super) fn list_admins(panel: &mut Panel) -> Reply {
 }
 
 /// `admin/listadminuserpermissions`: the admin catalogue (`labels` is not read).
-pub(super) fn list_admin_permissions(panel: &mut Panel) -> Reply {
+pub(super) fn list_admin_permissions(panel: &mut Panel) -> Outcome {
     panel.armed(Action::ListAdminPermissions)?;
     success(catalogue_json(ADMIN_CATALOGUE))
 }
 
 /// `user/listuserpermissions`: the user catalogue.
-pub(super) fn list_user_permissions(panel: &mut Panel) -> Reply {
+pub(super) fn list_user_permissions(panel: &mut Panel) -> Outcome {
     panel.armed(Action::ListUserPermissions)?;
     success(catalogue_json(USER_CATALOGUE))
 }
 
 /// `base/sso`: a one-time login link (reading 14).
-pub(super) fn sso(panel: &mut Panel, form: &Form, host: &str) -> Reply {
+pub(super) fn sso(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let (form, host) = (call.form, call.host);
     if !panel.admin_token_sso {
         return Err(fail("SSO is not enabled for this API token"));
     }

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::SimSpanelPackage;
-use super::actions::{Action, Problems, Reply, fail, success};
+use super::actions::{Action, Call, Outcome, Problems, fail, success};
 use super::permissions::{self, SimPermissions, USER_CATALOGUE};
 use super::state::Panel;
 use super::values::{LimitInputs, is_plain_name, limit_json, names};
@@ -22,7 +22,7 @@ fn package_json(package: &SimSpanelPackage) -> Value {
 }
 
 /// `accounts/listpackages`: `{"data": [...]}` without `result`, in creation order.
-pub(super) fn list(panel: &mut Panel) -> Reply {
+pub(super) fn list(panel: &mut Panel) -> Outcome {
     panel.armed(Action::ListPackages)?;
     let rows: Vec<Value> = panel.packages().iter().map(package_json).collect();
     Ok(json!({ "data": rows }))
@@ -45,7 +45,8 @@ fn read_package(form: &Form, problems: &mut Problems) -> Option<SimSpanelPackage
 }
 
 /// `accounts/createpackage`: the doc's reply, with every package in `packagelist`.
-pub(super) fn create(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn create(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     let mut problems = Problems::default();
     let package = read_package(form, &mut problems);
     if let Some(package) = &package
@@ -71,7 +72,8 @@ pub(super) fn create(panel: &mut Panel, form: &Form) -> Reply {
 
 /// `accounts/modifypackage`: replaces the whole definition of an existing
 /// package; its accounts follow (reading 10).
-pub(super) fn modify(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn modify(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     let mut problems = Problems::default();
     let package = read_package(form, &mut problems);
     let stored = package
@@ -96,7 +98,8 @@ pub(super) fn modify(panel: &mut Panel, form: &Form) -> Reply {
 }
 
 /// `accounts/removepackage`: one package or many; a package in use stays (reading 10).
-pub(super) fn remove(panel: &mut Panel, form: &Form) -> Reply {
+pub(super) fn remove(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     let names = names(form, "package");
     if names.is_empty() {
         return Err(fail("The package field is required"));

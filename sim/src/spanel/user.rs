@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::actions::{Action, Problems, Reply, done_data, fail, success};
+use super::actions::{Action, Call, Outcome, Problems, done_data, fail, success};
 use super::state::{AccountRow, Panel};
 use super::values::{
     check_password, is_db_name, is_label, names, normalize_domain, normalize_path,
@@ -16,7 +16,8 @@ const MAX_DB_USER_LEN: usize = 32;
 const MAX_DB_NAME_LEN: usize = 64;
 
 /// `domain/addsubdomain`: `subdomain`.`domain` with its folder (reading 16).
-pub(super) fn add_subdomain(panel: &mut Panel, account: &str, form: &Form) -> Reply {
+pub(super) fn add_subdomain(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let (account, form) = (call.account, call.form);
     let owner = owner(panel, account)?;
     let mut problems = Problems::default();
     let domain = problems.required(form, "domain").and_then(|raw| {
@@ -67,7 +68,8 @@ pub(super) fn add_subdomain(panel: &mut Panel, account: &str, form: &Form) -> Re
 
 /// `domain/removedomain`: subdomains and addon domains, one or many; never the
 /// main domain (reading 16).
-pub(super) fn remove_domain(panel: &mut Panel, account: &str, form: &Form) -> Reply {
+pub(super) fn remove_domain(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let (account, form) = (call.account, call.form);
     let owner = owner(panel, account)?;
     let names: Vec<String> = names(form, "domain")
         .iter()
@@ -101,7 +103,8 @@ pub(super) fn remove_domain(panel: &mut Panel, account: &str, form: &Form) -> Re
 }
 
 /// `mysql/createmysqluser`: `<account>_<username>` (reading 18).
-pub(super) fn create_db_user(panel: &mut Panel, account: &str, form: &Form) -> Reply {
+pub(super) fn create_db_user(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let (account, form) = (call.account, call.form);
     let mut problems = Problems::default();
     let full = db_name(form, "username", account, MAX_DB_USER_LEN, &mut problems);
     check_password(form, &mut problems);
@@ -124,7 +127,8 @@ pub(super) fn create_db_user(panel: &mut Panel, account: &str, form: &Form) -> R
 
 /// `mysql/createmysqldatabase`: `<account>_<database>`, with an existing
 /// database user assigned (reading 18).
-pub(super) fn create_database(panel: &mut Panel, account: &str, form: &Form) -> Reply {
+pub(super) fn create_database(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let (account, form) = (call.account, call.form);
     let owner = owner(panel, account)?;
     let mut problems = Problems::default();
     let full = db_name(form, "database", account, MAX_DB_NAME_LEN, &mut problems);

@@ -15,7 +15,7 @@ const DOCROOT_BASE: &str = "/var/www/html/";
 const DEFAULT_PHP: &str = "8.3";
 
 /// `GET /api/domains`: the Go shape `{"domains": [...]}`.
-pub(super) fn list(panel: &Panel) -> Reply {
+pub(super) fn list(panel: &mut Panel, _: &Call<'_>) -> Reply {
     let domains: Vec<Value> = panel
         .domains()
         .into_iter()

@@ -13,144 +13,62 @@ use crate::table::endpoint_table;
 
 /// What the table says of one route.
 pub(super) struct Facts {
-    /// The HTTP method.
-    pub(super) method: Method,
-    /// The path, in axum's syntax (`{param}`), as `GET /api/usage` lists it.
-    pub(super) path: &'static str,
-    /// What `GET /api/usage` says of it.
-    pub(super) about: &'static str,
+    /// The method and the path (axum's syntax, `{param}`), as `GET /api/usage`
+    /// lists them.
+    route: &'static str,
     /// The handler, run once the API switch and the token have been checked.
     pub(super) run: fn(&mut Panel, &Call<'_>) -> Reply,
+    /// What `GET /api/usage` says of the route.
+    pub(super) about: &'static str,
+}
+
+impl Facts {
+    /// The HTTP method and the path.
+    ///
+    /// # Panics
+    ///
+    /// On a row of the table without a method before its path (a bug).
+    pub(super) fn method_and_path(&self) -> (Method, &'static str) {
+        self.route
+            .split_once(' ')
+            .and_then(|(method, path)| Some((Method::from_bytes(method.as_bytes()).ok()?, path)))
+            .expect("every route of the table is `<METHOD> <path>`")
+    }
 }
 
 endpoint_table! {
     /// One route of the OpenAdmin API, in the order `GET /api/usage` lists them.
     pub(super) enum Endpoint: Facts {
-        Health {
-            method: Method::GET, path: "/api/", about: "Check that the API is reachable (no token needed)",
-            run: |_, _| Reply::ok(json!({"message": "API is working!"})),
-        },
-        Login {
-            method: Method::POST, path: "/api/", about: "Get a JWT access token with the admin username and password",
-            run: |panel, call| auth::login(panel, call.body),
-        },
-        WhoAmI {
-            method: Method::GET, path: "/api/whoami", about: "Show the admin the token belongs to",
-            run: |_, call| Reply::ok(json!({"logged_in_as": call.admin})),
-        },
-        ListUsers {
-            method: Method::GET, path: "/api/users", about: "List all accounts",
-            run: |panel, _| users::list(panel),
-        },
-        CreateUser {
-            method: Method::POST, path: "/api/users", about: "Create an account",
-            run: users::create,
-        },
-        GetUser {
-            method: Method::GET, path: "/api/users/{username}", about: "Get one account",
-            run: |panel, call| users::get(panel, call),
-        },
-        PatchUser {
-            method: Method::PATCH, path: "/api/users/{username}",
-            about: "Suspend, unsuspend or change the password of an account",
-            run: users::patch,
-        },
-        PutUser {
-            method: Method::PUT, path: "/api/users/{username}", about: "Change the plan of an account",
-            run: users::change_plan,
-        },
-        DeleteUser {
-            method: Method::DELETE, path: "/api/users/{username}", about: "Delete an account",
-            run: users::delete,
-        },
-        AutologinPost {
-            method: Method::POST, path: "/api/users/{username}/autologin",
-            about: "Get a one-time login link for an account",
-            run: |panel, call| users::autologin(panel, call, true),
-        },
-        AutologinConnect {
-            method: Method::CONNECT, path: "/api/users/{username}",
-            about: "Get a one-time login link for an account",
-            run: |panel, call| users::autologin(panel, call, false),
-        },
-        Ips {
-            method: Method::GET, path: "/api/ips", about: "List accounts with a dedicated IP",
-            run: |panel, _| users::ips(panel),
-        },
-        ListPlans {
-            method: Method::GET, path: "/api/plans", about: "List all plans",
-            run: |panel, _| plans::list(panel),
-        },
-        CreatePlan {
-            method: Method::POST, path: "/api/plans", about: "Create a plan",
-            run: plans::create,
-        },
-        GetPlan {
-            method: Method::GET, path: "/api/plans/{plan_id}", about: "Get one plan",
-            run: |panel, call| plans::get(panel, call),
-        },
-        ListDomains {
-            method: Method::GET, path: "/api/domains", about: "List all domains",
-            run: |panel, _| domains::list(panel),
-        },
-        AddDomain {
-            method: Method::POST, path: "/api/domains/new", about: "Add a domain to an account",
-            run: domains::add,
-        },
-        DomainAction {
-            method: Method::POST, path: "/api/domains/{action}/{domain}",
-            about: "Suspend, unsuspend or delete a domain",
-            run: domains::action,
-        },
-        Usage {
-            method: Method::GET, path: "/api/usage", about: "List the API endpoints",
-            run: |panel, _| system::usage(panel),
-        },
-        UsageStats {
-            method: Method::GET, path: "/api/usage/stats", about: "Usage statistics history",
-            run: |panel, _| system::usage_stats(panel),
-        },
-        UsageCpu {
-            method: Method::GET, path: "/api/usage/cpu", about: "CPU usage per core",
-            run: |_, _| system::cpu(),
-        },
-        UsageMemory {
-            method: Method::GET, path: "/api/usage/memory", about: "Memory usage",
-            run: |_, _| system::memory(),
-        },
-        UsageDisk {
-            method: Method::GET, path: "/api/usage/disk", about: "Disk usage per account",
-            run: |panel, _| system::disk(panel),
-        },
-        UsageServer {
-            method: Method::GET, path: "/api/usage/server", about: "Disk usage per partition",
-            run: |panel, _| system::server_disk(panel),
-        },
-        System {
-            method: Method::GET, path: "/api/system", about: "System information",
-            run: |panel, _| system::system(panel),
-        },
-        Services {
-            method: Method::GET, path: "/api/services", about: "List monitored services",
-            run: |panel, _| Reply::ok(Value::Object(panel.services.clone())),
-        },
-        PutServices {
-            method: Method::PUT, path: "/api/services", about: "Replace the monitored services list",
-            run: system::put_services,
-        },
-        ServicesStatus {
-            method: Method::GET, path: "/api/services/status", about: "Check the status of services",
-            run: |panel, _| system::services_status(panel),
-        },
-        ServiceAction {
-            method: Method::POST, path: "/api/service/{action}/{service_name}",
-            about: "Start, restart or stop a service",
-            run: system::service_action,
-        },
-        Notifications {
-            method: Method::GET, path: "/api/notifications", about: "List notifications",
-            run: |panel, _| system::notifications(panel),
-        },
+        Health { route: "GET /api/", run: system::health, about: "Check that the API is reachable (no token needed)" },
+        Login { route: "POST /api/", run: auth::login, about: "Get a JWT access token with the admin username and password" },
+        WhoAmI { route: "GET /api/whoami", run: auth::whoami, about: "Show the admin the token belongs to" },
+        ListUsers { route: "GET /api/users", run: users::list, about: "List all accounts" },
+        CreateUser { route: "POST /api/users", run: users::create, about: "Create an account" },
+        GetUser { route: "GET /api/users/{username}", run: users::get, about: "Get one account" },
+        PatchUser { route: "PATCH /api/users/{username}", run: users::patch, about: "Suspend, unsuspend or change the password of an account" },
+        PutUser { route: "PUT /api/users/{username}", run: users::change_plan, about: "Change the plan of an account" },
+        DeleteUser { route: "DELETE /api/users/{username}", run: users::delete, about: "Delete an account" },
+        AutologinPost { route: "POST /api/users/{username}/autologin", run: users::autologin_post, about: "Get a one-time login link for an account" },
+        AutologinConnect { route: "CONNECT /api/users/{username}", run: users::autologin, about: "Get a one-time login link for an account" },
+        Ips { route: "GET /api/ips", run: users::ips, about: "List accounts with a dedicated IP" },
+        ListPlans { route: "GET /api/plans", run: plans::list, about: "List all plans" },
+        CreatePlan { route: "POST /api/plans", run: plans::create, about: "Create a plan" },
+        GetPlan { route: "GET /api/plans/{plan_id}", run: plans::get, about: "Get one plan" },
+        ListDomains { route: "GET /api/domains", run: domains::list, about: "List all domains" },
+        AddDomain { route: "POST /api/domains/new", run: domains::add, about: "Add a domain to an account" },
+        DomainAction { route: "POST /api/domains/{action}/{domain}", run: domains::action, about: "Suspend, unsuspend or delete a domain" },
+        Usage { route: "GET /api/usage", run: system::usage, about: "List the API endpoints" },
+        UsageStats { route: "GET /api/usage/stats", run: system::usage_stats, about: "Usage statistics history" },
+        UsageCpu { route: "GET /api/usage/cpu", run: system::cpu, about: "CPU usage per core" },
+        UsageMemory { route: "GET /api/usage/memory", run: system::memory, about: "Memory usage" },
+        UsageDisk { route: "GET /api/usage/disk", run: system::disk, about: "Disk usage per account" },
+        UsageServer { route: "GET /api/usage/server", run: system::server_disk, about: "Disk usage per partition" },
+        System { route: "GET /api/system", run: system::system, about: "System information" },
+        Services { route: "GET /api/services", run: system::services, about: "List monitored services" },
+        PutServices { route: "PUT /api/services", run: system::put_services, about: "Replace the monitored services list" },
+        ServicesStatus { route: "GET /api/services/status", run: system::services_status, about: "Check the status of services" },
+        ServiceAction { route: "POST /api/service/{action}/{service_name}", run: system::service_action, about: "Start, restart or stop a service" },
+        Notifications { route: "GET /api/notifications", run: system::notifications, about: "List notifications" },
     }
 }
 

@@ -13,7 +13,7 @@ use axum::routing::{MethodFilter, MethodRouter};
 
 use super::AutologinStyle;
 use super::auth;
-use super::endpoints::{Call, Endpoint, Facts, Reply, error};
+use super::endpoints::{Call, Endpoint, Reply, error};
 use super::state::SharedPanel;
 use crate::faults;
 use crate::server::lock;
@@ -29,7 +29,7 @@ pub(super) fn router(panel: SharedPanel) -> Router {
     };
     let mut paths: BTreeMap<&str, MethodRouter<SharedPanel>> = BTreeMap::new();
     for &endpoint in Endpoint::ALL {
-        let Facts { method, path, .. } = endpoint.facts();
+        let (method, path) = endpoint.facts().method_and_path();
         let Ok(filter) = MethodFilter::try_from(method) else {
             continue;
         };

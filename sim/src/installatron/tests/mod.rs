@@ -100,11 +100,7 @@ fn doc_user() -> Value {
                 "label": "website.com",
                 "server": "website.com",
                 "parent": "root",
-                "databases": [{
-                    "type": "mysql", "host": "localhost",
-                    "user": "useraccountname_mytestdb1", "name": "useraccountname_mytestdb1",
-                    "pass": "exampledbpassword1"
-                }],
+                "databases": [doc_database(1, "localhost")],
                 "vhosts": {"http://website.com": "public_html"}
             },
             {
@@ -112,11 +108,7 @@ fn doc_user() -> Value {
                 "server": "website.com",
                 "label": "subdomain.website.com",
                 "parent": "root",
-                "databases": [{
-                    "type": "mysql", "host": "123.123.123.123:3307",
-                    "user": "useraccountname_mytestdb2", "name": "useraccountname_mytestdb2",
-                    "pass": "exampledbpassword2"
-                }],
+                "databases": [doc_database(2, "123.123.123.123:3307")],
                 "vhosts": {
                     "http://subdomain.website.com": "public_html/subdomain",
                     "https://subdomain.website.com": "public_html/subdomain"
@@ -124,6 +116,13 @@ fn doc_user() -> Value {
             }
         ]
     })
+}
+
+/// Database `number` of the doc's example, on `host`.
+fn doc_database(number: u8, host: &str) -> Value {
+    let name = format!("useraccountname_mytestdb{number}");
+    json!({"type": "mysql", "host": host, "user": name, "name": name,
+           "pass": format!("exampledbpassword{number}")})
 }
 
 /// A request that gives [`doc_user`]: the first website names its server and
@@ -139,11 +138,7 @@ fn doc_request() -> Value {
                 "server": "website.com",
                 "reseller": "root",
                 "vhosts": {"http://website.com": "public_html"},
-                "databases": [{
-                    "type": "mysql", "host": "localhost",
-                    "user": "useraccountname_mytestdb1", "name": "useraccountname_mytestdb1",
-                    "pass": "exampledbpassword1"
-                }]
+                "databases": [doc_database(1, "localhost")]
             },
             {
                 "path": "sftp://exampleftpuser:exampleftppassword@website.com/subdomain",

@@ -34,6 +34,7 @@
 //! `panelgate-sim installatron --listen 127.0.0.1:8084`).
 
 pub mod admin_api;
+mod dns;
 pub mod faults;
 mod form;
 pub mod installatron;

@@ -60,8 +60,8 @@ pub(crate) trait Simulated: Sized + 'static {
     /// The panel at start, for a server listening on `addr`.
     fn new(config: Self::Config, addr: SocketAddr) -> Self;
 
-    /// The panel's router (the fault machinery is added around it).
-    fn router(panel: Shared<Self>) -> Router;
+    /// Builds the panel's router (the fault machinery is added around it).
+    const ROUTER: fn(Shared<Self>) -> Router;
 
     /// Every table of the panel, rendered for comparison: equal before and
     /// after a call when the call changed nothing.
@@ -82,7 +82,7 @@ impl<P: Simulated> Server<P> {
             requests: RequestCounter::default(),
         };
         let (router, faults, requests) = (
-            P::router(panel),
+            P::ROUTER(panel),
             server.faults.clone(),
             server.requests.clone(),
         );

@@ -83,6 +83,7 @@ pub(super) struct Panel {
 
 impl Simulated for Panel {
     type Config = AdminApiConfig;
+    const ROUTER: fn(SharedPanel) -> Router = routes::router;
 
     /// A panel with the config's packages and no users.
     fn new(config: AdminApiConfig, server_addr: SocketAddr) -> Panel {
@@ -102,10 +103,6 @@ impl Simulated for Panel {
             sso_tokens_issued: 0,
             failures: HashMap::new(),
         }
-    }
-
-    fn router(panel: SharedPanel) -> Router {
-        routes::router(panel)
     }
 
     fn tables(&self) -> String {

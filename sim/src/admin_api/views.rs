@@ -21,12 +21,13 @@ const DATABASE_BYTES: u64 = 48 * 1024;
 
 /// `POST /admin_api/`: package, usage and limits of one user.
 pub(super) fn account_info(panel: &mut Panel, request: &Request) -> Outcome {
-    let Some(username) = request.filled("username") else {
-        return Err(error("Username is required"));
-    };
-    let Some(user) = panel.user(username).cloned() else {
-        return Err(error("User not found"));
-    };
+    let username = request
+        .filled("username")
+        .ok_or_else(|| error("Username is required"))?;
+    let user = panel
+        .user(username)
+        .cloned()
+        .ok_or_else(|| error("User not found"))?;
     let package = match panel.package_of(&user.pkg_id) {
         PackageOf::Found(package) => package.clone(),
         PackageOf::Missing => return Err(error("Package not found")),
@@ -123,9 +124,9 @@ pub(super) fn suspend_user(panel: &mut Panel, request: &Request) -> Outcome {
         return Err(fail("Username and state are required"));
     };
     let state = state.to_uppercase();
-    let Some(user) = panel.user(username) else {
-        return Err(fail(&format!("User '{username}' does not exist.")));
-    };
+    let user = panel
+        .user(username)
+        .ok_or_else(|| fail(&format!("User '{username}' does not exist.")))?;
     let active = user.active;
     let message = match state.as_str() {
         "SUSPEND" | "UNSUSPEND" => {
@@ -160,16 +161,13 @@ pub(super) fn suspend_user(panel: &mut Panel, request: &Request) -> Outcome {
 
 /// `POST /admin_api/update_user/`: names, email, password, package.
 pub(super) fn update_user(panel: &mut Panel, request: &Request) -> Outcome {
-    let Some(username) = request.filled("username") else {
-        return Err(fail("Username is required"));
-    };
-    if panel.user(username).is_none() {
-        return Err(fail(&format!("User with username '{username}' not found.")));
-    }
+    let username = request
+        .filled("username")
+        .ok_or_else(|| fail("Username is required"))?;
+    let not_found = || fail(&format!("User with username '{username}' not found."));
+    panel.user(username).ok_or_else(not_found)?;
     Endpoint::UpdateUser.armed(panel)?;
-    let Some(user) = panel.user_mut(username) else {
-        return Err(fail(&format!("User with username '{username}' not found.")));
-    };
+    let user = panel.user_mut(username).ok_or_else(not_found)?;
     let fields = [
         (&mut user.first_name, "first_name"),
         (&mut user.last_name, "last_name"),
@@ -209,9 +207,9 @@ pub(super) fn packages_list(panel: &mut Panel, _: &Request) -> Outcome {
 
 /// `POST /admin_api/new_package/`: a package; omitted limits are 0 (unlimited).
 pub(super) fn new_package(panel: &mut Panel, request: &Request) -> Outcome {
-    let Some(name) = request.filled("name") else {
-        return Err(fail("Package name is required"));
-    };
+    let name = request
+        .filled("name")
+        .ok_or_else(|| fail("Package name is required"))?;
     if panel.package_name_taken(name) {
         return Err(fail("A package with the same name already exists."));
     }
@@ -259,16 +257,13 @@ pub(super) fn new_package(panel: &mut Panel, request: &Request) -> Outcome {
 
 /// `POST /admin_api/issue_ssl/`: a certificate for an existing domain.
 pub(super) fn issue_ssl(panel: &mut Panel, request: &Request) -> Outcome {
-    let Some(domain) = request.filled("domain") else {
-        return Err(fail("Domain name is required."));
-    };
-    if panel.domain(domain).is_none() {
-        return Err(fail(&format!("Domain '{domain}' not found.")));
-    }
+    let domain = request
+        .filled("domain")
+        .ok_or_else(|| fail("Domain name is required."))?;
+    let not_found = || fail(&format!("Domain '{domain}' not found."));
+    panel.domain(domain).ok_or_else(not_found)?;
     Endpoint::IssueSsl.armed(panel)?;
-    if let Some(row) = panel.domain_mut(domain) {
-        row.has_ssl = true;
-    }
+    panel.domain_mut(domain).ok_or_else(not_found)?.has_ssl = true;
     Ok(Reply::Json(json!({
         "success": true,
         "message": format!("SSL issued successfully for '{domain}'."),
@@ -289,9 +284,10 @@ pub(super) fn add_domain(panel: &mut Panel, request: &Request) -> Outcome {
     ) else {
         return Err(fail("Username, domain, and php_version are required."));
     };
-    let Some(owner) = panel.user(username).map(|user| user.username.clone()) else {
-        return Err(fail(&format!("User '{username}' not found.")));
-    };
+    let owner = panel
+        .user(username)
+        .map(|user| user.username.clone())
+        .ok_or_else(|| fail(&format!("User '{username}' not found.")))?;
     let domain = new_domain_name(panel, domain)?;
     let allowed = match panel
         .user(&owner)
@@ -325,11 +321,10 @@ pub(super) fn database_add(panel: &mut Panel, request: &Request) -> Outcome {
     ) else {
         return Err(database_error("All fields are required."));
     };
-    let Some(owner) = panel.user(username).map(|user| user.username.clone()) else {
-        return Err(database_error(&format!(
-            "Username '{username}' does not exist."
-        )));
-    };
+    let owner = panel
+        .user(username)
+        .map(|user| user.username.clone())
+        .ok_or_else(|| database_error(&format!("Username '{username}' does not exist.")))?;
     if db_user.chars().count() < 2 {
         return Err(database_error(
             "Database username must be at least 2 characters long.",
@@ -365,12 +360,13 @@ pub(super) fn database_add(panel: &mut Panel, request: &Request) -> Outcome {
 
 /// `POST /admin_api/sso_login/`: a one-click login link for a user.
 pub(super) fn sso_login(panel: &mut Panel, request: &Request) -> Outcome {
-    let Some(username) = request.filled("username") else {
-        return Err(fail("Username are required."));
-    };
-    let Some(owner) = panel.user(username).map(|user| user.username.clone()) else {
-        return Err(fail(&format!("User with username '{username}' not found.")));
-    };
+    let username = request
+        .filled("username")
+        .ok_or_else(|| fail("Username are required."))?;
+    let owner = panel
+        .user(username)
+        .map(|user| user.username.clone())
+        .ok_or_else(|| fail(&format!("User with username '{username}' not found.")))?;
     Endpoint::SsoLogin.armed(panel)?;
     let token = panel.new_sso_token(&owner);
     Ok(Reply::Json(json!({
@@ -382,9 +378,7 @@ pub(super) fn sso_login(panel: &mut Panel, request: &Request) -> Outcome {
 
 /// The normalized name of a domain that may be created, or the panel's refusal.
 fn new_domain_name(panel: &Panel, raw: &str) -> Result<String, Reply> {
-    let Some(domain) = normalize_domain(raw) else {
-        return Err(fail("Invalid domain format."));
-    };
+    let domain = normalize_domain(raw).ok_or_else(|| fail("Invalid domain format."))?;
     if panel.domain(&domain).is_some() {
         return Err(fail(&format!("The domain '{domain}' already exists.")));
     }

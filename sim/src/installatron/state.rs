@@ -132,6 +132,7 @@ pub(super) struct Panel {
 
 impl Simulated for Panel {
     type Config = InstallatronConfig;
+    const ROUTER: fn(SharedPanel) -> Router = routes::router;
 
     /// An empty panel with the config's keys.
     fn new(config: InstallatronConfig, server_addr: SocketAddr) -> Panel {
@@ -142,10 +143,6 @@ impl Simulated for Panel {
             users: Vec::new(),
             received: Vec::new(),
         }
-    }
-
-    fn router(panel: SharedPanel) -> Router {
-        routes::router(panel)
     }
 
     fn tables(&self) -> String {

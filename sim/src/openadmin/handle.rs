@@ -100,7 +100,7 @@ impl OpenAdminSim {
 
     /// Snapshot of one domain (name matched case-insensitively).
     pub fn domain(&self, name: &str) -> Option<SimOpenAdminDomain> {
-        self.server.lock().domain_snapshot(name)
+        self.server.lock().domain(name).cloned()
     }
 
     /// Plans as the panel holds them, in id order.

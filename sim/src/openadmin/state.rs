@@ -58,18 +58,6 @@ impl UserRow {
     }
 }
 
-/// One row of the domains table.
-#[derive(Clone, Debug)]
-pub(super) struct DomainRow {
-    pub(super) id: u64,
-    pub(super) name: String,
-    /// Plain username of the owner.
-    pub(super) owner: String,
-    pub(super) docroot: String,
-    pub(super) php_version: String,
-    pub(super) suspended: bool,
-}
-
 /// The simulated panel.
 pub(super) struct Panel {
     /// The API switch (`opencli api on|off`).
@@ -90,8 +78,8 @@ pub(super) struct Panel {
     next_user_id: u64,
     /// In id order.
     plans: Vec<SimPlan>,
-    /// Keyed by domain name (lowercase).
-    domains: BTreeMap<String, DomainRow>,
+    /// Keyed by domain name (lowercase); the rows are the snapshots the handle gives.
+    domains: BTreeMap<String, SimOpenAdminDomain>,
     next_domain_id: u64,
     /// `/etc/openadmin/services.json`, as last written.
     pub(super) services: Map<String, Value>,
@@ -104,6 +92,7 @@ pub(super) struct Panel {
 
 impl Simulated for Panel {
     type Config = OpenAdminConfig;
+    const ROUTER: fn(SharedPanel) -> Router = routes::router;
     const CONNECTIONS: Connections = Connections::RawConnect;
 
     fn new(config: OpenAdminConfig, server_addr: SocketAddr) -> Panel {
@@ -133,10 +122,6 @@ impl Simulated for Panel {
             running,
             notifications: Vec::new(),
         }
-    }
-
-    fn router(panel: SharedPanel) -> Router {
-        routes::router(panel)
     }
 
     fn tables(&self) -> String {
@@ -249,30 +234,30 @@ impl Panel {
 
     // === domains ===
 
-    pub(super) fn domain(&self, name: &str) -> Option<&DomainRow> {
+    pub(super) fn domain(&self, name: &str) -> Option<&SimOpenAdminDomain> {
         self.domains.get(&name.to_lowercase())
     }
 
-    pub(super) fn domain_mut(&mut self, name: &str) -> Option<&mut DomainRow> {
+    pub(super) fn domain_mut(&mut self, name: &str) -> Option<&mut SimOpenAdminDomain> {
         self.domains.get_mut(&name.to_lowercase())
     }
 
     /// Every domain, in id order.
-    pub(super) fn domains(&self) -> Vec<&DomainRow> {
-        let mut domains: Vec<&DomainRow> = self.domains.values().collect();
+    pub(super) fn domains(&self) -> Vec<&SimOpenAdminDomain> {
+        let mut domains: Vec<&SimOpenAdminDomain> = self.domains.values().collect();
         domains.sort_by_key(|domain| domain.id);
         domains
     }
 
     /// The domains of one user (plain username), in id order.
-    pub(super) fn domains_of(&self, username: &str) -> Vec<&DomainRow> {
+    pub(super) fn domains_of(&self, username: &str) -> Vec<&SimOpenAdminDomain> {
         let mut domains = self.domains();
         domains.retain(|domain| domain.owner == username);
         domains
     }
 
     /// Adds a domain with the next id (the row's `id` is ignored).
-    pub(super) fn insert_domain(&mut self, mut row: DomainRow) {
+    pub(super) fn insert_domain(&mut self, mut row: SimOpenAdminDomain) {
         row.id = self.next_domain_id;
         self.next_domain_id += 1;
         self.domains.insert(row.name.clone(), row);
@@ -280,18 +265,6 @@ impl Panel {
 
     pub(super) fn remove_domain(&mut self, name: &str) {
         self.domains.remove(&name.to_lowercase());
-    }
-
-    pub(super) fn domain_snapshot(&self, name: &str) -> Option<SimOpenAdminDomain> {
-        let domain = self.domain(name)?;
-        Some(SimOpenAdminDomain {
-            id: domain.id,
-            name: domain.name.clone(),
-            owner: domain.owner.clone(),
-            docroot: domain.docroot.clone(),
-            php_version: domain.php_version.clone(),
-            suspended: domain.suspended,
-        })
     }
 
     // === services ===

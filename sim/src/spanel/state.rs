@@ -157,6 +157,7 @@ pub(super) struct Panel {
 
 impl Simulated for Panel {
     type Config = SpanelConfig;
+    const ROUTER: fn(SharedPanel) -> Router = routes::router;
 
     /// A panel with the config's packages, the `root` admin and no accounts.
     fn new(config: SpanelConfig, server_addr: SocketAddr) -> Panel {
@@ -175,10 +176,6 @@ impl Simulated for Panel {
             received: Vec::new(),
             failures: HashMap::new(),
         }
-    }
-
-    fn router(panel: SharedPanel) -> Router {
-        routes::router(panel)
     }
 
     fn tables(&self) -> String {

@@ -5,9 +5,8 @@ use serde_json::{Value, json};
 
 use super::actions::{Action, Call, Outcome, Problems, done_data, fail, success};
 use super::state::{AccountRow, Panel};
-use super::values::{
-    check_password, is_db_name, is_label, names, normalize_domain, normalize_path,
-};
+use super::values::{check_password, is_db_name, names, normalize_domain, normalize_path};
+use crate::dns::is_label;
 use crate::form::Form;
 
 /// MySQL's longest user name.

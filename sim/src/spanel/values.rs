@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::actions::Problems;
 use super::state::Limits;
+use crate::dns;
 use crate::form::{Form, Param};
 
 /// A limit field as sent (reading 8).
@@ -185,25 +186,7 @@ pub(super) fn is_admin_name(name: &str) -> bool {
 /// alphabetic label of two or more letters (reading 16).
 pub(super) fn normalize_domain(raw: &str) -> Option<String> {
     let domain = raw.trim().to_ascii_lowercase();
-    let labels: Vec<&str> = domain.split('.').collect();
-    let top_level_ok = labels
-        .last()
-        .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
-    let valid = domain.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|label| is_label(label))
-        && top_level_ok;
-    valid.then_some(domain)
-}
-
-/// One DNS label: 1 to 63 letters, digits and inner hyphens.
-pub(super) fn is_label(label: &str) -> bool {
-    (1..=63).contains(&label.len())
-        && !label.starts_with('-')
-        && !label.ends_with('-')
-        && label
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+    dns::is_domain(&domain).then_some(domain)
 }
 
 /// An email address: something without spaces, one `@`, a valid domain.

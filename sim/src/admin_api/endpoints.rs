@@ -110,3 +110,17 @@ pub(super) fn error(message: &str) -> Reply {
 pub(super) fn fail(message: &str) -> Reply {
     Reply::Json(json!({ "success": false, "message": message }))
 }
+
+/// `{"success": true, "message": message}`, an endpoint's success.
+pub(super) fn done(message: impl Into<String>) -> Outcome {
+    Ok(Reply::Json(
+        json!({"success": true, "message": message.into()}),
+    ))
+}
+
+/// [`done`] with one more field (the new row's id, the link).
+pub(super) fn done_with(message: impl Into<String>, key: &str, value: impl Into<Value>) -> Outcome {
+    let mut body = json!({"success": true, "message": message.into()});
+    body[key] = value.into();
+    Ok(Reply::Json(body))
+}

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use super::SimPackage;
-use super::endpoints::{Endpoint, Outcome, Reply, Request, error, fail};
+use super::endpoints::{Endpoint, Outcome, Reply, Request, done, done_with, error, fail};
 use super::state::{PackageOf, Panel, UserRow};
 use super::values::{
     count_limit, normalize_domain, parse_flag, parse_number, size_display, size_limit,
@@ -110,11 +110,11 @@ pub(super) fn add_user(panel: &mut Panel, request: &Request) -> Outcome {
     if let Some(user) = panel.user_mut(username) {
         user.has_ftp = true;
     }
-    Ok(Reply::Json(json!({
-        "success": true,
-        "message": format!("Username {username} created successfully"),
-        "user_id": user_id,
-    })))
+    done_with(
+        format!("Username {username} created successfully"),
+        "user_id",
+        user_id,
+    )
 }
 
 /// `POST /admin_api/suspend_user/`: SUSPEND, UNSUSPEND or DELETE a user.
@@ -135,8 +135,8 @@ pub(super) fn suspend_user(panel: &mut Panel, request: &Request) -> Outcome {
             if let Some(user) = panel.user_mut(username) {
                 user.active = !suspend;
             }
-            let done = if suspend { "suspended" } else { "unsuspended" };
-            format!("User '{username}' and all associated accounts/domains have been {done}.")
+            let now = if suspend { "suspended" } else { "unsuspended" };
+            format!("User '{username}' and all associated accounts/domains have been {now}.")
         }
         "DELETE" => {
             if active {
@@ -156,7 +156,7 @@ pub(super) fn suspend_user(panel: &mut Panel, request: &Request) -> Outcome {
             )));
         }
     };
-    Ok(Reply::Json(json!({ "success": true, "message": message })))
+    done(message)
 }
 
 /// `POST /admin_api/update_user/`: names, email, password, package.
@@ -183,11 +183,11 @@ pub(super) fn update_user(panel: &mut Panel, request: &Request) -> Outcome {
     if let Some(pkg_id) = request.get("pkg_id") {
         user.pkg_id = pkg_id.to_owned();
     }
-    Ok(Reply::Json(json!({
-        "success": true,
-        "message": format!("User '{username}' updated successfully."),
-        "user_id": user.id,
-    })))
+    done_with(
+        format!("User '{username}' updated successfully."),
+        "user_id",
+        user.id,
+    )
 }
 
 /// `POST /admin_api/packages_list/`: id, name and disk space of every package.
@@ -248,11 +248,11 @@ pub(super) fn new_package(panel: &mut Panel, request: &Request) -> Outcome {
         allowed_subdomains,
         limit_action: request.filled("limit_action").is_some_and(parse_flag),
     });
-    Ok(Reply::Json(json!({
-        "success": true,
-        "message": "Package has been added successfully.",
-        "package_id": package_id,
-    })))
+    done_with(
+        "Package has been added successfully.",
+        "package_id",
+        package_id,
+    )
 }
 
 /// `POST /admin_api/issue_ssl/`: a certificate for an existing domain.
@@ -264,10 +264,7 @@ pub(super) fn issue_ssl(panel: &mut Panel, request: &Request) -> Outcome {
     panel.domain(domain).ok_or_else(not_found)?;
     Endpoint::IssueSsl.armed(panel)?;
     panel.domain_mut(domain).ok_or_else(not_found)?.has_ssl = true;
-    Ok(Reply::Json(json!({
-        "success": true,
-        "message": format!("SSL issued successfully for '{domain}'."),
-    })))
+    done(format!("SSL issued successfully for '{domain}'."))
 }
 
 /// `POST /admin_api/add_domain/`: a domain for a user, within the package's limit.
@@ -302,11 +299,11 @@ pub(super) fn add_domain(panel: &mut Panel, request: &Request) -> Outcome {
     }
     Endpoint::AddDomain.armed(panel)?;
     let domain_id = panel.insert_domain(&domain, &owner, path, php_version);
-    Ok(Reply::Json(json!({
-        "success": true,
-        "message": format!("Domain '{domain}' added successfully!"),
-        "domain_id": domain_id,
-    })))
+    done_with(
+        format!("Domain '{domain}' added successfully!"),
+        "domain_id",
+        domain_id,
+    )
 }
 
 /// `POST /admin_api/database_add/`: a database and its user, both prefixed.
@@ -352,10 +349,9 @@ pub(super) fn database_add(panel: &mut Panel, request: &Request) -> Outcome {
         )));
     }
     panel.insert_database(database, database_user, &owner);
-    Ok(Reply::Json(json!({
-        "success": true,
-        "message": format!("Database user created successfully for {username}."),
-    })))
+    done(format!(
+        "Database user created successfully for {username}."
+    ))
 }
 
 /// `POST /admin_api/sso_login/`: a one-click login link for a user.
@@ -369,11 +365,11 @@ pub(super) fn sso_login(panel: &mut Panel, request: &Request) -> Outcome {
         .ok_or_else(|| fail(&format!("User with username '{username}' not found.")))?;
     Endpoint::SsoLogin.armed(panel)?;
     let token = panel.new_sso_token(&owner);
-    Ok(Reply::Json(json!({
-        "success": true,
-        "message": format!("User '{username}' successfully genarate sso token."),
-        "url": format!("http://{}/login/?token={token}", request.host),
-    })))
+    done_with(
+        format!("User '{username}' successfully genarate sso token."),
+        "url",
+        format!("http://{}/login/?token={token}", request.host),
+    )
 }
 
 /// The normalized name of a domain that may be created, or the panel's refusal.

@@ -49,9 +49,10 @@
 //!    `/users`; `GET`/`POST`/`DELETE` on `/users/{id}`; `POST` on
 //!    `/users/{id}/login`; `DELETE /users` names no user: 400
 //!    `empty_argument_user`. A POST with `X-HTTP-Method-Override: GET|DELETE|...`
-//!    is handled as that method (REFERENCE §4.1). The v1 API (`cmd=`), the CLI,
-//!    `api_version` and the old name `guixfer` are not simulated. `Accept` is not
-//!    checked (it is recorded: [`InstallatronRequest::accept`]).
+//!    is handled as that method (the vendor's API documents this tunnel). The
+//!    v1 API (`cmd=`), the CLI, `api_version` and the old name `guixfer` are
+//!    not simulated. `Accept` is not checked (it is recorded:
+//!    [`InstallatronRequest::accept`]).
 //! 4. **Ids in paths** are percent-decoded segments; one trailing `/` is
 //!    ignored (`/users/` is `/users`). An empty id (`/users//login`) is 400
 //!    `empty_argument_user` (errfield `user`); an id that is no valid username
@@ -155,10 +156,10 @@
 //!     `"dryrun was enabled and finished without error.\n"`, `data` null,
 //!     **`result` false**, and changes nothing. Why false: `complete_dryrun`
 //!     is listed among the errcodes, i.e. the server ends the call through its
-//!     error path; REFERENCE §4.6 has clients decide success by `status` 200
-//!     with errcode null or `complete_dryrun`, which works whichever `result`
-//!     the real server sends, while a client reading only `result` would fail
-//!     here (what the simulator is for). A real (`none`) call tests no
+//!     error path; a client that decides success by `status` 200 with errcode
+//!     null or `complete_dryrun` works whichever `result` the real server
+//!     sends, while a client reading only `result` would fail here (what the
+//!     simulator is for). A real (`none`) call tests no
 //!     connection: users are records, connections are used by later tasks.
 //! 12. **Connection tests** (`dryrun=all`, on the user as it would be stored,
 //!     kept websites included): a remote path whose host is under the reserved

@@ -86,6 +86,16 @@ impl Request {
     pub(super) fn filled(&self, key: &str) -> Option<&str> {
         self.get(key).filter(|value| !value.is_empty())
     }
+
+    /// The values of `keys` when every one is filled: the views' "all fields
+    /// are required".
+    pub(super) fn filled_all<const N: usize>(&self, keys: [&str; N]) -> Option<[&str; N]> {
+        let mut values = [""; N];
+        for (value, key) in values.iter_mut().zip(keys) {
+            *value = self.filled(key)?;
+        }
+        Some(values)
+    }
 }
 
 /// What the panel answers.

@@ -138,6 +138,11 @@ impl Panel {
         self.users.get(&key(username))
     }
 
+    /// The name the user named `username` is stored under, if any.
+    pub(super) fn username_of(&self, username: &str) -> Option<String> {
+        self.user(username).map(|user| user.username.clone())
+    }
+
     /// The user named `username` for changing, if any.
     pub(super) fn user_mut(&mut self, username: &str) -> Option<&mut UserRow> {
         self.users.get_mut(&key(username))

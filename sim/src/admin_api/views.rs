@@ -64,28 +64,28 @@ pub(super) fn account_info(panel: &mut Panel, request: &Request) -> Outcome {
 
 /// `POST /admin_api/add_user/`: user, primary domain and FTP account.
 pub(super) fn add_user(panel: &mut Panel, request: &Request) -> Outcome {
-    let (
-        Some(username),
-        Some(first_name),
-        Some(last_name),
-        Some(email),
-        Some(pkg_id),
-        Some(password),
-        Some(domain),
-        Some(php_version),
-    ) = (
-        request.filled("username"),
-        request.filled("first_name"),
-        request.filled("last_name"),
-        request.filled("email"),
-        request.filled("pkg_id"),
-        request.filled("password"),
-        request.filled("domain"),
-        request.filled("php_version"),
-    )
-    else {
-        return Err(fail("All fields are required"));
-    };
+    let fields = [
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "pkg_id",
+        "password",
+        "domain",
+        "php_version",
+    ];
+    let [
+        username,
+        first_name,
+        last_name,
+        email,
+        pkg_id,
+        password,
+        domain,
+        php_version,
+    ] = request
+        .filled_all(fields)
+        .ok_or_else(|| fail("All fields are required"))?;
     if panel.username_taken(username) {
         return Err(fail("A username with the same name already exists"));
     }
@@ -119,10 +119,9 @@ pub(super) fn add_user(panel: &mut Panel, request: &Request) -> Outcome {
 
 /// `POST /admin_api/suspend_user/`: SUSPEND, UNSUSPEND or DELETE a user.
 pub(super) fn suspend_user(panel: &mut Panel, request: &Request) -> Outcome {
-    let (Some(username), Some(state)) = (request.filled("username"), request.filled("state"))
-    else {
-        return Err(fail("Username and state are required"));
-    };
+    let [username, state] = request
+        .filled_all(["username", "state"])
+        .ok_or_else(|| fail("Username and state are required"))?;
     let state = state.to_uppercase();
     let user = panel
         .user(username)
@@ -274,16 +273,11 @@ pub(super) fn add_domain(panel: &mut Panel, request: &Request) -> Outcome {
         .map(|path| path.trim_start_matches('/'))
         .filter(|path| !path.is_empty())
         .unwrap_or("public_html");
-    let (Some(username), Some(domain), Some(php_version)) = (
-        request.filled("username"),
-        request.filled("domain"),
-        request.filled("php_version"),
-    ) else {
-        return Err(fail("Username, domain, and php_version are required."));
-    };
+    let [username, domain, php_version] = request
+        .filled_all(["username", "domain", "php_version"])
+        .ok_or_else(|| fail("Username, domain, and php_version are required."))?;
     let owner = panel
-        .user(username)
-        .map(|user| user.username.clone())
+        .username_of(username)
         .ok_or_else(|| fail(&format!("User '{username}' not found.")))?;
     let domain = new_domain_name(panel, domain)?;
     let allowed = match panel
@@ -309,18 +303,11 @@ pub(super) fn add_domain(panel: &mut Panel, request: &Request) -> Outcome {
 /// `POST /admin_api/database_add/`: a database and its user, both prefixed.
 pub(super) fn database_add(panel: &mut Panel, request: &Request) -> Outcome {
     let database_error = |message: &str| Endpoint::DatabaseAdd.failure(message);
-    let (Some(username), Some(db), Some(db_user), Some(db_pass), Some(db_pass_confirm)) = (
-        request.filled("username"),
-        request.filled("db"),
-        request.filled("dbuser"),
-        request.filled("dbpass"),
-        request.filled("dbpassc"),
-    ) else {
-        return Err(database_error("All fields are required."));
-    };
+    let [username, db, db_user, db_pass, db_pass_confirm] = request
+        .filled_all(["username", "db", "dbuser", "dbpass", "dbpassc"])
+        .ok_or_else(|| database_error("All fields are required."))?;
     let owner = panel
-        .user(username)
-        .map(|user| user.username.clone())
+        .username_of(username)
         .ok_or_else(|| database_error(&format!("Username '{username}' does not exist.")))?;
     if db_user.chars().count() < 2 {
         return Err(database_error(
@@ -360,8 +347,7 @@ pub(super) fn sso_login(panel: &mut Panel, request: &Request) -> Outcome {
         .filled("username")
         .ok_or_else(|| fail("Username are required."))?;
     let owner = panel
-        .user(username)
-        .map(|user| user.username.clone())
+        .username_of(username)
         .ok_or_else(|| fail(&format!("User with username '{username}' not found.")))?;
     Endpoint::SsoLogin.armed(panel)?;
     let token = panel.new_sso_token(&owner);

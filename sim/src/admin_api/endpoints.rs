@@ -87,6 +87,15 @@ impl Request {
         self.get(key).filter(|value| !value.is_empty())
     }
 
+    /// The value of `key` if filled, else the refusal `missing` makes.
+    pub(super) fn require(
+        &self,
+        key: &str,
+        missing: impl FnOnce() -> Reply,
+    ) -> Result<&str, Reply> {
+        self.filled(key).ok_or_else(missing)
+    }
+
     /// The values of `keys` when every one is filled: the views' "all fields
     /// are required".
     pub(super) fn filled_all<const N: usize>(&self, keys: [&str; N]) -> Option<[&str; N]> {

@@ -21,9 +21,7 @@ const DATABASE_BYTES: u64 = 48 * 1024;
 
 /// `POST /admin_api/`: package, usage and limits of one user.
 pub(super) fn account_info(panel: &mut Panel, request: &Request) -> Outcome {
-    let username = request
-        .filled("username")
-        .ok_or_else(|| error("Username is required"))?;
+    let username = request.require("username", || error("Username is required"))?;
     let user = panel
         .user(username)
         .cloned()
@@ -160,9 +158,7 @@ pub(super) fn suspend_user(panel: &mut Panel, request: &Request) -> Outcome {
 
 /// `POST /admin_api/update_user/`: names, email, password, package.
 pub(super) fn update_user(panel: &mut Panel, request: &Request) -> Outcome {
-    let username = request
-        .filled("username")
-        .ok_or_else(|| fail("Username is required"))?;
+    let username = request.require("username", || fail("Username is required"))?;
     let not_found = || fail(&format!("User with username '{username}' not found."));
     panel.user(username).ok_or_else(not_found)?;
     Endpoint::UpdateUser.armed(panel)?;
@@ -206,9 +202,7 @@ pub(super) fn packages_list(panel: &mut Panel, _: &Request) -> Outcome {
 
 /// `POST /admin_api/new_package/`: a package; omitted limits are 0 (unlimited).
 pub(super) fn new_package(panel: &mut Panel, request: &Request) -> Outcome {
-    let name = request
-        .filled("name")
-        .ok_or_else(|| fail("Package name is required"))?;
+    let name = request.require("name", || fail("Package name is required"))?;
     if panel.package_name_taken(name) {
         return Err(fail("A package with the same name already exists."));
     }
@@ -256,9 +250,7 @@ pub(super) fn new_package(panel: &mut Panel, request: &Request) -> Outcome {
 
 /// `POST /admin_api/issue_ssl/`: a certificate for an existing domain.
 pub(super) fn issue_ssl(panel: &mut Panel, request: &Request) -> Outcome {
-    let domain = request
-        .filled("domain")
-        .ok_or_else(|| fail("Domain name is required."))?;
+    let domain = request.require("domain", || fail("Domain name is required."))?;
     let not_found = || fail(&format!("Domain '{domain}' not found."));
     panel.domain(domain).ok_or_else(not_found)?;
     Endpoint::IssueSsl.armed(panel)?;
@@ -343,9 +335,7 @@ pub(super) fn database_add(panel: &mut Panel, request: &Request) -> Outcome {
 
 /// `POST /admin_api/sso_login/`: a one-click login link for a user.
 pub(super) fn sso_login(panel: &mut Panel, request: &Request) -> Outcome {
-    let username = request
-        .filled("username")
-        .ok_or_else(|| fail("Username are required."))?;
+    let username = request.require("username", || fail("Username are required."))?;
     let owner = panel
         .username_of(username)
         .ok_or_else(|| fail(&format!("User with username '{username}' not found.")))?;

@@ -5,11 +5,10 @@
 use serde_json::{Value, json};
 
 use super::actions::{Action, Call, Outcome, Problems, done_top, fail};
+use super::limits::{LimitInputs, Limits, limit_json};
 use super::permissions::{self, SimPermissions, USER_CATALOGUE};
-use super::state::{AccountRow, Limits, Panel};
-use super::values::{
-    LimitInputs, check_password, is_email, is_plain_name, limit_json, names, normalize_domain,
-};
+use super::state::{AccountRow, Panel};
+use super::values::{check_password, is_email, is_plain_name, names, normalize_domain};
 use crate::form::Form;
 
 /// System users an account cannot be called (reading 7).

@@ -18,7 +18,8 @@
 //! - `actions`: the action table, the token/action/`accountuser` checks, the reply shapes;
 //! - `accounts`, `packages`, `admin`, `user`: the functions, one function each;
 //! - `permissions`: the two permission catalogues, reading and rendering permissions;
-//! - `values`: how limits, names and domains are read, and limits rendered;
+//! - `limits`: the five limits, as held, listed and sent;
+//! - `values`: how passwords, names, domains and addresses are read;
 //! - `state`: the panel's tables behind a mutex.
 //!
 //! # Readings
@@ -176,6 +177,7 @@ mod actions;
 mod admin;
 mod config;
 mod handle;
+mod limits;
 mod packages;
 mod permissions;
 mod routes;

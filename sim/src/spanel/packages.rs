@@ -4,9 +4,10 @@ use serde_json::{Map, Value, json};
 
 use super::SimSpanelPackage;
 use super::actions::{Action, Call, Outcome, Problems, fail, success};
+use super::limits::{LimitInputs, limit_json};
 use super::permissions::{self, SimPermissions, USER_CATALOGUE};
 use super::state::Panel;
-use super::values::{LimitInputs, is_plain_name, limit_json, names};
+use super::values::{is_plain_name, names};
 use crate::form::Form;
 
 /// One package as the panel lists it: limits as strings or `"Unlimited"`.

@@ -10,6 +10,7 @@ use axum::Router;
 use serde_json::Value;
 
 use super::actions::{Action, error_reply};
+use super::limits::Limits;
 use super::routes;
 use super::{
     ReceivedRequest, SimPermissions, SimSpanelAccount, SimSpanelAdmin, SimSpanelPackage,
@@ -23,42 +24,6 @@ pub(super) type SharedPanel = Shared<Panel>;
 /// Names of accounts, packages and admins compare without ASCII case (reading 7).
 fn same(left: &str, right: &str) -> bool {
     left.eq_ignore_ascii_case(right)
-}
-
-/// The five limits of a package or an account; `None` is unlimited.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct Limits {
-    pub(super) quota_mb: Option<u64>,
-    pub(super) inodes: Option<u64>,
-    pub(super) domains: Option<u64>,
-    pub(super) emails: Option<u64>,
-    pub(super) databases: Option<u64>,
-}
-
-impl Limits {
-    /// A package with these limits.
-    pub(super) fn package(self, name: &str, permissions: SimPermissions) -> SimSpanelPackage {
-        SimSpanelPackage {
-            name: name.to_owned(),
-            quota_mb: self.quota_mb,
-            inodes: self.inodes,
-            domains: self.domains,
-            emails: self.emails,
-            databases: self.databases,
-            permissions,
-        }
-    }
-
-    /// The limits a package gives.
-    pub(super) fn of(package: &SimSpanelPackage) -> Limits {
-        Limits {
-            quota_mb: package.quota_mb,
-            inodes: package.inodes,
-            domains: package.domains,
-            emails: package.emails,
-            databases: package.databases,
-        }
-    }
 }
 
 /// One hosting account.

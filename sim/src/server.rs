@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
@@ -27,8 +27,7 @@ pub(crate) fn lock<P>(panel: &Shared<P>) -> MutexGuard<'_, P> {
 }
 
 /// 127.0.0.1 with an OS-assigned port: where `start` serves a simulator.
-pub(crate) const ANY_LOCAL_PORT: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+pub(crate) const ANY_LOCAL_PORT: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
 /// How a simulator takes its connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +43,7 @@ pub(crate) enum Connections {
 /// request count. Each public handle wraps one; clones share everything.
 pub(crate) struct Server<P> {
     pub(crate) addr: SocketAddr,
-    pub(crate) panel: Shared<P>,
+    panel: Shared<P>,
     pub(crate) faults: Faults,
     pub(crate) requests: RequestCounter,
 }
@@ -54,14 +53,13 @@ pub(crate) struct Server<P> {
 pub(crate) trait Simulated: Sized + 'static {
     /// The settings a simulator starts with.
     type Config;
+    /// Builds the panel's router (the fault machinery is added around it).
+    const ROUTER: fn(Shared<Self>) -> Router;
     /// How the simulator takes its connections.
     const CONNECTIONS: Connections = Connections::Http;
 
     /// The panel at start, for a server listening on `addr`.
     fn new(config: Self::Config, addr: SocketAddr) -> Self;
-
-    /// Builds the panel's router (the fault machinery is added around it).
-    const ROUTER: fn(Shared<Self>) -> Router;
 
     /// Every table of the panel, rendered for comparison: equal before and
     /// after a call when the call changed nothing.

@@ -295,8 +295,7 @@ pub(super) fn suspend(panel: &mut Panel, call: &Call<'_>) -> Outcome {
 
 /// `accounts/unsuspendaccount`: one account or many.
 pub(super) fn unsuspend(panel: &mut Panel, call: &Call<'_>) -> Outcome {
-    let form = call.form;
-    each_named_account(panel, form, Action::Unsuspend, |panel, username| {
+    each_named_account(panel, call.form, Action::Unsuspend, |panel, username| {
         if let Some(account) = panel.account_mut(username) {
             account.suspended = false;
             account.suspend_reason = None;
@@ -307,7 +306,6 @@ pub(super) fn unsuspend(panel: &mut Panel, call: &Call<'_>) -> Outcome {
 
 /// `accounts/terminateaccount`: one account or many, with all they hold.
 pub(super) fn terminate(panel: &mut Panel, call: &Call<'_>) -> Outcome {
-    let form = call.form;
-    each_named_account(panel, form, Action::Terminate, Panel::remove_account)?;
+    each_named_account(panel, call.form, Action::Terminate, Panel::remove_account)?;
     done_top("The selected accounts have been terminated")
 }

@@ -47,9 +47,8 @@ fn read_package(form: &Form, problems: &mut Problems) -> Option<SimSpanelPackage
 
 /// `accounts/createpackage`: the doc's reply, with every package in `packagelist`.
 pub(super) fn create(panel: &mut Panel, call: &Call<'_>) -> Outcome {
-    let form = call.form;
     let mut problems = Problems::default();
-    let package = read_package(form, &mut problems);
+    let package = read_package(call.form, &mut problems);
     if let Some(package) = &package
         && is_plain_name(&package.name)
         && panel.package(&package.name).is_some()
@@ -74,9 +73,8 @@ pub(super) fn create(panel: &mut Panel, call: &Call<'_>) -> Outcome {
 /// `accounts/modifypackage`: replaces the whole definition of an existing
 /// package; its accounts follow (reading 10).
 pub(super) fn modify(panel: &mut Panel, call: &Call<'_>) -> Outcome {
-    let form = call.form;
     let mut problems = Problems::default();
-    let package = read_package(form, &mut problems);
+    let package = read_package(call.form, &mut problems);
     let stored = package
         .as_ref()
         .filter(|package| is_plain_name(&package.name))
@@ -100,8 +98,7 @@ pub(super) fn modify(panel: &mut Panel, call: &Call<'_>) -> Outcome {
 
 /// `accounts/removepackage`: one package or many; a package in use stays (reading 10).
 pub(super) fn remove(panel: &mut Panel, call: &Call<'_>) -> Outcome {
-    let form = call.form;
-    let names = names(form, "package");
+    let names = names(call.form, "package");
     if names.is_empty() {
         return Err(fail("The package field is required"));
     }

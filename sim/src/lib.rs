@@ -29,6 +29,7 @@
 //! - `form` (crate-private): PHP's reading of form bodies, bracket notation
 //!   included, shared by the SPanel and Installatron simulators.
 //! - `dns` (crate-private): the domain-name rule the panels that check names share.
+//! - `hiding` (crate-private): `Debug` for settings, their secrets shown as `***`.
 //! - `testing` (tests only): one raw HTTP/1.1 exchange, the harness of every
 //!   simulator's router-level tests.
 //!
@@ -48,6 +49,7 @@ pub mod admin_api;
 mod dns;
 pub mod faults;
 mod form;
+mod hiding;
 pub mod installatron;
 pub mod openadmin;
 mod server;

@@ -1,6 +1,6 @@
 //! The settings of a simulated admin_api panel and the packages it starts with.
 
-use std::fmt;
+use crate::hiding::debug_hiding;
 
 /// Settings of a simulated admin_api panel.
 #[derive(Clone)]
@@ -31,16 +31,12 @@ impl Default for AdminApiConfig {
     }
 }
 
-impl fmt::Debug for AdminApiConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AdminApiConfig")
-            .field("admin_username", &self.admin_username)
-            .field("admin_password", &"***")
-            .field("packages", &self.packages)
-            .field("api_enabled", &self.api_enabled)
-            .finish()
-    }
-}
+debug_hiding!(AdminApiConfig {
+    admin_username,
+    admin_password: hidden,
+    packages,
+    api_enabled
+});
 
 /// A hosting package as the panel holds it. Limits of 0 mean unlimited.
 #[derive(Clone, Debug, PartialEq, Eq)]

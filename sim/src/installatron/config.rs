@@ -1,6 +1,6 @@
 //! The settings of a simulated Installatron Server: its API keys.
 
-use std::fmt;
+use crate::hiding::debug_hiding;
 
 /// Settings of a simulated Installatron Server.
 #[derive(Clone)]
@@ -21,11 +21,7 @@ impl Default for InstallatronConfig {
     }
 }
 
-impl fmt::Debug for InstallatronConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InstallatronConfig")
-            .field("api_key", &"***")
-            .field("api_key2", &self.api_key2.as_ref().map(|_| "***"))
-            .finish()
-    }
-}
+debug_hiding!(InstallatronConfig {
+    api_key: hidden,
+    api_key2: hidden
+});

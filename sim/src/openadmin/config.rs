@@ -1,8 +1,9 @@
 //! The settings of a simulated OpenAdmin panel (which build, tokens, login
 //! limit, API switch) and the plans it starts with.
 
-use std::fmt;
 use std::time::Duration;
+
+use crate::hiding::debug_hiding;
 
 /// Which autologin route the simulated build has (reading 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,21 +77,17 @@ impl Default for OpenAdminConfig {
     }
 }
 
-impl fmt::Debug for OpenAdminConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpenAdminConfig")
-            .field("admin_username", &self.admin_username)
-            .field("admin_password", &"***")
-            .field("jwt_secret", &"***")
-            .field("token_lifetime", &self.token_lifetime)
-            .field("autologin", &self.autologin)
-            .field("plan_create", &self.plan_create)
-            .field("login_burst", &self.login_burst)
-            .field("plans", &self.plans)
-            .field("api_enabled", &self.api_enabled)
-            .finish()
-    }
-}
+debug_hiding!(OpenAdminConfig {
+    admin_username,
+    admin_password: hidden,
+    jwt_secret: hidden,
+    token_lifetime,
+    autologin,
+    plan_create,
+    login_burst,
+    plans,
+    api_enabled
+});
 
 /// A hosting plan as the panel holds it. Limits of 0 mean unlimited.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,9 +1,8 @@
 //! The settings of a simulated SPanel server (API folder, admin token) and the
 //! packages it starts with.
 
-use std::fmt;
-
 use super::SimPermissions;
+use crate::hiding::debug_hiding;
 
 /// Settings of a simulated SPanel server.
 #[derive(Clone)]
@@ -43,16 +42,12 @@ impl Default for SpanelConfig {
     }
 }
 
-impl fmt::Debug for SpanelConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SpanelConfig")
-            .field("folder", &self.folder)
-            .field("admin_token", &"***")
-            .field("admin_token_sso", &self.admin_token_sso)
-            .field("packages", &self.packages)
-            .finish()
-    }
-}
+debug_hiding!(SpanelConfig {
+    folder,
+    admin_token: hidden,
+    admin_token_sso,
+    packages
+});
 
 /// A hosting package as the panel holds it. `None` is unlimited; `Some(0)`
 /// disables domains, emails or databases.

@@ -29,7 +29,7 @@ impl Field<'_, Option<String>> {
 /// Implements `Debug` for `$type`, showing the fields listed, in order; a
 /// field marked `: hidden` shows as `***`.
 ///
-/// ```ignore
+/// ```text
 /// debug_hiding!(SpanelConfig { folder, admin_token: hidden, admin_token_sso, packages });
 /// ```
 macro_rules! debug_hiding {

@@ -7,7 +7,7 @@
 /// it. Generates the enum (`Clone, Copy, Debug, PartialEq, Eq, Hash`), `ALL`
 /// (every variant, in table order) and `facts()`.
 ///
-/// ```ignore
+/// ```text
 /// endpoint_table! {
 ///     /// One endpoint of the admin API.
 ///     pub(super) enum Endpoint: Facts {

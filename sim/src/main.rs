@@ -37,12 +37,12 @@ struct AdminApiArgs {
     /// Address to listen on.
     #[arg(long, env = "PANELGATE_SIM_LISTEN", default_value = "127.0.0.1:8081")]
     listen: SocketAddr,
-    /// Admin username expected in the `username` header (default: admin).
-    #[arg(long, env = "PANELGATE_SIM_ADMIN_USERNAME")]
-    admin_username: Option<String>,
-    /// Admin password expected in the `password` header (default: admin-secret).
-    #[arg(long, env = "PANELGATE_SIM_ADMIN_PASSWORD", hide_env_values = true)]
-    admin_password: Option<String>,
+    /// Admin username expected in the `username` header.
+    #[arg(long, env = "PANELGATE_SIM_ADMIN_USERNAME", default_value_t = AdminApiConfig::default().admin_username)]
+    admin_username: String,
+    /// Admin password expected in the `password` header.
+    #[arg(long, env = "PANELGATE_SIM_ADMIN_PASSWORD", hide_env_values = true, default_value_t = AdminApiConfig::default().admin_password)]
+    admin_password: String,
     /// Start with the panel's API switch off.
     #[arg(long)]
     api_disabled: bool,
@@ -54,15 +54,15 @@ struct OpenAdminArgs {
     /// Address to listen on.
     #[arg(long, env = "PANELGATE_SIM_LISTEN", default_value = "127.0.0.1:8082")]
     listen: SocketAddr,
-    /// Admin username accepted by `POST /api/` (default: admin).
-    #[arg(long, env = "PANELGATE_SIM_ADMIN_USERNAME")]
-    admin_username: Option<String>,
-    /// Admin password accepted by `POST /api/` (default: admin-secret).
-    #[arg(long, env = "PANELGATE_SIM_ADMIN_PASSWORD", hide_env_values = true)]
-    admin_password: Option<String>,
+    /// Admin username accepted by `POST /api/`.
+    #[arg(long, env = "PANELGATE_SIM_ADMIN_USERNAME", default_value_t = OpenAdminConfig::default().admin_username)]
+    admin_username: String,
+    /// Admin password accepted by `POST /api/`.
+    #[arg(long, env = "PANELGATE_SIM_ADMIN_PASSWORD", hide_env_values = true, default_value_t = OpenAdminConfig::default().admin_password)]
+    admin_password: String,
     /// HS256 key the issued tokens are signed with.
-    #[arg(long, env = "PANELGATE_SIM_JWT_SECRET", hide_env_values = true)]
-    jwt_secret: Option<String>,
+    #[arg(long, env = "PANELGATE_SIM_JWT_SECRET", hide_env_values = true, hide_default_value = true, default_value_t = OpenAdminConfig::default().jwt_secret)]
+    jwt_secret: String,
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, env = "PANELGATE_SIM_TOKEN_LIFETIME_SECS", default_value_t = 900)]
     token_lifetime_secs: u64,
@@ -87,12 +87,12 @@ struct SpanelArgs {
     /// Address to listen on.
     #[arg(long, env = "PANELGATE_SIM_LISTEN", default_value = "127.0.0.1:8083")]
     listen: SocketAddr,
-    /// API folder: `spanel`, or `hostpanel` under white-label branding (default: spanel).
-    #[arg(long, env = "PANELGATE_SIM_SPANEL_FOLDER")]
-    folder: Option<String>,
-    /// Admin API token accepted in the `token` field (default: panelgate-sim-spanel-token).
-    #[arg(long, env = "PANELGATE_SIM_ADMIN_TOKEN", hide_env_values = true)]
-    admin_token: Option<String>,
+    /// API folder: `spanel`, or `hostpanel` under white-label branding.
+    #[arg(long, env = "PANELGATE_SIM_SPANEL_FOLDER", default_value_t = SpanelConfig::default().folder)]
+    folder: String,
+    /// Admin API token accepted in the `token` field.
+    #[arg(long, env = "PANELGATE_SIM_ADMIN_TOKEN", hide_env_values = true, default_value_t = SpanelConfig::default().admin_token)]
+    admin_token: String,
     /// Start with the token's SSO option off (`base/sso` refused).
     #[arg(long)]
     no_sso: bool,
@@ -104,10 +104,9 @@ struct InstallatronArgs {
     /// Address to listen on.
     #[arg(long, env = "PANELGATE_SIM_LISTEN", default_value = "127.0.0.1:8084")]
     listen: SocketAddr,
-    /// The settings.ini `key=` value expected in `X-API-KEY`
-    /// (default: panelgate-sim-installatron-key).
-    #[arg(long, env = "PANELGATE_SIM_API_KEY", hide_env_values = true)]
-    api_key: Option<String>,
+    /// The settings.ini `key=` value expected in `X-API-KEY`.
+    #[arg(long, env = "PANELGATE_SIM_API_KEY", hide_env_values = true, default_value_t = InstallatronConfig::default().api_key)]
+    api_key: String,
     /// The settings.ini `key2=` value, accepted as well (default: none).
     #[arg(long, env = "PANELGATE_SIM_API_KEY2", hide_env_values = true)]
     api_key2: Option<String>,
@@ -130,61 +129,55 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
 
-    match Cli::parse().panel {
+    let (panel, url) = match Cli::parse().panel {
         PanelCommand::AdminApi(args) => {
-            let defaults = AdminApiConfig::default();
             let config = AdminApiConfig {
-                admin_username: args.admin_username.unwrap_or(defaults.admin_username),
-                admin_password: args.admin_password.unwrap_or(defaults.admin_password),
+                admin_username: args.admin_username,
+                admin_password: args.admin_password,
                 api_enabled: !args.api_disabled,
-                ..defaults
+                ..AdminApiConfig::default()
             };
             let sim = AdminApiSim::start_on(args.listen, config).await?;
-            println!("admin_api simulator listening on {}", sim.base_url());
+            ("admin_api", sim.base_url())
         }
         PanelCommand::Openadmin(args) => {
-            let defaults = OpenAdminConfig::default();
             let config = OpenAdminConfig {
-                admin_username: args.admin_username.unwrap_or(defaults.admin_username),
-                admin_password: args.admin_password.unwrap_or(defaults.admin_password),
-                jwt_secret: args.jwt_secret.unwrap_or(defaults.jwt_secret),
-                token_lifetime: Duration::from_secs(args.token_lifetime_secs),
                 autologin: match args.autologin {
                     Build::Connect => AutologinStyle::Connect,
                     Build::Post => AutologinStyle::Post,
                 },
+                token_lifetime: Duration::from_secs(args.token_lifetime_secs),
+                admin_username: args.admin_username,
+                admin_password: args.admin_password,
+                jwt_secret: args.jwt_secret,
                 plan_create: !args.no_plan_create,
                 login_burst: args.login_burst,
                 api_enabled: !args.api_disabled,
-                ..defaults
+                ..OpenAdminConfig::default()
             };
             let sim = OpenAdminSim::start_on(args.listen, config).await?;
-            println!("OpenAdmin simulator listening on {}/api/", sim.base_url());
+            ("OpenAdmin", format!("{}/api/", sim.base_url()))
         }
         PanelCommand::Spanel(args) => {
-            let defaults = SpanelConfig::default();
             let config = SpanelConfig {
-                folder: args.folder.unwrap_or(defaults.folder),
-                admin_token: args.admin_token.unwrap_or(defaults.admin_token),
+                folder: args.folder,
+                admin_token: args.admin_token,
                 admin_token_sso: !args.no_sso,
-                ..defaults
+                ..SpanelConfig::default()
             };
             let sim = SpanelSim::start_on(args.listen, config).await?;
-            println!("SPanel simulator listening on {}api.php", sim.base_url());
+            ("SPanel", format!("{}api.php", sim.base_url()))
         }
         PanelCommand::Installatron(args) => {
-            let defaults = InstallatronConfig::default();
             let config = InstallatronConfig {
-                api_key: args.api_key.unwrap_or(defaults.api_key),
-                api_key2: args.api_key2.or(defaults.api_key2),
+                api_key: args.api_key,
+                api_key2: args.api_key2,
             };
             let sim = InstallatronSim::start_on(args.listen, config).await?;
-            println!(
-                "Installatron Server simulator listening on {}users",
-                sim.base_url()
-            );
+            ("Installatron Server", format!("{}users", sim.base_url()))
         }
-    }
+    };
+    println!("{panel} simulator listening on {url}");
 
     tokio::signal::ctrl_c().await?;
     tracing::info!("ctrl-c received, stopping");

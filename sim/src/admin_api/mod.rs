@@ -1,13 +1,15 @@
 //! Simulator of the "admin_api" panel (OLSPanel's admin API).
 //!
-//! Written from `panels/source-docs/admin_api.txt`; where the doc is silent it
-//! follows `panels/REFERENCE.md` §1 (what OLSPanel's Django code does). It holds
-//! users, packages, domains and databases in memory and answers the ten
-//! endpoints under `/admin_api/` the way the panel does.
+//! Written from the panel's API document (ten form-encoded POST endpoints
+//! under `/admin_api/`, the admin's credentials in two headers, JSON answers
+//! with HTTP 200); where the doc is silent it follows what OLSPanel's Django
+//! code does. It holds users, packages, domains and databases in memory and
+//! answers the ten endpoints the way the panel does.
 //!
 //! # Layout
 //!
-//! - this file: the public handle [`AdminApiSim`], its config and the state snapshots;
+//! - `handle`: the public handle [`AdminApiSim`] and the state snapshots;
+//! - `config`: its settings and the packages it starts with;
 //! - `routes`: the HTTP surface (auth guard, form bodies, 404 and 301 pages);
 //! - `endpoints`: the endpoint table (names, paths, dispatch), the form and the reply;
 //! - `views`: the ten endpoints, one function each, with the panel's messages;
@@ -16,7 +18,7 @@
 //!
 //! # Readings
 //!
-//! Where the doc and the reference leave a choice, this is what the simulator does.
+//! Where the doc and the code leave a choice, this is what the simulator does.
 //!
 //! 1. **Messages.** Where the doc and the code word a message differently, the
 //!    doc's wording is used: add_user answers `"Username <u> created successfully"`
@@ -89,7 +91,9 @@
 //!     user (reading 7); database_add puts the message under `error`, account
 //!     info under `error` without `success`.
 
+mod config;
 mod endpoints;
+mod handle;
 mod routes;
 mod state;
 mod values;
@@ -98,254 +102,5 @@ mod views;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
-
-use tokio::net::TcpListener;
-
-use crate::faults::{self, Faults, RequestCounter};
-use endpoints::Endpoint;
-use state::{Panel, SharedPanel, lock};
-
-/// Settings of a simulated admin_api panel.
-#[derive(Clone)]
-pub struct AdminApiConfig {
-    /// Admin username expected in the `username` header.
-    pub admin_username: String,
-    /// Admin password expected in the `password` header.
-    pub admin_password: String,
-    /// Packages present at start.
-    pub packages: Vec<SimPackage>,
-    /// Whether the panel's API switch is on (off → `{"error": "API is currently disabled"}`).
-    pub api_enabled: bool,
-}
-
-impl Default for AdminApiConfig {
-    /// `admin` / `admin-secret`, packages "Basic" (id 1, 1024 MB, 2 domains) and
-    /// "Premium" (id 2, 5120 MB, unlimited domains), API on.
-    fn default() -> Self {
-        Self {
-            admin_username: "admin".to_owned(),
-            admin_password: "admin-secret".to_owned(),
-            packages: vec![
-                SimPackage::new(1, "Basic", 1024, 2),
-                SimPackage::new(2, "Premium", 5120, 0),
-            ],
-            api_enabled: true,
-        }
-    }
-}
-
-impl fmt::Debug for AdminApiConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AdminApiConfig")
-            .field("admin_username", &self.admin_username)
-            .field("admin_password", &"***")
-            .field("packages", &self.packages)
-            .field("api_enabled", &self.api_enabled)
-            .finish()
-    }
-}
-
-/// A hosting package as the panel holds it. Limits of 0 mean unlimited.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimPackage {
-    /// Package id, referenced by users' `pkg_id`.
-    pub id: u64,
-    /// Package name, unique (case-insensitively).
-    pub name: String,
-    /// Disk quota in MB.
-    pub disk_space_mb: u64,
-    /// Monthly bandwidth in MB.
-    pub bandwidth_mb: u64,
-    /// Maximum number of email accounts.
-    pub email_accounts: u64,
-    /// Maximum number of databases.
-    pub databases: u64,
-    /// Maximum number of FTP accounts.
-    pub ftp_accounts: u64,
-    /// Maximum number of domains, the primary one included.
-    pub allowed_domains: u64,
-    /// Maximum number of subdomains.
-    pub allowed_subdomains: u64,
-    /// Whether disk limits are enforced (the form's `limit_action`).
-    pub limit_action: bool,
-}
-
-impl SimPackage {
-    /// A package with the given disk quota and domain limit, every other limit unlimited.
-    pub fn new(id: u64, name: impl Into<String>, disk_space_mb: u64, allowed_domains: u64) -> Self {
-        Self {
-            id,
-            name: name.into(),
-            disk_space_mb,
-            bandwidth_mb: 0,
-            email_accounts: 0,
-            databases: 0,
-            ftp_accounts: 0,
-            allowed_domains,
-            allowed_subdomains: 0,
-            limit_action: false,
-        }
-    }
-}
-
-/// Snapshot of one hosting user.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimUser {
-    /// User id (the admin account is id 1).
-    pub id: u64,
-    /// Login name, as first created.
-    pub username: String,
-    /// First name.
-    pub first_name: String,
-    /// Last name.
-    pub last_name: String,
-    /// Contact email.
-    pub email: String,
-    /// Current panel password, in clear (a simulator keeps no hashes).
-    pub password: String,
-    /// Package id exactly as last sent by add_user or update_user; may name no package.
-    pub pkg_id: String,
-    /// False while suspended.
-    pub active: bool,
-    /// The user's domains, oldest (primary) first.
-    pub domains: Vec<String>,
-    /// The user's databases, prefixed (`<user>_<db>`), in creation order.
-    pub databases: Vec<String>,
-    /// The user's database users, prefixed (`<user>_<dbuser>`), in creation order.
-    pub db_users: Vec<String>,
-}
-
-/// Snapshot of one domain.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimDomain {
-    /// Domain id.
-    pub id: u64,
-    /// Domain name, normalized (lowercase).
-    pub name: String,
-    /// Username of the owner.
-    pub owner: String,
-    /// Document root as the panel stores it, e.g. `/home/bob/public_html`.
-    pub path: String,
-    /// PHP version as sent, e.g. `8.2`.
-    pub php_version: String,
-    /// Whether issue_ssl succeeded for it.
-    pub has_ssl: bool,
-}
-
-/// Handle on a running admin_api simulator; clones share the same panel.
-#[derive(Clone)]
-pub struct AdminApiSim {
-    addr: SocketAddr,
-    panel: SharedPanel,
-    faults: Faults,
-    requests: RequestCounter,
-}
-
-impl AdminApiSim {
-    /// Starts the simulator on 127.0.0.1 with an OS-assigned port (port 0), serving in a spawned tokio task.
-    pub async fn start(config: AdminApiConfig) -> std::io::Result<AdminApiSim> {
-        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
-    }
-
-    /// Starts on a chosen address (used by the binary).
-    pub async fn start_on(
-        addr: SocketAddr,
-        config: AdminApiConfig,
-    ) -> std::io::Result<AdminApiSim> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let panel = Arc::new(Mutex::new(Panel::new(config, addr)));
-        let sim = AdminApiSim {
-            addr,
-            panel: panel.clone(),
-            faults: Faults::default(),
-            requests: RequestCounter::default(),
-        };
-        faults::serve(
-            listener,
-            routes::router(panel),
-            sim.faults.clone(),
-            sim.requests.clone(),
-        );
-        Ok(sim)
-    }
-
-    /// The address the simulator listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:PORT`, the panel's base URL; endpoints live under `/admin_api/`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The fault knobs of this simulator.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
-    }
-
-    /// Every table of the simulated panel, rendered: equal before and after
-    /// a call when the call changed nothing on the panel.
-    pub fn state(&self) -> String {
-        lock(&self.panel).tables()
-    }
-
-    /// Number of HTTP requests received so far (every path, every outcome, faults
-    /// included; a connection dropped on accept counts as one).
-    pub fn request_count(&self) -> u64 {
-        self.requests.get()
-    }
-
-    /// Turns the panel's API switch on or off.
-    pub fn set_api_enabled(&self, enabled: bool) {
-        lock(&self.panel).api_enabled = enabled;
-    }
-
-    /// Snapshot of one user (username matched case-insensitively).
-    pub fn user(&self, username: &str) -> Option<SimUser> {
-        lock(&self.panel).user_snapshot(username)
-    }
-
-    /// Snapshot of one domain (name matched case-insensitively).
-    pub fn domain(&self, name: &str) -> Option<SimDomain> {
-        lock(&self.panel).domain(name).cloned()
-    }
-
-    /// Packages as the panel holds them, in id order.
-    pub fn packages(&self) -> Vec<SimPackage> {
-        lock(&self.panel).packages().to_vec()
-    }
-
-    /// Makes the next call to `endpoint` fail with the panel's own failure message
-    /// `message` (for panel-internal failures such as
-    /// `"Failed to add mapping for 'x'."`, which cannot arise from state). One-shot;
-    /// it fires at the endpoint's internal step, after validation.
-    ///
-    /// Endpoint names: `account_info` (the bare `/admin_api/`), `add_user`,
-    /// `suspend_user`, `update_user`, `packages_list`, `new_package`, `issue_ssl`,
-    /// `add_domain`, `database_add`, `sso_login`.
-    ///
-    /// # Panics
-    ///
-    /// If `endpoint` is none of these names (a typo would silently test nothing).
-    pub fn fail_next(&self, endpoint: &str, message: &str) {
-        let Some(endpoint) = Endpoint::from_name(endpoint) else {
-            panic!("fail_next: unknown admin_api endpoint {endpoint:?}");
-        };
-        lock(&self.panel).arm_failure(endpoint, message);
-    }
-}
-
-impl fmt::Debug for AdminApiSim {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AdminApiSim")
-            .field("addr", &self.addr)
-            .field("faults", &self.faults)
-            .field("requests", &self.request_count())
-            .finish_non_exhaustive()
-    }
-}
+pub use config::{AdminApiConfig, SimPackage};
+pub use handle::{AdminApiSim, SimDomain, SimUser};

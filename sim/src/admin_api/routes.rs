@@ -11,15 +11,19 @@ use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::any;
 use axum::{Extension, Router};
 
-use super::endpoints::{Endpoint, Params, Reply, error};
-use super::state::{Panel, SharedPanel, lock};
+use super::endpoints::{Endpoint, Reply, Request, error};
+use super::state::{Panel, SharedPanel};
+use crate::server::lock;
 
 /// The panel's router: the ten endpoints and the fallback.
 pub(super) fn router(panel: SharedPanel) -> Router {
     let mut router = Router::new();
     for endpoint in Endpoint::ALL {
         // `any`: the guard answers other methods itself, as the panel does.
-        router = router.route(endpoint.path(), any(handle).layer(Extension(endpoint)));
+        router = router.route(
+            endpoint.facts().path,
+            any(handle).layer(Extension(*endpoint)),
+        );
     }
     router.fallback(not_found).with_state(panel)
 }
@@ -32,17 +36,19 @@ async fn handle(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    // Not form-encoded (JSON, no body, ...) reads as an empty form, like `request.POST`.
-    let form = Params(form.map(|Form(fields)| fields).unwrap_or_default());
     let mut panel = lock(&panel);
     if let Err(refusal) = admin_guard(&panel, &method, &headers) {
         return into_response(refusal);
     }
-    let host = match headers.get(HOST).and_then(|host| host.to_str().ok()) {
-        Some(host) => host.to_owned(),
-        None => panel.server_addr.to_string(),
+    let request = Request {
+        // Not form-encoded (JSON, no body, ...) reads as an empty form, like `request.POST`.
+        form: form.map(|Form(fields)| fields).unwrap_or_default(),
+        host: match headers.get(HOST).and_then(|host| host.to_str().ok()) {
+            Some(host) => host.to_owned(),
+            None => panel.server_addr.to_string(),
+        },
     };
-    into_response(endpoint.run(&mut panel, &form, &host))
+    into_response(endpoint.run(&mut panel, &request))
 }
 
 /// The panel's `admin_api_login_required` decorator, in its order: API switch,
@@ -84,7 +90,7 @@ async fn not_found(uri: Uri) -> Response {
     let slashed = format!("{}/", uri.path());
     if Endpoint::ALL
         .iter()
-        .any(|endpoint| endpoint.path() == slashed)
+        .any(|endpoint| endpoint.facts().path == slashed)
     {
         let location = match uri.query() {
             Some(query) => format!("{slashed}?{query}"),

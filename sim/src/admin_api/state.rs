@@ -1,25 +1,19 @@
-//! The panel's tables: users, packages, domains, databases, plus the armed failures.
-//!
-//! The state sits behind a `std::sync::Mutex`, not a tokio one: every handler
-//! locks it, does its work synchronously and unlocks it, never holding it across
-//! an `.await`, so the cheaper blocking mutex is the right tool (as in
-//! mini-redis's `db.rs`).
+//! The panel's tables: users, packages, domains, databases, plus the armed
+//! failures (behind the crate's shared mutex, `crate::server::Shared`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
 
 use super::endpoints::Endpoint;
+use super::routes;
 use super::values::parse_number;
 use super::{AdminApiConfig, SimDomain, SimPackage, SimUser};
+use crate::server::{Shared, Simulated};
 
 /// The panel state shared by the handlers and the [`super::AdminApiSim`] handle.
-pub(super) type SharedPanel = Arc<Mutex<Panel>>;
-
-/// Locks the panel; a poisoned lock (a panicking test) still yields the state.
-pub(super) fn lock(panel: &SharedPanel) -> MutexGuard<'_, Panel> {
-    panel.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(super) type SharedPanel = Shared<Panel>;
 
 /// Key of a row looked up by name: the panel's MySQL collation ignores case.
 fn key(name: &str) -> String {
@@ -87,9 +81,12 @@ pub(super) struct Panel {
     failures: HashMap<Endpoint, String>,
 }
 
-impl Panel {
+impl Simulated for Panel {
+    type Config = AdminApiConfig;
+    const ROUTER: fn(SharedPanel) -> Router = routes::router;
+
     /// A panel with the config's packages and no users.
-    pub(super) fn new(config: AdminApiConfig, server_addr: SocketAddr) -> Self {
+    fn new(config: AdminApiConfig, server_addr: SocketAddr) -> Panel {
         let mut packages = config.packages;
         packages.sort_by_key(|package| package.id);
         Self {
@@ -108,15 +105,15 @@ impl Panel {
         }
     }
 
-    /// Every table of the panel, rendered for comparison: equal before and
-    /// after a call when the call changed nothing.
-    pub(super) fn tables(&self) -> String {
+    fn tables(&self) -> String {
         format!(
             "{:?}",
             (&self.users, &self.packages, &self.domains, &self.databases)
         )
     }
+}
 
+impl Panel {
     // === failures ===
 
     /// Makes the next call to `endpoint` that reaches its internal step fail with `message`.
@@ -139,6 +136,11 @@ impl Panel {
     /// The user named `username`, if any.
     pub(super) fn user(&self, username: &str) -> Option<&UserRow> {
         self.users.get(&key(username))
+    }
+
+    /// The name the user named `username` is stored under, if any.
+    pub(super) fn username_of(&self, username: &str) -> Option<String> {
+        self.user(username).map(|user| user.username.clone())
     }
 
     /// The user named `username` for changing, if any.

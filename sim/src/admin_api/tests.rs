@@ -9,58 +9,27 @@ use tokio::net::TcpStream;
 
 use super::{AdminApiConfig, AdminApiSim};
 use crate::faults::Fault;
+use crate::testing::{self, Answer, assert_unanswered, raw_request};
 
-/// One HTTP answer.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        assert_eq!(self.status, 200, "{self:?}");
-        serde_json::from_str(&self.body).unwrap()
-    }
-}
-
-/// The raw request: `headers` are extra header lines, the body is form-encoded.
-fn request(sim: &AdminApiSim, method: &str, path: &str, headers: &str, form: &str) -> String {
+/// The raw request's head: the sim's address as `Host`, `headers` (extra
+/// header lines), a form-encoded body.
+fn head(sim: &AdminApiSim, headers: &str) -> String {
     format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\n{headers}\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-        sim.addr(),
-        form.len()
+        "Host: {}\r\n{headers}Content-Type: application/x-www-form-urlencoded\r\n",
+        sim.addr()
     )
 }
 
 /// Sends one request on a fresh connection (closed after the answer).
 async fn send(sim: &AdminApiSim, method: &str, path: &str, headers: &str, form: &str) -> Answer {
-    let mut stream = TcpStream::connect(sim.addr()).await.unwrap();
-    let headers = format!("{headers}Connection: close\r\n");
-    let raw = request(sim, method, path, &headers, form);
-    stream.write_all(raw.as_bytes()).await.unwrap();
-    let mut bytes = Vec::new();
-    stream.read_to_end(&mut bytes).await.unwrap();
-    parse(&String::from_utf8(bytes).unwrap())
-}
-
-fn parse(raw: &str) -> Answer {
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    Answer {
-        status,
-        head: head.to_owned(),
-        body: body.to_owned(),
-    }
+    testing::send(sim.addr(), method, path, &head(sim, headers), form).await
 }
 
 const ADMIN: &str = "username: admin\r\npassword: admin-secret\r\n";
 
 /// Calls an endpoint as the admin and returns its JSON body.
 async fn call(sim: &AdminApiSim, path: &str, form: &str) -> Value {
-    send(sim, "POST", path, ADMIN, form).await.json()
+    send(sim, "POST", path, ADMIN, form).await.ok_json()
 }
 
 async fn start() -> AdminApiSim {
@@ -79,15 +48,15 @@ async fn guard_order() {
     };
     let sim = AdminApiSim::start(config).await.unwrap();
     let path = "/admin_api/packages_list/";
-    let disabled = send(&sim, "GET", path, "", "").await.json();
+    let disabled = send(&sim, "GET", path, "", "").await.ok_json();
     assert_eq!(disabled, json!({"error": "API is currently disabled"}));
 
     sim.set_api_enabled(true);
     let not_post = send(&sim, "GET", path, "password: wrong\r\n", "").await;
-    assert_eq!(not_post.json(), json!({"error": "POST method required"}));
+    assert_eq!(not_post.ok_json(), json!({"error": "POST method required"}));
     let missing = send(&sim, "POST", path, "password: admin-secret\r\n", "").await;
     assert_eq!(
-        missing.json(),
+        missing.ok_json(),
         json!({"error": "Username and password required"})
     );
     let wrong = send(
@@ -98,7 +67,7 @@ async fn guard_order() {
         "",
     )
     .await;
-    assert_eq!(wrong.json(), json!({"error": "Invalid credentials"}));
+    assert_eq!(wrong.ok_json(), json!({"error": "Invalid credentials"}));
     assert_eq!(call(&sim, path, "").await["success"], true);
 }
 
@@ -273,7 +242,7 @@ async fn answer_faults() {
 async fn dropped_connections() {
     let sim = start().await;
     let path = "/admin_api/packages_list/";
-    let raw = request(&sim, "POST", path, ADMIN, "");
+    let raw = raw_request("POST", path, &head(&sim, ADMIN), "");
 
     // A keep-alive connection answered once before the fault is set.
     let mut kept = TcpStream::connect(sim.addr()).await.unwrap();
@@ -285,12 +254,7 @@ async fn dropped_connections() {
     sim.faults().set(Fault::DropConnection);
     let mut fresh = TcpStream::connect(sim.addr()).await.unwrap();
     for stream in [&mut kept, &mut fresh] {
-        // Writing may already fail on a closed connection; either way no answer comes.
-        let _ = stream.write_all(raw.as_bytes()).await;
-        let mut rest = Vec::new();
-        let closing = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest));
-        let outcome = closing.await.expect("connection left open");
-        assert!(outcome.is_err() || rest.is_empty(), "answered: {rest:?}");
+        assert_unanswered(stream, raw.as_bytes()).await;
     }
 
     sim.faults().clear();

@@ -1,5 +1,7 @@
 //! How the panel reads form values and renders sizes and limits.
 
+use crate::dns;
+
 /// Reads a form value as Python's `int()` does for a non-negative number:
 /// surrounding whitespace and a leading `+` are accepted.
 pub(super) fn parse_number(value: &str) -> Option<u64> {
@@ -24,21 +26,7 @@ pub(super) fn normalize_domain(raw: &str) -> Option<String> {
         .or_else(|| lowered.strip_prefix("https://"))
         .unwrap_or(&lowered)
         .trim_end_matches('/');
-    let labels: Vec<&str> = host.split('.').collect();
-    let label_ok = |label: &&str| {
-        (1..=63).contains(&label.len())
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    };
-    let top_level_ok = labels
-        .last()
-        .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
-    let valid =
-        host.len() <= 253 && labels.len() >= 2 && labels.iter().all(label_ok) && top_level_ok;
-    valid.then(|| host.to_owned())
+    dns::is_domain(host).then(|| host.to_owned())
 }
 
 /// A usage in bytes, the code's way: `"0 Bytes"`, `"512 Bytes"`, `"48 KB"`, `"1.55 MB"`.

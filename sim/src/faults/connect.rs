@@ -25,7 +25,8 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, timeout, timeout_at};
 use tower_service::Service;
 
-use super::{Faults, RequestCounter, drop_connection};
+use super::listener::drop_connection;
+use super::{Faults, RequestCounter};
 
 /// What a CONNECT request starts with.
 const CONNECT_PREFIX: &[u8] = b"CONNECT ";

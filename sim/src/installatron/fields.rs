@@ -49,27 +49,13 @@ impl Changes {
     /// `user` with these changes; every website's parent follows its
     /// `reseller` or else the user's parent.
     pub(super) fn apply(self, mut user: UserRow) -> UserRow {
-        if let Some(email) = self.email {
-            user.email = email;
-        }
-        if let Some(language) = self.language {
-            user.locale = language;
-        }
-        if let Some(package) = self.package {
-            user.package = package;
-        }
-        if let Some(parent) = self.parent {
-            user.parent = parent;
-        }
-        if let Some(suspended) = self.suspended {
-            user.suspended = suspended;
-        }
-        if let Some(kind) = self.kind {
-            user.kind = kind;
-        }
-        if let Some(websites) = self.websites {
-            user.websites = websites;
-        }
+        update(&mut user.email, self.email);
+        update(&mut user.locale, self.language);
+        update(&mut user.package, self.package);
+        update(&mut user.parent, self.parent);
+        update(&mut user.suspended, self.suspended);
+        update(&mut user.kind, self.kind);
+        update(&mut user.websites, self.websites);
         for website in &mut user.websites {
             website.parent = website
                 .reseller
@@ -77,6 +63,13 @@ impl Changes {
                 .unwrap_or_else(|| user.parent.clone());
         }
         user
+    }
+}
+
+/// Replaces `field` with the value sent, if one was.
+fn update<T>(field: &mut T, sent: Option<T>) {
+    if let Some(value) = sent {
+        *field = value;
     }
 }
 

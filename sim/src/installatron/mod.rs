@@ -1,15 +1,17 @@
 //! Simulator of the Installatron Server API (v2, REST paths).
 //!
-//! Written from `panels/source-docs/installatron-create-user.txt` (`POST
-//! /users`); where it is silent it follows `panels/REFERENCE.md` §4 (the other
-//! user endpoints, the envelope, the errcodes). It holds users with their
-//! websites and databases in memory, as records: like the real server it
-//! creates no hosting account, file or database. It answers `/users`,
-//! `/users/{id}` and `/users/{id}/login` the way the panel does.
+//! Written from the document of `POST /users` (create or update a user with
+//! its websites, `X-API-KEY` authentication, the JSON envelope); where it is
+//! silent it follows the vendor's other API pages (the other user endpoints,
+//! the envelope, the errcodes). It holds users with their websites and
+//! databases in memory, as records: like the real server it creates no hosting
+//! account, file or database. It answers `/users`, `/users/{id}` and
+//! `/users/{id}/login` the way the panel does.
 //!
 //! # Layout
 //!
-//! - this file: the public handle [`InstallatronSim`], its config, the received requests;
+//! - `handle`: the public handle [`InstallatronSim`] and the received requests;
+//! - `config`: its settings (the API keys);
 //! - `routes`: the HTTP surface (key check, paths and methods, method override);
 //! - `input`: the parameters (query, JSON or form body) as one tree, typed readers;
 //! - `fields`: the user fields, their checks, applying them to a user;
@@ -47,9 +49,10 @@
 //!    `/users`; `GET`/`POST`/`DELETE` on `/users/{id}`; `POST` on
 //!    `/users/{id}/login`; `DELETE /users` names no user: 400
 //!    `empty_argument_user`. A POST with `X-HTTP-Method-Override: GET|DELETE|...`
-//!    is handled as that method (REFERENCE §4.1). The v1 API (`cmd=`), the CLI,
-//!    `api_version` and the old name `guixfer` are not simulated. `Accept` is not
-//!    checked (it is recorded: [`InstallatronRequest::accept`]).
+//!    is handled as that method (the vendor's API documents this tunnel). The
+//!    v1 API (`cmd=`), the CLI, `api_version` and the old name `guixfer` are
+//!    not simulated. `Accept` is not checked (it is recorded:
+//!    [`InstallatronRequest::accept`]).
 //! 4. **Ids in paths** are percent-decoded segments; one trailing `/` is
 //!    ignored (`/users/` is `/users`). An empty id (`/users//login`) is 400
 //!    `empty_argument_user` (errfield `user`); an id that is no valid username
@@ -153,10 +156,10 @@
 //!     `"dryrun was enabled and finished without error.\n"`, `data` null,
 //!     **`result` false**, and changes nothing. Why false: `complete_dryrun`
 //!     is listed among the errcodes, i.e. the server ends the call through its
-//!     error path; REFERENCE §4.6 has clients decide success by `status` 200
-//!     with errcode null or `complete_dryrun`, which works whichever `result`
-//!     the real server sends, while a client reading only `result` would fail
-//!     here (what the simulator is for). A real (`none`) call tests no
+//!     error path; a client that decides success by `status` 200 with errcode
+//!     null or `complete_dryrun` works whichever `result` the real server
+//!     sends, while a client reading only `result` would fail here (what the
+//!     simulator is for). A real (`none`) call tests no
 //!     connection: users are records, connections are used by later tasks.
 //! 12. **Connection tests** (`dryrun=all`, on the user as it would be stored,
 //!     kept websites included): a remote path whose host is under the reserved
@@ -190,7 +193,9 @@
 //!     [`InstallatronSim::received`], which holds every request that reached
 //!     the API, refused ones included.
 
+mod config;
 mod fields;
+mod handle;
 mod input;
 mod reply;
 mod routes;
@@ -201,157 +206,5 @@ mod websites;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
-
-use tokio::net::TcpListener;
-
-use crate::faults::{self, Faults, RequestCounter};
-use state::{Panel, SharedPanel, lock};
-
-/// Settings of a simulated Installatron Server.
-#[derive(Clone)]
-pub struct InstallatronConfig {
-    /// The `key=` value of `settings.ini`, expected in `X-API-KEY`.
-    pub api_key: String,
-    /// The `key2=` value, accepted as well when set.
-    pub api_key2: Option<String>,
-}
-
-impl Default for InstallatronConfig {
-    /// Key `panelgate-sim-installatron-key`, no second key.
-    fn default() -> Self {
-        Self {
-            api_key: "panelgate-sim-installatron-key".to_owned(),
-            api_key2: None,
-        }
-    }
-}
-
-impl fmt::Debug for InstallatronConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InstallatronConfig")
-            .field("api_key", &"***")
-            .field("api_key2", &self.api_key2.as_ref().map(|_| "***"))
-            .finish()
-    }
-}
-
-/// One request that reached the API (reading 17), as it came on the wire.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InstallatronRequest {
-    /// The HTTP method as sent (before any `X-HTTP-Method-Override`).
-    pub method: String,
-    /// The path with its query string, e.g. `/users?offset=0&limit=50`.
-    pub path: String,
-    /// The `Content-Type` header, if any.
-    pub content_type: Option<String>,
-    /// The `Accept` header, if any.
-    pub accept: Option<String>,
-    /// The body exactly as it came.
-    pub body: Vec<u8>,
-}
-
-impl InstallatronRequest {
-    /// The body as text (bytes that are not UTF-8 become U+FFFD).
-    pub fn body_text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// Handle on a running Installatron Server simulator; clones share the same panel.
-#[derive(Clone)]
-pub struct InstallatronSim {
-    addr: SocketAddr,
-    panel: SharedPanel,
-    faults: Faults,
-    requests: RequestCounter,
-}
-
-impl InstallatronSim {
-    /// Starts the simulator on 127.0.0.1 with an OS-assigned port, serving in a
-    /// spawned tokio task.
-    pub async fn start(config: InstallatronConfig) -> std::io::Result<Self> {
-        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
-    }
-
-    /// Starts on a chosen address (used by the binary).
-    pub async fn start_on(addr: SocketAddr, config: InstallatronConfig) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let panel = Arc::new(Mutex::new(Panel::new(config, addr)));
-        let sim = InstallatronSim {
-            addr,
-            panel: panel.clone(),
-            faults: Faults::default(),
-            requests: RequestCounter::default(),
-        };
-        faults::serve(
-            listener,
-            routes::router(panel),
-            sim.faults.clone(),
-            sim.requests.clone(),
-        );
-        Ok(sim)
-    }
-
-    /// The address the simulator listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:PORT/`: the API's base; the routes are `users`,
-    /// `users/{id}` and `users/{id}/login` under it.
-    pub fn base_url(&self) -> String {
-        format!("http://{}/", self.addr)
-    }
-
-    /// The fault knobs of this simulator.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
-    }
-
-    /// Every table of the simulated panel, rendered: equal before and after
-    /// a call when the call changed nothing on the panel.
-    pub fn state(&self) -> String {
-        lock(&self.panel).tables()
-    }
-
-    /// Number of HTTP requests received so far (every path and outcome, faults
-    /// included; a connection dropped on accept counts as one).
-    pub fn request_count(&self) -> u64 {
-        self.requests.get()
-    }
-
-    /// Requests received: method, path (with query), content type, raw body —
-    /// for asserting what reached the panel (e.g. that a dry run asked
-    /// `dryrun=all`). Oldest first; refused ones included, injected faults not
-    /// (reading 17).
-    pub fn received(&self) -> Vec<InstallatronRequest> {
-        lock(&self.panel).received().to_vec()
-    }
-
-    /// The user as stored, as the JSON object `GET /users/{id}` would return
-    /// in `data` (reading 9), for exact comparisons; `None` if absent.
-    pub fn user(&self, id: &str) -> Option<serde_json::Value> {
-        let panel = lock(&self.panel);
-        let user = panel.user(id)?;
-        serde_json::to_value(user).ok()
-    }
-
-    /// Number of users stored.
-    pub fn user_count(&self) -> usize {
-        lock(&self.panel).users().len()
-    }
-}
-
-impl fmt::Debug for InstallatronSim {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InstallatronSim")
-            .field("addr", &self.addr)
-            .field("faults", &self.faults)
-            .field("requests", &self.request_count())
-            .finish_non_exhaustive()
-    }
-}
+pub use config::InstallatronConfig;
+pub use handle::{InstallatronRequest, InstallatronSim};

@@ -12,8 +12,9 @@ use super::InstallatronRequest;
 use super::fields::valid_id;
 use super::input::{BodyKind, Params};
 use super::reply::{self, Failure, Field, Outcome};
-use super::state::{Panel, SharedPanel, lock};
+use super::state::{Panel, SharedPanel};
 use super::users;
+use crate::server::{host_or, lock};
 
 /// The header carrying the key (header names compare without case).
 const API_KEY_HEADER: &str = "x-api-key";
@@ -95,9 +96,7 @@ fn answer(
         (Command::User(id), Method::POST) => users::save(panel, Some(&id), &params),
         (Command::User(id), Method::DELETE) => users::delete(panel, &id, &params),
         (Command::Login(id), _) => {
-            let host = header_text(headers, header::HOST.as_str())
-                .filter(|host| !host.trim().is_empty())
-                .unwrap_or_else(|| panel.server_addr.to_string());
+            let host = host_or(headers, panel.server_addr);
             users::login(panel, &id, &params, &host)
         }
         // `DELETE /users` names no user.

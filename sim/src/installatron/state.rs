@@ -3,28 +3,24 @@
 //!
 //! The rows serialize exactly as `GET /users/{id}` shows them (reading 9), so
 //! the HTTP answers and [`super::InstallatronSim::user`] cannot drift apart.
-//! The state sits behind a `std::sync::Mutex`, not a tokio one: every handler
-//! locks it, works synchronously and unlocks it, never across an `.await`.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use super::routes;
 use super::{InstallatronConfig, InstallatronRequest};
+use crate::server::{Shared, Simulated};
 
 /// The main administrative user (`admin=` in settings.ini): every user's
 /// parent by default (reading 10).
 pub(super) const ADMIN: &str = "root";
 
 /// The panel state shared by the handler and the [`super::InstallatronSim`] handle.
-pub(super) type SharedPanel = Arc<Mutex<Panel>>;
-
-/// Locks the panel; a poisoned lock (a panicking test) still yields the state.
-pub(super) fn lock(panel: &SharedPanel) -> MutexGuard<'_, Panel> {
-    panel.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(super) type SharedPanel = Shared<Panel>;
 
 /// `user` (user-level GUI) or `reseller` (administrative GUI).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -134,9 +130,12 @@ pub(super) struct Panel {
     received: Vec<InstallatronRequest>,
 }
 
-impl Panel {
+impl Simulated for Panel {
+    type Config = InstallatronConfig;
+    const ROUTER: fn(SharedPanel) -> Router = routes::router;
+
     /// An empty panel with the config's keys.
-    pub(super) fn new(config: InstallatronConfig, server_addr: SocketAddr) -> Panel {
+    fn new(config: InstallatronConfig, server_addr: SocketAddr) -> Panel {
         Panel {
             api_key: config.api_key,
             api_key2: config.api_key2,
@@ -146,12 +145,12 @@ impl Panel {
         }
     }
 
-    /// Every table of the panel, rendered for comparison: equal before and
-    /// after a call when the call changed nothing.
-    pub(super) fn tables(&self) -> String {
+    fn tables(&self) -> String {
         format!("{:?}", self.users)
     }
+}
 
+impl Panel {
     /// Whether `key` is the `key=` or the `key2=` value (an empty one never is).
     pub(super) fn accepts_key(&self, key: &str) -> bool {
         !key.is_empty() && (key == self.api_key || self.api_key2.as_deref() == Some(key))

@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::endpoints::{Reply, error};
+use super::endpoints::{Call, Reply, error};
 use super::state::Panel;
 
 /// The claims of an access token, in the order Flask-JWT-Extended writes them.
@@ -126,7 +126,8 @@ impl Bucket {
 }
 
 /// `POST /api/`: rate limit, JSON body, credentials, token.
-pub(super) fn login(panel: &mut Panel, body: &[u8]) -> Reply {
+pub(super) fn login(panel: &mut Panel, call: &Call<'_>) -> Reply {
+    let body = call.body;
     if let Some(bucket) = &mut panel.tokens.bucket
         && !bucket.take()
     {
@@ -148,6 +149,11 @@ pub(super) fn login(panel: &mut Panel, body: &[u8]) -> Reply {
         Some(token) => Reply::ok(json!({ "access_token": token })),
         None => error(StatusCode::INTERNAL_SERVER_ERROR, "Could not issue token"),
     }
+}
+
+/// `GET /api/whoami`: the admin the token names.
+pub(super) fn whoami(_: &mut Panel, call: &Call<'_>) -> Reply {
+    Reply::ok(json!({ "logged_in_as": call.admin }))
 }
 
 /// The admin a request's `Authorization: Bearer <token>` names, or the 401 reply.

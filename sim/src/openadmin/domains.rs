@@ -5,9 +5,11 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use super::SimOpenAdminDomain;
 use super::endpoints::{Call, Reply, error};
-use super::state::{DomainRow, Panel};
+use super::state::Panel;
 use super::users::filled;
+use crate::dns;
 
 /// Where every document root must live.
 const DOCROOT_BASE: &str = "/var/www/html/";
@@ -15,7 +17,7 @@ const DOCROOT_BASE: &str = "/var/www/html/";
 const DEFAULT_PHP: &str = "8.3";
 
 /// `GET /api/domains`: the Go shape `{"domains": [...]}`.
-pub(super) fn list(panel: &Panel) -> Reply {
+pub(super) fn list(panel: &mut Panel, _: &Call<'_>) -> Reply {
     let domains: Vec<Value> = panel
         .domains()
         .into_iter()
@@ -54,7 +56,7 @@ pub(super) fn add(panel: &mut Panel, call: &Call<'_>) -> Reply {
         );
     }
 
-    if !valid_domain(&name) {
+    if !dns::is_domain(&name) {
         return cli(1, "", &format!("ERROR: Invalid domain name: {domain}"));
     }
     let Some(user) = panel.user(username) else {
@@ -75,7 +77,7 @@ pub(super) fn add(panel: &mut Panel, call: &Call<'_>) -> Reply {
             &format!("ERROR: Domain limit reached: user {owner} can have at most {limit} domains."),
         );
     }
-    panel.insert_domain(DomainRow {
+    panel.insert_domain(SimOpenAdminDomain {
         id: 0,
         name: name.clone(),
         owner,
@@ -120,23 +122,4 @@ pub(super) fn action(panel: &mut Panel, call: &Call<'_>) -> Reply {
 /// The wrapper's reply: HTTP 200 whatever the return code.
 fn cli(returncode: i32, stdout: &str, stderr: &str) -> Reply {
     Reply::ok(json!({"stdout": stdout, "stderr": stderr, "returncode": returncode}))
-}
-
-/// Two or more labels of letters, digits and inner hyphens (≤ 63 each), an
-/// alphabetic top-level label of two or more letters (reading 12).
-fn valid_domain(name: &str) -> bool {
-    let labels: Vec<&str> = name.split('.').collect();
-    let label_ok = |label: &&str| {
-        !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
-    };
-    let tld_ok = labels
-        .last()
-        .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|byte| byte.is_ascii_alphabetic()));
-    name.len() <= 253 && labels.len() >= 2 && labels.iter().all(label_ok) && tld_ok
 }

@@ -9,162 +9,70 @@ use serde_json::{Map, Value, json};
 use super::AutologinStyle;
 use super::state::Panel;
 use super::{auth, domains, plans, system, users};
+use crate::table::endpoint_table;
 
-/// One route of the OpenAdmin API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Endpoint {
-    Health,
-    Login,
-    WhoAmI,
-    ListUsers,
-    CreateUser,
-    GetUser,
-    PatchUser,
-    PutUser,
-    DeleteUser,
-    AutologinPost,
-    AutologinConnect,
-    Ips,
-    ListPlans,
-    CreatePlan,
-    GetPlan,
-    ListDomains,
-    AddDomain,
-    DomainAction,
-    Usage,
-    UsageStats,
-    UsageCpu,
-    UsageMemory,
-    UsageDisk,
-    UsageServer,
-    System,
-    Services,
-    PutServices,
-    ServicesStatus,
-    ServiceAction,
-    Notifications,
+/// What the table says of one route.
+pub(super) struct Facts {
+    /// The method and the path (axum's syntax, `{param}`), as `GET /api/usage`
+    /// lists them.
+    route: &'static str,
+    /// The handler, run once the API switch and the token have been checked.
+    pub(super) run: fn(&mut Panel, &Call<'_>) -> Reply,
+    /// What `GET /api/usage` says of the route.
+    pub(super) about: &'static str,
+}
+
+impl Facts {
+    /// The HTTP method and the path.
+    ///
+    /// # Panics
+    ///
+    /// On a row of the table without a method before its path (a bug).
+    pub(super) fn method_and_path(&self) -> (Method, &'static str) {
+        self.route
+            .split_once(' ')
+            .and_then(|(method, path)| Some((Method::from_bytes(method.as_bytes()).ok()?, path)))
+            .expect("every route of the table is `<METHOD> <path>`")
+    }
+}
+
+endpoint_table! {
+    /// One route of the OpenAdmin API, in the order `GET /api/usage` lists them.
+    pub(super) enum Endpoint: Facts {
+        Health { route: "GET /api/", run: system::health, about: "Check that the API is reachable (no token needed)" },
+        Login { route: "POST /api/", run: auth::login, about: "Get a JWT access token with the admin username and password" },
+        WhoAmI { route: "GET /api/whoami", run: auth::whoami, about: "Show the admin the token belongs to" },
+        ListUsers { route: "GET /api/users", run: users::list, about: "List all accounts" },
+        CreateUser { route: "POST /api/users", run: users::create, about: "Create an account" },
+        GetUser { route: "GET /api/users/{username}", run: users::get, about: "Get one account" },
+        PatchUser { route: "PATCH /api/users/{username}", run: users::patch, about: "Suspend, unsuspend or change the password of an account" },
+        PutUser { route: "PUT /api/users/{username}", run: users::change_plan, about: "Change the plan of an account" },
+        DeleteUser { route: "DELETE /api/users/{username}", run: users::delete, about: "Delete an account" },
+        AutologinPost { route: "POST /api/users/{username}/autologin", run: users::autologin_post, about: "Get a one-time login link for an account" },
+        AutologinConnect { route: "CONNECT /api/users/{username}", run: users::autologin, about: "Get a one-time login link for an account" },
+        Ips { route: "GET /api/ips", run: users::ips, about: "List accounts with a dedicated IP" },
+        ListPlans { route: "GET /api/plans", run: plans::list, about: "List all plans" },
+        CreatePlan { route: "POST /api/plans", run: plans::create, about: "Create a plan" },
+        GetPlan { route: "GET /api/plans/{plan_id}", run: plans::get, about: "Get one plan" },
+        ListDomains { route: "GET /api/domains", run: domains::list, about: "List all domains" },
+        AddDomain { route: "POST /api/domains/new", run: domains::add, about: "Add a domain to an account" },
+        DomainAction { route: "POST /api/domains/{action}/{domain}", run: domains::action, about: "Suspend, unsuspend or delete a domain" },
+        Usage { route: "GET /api/usage", run: system::usage, about: "List the API endpoints" },
+        UsageStats { route: "GET /api/usage/stats", run: system::usage_stats, about: "Usage statistics history" },
+        UsageCpu { route: "GET /api/usage/cpu", run: system::cpu, about: "CPU usage per core" },
+        UsageMemory { route: "GET /api/usage/memory", run: system::memory, about: "Memory usage" },
+        UsageDisk { route: "GET /api/usage/disk", run: system::disk, about: "Disk usage per account" },
+        UsageServer { route: "GET /api/usage/server", run: system::server_disk, about: "Disk usage per partition" },
+        System { route: "GET /api/system", run: system::system, about: "System information" },
+        Services { route: "GET /api/services", run: system::services, about: "List monitored services" },
+        PutServices { route: "PUT /api/services", run: system::put_services, about: "Replace the monitored services list" },
+        ServicesStatus { route: "GET /api/services/status", run: system::services_status, about: "Check the status of services" },
+        ServiceAction { route: "POST /api/service/{action}/{service_name}", run: system::service_action, about: "Start, restart or stop a service" },
+        Notifications { route: "GET /api/notifications", run: system::notifications, about: "List notifications" },
+    }
 }
 
 impl Endpoint {
-    /// Every endpoint, in the order `GET /api/usage` lists them.
-    pub(super) const ALL: [Endpoint; 30] = [
-        Endpoint::Health,
-        Endpoint::Login,
-        Endpoint::WhoAmI,
-        Endpoint::ListUsers,
-        Endpoint::CreateUser,
-        Endpoint::GetUser,
-        Endpoint::PatchUser,
-        Endpoint::PutUser,
-        Endpoint::DeleteUser,
-        Endpoint::AutologinPost,
-        Endpoint::AutologinConnect,
-        Endpoint::Ips,
-        Endpoint::ListPlans,
-        Endpoint::CreatePlan,
-        Endpoint::GetPlan,
-        Endpoint::ListDomains,
-        Endpoint::AddDomain,
-        Endpoint::DomainAction,
-        Endpoint::Usage,
-        Endpoint::UsageStats,
-        Endpoint::UsageCpu,
-        Endpoint::UsageMemory,
-        Endpoint::UsageDisk,
-        Endpoint::UsageServer,
-        Endpoint::System,
-        Endpoint::Services,
-        Endpoint::PutServices,
-        Endpoint::ServicesStatus,
-        Endpoint::ServiceAction,
-        Endpoint::Notifications,
-    ];
-
-    /// The HTTP method, the path (axum syntax) and a description for `GET /api/usage`.
-    pub(super) fn route(self) -> (Method, &'static str, &'static str) {
-        use Endpoint::*;
-        match self {
-            Health => (
-                Method::GET,
-                "/api/",
-                "Check that the API is reachable (no token needed)",
-            ),
-            Login => (
-                Method::POST,
-                "/api/",
-                "Get a JWT access token with the admin username and password",
-            ),
-            WhoAmI => (
-                Method::GET,
-                "/api/whoami",
-                "Show the admin the token belongs to",
-            ),
-            ListUsers => (Method::GET, "/api/users", "List all accounts"),
-            CreateUser => (Method::POST, "/api/users", "Create an account"),
-            GetUser => (Method::GET, "/api/users/{username}", "Get one account"),
-            PatchUser => (
-                Method::PATCH,
-                "/api/users/{username}",
-                "Suspend, unsuspend or change the password of an account",
-            ),
-            PutUser => (
-                Method::PUT,
-                "/api/users/{username}",
-                "Change the plan of an account",
-            ),
-            DeleteUser => (Method::DELETE, "/api/users/{username}", "Delete an account"),
-            AutologinPost => (
-                Method::POST,
-                "/api/users/{username}/autologin",
-                "Get a one-time login link for an account",
-            ),
-            AutologinConnect => (
-                Method::CONNECT,
-                "/api/users/{username}",
-                "Get a one-time login link for an account",
-            ),
-            Ips => (Method::GET, "/api/ips", "List accounts with a dedicated IP"),
-            ListPlans => (Method::GET, "/api/plans", "List all plans"),
-            CreatePlan => (Method::POST, "/api/plans", "Create a plan"),
-            GetPlan => (Method::GET, "/api/plans/{plan_id}", "Get one plan"),
-            ListDomains => (Method::GET, "/api/domains", "List all domains"),
-            AddDomain => (
-                Method::POST,
-                "/api/domains/new",
-                "Add a domain to an account",
-            ),
-            DomainAction => (
-                Method::POST,
-                "/api/domains/{action}/{domain}",
-                "Suspend, unsuspend or delete a domain",
-            ),
-            Usage => (Method::GET, "/api/usage", "List the API endpoints"),
-            UsageStats => (Method::GET, "/api/usage/stats", "Usage statistics history"),
-            UsageCpu => (Method::GET, "/api/usage/cpu", "CPU usage per core"),
-            UsageMemory => (Method::GET, "/api/usage/memory", "Memory usage"),
-            UsageDisk => (Method::GET, "/api/usage/disk", "Disk usage per account"),
-            UsageServer => (Method::GET, "/api/usage/server", "Disk usage per partition"),
-            System => (Method::GET, "/api/system", "System information"),
-            Services => (Method::GET, "/api/services", "List monitored services"),
-            PutServices => (
-                Method::PUT,
-                "/api/services",
-                "Replace the monitored services list",
-            ),
-            ServicesStatus => (
-                Method::GET,
-                "/api/services/status",
-                "Check the status of services",
-            ),
-            ServiceAction => (
-                Method::POST,
-                "/api/service/{action}/{service_name}",
-                "Start, restart or stop a service",
-            ),
-            Notifications => (Method::GET, "/api/notifications", "List notifications"),
-        }
-    }
-
     /// Whether the simulated build has this route.
     pub(super) fn available(self, autologin: AutologinStyle, plan_create: bool) -> bool {
         match self {
@@ -178,43 +86,6 @@ impl Endpoint {
     /// Whether the route answers without a token.
     pub(super) fn public(self) -> bool {
         matches!(self, Endpoint::Health | Endpoint::Login)
-    }
-
-    /// Runs the endpoint once the API switch and the token have been checked.
-    pub(super) fn run(self, panel: &mut Panel, call: &Call<'_>) -> Reply {
-        use Endpoint::*;
-        match self {
-            Health => Reply::ok(json!({"message": "API is working!"})),
-            Login => auth::login(panel, call.body),
-            WhoAmI => Reply::ok(json!({"logged_in_as": call.admin})),
-            ListUsers => users::list(panel),
-            CreateUser => users::create(panel, call),
-            GetUser => users::get(panel, call),
-            PatchUser => users::patch(panel, call),
-            PutUser => users::change_plan(panel, call),
-            DeleteUser => users::delete(panel, call),
-            AutologinPost => users::autologin(panel, call, true),
-            AutologinConnect => users::autologin(panel, call, false),
-            Ips => users::ips(panel),
-            ListPlans => plans::list(panel),
-            CreatePlan => plans::create(panel, call),
-            GetPlan => plans::get(panel, call),
-            ListDomains => domains::list(panel),
-            AddDomain => domains::add(panel, call),
-            DomainAction => domains::action(panel, call),
-            Usage => system::usage(panel),
-            UsageStats => system::usage_stats(panel),
-            UsageCpu => system::cpu(),
-            UsageMemory => system::memory(),
-            UsageDisk => system::disk(panel),
-            UsageServer => system::server_disk(panel),
-            System => system::system(panel),
-            Services => Reply::ok(Value::Object(panel.services.clone())),
-            PutServices => system::put_services(panel, call),
-            ServicesStatus => system::services_status(panel),
-            ServiceAction => system::service_action(panel, call),
-            Notifications => system::notifications(panel),
-        }
     }
 }
 

@@ -1,14 +1,16 @@
 //! Simulator of the OpenAdmin API (OpenPanel Enterprise).
 //!
-//! Written from `panels/source-docs/openadmin.txt` (docs v1.7.60, the Python
-//! build); where the doc is silent it follows `panels/REFERENCE.md` §2 (mostly
-//! what the Go rewrite does). It holds users, plans, domains, services and
-//! notifications in memory, issues and checks JWTs, and answers the routes under
-//! `/api/` the way the panel does.
+//! Written from the OpenAdmin API document (docs v1.7.60, the Python build:
+//! JWT logins at `POST /api/`, users, plans, domains, usage, services); where
+//! the doc is silent it follows what the panel's Go rewrite does (it mirrors
+//! the Python API and documents every route). It holds users, plans, domains,
+//! services and notifications in memory, issues and checks JWTs, and answers
+//! the routes under `/api/` the way the panel does.
 //!
 //! # Layout
 //!
-//! - this file: the public handle [`OpenAdminSim`], its config and the state snapshots;
+//! - `handle`: the public handle [`OpenAdminSim`] and the state snapshots;
+//! - `config`: its settings (which build, tokens, login limit) and the plans it starts with;
 //! - `routes`: the HTTP surface (API switch, token check, the build's 404/405 pages);
 //! - `endpoints`: the endpoint table (methods, paths, which build has which,
 //!   dispatch), the request and the reply;
@@ -21,7 +23,7 @@
 //!
 //! # Readings
 //!
-//! Where the doc and the reference leave a choice, this is what the simulator does.
+//! Where the doc and the Go build leave a choice, this is what the simulator does.
 //!
 //! 1. **Two builds.** [`AutologinStyle`] picks the build. `Connect` is the Python
 //!    (Flask) build of the doc: `CONNECT /api/users/{u}` gives the autologin link,
@@ -106,8 +108,8 @@
 //!     (GB) → `"<n>g"`, default `"1g"`. `description`, `docker_image`
 //!     (`openpanel/nginx`) and `feature_set` (`default`) optional. A taken name
 //!     (exact) is 500 `{"success": false, "error": "ERROR: Plan name '<n>'
-//!     already exists."}`. Success is **HTTP 200** (the reference gives 201 only
-//!     for user mutations). Without `plan_create`, `POST /api/plans` gets the
+//!     already exists."}`. Success is **HTTP 200** (201 is for user mutations
+//!     only). Without `plan_create`, `POST /api/plans` gets the
 //!     build's 404 page, as a path the build lacks.
 //! 12. **Adding a domain**: a body that is not a JSON object is 500 `{"error":
 //!     "Invalid JSON body"}` (sic); then 400 for a missing username or domain and
@@ -171,8 +173,10 @@
 //!     `Content-Type: application/json`.
 
 mod auth;
+mod config;
 mod domains;
 mod endpoints;
+mod handle;
 mod plans;
 mod routes;
 mod state;
@@ -182,335 +186,5 @@ mod users;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use tokio::net::TcpListener;
-
-use crate::faults::{self, Faults, RequestCounter};
-use state::{Panel, SharedPanel, lock};
-
-/// Which autologin route the simulated build has (reading 1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AutologinStyle {
-    /// Python-era: `CONNECT /api/users/{u}`; POST .../autologin is 404.
-    Connect,
-    /// Go-era: `POST /api/users/{u}/autologin`; CONNECT is 405.
-    Post,
-}
-
-/// Settings of a simulated OpenAdmin panel.
-#[derive(Clone)]
-pub struct OpenAdminConfig {
-    /// Admin username accepted by `POST /api/`.
-    pub admin_username: String,
-    /// Admin password accepted by `POST /api/`.
-    pub admin_password: String,
-    /// HS256 signing key of issued tokens.
-    pub jwt_secret: String,
-    /// `exp - iat` of issued tokens (whole seconds); the panel's is 15 minutes.
-    pub token_lifetime: Duration,
-    /// Which autologin route exists, and so which build is simulated.
-    pub autologin: AutologinStyle,
-    /// Whether `POST /api/plans` exists (the Go build has it).
-    pub plan_create: bool,
-    /// At most this many login attempts per minute (then 429); `None` = unlimited.
-    pub login_burst: Option<u32>,
-    /// Plans present at start.
-    pub plans: Vec<SimPlan>,
-    /// Whether the API is enabled (off → every `/api/*` route answers 404).
-    pub api_enabled: bool,
-}
-
-impl Default for OpenAdminConfig {
-    /// `admin` / `admin-secret`, 15-minute tokens, the Go build (POST autologin,
-    /// plan creation), no login limit, plans `default_plan_nginx` (id 1, 10 GB,
-    /// unlimited domains) and `pro_plan_apache` (id 2, 50 GB, 10 domains), API on.
-    fn default() -> Self {
-        Self {
-            admin_username: "admin".to_owned(),
-            admin_password: "admin-secret".to_owned(),
-            jwt_secret: "panelgate-sim-openadmin-jwt-secret".to_owned(),
-            token_lifetime: Duration::from_secs(15 * 60),
-            autologin: AutologinStyle::Post,
-            plan_create: true,
-            login_burst: None,
-            plans: vec![
-                SimPlan {
-                    description: "Unlimited domains and Nginx".to_owned(),
-                    websites_limit: 10,
-                    inodes_limit: 1_000_000,
-                    bandwidth_gb: 100,
-                    ..SimPlan::new(1, "default_plan_nginx", 10, 0)
-                },
-                SimPlan {
-                    description: "Ten domains and Apache".to_owned(),
-                    websites_limit: 50,
-                    email_limit: 100,
-                    ftp_limit: 10,
-                    inodes_limit: 2_500_000,
-                    db_limit: 20,
-                    cpu: "2".to_owned(),
-                    ram: "4g".to_owned(),
-                    bandwidth_gb: 500,
-                    docker_image: "openpanel/apache".to_owned(),
-                    ..SimPlan::new(2, "pro_plan_apache", 50, 10)
-                },
-            ],
-            api_enabled: true,
-        }
-    }
-}
-
-impl fmt::Debug for OpenAdminConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpenAdminConfig")
-            .field("admin_username", &self.admin_username)
-            .field("admin_password", &"***")
-            .field("jwt_secret", &"***")
-            .field("token_lifetime", &self.token_lifetime)
-            .field("autologin", &self.autologin)
-            .field("plan_create", &self.plan_create)
-            .field("login_burst", &self.login_burst)
-            .field("plans", &self.plans)
-            .field("api_enabled", &self.api_enabled)
-            .finish()
-    }
-}
-
-/// A hosting plan as the panel holds it. Limits of 0 mean unlimited.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimPlan {
-    /// Plan id, as `GET /api/plans/{plan_id}` takes it.
-    pub id: u64,
-    /// Plan name, unique; users reference plans by name.
-    pub name: String,
-    /// Free text.
-    pub description: String,
-    /// Maximum number of domains.
-    pub domains_limit: u64,
-    /// Maximum number of websites.
-    pub websites_limit: u64,
-    /// Maximum number of email accounts.
-    pub email_limit: u64,
-    /// Maximum number of FTP accounts.
-    pub ftp_limit: u64,
-    /// Disk quota in GB.
-    pub disk_limit_gb: u64,
-    /// Inode quota.
-    pub inodes_limit: u64,
-    /// Maximum number of databases.
-    pub db_limit: u64,
-    /// CPU cores, as the panel stores it (e.g. `"1"`).
-    pub cpu: String,
-    /// Memory, as the panel stores it (e.g. `"1g"`).
-    pub ram: String,
-    /// Bandwidth in GB.
-    pub bandwidth_gb: u64,
-    /// Docker image of the user's containers (v1.7.60's plans).
-    pub docker_image: String,
-    /// Feature set name (the Go build's plans).
-    pub feature_set: String,
-}
-
-impl SimPlan {
-    /// A plan with the given disk quota (GB) and domain limit: 1 CPU, `1g` RAM,
-    /// `openpanel/nginx`, feature set `default`, every other limit unlimited.
-    pub fn new(id: u64, name: impl Into<String>, disk_limit_gb: u64, domains_limit: u64) -> Self {
-        Self {
-            id,
-            name: name.into(),
-            description: String::new(),
-            domains_limit,
-            websites_limit: 0,
-            email_limit: 0,
-            ftp_limit: 0,
-            disk_limit_gb,
-            inodes_limit: 0,
-            db_limit: 0,
-            cpu: "1".to_owned(),
-            ram: "1g".to_owned(),
-            bandwidth_gb: 0,
-            docker_image: "openpanel/nginx".to_owned(),
-            feature_set: "default".to_owned(),
-        }
-    }
-}
-
-/// Snapshot of one hosting user.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimOpenAdminUser {
-    /// User id (the `<id>` of `SUSPENDED_<id>_<username>`).
-    pub id: u64,
-    /// The plain username (never the `SUSPENDED_` form).
-    pub username: String,
-    /// Contact email.
-    pub email: String,
-    /// Current password, in clear (a simulator keeps no hashes).
-    pub password: String,
-    /// Name of the user's plan.
-    pub plan_name: String,
-    /// Whether the user is suspended.
-    pub suspended: bool,
-    /// The user's domains, in creation order.
-    pub domains: Vec<String>,
-    /// The dedicated IP, if any.
-    pub dedicated_ip: Option<String>,
-}
-
-/// Snapshot of one domain.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimOpenAdminDomain {
-    /// Domain id.
-    pub id: u64,
-    /// Domain name (lowercase).
-    pub name: String,
-    /// Plain username of the owner.
-    pub owner: String,
-    /// Document root, under `/var/www/html/`.
-    pub docroot: String,
-    /// PHP version.
-    pub php_version: String,
-    /// Whether the domain is suspended.
-    pub suspended: bool,
-}
-
-/// Snapshot of one services.json entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimService {
-    /// The entry's key, as the service routes take it (e.g. `caddy`).
-    pub name: String,
-    /// The entry's `name` (e.g. `Caddy`), or its key without one.
-    pub display_name: String,
-    /// Whether the entry's `status` is `"active"`: the service is monitored.
-    pub monitored: bool,
-    /// Whether the service runs (false for a key that is no unit on the server).
-    pub running: bool,
-}
-
-/// Handle on a running OpenAdmin simulator; clones share the same panel.
-#[derive(Clone)]
-pub struct OpenAdminSim {
-    addr: SocketAddr,
-    panel: SharedPanel,
-    faults: Faults,
-    requests: RequestCounter,
-}
-
-impl OpenAdminSim {
-    /// Starts the simulator on 127.0.0.1 with an OS-assigned port, serving in a
-    /// spawned tokio task.
-    pub async fn start(config: OpenAdminConfig) -> std::io::Result<Self> {
-        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
-    }
-
-    /// Starts on a chosen address (used by the binary).
-    pub async fn start_on(addr: SocketAddr, config: OpenAdminConfig) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let (autologin, plan_create) = (config.autologin, config.plan_create);
-        let panel = Arc::new(Mutex::new(Panel::new(config, addr)));
-        let sim = OpenAdminSim {
-            addr,
-            panel: panel.clone(),
-            faults: Faults::default(),
-            requests: RequestCounter::default(),
-        };
-        faults::serve_with_raw_connect(
-            listener,
-            routes::router(panel, autologin, plan_create),
-            sim.faults.clone(),
-            sim.requests.clone(),
-        )?;
-        Ok(sim)
-    }
-
-    /// The address the simulator listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:PORT`; the routes live under `/api/`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The fault knobs of this simulator.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
-    }
-
-    /// Every table of the simulated panel, rendered: equal before and after
-    /// a call when the call changed nothing on the panel.
-    pub fn state(&self) -> String {
-        lock(&self.panel).tables()
-    }
-
-    /// Number of HTTP requests received so far (every path and outcome, CONNECT
-    /// and faults included; a connection dropped on accept counts as one).
-    pub fn request_count(&self) -> u64 {
-        self.requests.get()
-    }
-
-    /// Number of successful logins (tokens issued).
-    pub fn login_count(&self) -> u64 {
-        lock(&self.panel).tokens.logins
-    }
-
-    /// Forgets every issued token: they answer 401 from now on.
-    pub fn revoke_tokens(&self) {
-        lock(&self.panel).tokens.revoke_all();
-    }
-
-    /// Turns the API on or off (`opencli api on|off`).
-    pub fn set_api_enabled(&self, enabled: bool) {
-        lock(&self.panel).api_enabled = enabled;
-    }
-
-    /// Snapshot of one user, by plain username (or its `SUSPENDED_` name).
-    pub fn user(&self, username: &str) -> Option<SimOpenAdminUser> {
-        lock(&self.panel).user_snapshot(username)
-    }
-
-    /// Gives a user a dedicated IP (listed by `GET /api/ips`); no-op for an
-    /// unknown user.
-    pub fn set_dedicated_ip(&self, username: &str, ip: &str) {
-        if let Some(user) = lock(&self.panel).user_mut(username) {
-            user.dedicated_ip = Some(ip.to_owned());
-        }
-    }
-
-    /// Snapshot of one domain (name matched case-insensitively).
-    pub fn domain(&self, name: &str) -> Option<SimOpenAdminDomain> {
-        lock(&self.panel).domain_snapshot(name)
-    }
-
-    /// Plans as the panel holds them, in id order.
-    pub fn plans(&self) -> Vec<SimPlan> {
-        lock(&self.panel).plans().to_vec()
-    }
-
-    /// The services.json entries with their running state, in key order.
-    pub fn services(&self) -> Vec<SimService> {
-        lock(&self.panel).service_snapshots()
-    }
-
-    /// Adds a notification (listed last by `GET /api/notifications`).
-    pub fn add_notification(&self, title: &str, message: &str) {
-        lock(&self.panel)
-            .notifications
-            .push((title.to_owned(), message.to_owned()));
-    }
-}
-
-impl fmt::Debug for OpenAdminSim {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpenAdminSim")
-            .field("addr", &self.addr)
-            .field("faults", &self.faults)
-            .field("requests", &self.request_count())
-            .finish_non_exhaustive()
-    }
-}
+pub use config::{AutologinStyle, OpenAdminConfig, SimPlan};
+pub use handle::{OpenAdminSim, SimOpenAdminDomain, SimOpenAdminUser, SimService};

@@ -52,13 +52,13 @@ pub(super) fn user_plan_json(plan: &SimPlan) -> Value {
 }
 
 /// `GET /api/plans`.
-pub(super) fn list(panel: &Panel) -> Reply {
+pub(super) fn list(panel: &mut Panel, _: &Call<'_>) -> Reply {
     let plans: Vec<Value> = panel.plans().iter().map(plan_json).collect();
     Reply::ok(json!({ "plans": plans }))
 }
 
 /// `GET /api/plans/{plan_id}`: by numeric id.
-pub(super) fn get(panel: &Panel, call: &Call<'_>) -> Reply {
+pub(super) fn get(panel: &mut Panel, call: &Call<'_>) -> Reply {
     let plan = call
         .param("plan_id")
         .parse::<u64>()

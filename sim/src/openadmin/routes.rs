@@ -14,17 +14,22 @@ use axum::routing::{MethodFilter, MethodRouter};
 use super::AutologinStyle;
 use super::auth;
 use super::endpoints::{Call, Endpoint, Reply, error};
-use super::state::{SharedPanel, lock};
+use super::state::SharedPanel;
 use crate::faults;
+use crate::server::lock;
 
 /// What every `/api/*` route answers while the API is off.
 const API_DISABLED: &str = "API access is disabled! To enable api access OpenAdmin > Settings";
 
-/// The panel's router for the build `autologin` and `plan_create` describe.
-pub(super) fn router(panel: SharedPanel, autologin: AutologinStyle, plan_create: bool) -> Router {
+/// The panel's router, for the build its `autologin` and `plan_create` describe.
+pub(super) fn router(panel: SharedPanel) -> Router {
+    let (autologin, plan_create) = {
+        let panel = lock(&panel);
+        (panel.autologin, panel.plan_create)
+    };
     let mut paths: BTreeMap<&str, MethodRouter<SharedPanel>> = BTreeMap::new();
-    for endpoint in Endpoint::ALL {
-        let (method, path, _) = endpoint.route();
+    for &endpoint in Endpoint::ALL {
+        let (method, path) = endpoint.facts().method_and_path();
         let Ok(filter) = MethodFilter::try_from(method) else {
             continue;
         };
@@ -99,7 +104,7 @@ fn answer(
         body,
         admin: &admin,
     };
-    endpoint.run(&mut panel, &call)
+    (endpoint.facts().run)(&mut panel, &call)
 }
 
 fn into_response(reply: Reply) -> Response {

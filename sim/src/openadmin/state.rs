@@ -1,30 +1,24 @@
 //! The panel's state: users, plans, domains, services, notifications, issued
-//! tokens.
-//!
-//! The state sits behind a `std::sync::Mutex`, not a tokio one: every handler
-//! locks it, does its work synchronously and unlocks it, never holding it across
-//! an `.await` (as in mini-redis's `db.rs`).
+//! tokens (behind the crate's shared mutex, `crate::server::Shared`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::auth::Tokens;
+use super::routes;
 use super::{
     AutologinStyle, OpenAdminConfig, SimOpenAdminDomain, SimOpenAdminUser, SimPlan, SimService,
 };
+use crate::server::{Connections, Shared, Simulated};
 
 /// The panel state shared by the handlers and the [`super::OpenAdminSim`] handle.
-pub(super) type SharedPanel = Arc<Mutex<Panel>>;
-
-/// Locks the panel; a poisoned lock (a panicking test) still yields the state.
-pub(super) fn lock(panel: &SharedPanel) -> MutexGuard<'_, Panel> {
-    panel.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(super) type SharedPanel = Shared<Panel>;
 
 /// Simulated disk use of a home directory with no domain, in 1 KiB blocks (reading 16).
 const HOME_KIB: u64 = 64;
@@ -64,18 +58,6 @@ impl UserRow {
     }
 }
 
-/// One row of the domains table.
-#[derive(Clone, Debug)]
-pub(super) struct DomainRow {
-    pub(super) id: u64,
-    pub(super) name: String,
-    /// Plain username of the owner.
-    pub(super) owner: String,
-    pub(super) docroot: String,
-    pub(super) php_version: String,
-    pub(super) suspended: bool,
-}
-
 /// The simulated panel.
 pub(super) struct Panel {
     /// The API switch (`opencli api on|off`).
@@ -96,8 +78,8 @@ pub(super) struct Panel {
     next_user_id: u64,
     /// In id order.
     plans: Vec<SimPlan>,
-    /// Keyed by domain name (lowercase).
-    domains: BTreeMap<String, DomainRow>,
+    /// Keyed by domain name (lowercase); the rows are the snapshots the handle gives.
+    domains: BTreeMap<String, SimOpenAdminDomain>,
     next_domain_id: u64,
     /// `/etc/openadmin/services.json`, as last written.
     pub(super) services: Map<String, Value>,
@@ -108,8 +90,12 @@ pub(super) struct Panel {
     pub(super) notifications: Vec<(String, String)>,
 }
 
-impl Panel {
-    pub(super) fn new(config: OpenAdminConfig, server_addr: SocketAddr) -> Panel {
+impl Simulated for Panel {
+    type Config = OpenAdminConfig;
+    const ROUTER: fn(SharedPanel) -> Router = routes::router;
+    const CONNECTIONS: Connections = Connections::RawConnect;
+
+    fn new(config: OpenAdminConfig, server_addr: SocketAddr) -> Panel {
         let mut plans = config.plans;
         plans.sort_by_key(|plan| plan.id);
         let (services, running) = default_services();
@@ -138,9 +124,7 @@ impl Panel {
         }
     }
 
-    /// Every table of the panel, rendered for comparison: equal before and
-    /// after a call when the call changed nothing.
-    pub(super) fn tables(&self) -> String {
+    fn tables(&self) -> String {
         format!(
             "{:?}",
             (
@@ -152,7 +136,9 @@ impl Panel {
             )
         )
     }
+}
 
+impl Panel {
     // === users ===
 
     /// The user a route names: its plain username, or its stored
@@ -248,30 +234,30 @@ impl Panel {
 
     // === domains ===
 
-    pub(super) fn domain(&self, name: &str) -> Option<&DomainRow> {
+    pub(super) fn domain(&self, name: &str) -> Option<&SimOpenAdminDomain> {
         self.domains.get(&name.to_lowercase())
     }
 
-    pub(super) fn domain_mut(&mut self, name: &str) -> Option<&mut DomainRow> {
+    pub(super) fn domain_mut(&mut self, name: &str) -> Option<&mut SimOpenAdminDomain> {
         self.domains.get_mut(&name.to_lowercase())
     }
 
     /// Every domain, in id order.
-    pub(super) fn domains(&self) -> Vec<&DomainRow> {
-        let mut domains: Vec<&DomainRow> = self.domains.values().collect();
+    pub(super) fn domains(&self) -> Vec<&SimOpenAdminDomain> {
+        let mut domains: Vec<&SimOpenAdminDomain> = self.domains.values().collect();
         domains.sort_by_key(|domain| domain.id);
         domains
     }
 
     /// The domains of one user (plain username), in id order.
-    pub(super) fn domains_of(&self, username: &str) -> Vec<&DomainRow> {
+    pub(super) fn domains_of(&self, username: &str) -> Vec<&SimOpenAdminDomain> {
         let mut domains = self.domains();
         domains.retain(|domain| domain.owner == username);
         domains
     }
 
     /// Adds a domain with the next id (the row's `id` is ignored).
-    pub(super) fn insert_domain(&mut self, mut row: DomainRow) {
+    pub(super) fn insert_domain(&mut self, mut row: SimOpenAdminDomain) {
         row.id = self.next_domain_id;
         self.next_domain_id += 1;
         self.domains.insert(row.name.clone(), row);
@@ -279,18 +265,6 @@ impl Panel {
 
     pub(super) fn remove_domain(&mut self, name: &str) {
         self.domains.remove(&name.to_lowercase());
-    }
-
-    pub(super) fn domain_snapshot(&self, name: &str) -> Option<SimOpenAdminDomain> {
-        let domain = self.domain(name)?;
-        Some(SimOpenAdminDomain {
-            id: domain.id,
-            name: domain.name.clone(),
-            owner: domain.owner.clone(),
-            docroot: domain.docroot.clone(),
-            php_version: domain.php_version.clone(),
-            suspended: domain.suspended,
-        })
     }
 
     // === services ===

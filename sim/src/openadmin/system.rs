@@ -15,15 +15,21 @@ const DISK_BASE_USED: u64 = 63_366_230_016;
 /// The simulated RAM.
 const GIB: u64 = 1024 * 1024 * 1024;
 
+/// `GET /api/`: the health check.
+pub(super) fn health(_: &mut Panel, _: &Call<'_>) -> Reply {
+    Reply::ok(json!({"message": "API is working!"}))
+}
+
 /// `GET /api/usage`: `{"endpoints": [{"method", "path", "description"}]}`, the
 /// routes this build has (reading 15).
-pub(super) fn usage(panel: &Panel) -> Reply {
+pub(super) fn usage(panel: &mut Panel, _: &Call<'_>) -> Reply {
     let endpoints: Vec<Value> = Endpoint::ALL
-        .into_iter()
+        .iter()
         .filter(|endpoint| endpoint.available(panel.autologin, panel.plan_create))
         .map(|endpoint| {
-            let (method, path, description) = endpoint.route();
-            json!({"method": method.as_str(), "path": path, "description": description})
+            let facts = endpoint.facts();
+            let (method, path) = facts.method_and_path();
+            json!({"method": method.as_str(), "path": path, "description": facts.about})
         })
         .collect();
     Reply::ok(json!({ "endpoints": endpoints }))
@@ -31,7 +37,7 @@ pub(super) fn usage(panel: &Panel) -> Reply {
 
 /// `GET /api/usage/stats`: one JSON object per line, in one string; the last
 /// line is now (reading 15).
-pub(super) fn usage_stats(panel: &Panel) -> Reply {
+pub(super) fn usage_stats(panel: &mut Panel, _: &Call<'_>) -> Reply {
     let day_before = (panel.started_at - chrono::Duration::days(1)).format("%Y-%m-%d");
     let today = chrono::Utc::now().format("%Y-%m-%d");
     let line = |timestamp: &dyn std::fmt::Display, users: usize, domains: usize| {
@@ -49,12 +55,12 @@ pub(super) fn usage_stats(panel: &Panel) -> Reply {
 }
 
 /// `GET /api/usage/cpu`: percent per core, the doc's `core_N` keys.
-pub(super) fn cpu() -> Reply {
+pub(super) fn cpu(_: &mut Panel, _: &Call<'_>) -> Reply {
     Reply::ok(json!({"core_0": 12.5, "core_1": 3.0, "core_2": 7.25, "core_3": 0.0}))
 }
 
 /// `GET /api/usage/memory`: bytes, and the same as text.
-pub(super) fn memory() -> Reply {
+pub(super) fn memory(_: &mut Panel, _: &Call<'_>) -> Reply {
     Reply::ok(json!({
         "ram_info": {
             "total": 8 * GIB,
@@ -73,7 +79,7 @@ pub(super) fn memory() -> Reply {
 
 /// `GET /api/usage/disk`: quota per account, keyed by username, in 1 KiB blocks
 /// (reading 16).
-pub(super) fn disk(panel: &Panel) -> Reply {
+pub(super) fn disk(panel: &mut Panel, _: &Call<'_>) -> Reply {
     let usage: Map<String, Value> = panel
         .users()
         .into_iter()
@@ -97,7 +103,7 @@ pub(super) fn disk(panel: &Panel) -> Reply {
 }
 
 /// `GET /api/usage/server`: partitions, in bytes.
-pub(super) fn server_disk(panel: &Panel) -> Reply {
+pub(super) fn server_disk(panel: &mut Panel, _: &Call<'_>) -> Reply {
     let accounts: u64 = panel
         .users()
         .into_iter()
@@ -117,7 +123,7 @@ pub(super) fn server_disk(panel: &Panel) -> Reply {
 }
 
 /// `GET /api/system`: the doc's shape (counts as numbers, uptime as a string).
-pub(super) fn system(panel: &Panel) -> Reply {
+pub(super) fn system(panel: &mut Panel, _: &Call<'_>) -> Reply {
     let version = match panel.autologin {
         AutologinStyle::Connect => "1.7.60",
         AutologinStyle::Post => "1.8.0",
@@ -135,6 +141,11 @@ pub(super) fn system(panel: &Panel) -> Reply {
     }))
 }
 
+/// `GET /api/services`: services.json as it is.
+pub(super) fn services(panel: &mut Panel, _: &Call<'_>) -> Reply {
+    Reply::ok(Value::Object(panel.services.clone()))
+}
+
 /// `PUT /api/services`: replaces services.json with the body (a JSON object).
 pub(super) fn put_services(panel: &mut Panel, call: &Call<'_>) -> Reply {
     let Some(services) = call.object() else {
@@ -146,7 +157,7 @@ pub(super) fn put_services(panel: &mut Panel, call: &Call<'_>) -> Reply {
 
 /// `GET /api/services/status`: every services.json entry with `status` replaced
 /// by the running state (reading 18).
-pub(super) fn services_status(panel: &Panel) -> Reply {
+pub(super) fn services_status(panel: &mut Panel, _: &Call<'_>) -> Reply {
     let statuses: Map<String, Value> = panel
         .services
         .iter()
@@ -202,7 +213,7 @@ pub(super) fn service_action(panel: &mut Panel, call: &Call<'_>) -> Reply {
 }
 
 /// `GET /api/notifications`: the doc's array of `{title, message}`.
-pub(super) fn notifications(panel: &Panel) -> Reply {
+pub(super) fn notifications(panel: &mut Panel, _: &Call<'_>) -> Reply {
     let notifications: Vec<Value> = panel
         .notifications
         .iter()

@@ -5,45 +5,18 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{AutologinStyle, OpenAdminConfig, OpenAdminSim};
 use crate::faults::Fault;
-
-/// One HTTP answer.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|error| panic!("{error}: {self:?}"))
-    }
-}
+use crate::testing::{self, Answer, assert_unanswered};
 
 /// Sends one request on a fresh connection (closed after the answer); `headers`
 /// are extra header lines, the body is sent as JSON.
 async fn send(sim: &OpenAdminSim, method: &str, path: &str, headers: &str, body: &str) -> Answer {
-    let mut stream = TcpStream::connect(sim.addr()).await.unwrap();
-    let raw = format!(
-        "{method} {path} HTTP/1.1\r\nHost: panel.example.com:2087\r\n{headers}\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(raw.as_bytes()).await.unwrap();
-    let mut bytes = Vec::new();
-    stream.read_to_end(&mut bytes).await.unwrap();
-    let raw = String::from_utf8(bytes).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    Answer {
-        status: head.split(' ').nth(1).unwrap().parse().unwrap(),
-        head: head.to_owned(),
-        body: body.to_owned(),
-    }
+    let head =
+        format!("Host: panel.example.com:2087\r\n{headers}Content-Type: application/json\r\n");
+    testing::send(sim.addr(), method, path, &head, body).await
 }
 
 /// Logs in and returns the `Authorization` header line.
@@ -220,13 +193,7 @@ async fn connect_autologin() {
     assert!(!broken.body.is_empty() && serde_json::from_str::<Value>(&broken.body).is_err());
     sim.faults().set(Fault::DropConnection);
     let mut dropped = TcpStream::connect(sim.addr()).await.unwrap();
-    let _ = dropped
-        .write_all(b"CONNECT /api/users/alice HTTP/1.1\r\n\r\n")
-        .await;
-    let mut rest = Vec::new();
-    let closing = tokio::time::timeout(Duration::from_secs(5), dropped.read_to_end(&mut rest));
-    let outcome = closing.await.expect("connection left open");
-    assert!(outcome.is_err() || rest.is_empty(), "answered: {rest:?}");
+    assert_unanswered(&mut dropped, b"CONNECT /api/users/alice HTTP/1.1\r\n\r\n").await;
     sim.faults().clear();
 }
 

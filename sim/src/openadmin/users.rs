@@ -25,7 +25,7 @@ const FORBIDDEN_USERNAMES: [&str; 9] = [
 const ADMIN_TOKEN_LEN: usize = 30;
 
 /// `GET /api/users`: the doc's array of `{username, email, plan_name}`.
-pub(super) fn list(panel: &Panel) -> Reply {
+pub(super) fn list(panel: &mut Panel, _: &Call<'_>) -> Reply {
     let users: Vec<Value> = panel
         .users()
         .into_iter()
@@ -92,7 +92,7 @@ pub(super) fn create(panel: &mut Panel, call: &Call<'_>) -> Reply {
 }
 
 /// `GET /api/users/{username}`: the nested `{"user": {"user": ..., "plan": ...}}` shape.
-pub(super) fn get(panel: &Panel, call: &Call<'_>) -> Reply {
+pub(super) fn get(panel: &mut Panel, call: &Call<'_>) -> Reply {
     let Some(user) = panel.user(call.param("username")) else {
         return error(StatusCode::NOT_FOUND, "User not found");
     };
@@ -239,12 +239,17 @@ pub(super) fn delete(panel: &mut Panel, call: &Call<'_>) -> Reply {
     Reply::done(&format!("User {plain} deleted successfully."))
 }
 
-/// `POST /api/users/{username}/autologin` (Go build; `json_body`: it requires a
-/// JSON content type) or `CONNECT /api/users/{username}` (Python build).
-pub(super) fn autologin(panel: &Panel, call: &Call<'_>, json_body: bool) -> Reply {
-    if json_body && !call.sends_json() {
+/// `POST /api/users/{username}/autologin` (Go build): the link, for a request
+/// with a JSON content type.
+pub(super) fn autologin_post(panel: &mut Panel, call: &Call<'_>) -> Reply {
+    if !call.sends_json() {
         return error(StatusCode::BAD_REQUEST, "Invalid JSON format");
     }
+    autologin(panel, call)
+}
+
+/// `CONNECT /api/users/{username}` (Python build): a one-time login link.
+pub(super) fn autologin(panel: &mut Panel, call: &Call<'_>) -> Reply {
     let Some(user) = panel.user(call.param("username")) else {
         return error(StatusCode::NOT_FOUND, "User not found");
     };
@@ -258,7 +263,7 @@ pub(super) fn autologin(panel: &Panel, call: &Call<'_>, json_body: bool) -> Repl
 }
 
 /// `GET /api/ips`: `{"<username>": "<ip>"}` for users with a dedicated IP.
-pub(super) fn ips(panel: &Panel) -> Reply {
+pub(super) fn ips(panel: &mut Panel, _: &Call<'_>) -> Reply {
     let ips: Map<String, Value> = panel
         .users()
         .into_iter()

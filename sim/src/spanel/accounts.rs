@@ -4,10 +4,11 @@
 
 use serde_json::{Value, json};
 
-use super::actions::{Action, done_top, fail, refused};
+use super::actions::{Action, Call, Outcome, Problems, done_top, fail};
+use super::limits::{LimitInputs, Limits, limit_json};
 use super::permissions::{self, SimPermissions, USER_CATALOGUE};
-use super::state::{AccountRow, Limits, Panel};
-use super::values::{LimitInputs, is_email, is_plain_name, limit_json, normalize_domain};
+use super::state::{AccountRow, Panel};
+use super::values::{check_password, is_email, is_plain_name, names, normalize_domain};
 use crate::form::Form;
 
 /// System users an account cannot be called (reading 7).
@@ -17,10 +18,9 @@ const RESERVED_USERNAMES: [&str; 3] = ["root", "nobody", "mysql"];
 pub(super) const CUSTOM: &str = "Custom";
 
 /// `accounts/listaccounts`: `{"data": [...]}` without `result` (readings 6 and 17).
-pub(super) fn list(panel: &mut Panel, form: &Form) -> Value {
-    if let Some(failure) = panel.take_failure(Action::ListAccounts) {
-        return failure;
-    }
+pub(super) fn list(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
+    panel.armed(Action::ListAccounts)?;
     let wanted = form.filled("accountuser");
     let status = form.filled("statusOption");
     let package = form.filled("selectedPackage");
@@ -38,7 +38,7 @@ pub(super) fn list(panel: &mut Panel, form: &Form) -> Value {
         .filter(|account| package.is_none_or(|name| account.package.eq_ignore_ascii_case(name)))
         .map(|account| account_json(panel, account))
         .collect();
-    json!({ "data": rows })
+    Ok(json!({ "data": rows }))
 }
 
 /// One account as listaccounts shows it: every value a string.
@@ -68,31 +68,16 @@ fn account_json(panel: &Panel, account: &AccountRow) -> Value {
 }
 
 /// `accounts/wwwacct`: creates an account (readings 7 to 10).
-pub(super) fn create(panel: &mut Panel, form: &Form) -> Value {
-    let mut problems = Vec::new();
-    let username = form.filled("username");
-    match username {
-        None => problems.push("The username field is required".to_owned()),
-        Some(name) if !is_plain_name(name) => problems
-            .push("The username must be between 1 and 30 alphanumeric characters".to_owned()),
-        Some(_) => {}
+pub(super) fn create(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
+    let mut problems = Problems::default();
+    let username = problems.required(form, "username");
+    if username.is_some_and(|name| !is_plain_name(name)) {
+        problems.push("The username must be between 1 and 30 alphanumeric characters");
     }
-    let domain = match form.filled("domain") {
-        None => {
-            problems.push("The domain field is required".to_owned());
-            None
-        }
-        Some(raw) => {
-            let domain = normalize_domain(raw);
-            if domain.is_none() {
-                problems.push(format!("The domain {raw} is not a valid domain name"));
-            }
-            domain
-        }
-    };
+    let domain = read_domain(form, &mut problems);
     check_password(form, &mut problems);
-    let package = form.filled("package");
-    let (package_name, limits, permissions) = match package {
+    let (package_name, limits, permissions) = match form.filled("package") {
         Some(name) => match panel.package(name) {
             Some(package) => (
                 package.name.clone(),
@@ -105,19 +90,12 @@ pub(super) fn create(panel: &mut Panel, form: &Form) -> Value {
             }
         },
         None => {
-            let inputs = LimitInputs::read(form, &mut problems);
-            let limits = Limits {
-                quota_mb: inputs.quota.or_unlimited(),
-                inodes: inputs.inodes.or_unlimited(),
-                domains: inputs.domains.or_unlimited(),
-                emails: inputs.emails.or_unlimited(),
-                databases: inputs.databases.or_unlimited(),
-            };
+            let limits = LimitInputs::read(form, &mut problems).created();
             let permissions = match form.get("permissions") {
                 None => SimPermissions::All,
                 Some(field) => {
-                    permissions::parse(Some(field), USER_CATALOGUE).unwrap_or_else(|mut found| {
-                        problems.append(&mut found);
+                    permissions::parse(Some(field), USER_CATALOGUE).unwrap_or_else(|found| {
+                        problems.extend(found);
                         SimPermissions::All
                     })
                 }
@@ -137,15 +115,8 @@ pub(super) fn create(panel: &mut Panel, form: &Form) -> Value {
     {
         problems.push(format!("The domain {domain} already exists on this server"));
     }
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    let (Some(username), Some(domain)) = (username, domain) else {
-        return fail("The username and domain fields are required");
-    };
-    if let Some(failure) = panel.take_failure(Action::CreateAccount) {
-        return failure;
-    }
+    let (username, domain) = problems.refuse_or(username.zip(domain))?;
+    panel.armed(Action::CreateAccount)?;
     panel.insert_account(AccountRow {
         username: username.to_owned(),
         domain,
@@ -167,24 +138,19 @@ pub(super) fn create(panel: &mut Panel, form: &Form) -> Value {
     ))
 }
 
-/// The password rule of every function that sets one: present, 8 or more characters.
-pub(super) fn check_password(form: &Form, problems: &mut Vec<String>) {
-    match form.str("password") {
-        None | Some("") => problems.push("The password field is required".to_owned()),
-        Some(password) if password.chars().count() < 8 => {
-            problems.push("The password must be at least 8 characters long".to_owned());
-        }
-        Some(_) => {}
+/// The `domain` field, normalized; `None` (and a problem) when missing or invalid.
+fn read_domain(form: &Form, problems: &mut Problems) -> Option<String> {
+    let raw = problems.required(form, "domain")?;
+    let domain = normalize_domain(raw);
+    if domain.is_none() {
+        problems.push(format!("The domain {raw} is not a valid domain name"));
     }
+    domain
 }
 
-/// The account named by `username`, or the refusal; `problems` are the other
-/// problems found so far, reported with it.
-fn named_account(panel: &Panel, form: &Form, problems: &mut Vec<String>) -> Option<String> {
-    let Some(name) = form.filled("username") else {
-        problems.push("The username field is required".to_owned());
-        return None;
-    };
+/// The account named by `username`, or `None` with the problem noted.
+fn named_account(panel: &Panel, form: &Form, problems: &mut Problems) -> Option<String> {
+    let name = problems.required(form, "username")?;
     match panel.account(name) {
         Some(account) => Some(account.username.clone()),
         None => {
@@ -195,20 +161,13 @@ fn named_account(panel: &Panel, form: &Form, problems: &mut Vec<String>) -> Opti
 }
 
 /// `accounts/changeuserpassword`.
-pub(super) fn change_password(panel: &mut Panel, form: &Form) -> Value {
-    let mut problems = Vec::new();
+pub(super) fn change_password(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
+    let mut problems = Problems::default();
     let username = named_account(panel, form, &mut problems);
     check_password(form, &mut problems);
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    // A missing account was a problem, refused above.
-    let Some(username) = username else {
-        return fail("The username field is required");
-    };
-    if let Some(failure) = panel.take_failure(Action::ChangePassword) {
-        return failure;
-    }
+    let username = problems.refuse_or(username)?;
+    panel.armed(Action::ChangePassword)?;
     if let Some(account) = panel.account_mut(&username) {
         account.password = form.str("password").unwrap_or_default().to_owned();
     }
@@ -216,26 +175,18 @@ pub(super) fn change_password(panel: &mut Panel, form: &Form) -> Value {
 }
 
 /// `accounts/changeuseremail`.
-pub(super) fn change_email(panel: &mut Panel, form: &Form) -> Value {
-    let mut problems = Vec::new();
+pub(super) fn change_email(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
+    let mut problems = Problems::default();
     let username = named_account(panel, form, &mut problems);
-    let email = form.filled("email");
-    match email {
-        None => problems.push("The email field is required".to_owned()),
-        Some(email) if !is_email(email) => {
-            problems.push(format!("The email address {email} is not valid"));
-        }
-        Some(_) => {}
+    let email = problems.required(form, "email");
+    if let Some(email) = email
+        && !is_email(email)
+    {
+        problems.push(format!("The email address {email} is not valid"));
     }
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    let (Some(username), Some(email)) = (username, email) else {
-        return fail("The username and email fields are required");
-    };
-    if let Some(failure) = panel.take_failure(Action::ChangeEmail) {
-        return failure;
-    }
+    let (username, email) = problems.refuse_or(username.zip(email))?;
+    panel.armed(Action::ChangeEmail)?;
     if let Some(account) = panel.account_mut(&username) {
         account.email = email.to_owned();
     }
@@ -243,22 +194,11 @@ pub(super) fn change_email(panel: &mut Panel, form: &Form) -> Value {
 }
 
 /// `accounts/changedomain`: the main domain; subdomains keep their names (reading 16).
-pub(super) fn change_domain(panel: &mut Panel, form: &Form) -> Value {
-    let mut problems = Vec::new();
+pub(super) fn change_domain(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
+    let mut problems = Problems::default();
     let username = named_account(panel, form, &mut problems);
-    let domain = match form.filled("domain") {
-        None => {
-            problems.push("The domain field is required".to_owned());
-            None
-        }
-        Some(raw) => {
-            let domain = normalize_domain(raw);
-            if domain.is_none() {
-                problems.push(format!("The domain {raw} is not a valid domain name"));
-            }
-            domain
-        }
-    };
+    let domain = read_domain(form, &mut problems);
     if let (Some(username), Some(domain)) = (&username, &domain) {
         let current = panel
             .account(username)
@@ -267,15 +207,8 @@ pub(super) fn change_domain(panel: &mut Panel, form: &Form) -> Value {
             problems.push(format!("The domain {domain} already exists on this server"));
         }
     }
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    let (Some(username), Some(domain)) = (username, domain) else {
-        return fail("The username and domain fields are required");
-    };
-    if let Some(failure) = panel.take_failure(Action::ChangeDomain) {
-        return failure;
-    }
+    let (username, domain) = problems.refuse_or(username.zip(domain))?;
+    panel.armed(Action::ChangeDomain)?;
     if let Some(account) = panel.account_mut(&username) {
         account.domain = domain;
     }
@@ -283,8 +216,9 @@ pub(super) fn change_domain(panel: &mut Panel, form: &Form) -> Value {
 }
 
 /// `accounts/changequota`: a package, or limits (reading 10).
-pub(super) fn change_quota(panel: &mut Panel, form: &Form) -> Value {
-    let mut problems = Vec::new();
+pub(super) fn change_quota(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
+    let mut problems = Problems::default();
     let username = named_account(panel, form, &mut problems);
     let package = match form.filled("package") {
         Some(name) => match panel.package(name) {
@@ -297,30 +231,15 @@ pub(super) fn change_quota(panel: &mut Panel, form: &Form) -> Value {
         None => None,
     };
     let inputs = LimitInputs::read(form, &mut problems);
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    // A missing account was a problem, refused above.
-    let Some(username) = username else {
-        return fail("The username field is required");
-    };
-    if let Some(failure) = panel.take_failure(Action::ChangeQuota) {
-        return failure;
-    }
+    let username = problems.refuse_or(username)?;
+    panel.armed(Action::ChangeQuota)?;
     if let Some(account) = panel.account_mut(&username) {
         if let Some(package) = package {
             account.limits = Limits::of(&package);
             account.permissions = package.permissions;
             account.package = package.name;
         } else if inputs.any_sent() {
-            let current = account.limits;
-            account.limits = Limits {
-                quota_mb: inputs.quota.or_keep(current.quota_mb),
-                inodes: inputs.inodes.or_keep(current.inodes),
-                domains: inputs.domains.or_keep(current.domains),
-                emails: inputs.emails.or_keep(current.emails),
-                databases: inputs.databases.or_keep(current.databases),
-            };
+            account.limits = inputs.changed(account.limits);
             account.package = CUSTOM.to_owned();
         }
     }
@@ -329,18 +248,11 @@ pub(super) fn change_quota(panel: &mut Panel, form: &Form) -> Value {
 
 /// The accounts named by `username` (a string or an array), or the refusal.
 fn named_accounts(panel: &Panel, form: &Form) -> Result<Vec<String>, Value> {
-    let names: Vec<String> = form
-        .get("username")
-        .and_then(|field| field.as_list())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
-        .collect();
+    let names = names(form, "username");
     if names.is_empty() {
         return Err(fail("The username field is required"));
     }
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut found = Vec::new();
     for name in names {
         match panel.account(&name) {
@@ -348,60 +260,52 @@ fn named_accounts(panel: &Panel, form: &Form) -> Result<Vec<String>, Value> {
             None => problems.push(format!("The account {name} does not exist")),
         }
     }
-    match refused(problems) {
-        Some(refusal) => Err(refusal),
-        None => Ok(found),
+    problems.check()?;
+    Ok(found)
+}
+
+/// The bulk functions: checks every account `username` names, then (unless
+/// the armed failure of `action` fires) runs `change` on each.
+fn each_named_account(
+    panel: &mut Panel,
+    form: &Form,
+    action: Action,
+    mut change: impl FnMut(&mut Panel, &str),
+) -> Result<(), Value> {
+    let usernames = named_accounts(panel, form)?;
+    panel.armed(action)?;
+    for username in usernames {
+        change(panel, &username);
     }
+    Ok(())
 }
 
 /// `accounts/suspendaccount`: one account or many, with an optional reason.
-pub(super) fn suspend(panel: &mut Panel, form: &Form) -> Value {
-    let usernames = match named_accounts(panel, form) {
-        Ok(usernames) => usernames,
-        Err(refusal) => return refusal,
-    };
-    if let Some(failure) = panel.take_failure(Action::Suspend) {
-        return failure;
-    }
+pub(super) fn suspend(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
     let reason = form.filled("reason").map(str::to_owned);
-    for username in usernames {
-        if let Some(account) = panel.account_mut(&username) {
+    each_named_account(panel, form, Action::Suspend, |panel, username| {
+        if let Some(account) = panel.account_mut(username) {
             account.suspended = true;
             account.suspend_reason = reason.clone();
         }
-    }
+    })?;
     done_top("Suspend successful")
 }
 
 /// `accounts/unsuspendaccount`: one account or many.
-pub(super) fn unsuspend(panel: &mut Panel, form: &Form) -> Value {
-    let usernames = match named_accounts(panel, form) {
-        Ok(usernames) => usernames,
-        Err(refusal) => return refusal,
-    };
-    if let Some(failure) = panel.take_failure(Action::Unsuspend) {
-        return failure;
-    }
-    for username in usernames {
-        if let Some(account) = panel.account_mut(&username) {
+pub(super) fn unsuspend(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    each_named_account(panel, call.form, Action::Unsuspend, |panel, username| {
+        if let Some(account) = panel.account_mut(username) {
             account.suspended = false;
             account.suspend_reason = None;
         }
-    }
+    })?;
     done_top("Unsuspend successful")
 }
 
 /// `accounts/terminateaccount`: one account or many, with all they hold.
-pub(super) fn terminate(panel: &mut Panel, form: &Form) -> Value {
-    let usernames = match named_accounts(panel, form) {
-        Ok(usernames) => usernames,
-        Err(refusal) => return refusal,
-    };
-    if let Some(failure) = panel.take_failure(Action::Terminate) {
-        return failure;
-    }
-    for username in usernames {
-        panel.remove_account(&username);
-    }
+pub(super) fn terminate(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    each_named_account(panel, call.form, Action::Terminate, Panel::remove_account)?;
     done_top("The selected accounts have been terminated")
 }

@@ -6,33 +6,53 @@ use serde_json::{Value, json};
 use super::state::Panel;
 use super::{accounts, admin, packages, user};
 use crate::form::Form;
+use crate::table::endpoint_table;
+use Scope::{Admin, AnyAccount, User};
 
-/// One function of `api.php`, named `category/function` on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(super) enum Action {
-    ApiCheck,
-    ListAccounts,
-    CreateAccount,
-    ChangePassword,
-    ChangeEmail,
-    ChangeDomain,
-    ChangeQuota,
-    Suspend,
-    Unsuspend,
-    Terminate,
-    ListPackages,
-    CreatePackage,
-    ModifyPackage,
-    RemovePackage,
-    CreateAdmin,
-    ListAdmins,
-    ListAdminPermissions,
-    ListUserPermissions,
-    Sso,
-    AddSubdomain,
-    RemoveDomain,
-    CreateDbUser,
-    CreateDatabase,
+/// What the table says of one action.
+pub(super) struct Facts {
+    /// The `action` value on the wire.
+    pub(super) name: &'static str,
+    /// Who it acts for.
+    scope: Scope,
+    /// The function, run once the token, the action name and the account
+    /// have been checked.
+    run: fn(&mut Panel, &Call<'_>) -> Outcome,
+}
+
+endpoint_table! {
+    /// One function of `api.php`, named `category/function` on the wire.
+    pub(super) enum Action: Facts {
+        ApiCheck { name: "toolbox/apicheck", scope: Admin, run: |panel, _| admin::api_check(panel) },
+        ListAccounts { name: "accounts/listaccounts", scope: Admin, run: accounts::list },
+        CreateAccount { name: "accounts/wwwacct", scope: Admin, run: accounts::create },
+        ChangePassword { name: "accounts/changeuserpassword", scope: Admin, run: accounts::change_password },
+        ChangeEmail { name: "accounts/changeuseremail", scope: Admin, run: accounts::change_email },
+        ChangeDomain { name: "accounts/changedomain", scope: Admin, run: accounts::change_domain },
+        ChangeQuota { name: "accounts/changequota", scope: Admin, run: accounts::change_quota },
+        Suspend { name: "accounts/suspendaccount", scope: Admin, run: accounts::suspend },
+        Unsuspend { name: "accounts/unsuspendaccount", scope: Admin, run: accounts::unsuspend },
+        Terminate { name: "accounts/terminateaccount", scope: Admin, run: accounts::terminate },
+        ListPackages { name: "accounts/listpackages", scope: Admin, run: |panel, _| packages::list(panel) },
+        CreatePackage { name: "accounts/createpackage", scope: Admin, run: packages::create },
+        ModifyPackage { name: "accounts/modifypackage", scope: Admin, run: packages::modify },
+        RemovePackage { name: "accounts/removepackage", scope: Admin, run: packages::remove },
+        CreateAdmin { name: "admin/createadminuser", scope: Admin, run: admin::create_admin },
+        ListAdmins { name: "admin/listadminusers", scope: Admin, run: |panel, _| admin::list_admins(panel) },
+        ListAdminPermissions {
+            name: "admin/listadminuserpermissions", scope: Admin,
+            run: |panel, _| admin::list_admin_permissions(panel),
+        },
+        ListUserPermissions {
+            name: "user/listuserpermissions", scope: AnyAccount,
+            run: |panel, _| admin::list_user_permissions(panel),
+        },
+        Sso { name: "base/sso", scope: Admin, run: admin::sso },
+        AddSubdomain { name: "domain/addsubdomain", scope: User, run: user::add_subdomain },
+        RemoveDomain { name: "domain/removedomain", scope: User, run: user::remove_domain },
+        CreateDbUser { name: "mysql/createmysqluser", scope: User, run: user::create_db_user },
+        CreateDatabase { name: "mysql/createmysqldatabase", scope: User, run: user::create_database },
+    }
 }
 
 /// Who a function acts for, and so whether it needs `accountuser` (reading 4).
@@ -47,116 +67,23 @@ enum Scope {
 }
 
 impl Action {
-    /// Every action.
-    pub(super) const ALL: [Action; 23] = [
-        Action::ApiCheck,
-        Action::ListAccounts,
-        Action::CreateAccount,
-        Action::ChangePassword,
-        Action::ChangeEmail,
-        Action::ChangeDomain,
-        Action::ChangeQuota,
-        Action::Suspend,
-        Action::Unsuspend,
-        Action::Terminate,
-        Action::ListPackages,
-        Action::CreatePackage,
-        Action::ModifyPackage,
-        Action::RemovePackage,
-        Action::CreateAdmin,
-        Action::ListAdmins,
-        Action::ListAdminPermissions,
-        Action::ListUserPermissions,
-        Action::Sso,
-        Action::AddSubdomain,
-        Action::RemoveDomain,
-        Action::CreateDbUser,
-        Action::CreateDatabase,
-    ];
-
-    /// The `action` value on the wire.
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Action::ApiCheck => "toolbox/apicheck",
-            Action::ListAccounts => "accounts/listaccounts",
-            Action::CreateAccount => "accounts/wwwacct",
-            Action::ChangePassword => "accounts/changeuserpassword",
-            Action::ChangeEmail => "accounts/changeuseremail",
-            Action::ChangeDomain => "accounts/changedomain",
-            Action::ChangeQuota => "accounts/changequota",
-            Action::Suspend => "accounts/suspendaccount",
-            Action::Unsuspend => "accounts/unsuspendaccount",
-            Action::Terminate => "accounts/terminateaccount",
-            Action::ListPackages => "accounts/listpackages",
-            Action::CreatePackage => "accounts/createpackage",
-            Action::ModifyPackage => "accounts/modifypackage",
-            Action::RemovePackage => "accounts/removepackage",
-            Action::CreateAdmin => "admin/createadminuser",
-            Action::ListAdmins => "admin/listadminusers",
-            Action::ListAdminPermissions => "admin/listadminuserpermissions",
-            Action::ListUserPermissions => "user/listuserpermissions",
-            Action::Sso => "base/sso",
-            Action::AddSubdomain => "domain/addsubdomain",
-            Action::RemoveDomain => "domain/removedomain",
-            Action::CreateDbUser => "mysql/createmysqluser",
-            Action::CreateDatabase => "mysql/createmysqldatabase",
-        }
-    }
-
     /// The action called exactly `name` (reading 3), if any.
     pub(super) fn from_name(name: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|action| action.name() == name)
-    }
-
-    fn scope(self) -> Scope {
-        match self {
-            Action::AddSubdomain
-            | Action::RemoveDomain
-            | Action::CreateDbUser
-            | Action::CreateDatabase => Scope::User,
-            Action::ListUserPermissions => Scope::AnyAccount,
-            _ => Scope::Admin,
-        }
-    }
-
-    /// Runs the action once the token, the action name and the account have been checked.
-    fn run(self, panel: &mut Panel, call: &Call<'_>) -> Value {
-        let form = call.form;
-        match self {
-            Action::ApiCheck => admin::api_check(panel),
-            Action::ListAccounts => accounts::list(panel, form),
-            Action::CreateAccount => accounts::create(panel, form),
-            Action::ChangePassword => accounts::change_password(panel, form),
-            Action::ChangeEmail => accounts::change_email(panel, form),
-            Action::ChangeDomain => accounts::change_domain(panel, form),
-            Action::ChangeQuota => accounts::change_quota(panel, form),
-            Action::Suspend => accounts::suspend(panel, form),
-            Action::Unsuspend => accounts::unsuspend(panel, form),
-            Action::Terminate => accounts::terminate(panel, form),
-            Action::ListPackages => packages::list(panel),
-            Action::CreatePackage => packages::create(panel, form),
-            Action::ModifyPackage => packages::modify(panel, form),
-            Action::RemovePackage => packages::remove(panel, form),
-            Action::CreateAdmin => admin::create_admin(panel, form),
-            Action::ListAdmins => admin::list_admins(panel),
-            Action::ListAdminPermissions => admin::list_admin_permissions(panel),
-            Action::ListUserPermissions => admin::list_user_permissions(panel),
-            Action::Sso => admin::sso(panel, form, call.host),
-            Action::AddSubdomain => user::add_subdomain(panel, call.account, form),
-            Action::RemoveDomain => user::remove_domain(panel, call.account, form),
-            Action::CreateDbUser => user::create_db_user(panel, call.account, form),
-            Action::CreateDatabase => user::create_database(panel, call.account, form),
-        }
+        Action::ALL
+            .iter()
+            .copied()
+            .find(|action| action.facts().name == name)
     }
 }
 
 /// One call as the actions see it.
-struct Call<'a> {
-    form: &'a Form,
+pub(super) struct Call<'a> {
+    /// The body, decoded as PHP fills `$_POST`.
+    pub(super) form: &'a Form,
     /// The stored name of the account `accountuser` names (empty for admin functions).
-    account: &'a str,
+    pub(super) account: &'a str,
     /// The request's `Host` header (the server address without one).
-    host: &'a str,
+    pub(super) host: &'a str,
 }
 
 /// Answers one request to `api.php`: keeps the body, checks the token, the
@@ -176,7 +103,8 @@ pub(super) fn answer(panel: &mut Panel, form: &Form, body: &[u8], host: &str) ->
         return fail(format!("Unknown action {named}"));
     };
     let accountuser = form.filled("accountuser");
-    let account = match (action.scope(), accountuser) {
+    let Facts { scope, run, .. } = action.facts();
+    let account = match (scope, accountuser) {
         (Scope::Admin, _) | (Scope::AnyAccount, None) => String::new(),
         (Scope::User, None) => {
             return fail("The accountuser parameter is required for user functions");
@@ -191,10 +119,14 @@ pub(super) fn answer(panel: &mut Panel, form: &Form, body: &[u8], host: &str) ->
         account: &account,
         host,
     };
-    action.run(panel, &call)
+    run(panel, &call).unwrap_or_else(|refusal| refusal)
 }
 
 // === reply shapes ===
+
+/// What a function answers: its reply, or the error reply that ends it early
+/// (so that `?` answers a refusal or an armed failure).
+pub(super) type Outcome = Result<Value, Value>;
 
 /// `{"result": "error", "message": [...]}`: the message is always an array.
 pub(super) fn error_reply(messages: Vec<String>) -> Value {
@@ -207,21 +139,59 @@ pub(super) fn fail(message: impl Into<String>) -> Value {
 }
 
 /// `{"result": "success", "msg": ...}`: the account functions' shape.
-pub(super) fn done_top(message: impl Into<String>) -> Value {
-    json!({"result": "success", "msg": message.into()})
+pub(super) fn done_top(message: impl Into<String>) -> Outcome {
+    Ok(json!({"result": "success", "msg": message.into()}))
 }
 
 /// `{"result": "success", "data": {"msg": ...}}`: the package, admin and user functions' shape.
-pub(super) fn done_data(message: impl Into<String>) -> Value {
-    json!({"result": "success", "data": {"msg": message.into()}})
+pub(super) fn done_data(message: impl Into<String>) -> Outcome {
+    success(json!({"msg": message.into()}))
 }
 
 /// `{"result": "success", "data": data}`.
-pub(super) fn success(data: Value) -> Value {
-    json!({"result": "success", "data": data})
+pub(super) fn success(data: Value) -> Outcome {
+    Ok(json!({"result": "success", "data": data}))
 }
 
-/// Collects the problems found in one call; an empty list means go ahead.
-pub(super) fn refused(problems: Vec<String>) -> Option<Value> {
-    (!problems.is_empty()).then(|| error_reply(problems))
+/// The problems found in one call, in field order: validation collects them
+/// all, then refuses the call with every one (reading 2).
+#[derive(Debug, Default)]
+pub(super) struct Problems(Vec<String>);
+
+impl Problems {
+    /// Notes one problem.
+    pub(super) fn push(&mut self, message: impl Into<String>) {
+        self.0.push(message.into());
+    }
+
+    /// Notes several problems.
+    pub(super) fn extend(&mut self, messages: Vec<String>) {
+        self.0.extend(messages);
+    }
+
+    /// The field's value, trimmed and not empty; else notes that it is required.
+    pub(super) fn required<'f>(&mut self, form: &'f Form, field: &str) -> Option<&'f str> {
+        let value = form.filled(field);
+        if value.is_none() {
+            self.push(format!("The {field} field is required"));
+        }
+        value
+    }
+
+    /// Refuses the call with every problem noted, if any.
+    pub(super) fn check(self) -> Result<(), Value> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(error_reply(self.0))
+        }
+    }
+
+    /// Refuses the call with every problem noted, if any; else `read`, the
+    /// fields the call needs (always there when no problem was found: a
+    /// missing one is a problem).
+    pub(super) fn refuse_or<T>(self, read: Option<T>) -> Result<T, Value> {
+        self.check()?;
+        read.ok_or_else(|| fail("A required field is missing"))
+    }
 }

@@ -5,56 +5,44 @@ use std::net::Ipv4Addr;
 use serde_json::{Value, json};
 
 use super::SimSpanelAdmin;
-use super::accounts::check_password;
-use super::actions::{Action, done_data, fail, refused, success};
+use super::actions::{Action, Call, Outcome, Problems, done_data, fail, success};
 use super::permissions::{
     self, ADMIN_CATALOGUE, Catalogue, USER_CATALOGUE, catalogue_json, has_page,
 };
 use super::state::Panel;
-use super::values::is_admin_name;
-use crate::form::Form;
+use super::values::{check_password, is_admin_name};
 
 /// The admin the simulated API token belongs to (reading 14).
 const TOKEN_OWNER: &str = "root";
 
 /// `toolbox/apicheck`: a small success reply (reading 20).
-pub(super) fn api_check(panel: &mut Panel) -> Value {
-    if let Some(failure) = panel.take_failure(Action::ApiCheck) {
-        return failure;
-    }
+pub(super) fn api_check(panel: &mut Panel) -> Outcome {
+    panel.armed(Action::ApiCheck)?;
     done_data("API connection successful")
 }
 
 /// `admin/createadminuser` (reading 13).
-pub(super) fn create_admin(panel: &mut Panel, form: &Form) -> Value {
-    let mut problems = Vec::new();
-    let username = form.filled("username");
+pub(super) fn create_admin(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let form = call.form;
+    let mut problems = Problems::default();
+    let username = problems.required(form, "username");
     match username {
-        None => problems.push("The username field is required".to_owned()),
         Some(name) if !is_admin_name(name) => problems.push(
-            "The username must be between 1 and 30 characters: letters, digits and @ . _ - +"
-                .to_owned(),
+            "The username must be between 1 and 30 characters: letters, digits and @ . _ - +",
         ),
         Some(name) if panel.admin_exists(name) => {
             problems.push(format!(
                 "An admin user with the username {name} already exists"
             ));
         }
-        Some(_) => {}
+        _ => {}
     }
     check_password(form, &mut problems);
     let permissions = permissions::parse(form.get("permissions"), ADMIN_CATALOGUE)
-        .map_err(|mut found| problems.append(&mut found))
+        .map_err(|found| problems.extend(found))
         .ok();
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    let (Some(username), Some(permissions)) = (username, permissions) else {
-        return fail("The username and permissions fields are required");
-    };
-    if let Some(failure) = panel.take_failure(Action::CreateAdmin) {
-        return failure;
-    }
+    let (username, permissions) = problems.refuse_or(username.zip(permissions))?;
+    panel.armed(Action::CreateAdmin)?;
     panel.insert_admin(SimSpanelAdmin {
         user: username.to_owned(),
         password: form.str("password").unwrap_or_default().to_owned(),
@@ -66,10 +54,8 @@ pub(super) fn create_admin(panel: &mut Panel, form: &Form) -> Value {
 }
 
 /// `admin/listadminusers`.
-pub(super) fn list_admins(panel: &mut Panel) -> Value {
-    if let Some(failure) = panel.take_failure(Action::ListAdmins) {
-        return failure;
-    }
+pub(super) fn list_admins(panel: &mut Panel) -> Outcome {
+    panel.armed(Action::ListAdmins)?;
     let rows: Vec<Value> = panel
         .admins()
         .iter()
@@ -86,39 +72,36 @@ pub(super) fn list_admins(panel: &mut Panel) -> Value {
 }
 
 /// `admin/listadminuserpermissions`: the admin catalogue (`labels` is not read).
-pub(super) fn list_admin_permissions(panel: &mut Panel) -> Value {
-    if let Some(failure) = panel.take_failure(Action::ListAdminPermissions) {
-        return failure;
-    }
+pub(super) fn list_admin_permissions(panel: &mut Panel) -> Outcome {
+    panel.armed(Action::ListAdminPermissions)?;
     success(catalogue_json(ADMIN_CATALOGUE))
 }
 
 /// `user/listuserpermissions`: the user catalogue.
-pub(super) fn list_user_permissions(panel: &mut Panel) -> Value {
-    if let Some(failure) = panel.take_failure(Action::ListUserPermissions) {
-        return failure;
-    }
+pub(super) fn list_user_permissions(panel: &mut Panel) -> Outcome {
+    panel.armed(Action::ListUserPermissions)?;
     success(catalogue_json(USER_CATALOGUE))
 }
 
 /// `base/sso`: a one-time login link (reading 14).
-pub(super) fn sso(panel: &mut Panel, form: &Form, host: &str) -> Value {
+pub(super) fn sso(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let (form, host) = (call.form, call.host);
     if !panel.admin_token_sso {
-        return fail("SSO is not enabled for this API token");
+        return Err(fail("SSO is not enabled for this API token"));
     }
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let username = form.filled("username");
     let role = form.filled("role");
     let catalogue: Option<Catalogue> = match role {
         Some("user") => Some(USER_CATALOGUE),
         Some("admin") => Some(ADMIN_CATALOGUE),
         Some(_) | None => {
-            problems.push("The role must be user or admin".to_owned());
+            problems.push("The role must be user or admin");
             None
         }
     };
     match (username, role) {
-        (None, _) => problems.push("The username field is required".to_owned()),
+        (None, _) => problems.push("The username field is required"),
         (Some(name), Some("user")) if panel.account(name).is_none() => {
             problems.push(format!("The account {name} does not exist"));
         }
@@ -137,15 +120,11 @@ pub(super) fn sso(panel: &mut Panel, form: &Form, host: &str) -> Value {
             .split_once('/')
             .is_some_and(|(category, page)| has_page(catalogue, category, page));
         if !known {
-            problems.push("Unknown page or category".to_owned());
+            problems.push("Unknown page or category");
         }
     }
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    if let Some(failure) = panel.take_failure(Action::Sso) {
-        return failure;
-    }
+    problems.check()?;
+    panel.armed(Action::Sso)?;
     let token = sso_token();
     let url = format!("http://{host}/{}/sso/{token}", panel.folder);
     success(json!({"token": token, "url": url}))

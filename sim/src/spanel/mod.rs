@@ -1,27 +1,31 @@
 //! Simulator of the SPanel (ScalaHosting) API.
 //!
-//! Written from `panels/source-docs/spanel-admin-createadminuser.txt` and
-//! `spanel-accounts-createpackage.txt`; where they are silent it follows
-//! `panels/REFERENCE.md` §3 (the rest of the API from the vendor's doc pages and
-//! its clients). It holds accounts (with their subdomains and databases),
+//! Written from the documents of two functions, `admin/createadminuser` and
+//! `accounts/createpackage` (one form-encoded endpoint, a token and an
+//! `action` in every body, bracket-notation arrays); where they are silent it
+//! follows the vendor's other API pages and its published clients (the rest of
+//! the API). It holds accounts (with their subdomains and databases),
 //! packages and admin users in memory and answers the single endpoint
 //! `POST /<folder>/api.php` the way the panel does.
 //!
 //! # Layout
 //!
-//! - this file: the public handle [`SpanelSim`], its config and the state snapshots;
+//! - `handle`: the public handle [`SpanelSim`] and the state snapshots;
+//! - `config`: its settings (folder, token) and the packages it starts with;
 //! - `routes`: the HTTP surface (`api.php`, the 404 page);
 //! - `crate::form` (shared with the Installatron simulator): PHP's reading of
 //!   form bodies (`http_build_query` brackets);
 //! - `actions`: the action table, the token/action/`accountuser` checks, the reply shapes;
 //! - `accounts`, `packages`, `admin`, `user`: the functions, one function each;
 //! - `permissions`: the two permission catalogues, reading and rendering permissions;
-//! - `values`: how limits, names and domains are read, and limits rendered;
+//! - `limits`: the five limits, as held, listed and sent;
+//! - `values`: how passwords, names, domains and addresses are read;
 //! - `state`: the panel's tables behind a mutex.
 //!
 //! # Readings
 //!
-//! Where the docs and the reference leave a choice, this is what the simulator does.
+//! Where the docs and the vendor's other pages leave a choice, this is what the
+//! simulator does.
 //!
 //! 1. **Transport.** One endpoint, `/<folder>/api.php`. Everything it answers is
 //!    HTTP 200 `application/json`, errors included. Only a POST with
@@ -171,6 +175,9 @@
 mod accounts;
 mod actions;
 mod admin;
+mod config;
+mod handle;
+mod limits;
 mod packages;
 mod permissions;
 mod routes;
@@ -181,304 +188,6 @@ mod values;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
-
-use tokio::net::TcpListener;
-
-use crate::faults::{self, Faults, RequestCounter};
-use actions::Action;
+pub use config::{SimSpanelPackage, SpanelConfig};
+pub use handle::{ReceivedRequest, SimSpanelAccount, SimSpanelAdmin, SpanelSim};
 pub use permissions::{SimCategoryPermissions, SimPermissions};
-use state::{Panel, SharedPanel, lock};
-
-/// Settings of a simulated SPanel server.
-#[derive(Clone)]
-pub struct SpanelConfig {
-    /// The API folder: `spanel` by default, `hostpanel` under white-label
-    /// branding; the endpoint is `POST /<folder>/api.php` (surrounding `/` ignored).
-    pub folder: String,
-    /// The admin API token.
-    pub admin_token: String,
-    /// Whether that token has its "SSO" option on (`base/sso` needs it).
-    pub admin_token_sso: bool,
-    /// Packages present at start, in listing order.
-    pub packages: Vec<SimSpanelPackage>,
-}
-
-impl Default for SpanelConfig {
-    /// Folder `spanel`, token `panelgate-sim-spanel-token` with SSO on, packages
-    /// `basic` (1024 MB, 100000 inodes, 1 addon domain, 10 emails, 5 databases)
-    /// and `pro` (all unlimited), both with all permissions.
-    fn default() -> Self {
-        Self {
-            folder: "spanel".to_owned(),
-            admin_token: "panelgate-sim-spanel-token".to_owned(),
-            admin_token_sso: true,
-            packages: vec![
-                SimSpanelPackage {
-                    quota_mb: Some(1024),
-                    inodes: Some(100_000),
-                    domains: Some(1),
-                    emails: Some(10),
-                    databases: Some(5),
-                    ..SimSpanelPackage::unlimited("basic")
-                },
-                SimSpanelPackage::unlimited("pro"),
-            ],
-        }
-    }
-}
-
-impl fmt::Debug for SpanelConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SpanelConfig")
-            .field("folder", &self.folder)
-            .field("admin_token", &"***")
-            .field("admin_token_sso", &self.admin_token_sso)
-            .field("packages", &self.packages)
-            .finish()
-    }
-}
-
-/// A hosting package as the panel holds it. `None` is unlimited; `Some(0)`
-/// disables domains, emails or databases.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimSpanelPackage {
-    /// Package name, unique (case-insensitively).
-    pub name: String,
-    /// Disk quota in MB. The API cannot set one below 100, but a package made
-    /// elsewhere may hold `Some(0)`, listed as `"0"` (the doc's `test` package).
-    pub quota_mb: Option<u64>,
-    /// Inode limit.
-    pub inodes: Option<u64>,
-    /// Addon domains the account may add.
-    pub domains: Option<u64>,
-    /// Email accounts the account may create.
-    pub emails: Option<u64>,
-    /// Databases the account may create.
-    pub databases: Option<u64>,
-    /// Pages the package's accounts may use.
-    pub permissions: SimPermissions,
-}
-
-impl SimSpanelPackage {
-    /// A package with every limit unlimited and all permissions.
-    pub fn unlimited(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            quota_mb: None,
-            inodes: None,
-            domains: None,
-            emails: None,
-            databases: None,
-            permissions: SimPermissions::All,
-        }
-    }
-}
-
-/// Snapshot of one hosting account.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimSpanelAccount {
-    /// Login name, as created.
-    pub username: String,
-    /// The main domain.
-    pub domain: String,
-    /// Contact email; empty until `accounts/changeuseremail` (reading 9).
-    pub email: String,
-    /// Current password, in clear (a simulator keeps no hashes).
-    pub password: String,
-    /// The package's name, or `"Custom"` (reading 10).
-    pub package: String,
-    /// Whether the account is suspended.
-    pub suspended: bool,
-    /// The `reason` of the last suspension, if one was given.
-    pub suspend_reason: Option<String>,
-    /// Disk quota in MB (`None` = unlimited).
-    pub quota_mb: Option<u64>,
-    /// Inode limit.
-    pub inodes_limit: Option<u64>,
-    /// Addon domain limit (`Some(0)` = disabled).
-    pub domains_limit: Option<u64>,
-    /// Email account limit.
-    pub emails_limit: Option<u64>,
-    /// Database limit.
-    pub databases_limit: Option<u64>,
-    /// Pages the account may use.
-    pub permissions: SimPermissions,
-    /// The main domain first, then addon domains.
-    pub domains: Vec<String>,
-    /// Subdomains (full names), oldest first.
-    pub subdomains: Vec<String>,
-    /// Database users (prefixed), oldest first.
-    pub db_users: Vec<String>,
-    /// Databases (prefixed) with the users assigned to each, oldest first.
-    pub databases: Vec<(String, Vec<String>)>,
-    /// Creation day, `dd.mm.yyyy` (UTC), as listaccounts shows it.
-    pub setup_date: String,
-}
-
-/// Snapshot of one admin user.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SimSpanelAdmin {
-    /// Login name.
-    pub user: String,
-    /// Password, in clear; empty for `root` (the server's own, not the panel's).
-    pub password: String,
-    /// Admin pages the user may use.
-    pub permissions: SimPermissions,
-}
-
-/// One request body that reached `api.php`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReceivedRequest {
-    /// The decoded `action` field (empty when missing or not a string).
-    pub action: String,
-    /// The body exactly as it came on the wire.
-    pub body: Vec<u8>,
-}
-
-/// Handle on a running SPanel simulator; clones share the same panel.
-#[derive(Clone)]
-pub struct SpanelSim {
-    addr: SocketAddr,
-    folder: String,
-    panel: SharedPanel,
-    faults: Faults,
-    requests: RequestCounter,
-}
-
-impl SpanelSim {
-    /// Starts the simulator on 127.0.0.1 with an OS-assigned port, serving in a
-    /// spawned tokio task.
-    pub async fn start(config: SpanelConfig) -> std::io::Result<Self> {
-        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
-    }
-
-    /// Starts on a chosen address (used by the binary).
-    pub async fn start_on(addr: SocketAddr, config: SpanelConfig) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let folder = config.folder.trim_matches('/').to_owned();
-        let config = SpanelConfig {
-            folder: folder.clone(),
-            ..config
-        };
-        let panel = Arc::new(Mutex::new(Panel::new(config, addr)));
-        let sim = SpanelSim {
-            addr,
-            folder: folder.clone(),
-            panel: panel.clone(),
-            faults: Faults::default(),
-            requests: RequestCounter::default(),
-        };
-        faults::serve(
-            listener,
-            routes::router(panel, &folder),
-            sim.faults.clone(),
-            sim.requests.clone(),
-        );
-        Ok(sim)
-    }
-
-    /// The address the simulator listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:PORT/<folder>/`, the panel API's base; the endpoint is
-    /// this plus `api.php`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}/{}/", self.addr, self.folder)
-    }
-
-    /// The fault knobs of this simulator.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
-    }
-
-    /// Every table of the simulated panel, rendered: equal before and after
-    /// a call when the call changed nothing on the panel.
-    pub fn state(&self) -> String {
-        lock(&self.panel).tables()
-    }
-
-    /// Number of HTTP requests received so far (every path and outcome, faults
-    /// included; a connection dropped on accept counts as one).
-    pub fn request_count(&self) -> u64 {
-        self.requests.get()
-    }
-
-    /// The raw bodies that reached `api.php`, oldest first, exactly as they came
-    /// on the wire, with the action each named (reading 21).
-    pub fn received(&self) -> Vec<ReceivedRequest> {
-        lock(&self.panel).received().to_vec()
-    }
-
-    /// Turns the admin token's SSO option on or off.
-    pub fn set_sso_enabled(&self, enabled: bool) {
-        lock(&self.panel).admin_token_sso = enabled;
-    }
-
-    /// Snapshot of one account (username matched case-insensitively).
-    pub fn account(&self, username: &str) -> Option<SimSpanelAccount> {
-        lock(&self.panel).account_snapshot(username)
-    }
-
-    /// Packages as the panel holds them, in listing order.
-    pub fn packages(&self) -> Vec<SimSpanelPackage> {
-        lock(&self.panel).packages().to_vec()
-    }
-
-    /// Admin users, `root` first.
-    pub fn admin_users(&self) -> Vec<SimSpanelAdmin> {
-        lock(&self.panel).admins().to_vec()
-    }
-
-    /// Gives an account an addon domain, as the panel's UI would (no documented
-    /// API function adds one; reading 16). False, and nothing changed, when the
-    /// account does not exist or the domain is invalid or taken.
-    pub fn add_addon_domain(&self, username: &str, domain: &str) -> bool {
-        let mut panel = lock(&self.panel);
-        let Some(domain) = values::normalize_domain(domain) else {
-            return false;
-        };
-        if panel.domain_taken(&domain) {
-            return false;
-        }
-        match panel.account_mut(username) {
-            Some(account) => {
-                account.addon_domains.push(domain);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Makes the next call of `action` (e.g. `"accounts/wwwacct"`) fail with
-    /// `{"result": "error", "message": [...messages]}`, for panel-internal
-    /// failures that state cannot cause. One-shot; it fires after validation
-    /// (reading 19).
-    ///
-    /// # Panics
-    ///
-    /// If `action` is not a simulated action (a typo would silently test nothing).
-    pub fn fail_next(&self, action: &str, messages: &[&str]) {
-        let Some(known) = Action::from_name(action) else {
-            panic!("fail_next: unknown SPanel action {action:?}");
-        };
-        let messages = messages.iter().map(|&message| message.to_owned()).collect();
-        lock(&self.panel).arm_failure(known, messages);
-    }
-}
-
-impl fmt::Debug for SpanelSim {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SpanelSim")
-            .field("addr", &self.addr)
-            .field("folder", &self.folder)
-            .field("faults", &self.faults)
-            .field("requests", &self.request_count())
-            .finish_non_exhaustive()
-    }
-}

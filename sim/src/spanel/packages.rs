@@ -3,10 +3,11 @@
 use serde_json::{Map, Value, json};
 
 use super::SimSpanelPackage;
-use super::actions::{Action, fail, refused, success};
+use super::actions::{Action, Call, Outcome, Problems, fail, success};
+use super::limits::{LimitInputs, limit_json};
 use super::permissions::{self, SimPermissions, USER_CATALOGUE};
 use super::state::Panel;
-use super::values::{LimitInputs, is_plain_name, limit_json};
+use super::values::{is_plain_name, names};
 use crate::form::Form;
 
 /// One package as the panel lists it: limits as strings or `"Unlimited"`.
@@ -22,45 +23,32 @@ fn package_json(package: &SimSpanelPackage) -> Value {
 }
 
 /// `accounts/listpackages`: `{"data": [...]}` without `result`, in creation order.
-pub(super) fn list(panel: &mut Panel) -> Value {
-    if let Some(failure) = panel.take_failure(Action::ListPackages) {
-        return failure;
-    }
+pub(super) fn list(panel: &mut Panel) -> Outcome {
+    panel.armed(Action::ListPackages)?;
     let rows: Vec<Value> = panel.packages().iter().map(package_json).collect();
-    json!({ "data": rows })
+    Ok(json!({ "data": rows }))
 }
 
 /// Reads a package definition: name, the five limits (absent or empty =
 /// unlimited), permissions (required). Every problem found is one message.
-fn read_package(form: &Form, problems: &mut Vec<String>) -> Option<SimSpanelPackage> {
-    let name = form.filled("package");
-    match name {
-        None => problems.push("The package field is required".to_owned()),
-        Some(name) if !is_plain_name(name) => problems
-            .push("The package name must be between 1 and 30 alphanumeric characters".to_owned()),
-        Some(_) => {}
+fn read_package(form: &Form, problems: &mut Problems) -> Option<SimSpanelPackage> {
+    let name = problems.required(form, "package");
+    if name.is_some_and(|name| !is_plain_name(name)) {
+        problems.push("The package name must be between 1 and 30 alphanumeric characters");
     }
-    let inputs = LimitInputs::read(form, problems);
+    let limits = LimitInputs::read(form, problems).created();
     let permissions =
-        permissions::parse(form.get("permissions"), USER_CATALOGUE).unwrap_or_else(|mut found| {
-            problems.append(&mut found);
+        permissions::parse(form.get("permissions"), USER_CATALOGUE).unwrap_or_else(|found| {
+            problems.extend(found);
             SimPermissions::All
         });
-    Some(SimSpanelPackage {
-        name: name?.to_owned(),
-        quota_mb: inputs.quota.or_unlimited(),
-        inodes: inputs.inodes.or_unlimited(),
-        domains: inputs.domains.or_unlimited(),
-        emails: inputs.emails.or_unlimited(),
-        databases: inputs.databases.or_unlimited(),
-        permissions,
-    })
+    Some(limits.package(name?, permissions))
 }
 
 /// `accounts/createpackage`: the doc's reply, with every package in `packagelist`.
-pub(super) fn create(panel: &mut Panel, form: &Form) -> Value {
-    let mut problems = Vec::new();
-    let package = read_package(form, &mut problems);
+pub(super) fn create(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let mut problems = Problems::default();
+    let package = read_package(call.form, &mut problems);
     if let Some(package) = &package
         && is_plain_name(&package.name)
         && panel.package(&package.name).is_some()
@@ -70,15 +58,8 @@ pub(super) fn create(panel: &mut Panel, form: &Form) -> Value {
             package.name
         ));
     }
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    let Some(package) = package else {
-        return fail("The package field is required");
-    };
-    if let Some(failure) = panel.take_failure(Action::CreatePackage) {
-        return failure;
-    }
+    let package = problems.refuse_or(package)?;
+    panel.armed(Action::CreatePackage)?;
     let message = format!("The package {} has been created", package.name);
     panel.insert_package(package);
     let packagelist: Map<String, Value> = panel
@@ -91,9 +72,9 @@ pub(super) fn create(panel: &mut Panel, form: &Form) -> Value {
 
 /// `accounts/modifypackage`: replaces the whole definition of an existing
 /// package; its accounts follow (reading 10).
-pub(super) fn modify(panel: &mut Panel, form: &Form) -> Value {
-    let mut problems = Vec::new();
-    let package = read_package(form, &mut problems);
+pub(super) fn modify(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let mut problems = Problems::default();
+    let package = read_package(call.form, &mut problems);
     let stored = package
         .as_ref()
         .filter(|package| is_plain_name(&package.name))
@@ -104,15 +85,8 @@ pub(super) fn modify(panel: &mut Panel, form: &Form) -> Value {
                 None
             }
         });
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    let (Some(mut package), Some(stored)) = (package, stored) else {
-        return fail("The package field is required");
-    };
-    if let Some(failure) = panel.take_failure(Action::ModifyPackage) {
-        return failure;
-    }
+    let (mut package, stored) = problems.refuse_or(package.zip(stored))?;
+    panel.armed(Action::ModifyPackage)?;
     package.name = stored;
     let message = format!(
         "Package with name {} was modified successfully",
@@ -123,19 +97,12 @@ pub(super) fn modify(panel: &mut Panel, form: &Form) -> Value {
 }
 
 /// `accounts/removepackage`: one package or many; a package in use stays (reading 10).
-pub(super) fn remove(panel: &mut Panel, form: &Form) -> Value {
-    let names: Vec<String> = form
-        .get("package")
-        .and_then(|field| field.as_list())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
-        .collect();
+pub(super) fn remove(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let names = names(call.form, "package");
     if names.is_empty() {
-        return fail("The package field is required");
+        return Err(fail("The package field is required"));
     }
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut found = Vec::new();
     for name in names {
         let Some(package) = panel.package(&name) else {
@@ -152,12 +119,8 @@ pub(super) fn remove(panel: &mut Panel, form: &Form) -> Value {
             found.push(package.name.clone());
         }
     }
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    if let Some(failure) = panel.take_failure(Action::RemovePackage) {
-        return failure;
-    }
+    problems.check()?;
+    panel.armed(Action::RemovePackage)?;
     for name in &found {
         panel.remove_package(name);
     }

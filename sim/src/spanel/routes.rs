@@ -9,11 +9,13 @@ use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::any;
 
 use super::actions;
-use super::state::{SharedPanel, lock};
+use super::state::SharedPanel;
 use crate::form::Form;
+use crate::server::{host_or, lock};
 
-/// The panel's router: `api.php` under `folder`, and the 404 fallback.
-pub(super) fn router(panel: SharedPanel, folder: &str) -> Router {
+/// The panel's router: `api.php` under the panel's folder, and the 404 fallback.
+pub(super) fn router(panel: SharedPanel) -> Router {
+    let folder = lock(&panel).folder.clone();
     Router::new()
         .route(&format!("/{folder}/api.php"), any(api))
         .fallback(not_found)
@@ -35,13 +37,7 @@ async fn api(
         Form::default()
     };
     let mut panel = lock(&panel);
-    let host = match headers
-        .get(header::HOST)
-        .and_then(|host| host.to_str().ok())
-    {
-        Some(host) if !host.is_empty() => host.to_owned(),
-        _ => panel.server_addr.to_string(),
-    };
+    let host = host_or(&headers, panel.server_addr);
     Json(actions::answer(&mut panel, &form, &body, &host)).into_response()
 }
 

@@ -1,56 +1,29 @@
 //! The panel's tables: accounts (with their domains and databases), packages,
-//! admin users, plus the received bodies and the armed failures.
-//!
-//! The state sits behind a `std::sync::Mutex`, not a tokio one: every handler
-//! locks it, does its work synchronously and unlocks it, never holding it across
-//! an `.await` (as in mini-redis's `db.rs`).
+//! admin users, plus the received bodies and the armed failures (behind the
+//! crate's shared mutex, `crate::server::Shared`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
 
 use serde_json::Value;
 
 use super::actions::{Action, error_reply};
+use super::limits::Limits;
+use super::routes;
 use super::{
     ReceivedRequest, SimPermissions, SimSpanelAccount, SimSpanelAdmin, SimSpanelPackage,
     SpanelConfig,
 };
+use crate::server::{Shared, Simulated};
 
 /// The panel state shared by the handlers and the [`super::SpanelSim`] handle.
-pub(super) type SharedPanel = Arc<Mutex<Panel>>;
-
-/// Locks the panel; a poisoned lock (a panicking test) still yields the state.
-pub(super) fn lock(panel: &SharedPanel) -> MutexGuard<'_, Panel> {
-    panel.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(super) type SharedPanel = Shared<Panel>;
 
 /// Names of accounts, packages and admins compare without ASCII case (reading 7).
 fn same(left: &str, right: &str) -> bool {
     left.eq_ignore_ascii_case(right)
-}
-
-/// The five limits of a package or an account; `None` is unlimited.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct Limits {
-    pub(super) quota_mb: Option<u64>,
-    pub(super) inodes: Option<u64>,
-    pub(super) domains: Option<u64>,
-    pub(super) emails: Option<u64>,
-    pub(super) databases: Option<u64>,
-}
-
-impl Limits {
-    /// The limits a package gives.
-    pub(super) fn of(package: &SimSpanelPackage) -> Limits {
-        Limits {
-            quota_mb: package.quota_mb,
-            inodes: package.inodes,
-            domains: package.domains,
-            emails: package.emails,
-            databases: package.databases,
-        }
-    }
 }
 
 /// One hosting account.
@@ -143,15 +116,18 @@ pub(super) struct Panel {
     admins: Vec<SimSpanelAdmin>,
     /// Every body that reached `api.php`, oldest first.
     received: Vec<ReceivedRequest>,
-    /// Armed by `fail_next`, consumed by [`Panel::take_failure`].
+    /// Armed by `fail_next`, consumed by [`Panel::armed`].
     failures: HashMap<Action, Vec<String>>,
 }
 
-impl Panel {
+impl Simulated for Panel {
+    type Config = SpanelConfig;
+    const ROUTER: fn(SharedPanel) -> Router = routes::router;
+
     /// A panel with the config's packages, the `root` admin and no accounts.
-    pub(super) fn new(config: SpanelConfig, server_addr: SocketAddr) -> Panel {
+    fn new(config: SpanelConfig, server_addr: SocketAddr) -> Panel {
         Panel {
-            folder: config.folder,
+            folder: config.folder.trim_matches('/').to_owned(),
             admin_token: config.admin_token,
             admin_token_sso: config.admin_token_sso,
             server_addr,
@@ -167,12 +143,12 @@ impl Panel {
         }
     }
 
-    /// Every table of the panel, rendered for comparison: equal before and
-    /// after a call when the call changed nothing.
-    pub(super) fn tables(&self) -> String {
+    fn tables(&self) -> String {
         format!("{:?}", (&self.accounts, &self.packages, &self.admins))
     }
+}
 
+impl Panel {
     // === received bodies, failures ===
 
     /// Keeps one body as it came.
@@ -193,9 +169,13 @@ impl Panel {
         self.failures.insert(action, messages);
     }
 
-    /// The armed failure of `action` as the panel's error reply, disarming it.
-    pub(super) fn take_failure(&mut self, action: Action) -> Option<Value> {
-        self.failures.remove(&action).map(error_reply)
+    /// Fails with the failure armed for `action`, if any, disarming it (the
+    /// function's internal step, after validation: reading 19).
+    pub(super) fn armed(&mut self, action: Action) -> Result<(), Value> {
+        match self.failures.remove(&action) {
+            Some(messages) => Err(error_reply(messages)),
+            None => Ok(()),
+        }
     }
 
     // === accounts ===

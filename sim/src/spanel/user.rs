@@ -3,9 +3,10 @@
 
 use serde_json::{Value, json};
 
-use super::actions::{Action, done_data, fail, refused, success};
-use super::state::Panel;
-use super::values::{is_db_name, is_label, normalize_domain, normalize_path};
+use super::actions::{Action, Call, Outcome, Problems, done_data, fail, success};
+use super::state::{AccountRow, Panel};
+use super::values::{check_password, is_db_name, names, normalize_domain, normalize_path};
+use crate::dns::is_label;
 use crate::form::Form;
 
 /// MySQL's longest user name.
@@ -14,32 +15,25 @@ const MAX_DB_USER_LEN: usize = 32;
 const MAX_DB_NAME_LEN: usize = 64;
 
 /// `domain/addsubdomain`: `subdomain`.`domain` with its folder (reading 16).
-pub(super) fn add_subdomain(panel: &mut Panel, account: &str, form: &Form) -> Value {
-    let Some(owner) = panel.account(account) else {
-        return fail(format!("The account {account} does not exist"));
-    };
-    let mut problems = Vec::new();
-    let domain = match form.filled("domain") {
-        None => {
-            problems.push("The domain field is required".to_owned());
-            None
+pub(super) fn add_subdomain(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let (account, form) = (call.account, call.form);
+    let owner = owner(panel, account)?;
+    let mut problems = Problems::default();
+    let domain = problems.required(form, "domain").and_then(|raw| {
+        let domain = normalize_domain(raw)
+            .filter(|domain| *domain == owner.domain || owner.addon_domains.contains(domain));
+        if domain.is_none() {
+            problems.push(format!("The domain {raw} does not belong to this account"));
         }
-        Some(raw) => {
-            let domain = normalize_domain(raw)
-                .filter(|domain| *domain == owner.domain || owner.addon_domains.contains(domain));
-            if domain.is_none() {
-                problems.push(format!("The domain {raw} does not belong to this account"));
-            }
-            domain
-        }
-    };
-    let label = form.filled("subdomain").map(str::to_ascii_lowercase);
-    match &label {
-        None => problems.push("The subdomain field is required".to_owned()),
-        Some(label) if !is_label(label) => problems.push(format!(
+        domain
+    });
+    let label = problems
+        .required(form, "subdomain")
+        .map(str::to_ascii_lowercase);
+    if let Some(label) = label.as_ref().filter(|label| !is_label(label)) {
+        problems.push(format!(
             "The subdomain {label} may contain only letters, digits and hyphens"
-        )),
-        Some(_) => {}
+        ));
     }
     let path = match form.filled("path") {
         None => None,
@@ -60,15 +54,8 @@ pub(super) fn add_subdomain(panel: &mut Panel, account: &str, form: &Form) -> Va
     {
         problems.push(format!("The subdomain {full} already exists"));
     }
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    let Some(full) = full else {
-        return fail("The domain and subdomain fields are required");
-    };
-    if let Some(failure) = panel.take_failure(Action::AddSubdomain) {
-        return failure;
-    }
+    let full = problems.refuse_or(full)?;
+    panel.armed(Action::AddSubdomain)?;
     let path = path.unwrap_or_else(|| full.clone());
     if let Some(owner) = panel.account_mut(account) {
         owner.subdomains.push((full.clone(), path));
@@ -80,22 +67,17 @@ pub(super) fn add_subdomain(panel: &mut Panel, account: &str, form: &Form) -> Va
 
 /// `domain/removedomain`: subdomains and addon domains, one or many; never the
 /// main domain (reading 16).
-pub(super) fn remove_domain(panel: &mut Panel, account: &str, form: &Form) -> Value {
-    let Some(owner) = panel.account(account) else {
-        return fail(format!("The account {account} does not exist"));
-    };
-    let names: Vec<String> = form
-        .get("domain")
-        .and_then(|field| field.as_list())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|name| name.trim().to_ascii_lowercase())
-        .filter(|name| !name.is_empty())
+pub(super) fn remove_domain(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let (account, form) = (call.account, call.form);
+    let owner = owner(panel, account)?;
+    let names: Vec<String> = names(form, "domain")
+        .iter()
+        .map(|name| name.to_ascii_lowercase())
         .collect();
     if names.is_empty() {
-        return fail("The domain field is required");
+        return Err(fail("The domain field is required"));
     }
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     for name in &names {
         if *name == owner.domain {
             problems.push(format!("The main domain {name} cannot be removed"));
@@ -105,12 +87,8 @@ pub(super) fn remove_domain(panel: &mut Panel, account: &str, form: &Form) -> Va
             problems.push(format!("The domain {name} does not belong to this account"));
         }
     }
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    if let Some(failure) = panel.take_failure(Action::RemoveDomain) {
-        return failure;
-    }
+    problems.check()?;
+    panel.armed(Action::RemoveDomain)?;
     if let Some(owner) = panel.account_mut(account) {
         for name in &names {
             let suffix = format!(".{name}");
@@ -124,16 +102,11 @@ pub(super) fn remove_domain(panel: &mut Panel, account: &str, form: &Form) -> Va
 }
 
 /// `mysql/createmysqluser`: `<account>_<username>` (reading 18).
-pub(super) fn create_db_user(panel: &mut Panel, account: &str, form: &Form) -> Value {
-    let mut problems = Vec::new();
+pub(super) fn create_db_user(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let (account, form) = (call.account, call.form);
+    let mut problems = Problems::default();
     let full = db_name(form, "username", account, MAX_DB_USER_LEN, &mut problems);
-    match form.str("password") {
-        None | Some("") => problems.push("The password field is required".to_owned()),
-        Some(password) if password.chars().count() < 8 => {
-            problems.push("The password must be at least 8 characters long".to_owned());
-        }
-        Some(_) => {}
-    }
+    check_password(form, &mut problems);
     let host = form.filled("hostname").unwrap_or("localhost");
     if host.contains(char::is_whitespace) {
         problems.push(format!("The hostname {host} is not valid"));
@@ -143,15 +116,8 @@ pub(super) fn create_db_user(panel: &mut Panel, account: &str, form: &Form) -> V
     {
         problems.push(format!("The username {full} already exists"));
     }
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    let Some(full) = full else {
-        return fail("The username field is required");
-    };
-    if let Some(failure) = panel.take_failure(Action::CreateDbUser) {
-        return failure;
-    }
+    let full = problems.refuse_or(full)?;
+    panel.armed(Action::CreateDbUser)?;
     if let Some(owner) = panel.account_mut(account) {
         owner.db_users.push((full.clone(), host.to_owned()));
     }
@@ -160,30 +126,23 @@ pub(super) fn create_db_user(panel: &mut Panel, account: &str, form: &Form) -> V
 
 /// `mysql/createmysqldatabase`: `<account>_<database>`, with an existing
 /// database user assigned (reading 18).
-pub(super) fn create_database(panel: &mut Panel, account: &str, form: &Form) -> Value {
-    let Some(owner) = panel.account(account) else {
-        return fail(format!("The account {account} does not exist"));
-    };
-    let mut problems = Vec::new();
+pub(super) fn create_database(panel: &mut Panel, call: &Call<'_>) -> Outcome {
+    let (account, form) = (call.account, call.form);
+    let owner = owner(panel, account)?;
+    let mut problems = Problems::default();
     let full = db_name(form, "database", account, MAX_DB_NAME_LEN, &mut problems);
-    let user = match form.filled("username") {
-        None => {
-            problems.push("The username field is required".to_owned());
-            None
+    let user = problems.required(form, "username").and_then(|name| {
+        let prefixed = format!("{account}_{name}");
+        let user = [prefixed.as_str(), name]
+            .into_iter()
+            .find(|candidate| owner.db_users.iter().any(|(held, _)| held == candidate));
+        if user.is_none() {
+            problems.push(format!("The database user {name} does not exist"));
         }
-        Some(name) => {
-            let prefixed = format!("{account}_{name}");
-            let user = [prefixed.as_str(), name]
-                .into_iter()
-                .find(|candidate| owner.db_users.iter().any(|(held, _)| held == candidate));
-            if user.is_none() {
-                problems.push(format!("The database user {name} does not exist"));
-            }
-            user.map(str::to_owned)
-        }
-    };
+        user.map(str::to_owned)
+    });
     match owner.limits.databases {
-        Some(0) => problems.push("Database creation is disabled for this account".to_owned()),
+        Some(0) => problems.push("Database creation is disabled for this account"),
         Some(limit) if owner.databases.len() as u64 >= limit => problems.push(format!(
             "You have reached the maximum number of databases ({limit})"
         )),
@@ -194,19 +153,20 @@ pub(super) fn create_database(panel: &mut Panel, account: &str, form: &Form) -> 
     {
         problems.push(format!("The database {full} already exists"));
     }
-    if let Some(refusal) = refused(problems) {
-        return refusal;
-    }
-    let (Some(full), Some(user)) = (full, user) else {
-        return fail("The database and username fields are required");
-    };
-    if let Some(failure) = panel.take_failure(Action::CreateDatabase) {
-        return failure;
-    }
+    let (full, user) = problems.refuse_or(full.zip(user))?;
+    panel.armed(Action::CreateDatabase)?;
     if let Some(owner) = panel.account_mut(account) {
         owner.databases.push((full.clone(), vec![user]));
     }
     done_data(format!("The database {full} has been created successfully"))
+}
+
+/// The account `accountuser` named, checked by the dispatcher; a refusal
+/// should it be gone.
+fn owner<'p>(panel: &'p Panel, account: &str) -> Result<&'p AccountRow, Value> {
+    panel
+        .account(account)
+        .ok_or_else(|| fail(format!("The account {account} does not exist")))
 }
 
 /// Reads `field` as a name to prefix with `<account>_`; `None` (and a problem)
@@ -216,12 +176,9 @@ fn db_name(
     field: &str,
     account: &str,
     max_len: usize,
-    problems: &mut Vec<String>,
+    problems: &mut Problems,
 ) -> Option<String> {
-    let Some(name) = form.filled(field) else {
-        problems.push(format!("The {field} field is required"));
-        return None;
-    };
+    let name = problems.required(form, field)?;
     if !is_db_name(name) {
         problems.push(format!(
             "The {field} {name} may contain only letters, digits and underscores"

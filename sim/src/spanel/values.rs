@@ -1,121 +1,30 @@
-//! How the panel reads limits, names, domains and addresses, and renders limits.
+//! How the panel reads passwords, names, domains and addresses.
 
-use serde_json::Value;
-
+use super::actions::Problems;
+use crate::dns;
 use crate::form::{Form, Param};
 
-/// A limit field as sent (reading 8).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum LimitInput {
-    /// Not sent.
-    Absent,
-    /// Sent empty (PHP's `false` would arrive as `0`, see reading 8).
-    Unlimited,
-    /// A whole number.
-    Value(u64),
-}
-
-impl LimitInput {
-    /// The limit a create gives: absent or empty is unlimited.
-    pub(super) fn or_unlimited(self) -> Option<u64> {
-        match self {
-            LimitInput::Absent | LimitInput::Unlimited => None,
-            LimitInput::Value(value) => Some(value),
+/// The password rule of every function that sets one: present, 8 or more characters.
+pub(super) fn check_password(form: &Form, problems: &mut Problems) {
+    match form.str("password") {
+        None | Some("") => problems.push("The password field is required"),
+        Some(password) if password.chars().count() < 8 => {
+            problems.push("The password must be at least 8 characters long");
         }
-    }
-
-    /// The limit a change gives: absent keeps `current`.
-    pub(super) fn or_keep(self, current: Option<u64>) -> Option<u64> {
-        match self {
-            LimitInput::Absent => current,
-            LimitInput::Unlimited => None,
-            LimitInput::Value(value) => Some(value),
-        }
+        Some(_) => {}
     }
 }
 
-/// The five limit fields of a package, an account creation or a quota change.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct LimitInputs {
-    pub(super) quota: LimitInput,
-    pub(super) inodes: LimitInput,
-    pub(super) domains: LimitInput,
-    pub(super) emails: LimitInput,
-    pub(super) databases: LimitInput,
-}
-
-impl LimitInputs {
-    /// Reads the five fields; every field in error adds a message to `problems`
-    /// (and reads as absent).
-    pub(super) fn read(form: &Form, problems: &mut Vec<String>) -> LimitInputs {
-        let mut field = |name: &str, label: &str| match read_limit(form.get(name)) {
-            Ok(input) => input,
-            Err(()) => {
-                problems.push(format!("The {label} must be a whole number"));
-                LimitInput::Absent
-            }
-        };
-        let inputs = LimitInputs {
-            quota: field("quota", "disk quota"),
-            inodes: field("inodes", "inodes limit"),
-            domains: field("domains", "domains limit"),
-            emails: field("emails", "email accounts limit"),
-            databases: field("databases", "databases limit"),
-        };
-        if let LimitInput::Value(quota) = inputs.quota
-            && quota < MIN_QUOTA_MB
-        {
-            problems.push(format!("The disk quota must be at least {MIN_QUOTA_MB} MB"));
-        }
-        if let LimitInput::Value(inodes) = inputs.inodes
-            && inodes < MIN_INODES
-        {
-            problems.push(format!("The inodes limit must be at least {MIN_INODES}"));
-        }
-        inputs
-    }
-
-    /// Whether any of the five was sent.
-    pub(super) fn any_sent(&self) -> bool {
-        [
-            self.quota,
-            self.inodes,
-            self.domains,
-            self.emails,
-            self.databases,
-        ]
-        .iter()
-        .any(|input| *input != LimitInput::Absent)
-    }
-}
-
-/// The documented smallest disk quota, in MB.
-const MIN_QUOTA_MB: u64 = 100;
-/// The documented smallest inodes limit.
-const MIN_INODES: u64 = 10_000;
-
-/// One limit field: absent, empty (unlimited) or a whole number (surrounding
-/// whitespace allowed); anything else, an array included, is an error.
-fn read_limit(field: Option<&Param>) -> Result<LimitInput, ()> {
-    let Some(field) = field else {
-        return Ok(LimitInput::Absent);
-    };
-    let value = field.as_str().ok_or(())?.trim();
-    if value.is_empty() {
-        return Ok(LimitInput::Unlimited);
-    }
-    if !value.bytes().all(|byte| byte.is_ascii_digit()) {
-        return Err(());
-    }
-    value.parse().map(LimitInput::Value).map_err(|_| ())
-}
-
-/// A limit as the panel lists it: the number as a string, or `"Unlimited"`.
-pub(super) fn limit_json(limit: Option<u64>) -> Value {
-    match limit {
-        Some(value) => Value::String(value.to_string()),
-        None => Value::String("Unlimited".to_owned()),
-    }
+/// The names a bulk field holds (a string or an array of strings, keys
+/// ignored: reading 5), trimmed, empty ones left out.
+pub(super) fn names(form: &Form, field: &str) -> Vec<String> {
+    form.get(field)
+        .and_then(Param::as_list)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .collect()
 }
 
 /// The documented account and package name rule: 1 to 30 ASCII letters or digits.
@@ -137,25 +46,7 @@ pub(super) fn is_admin_name(name: &str) -> bool {
 /// alphabetic label of two or more letters (reading 16).
 pub(super) fn normalize_domain(raw: &str) -> Option<String> {
     let domain = raw.trim().to_ascii_lowercase();
-    let labels: Vec<&str> = domain.split('.').collect();
-    let top_level_ok = labels
-        .last()
-        .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
-    let valid = domain.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|label| is_label(label))
-        && top_level_ok;
-    valid.then_some(domain)
-}
-
-/// One DNS label: 1 to 63 letters, digits and inner hyphens.
-pub(super) fn is_label(label: &str) -> bool {
-    (1..=63).contains(&label.len())
-        && !label.starts_with('-')
-        && !label.ends_with('-')
-        && label
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+    dns::is_domain(&domain).then_some(domain)
 }
 
 /// An email address: something without spaces, one `@`, a valid domain.

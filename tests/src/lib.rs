@@ -7,6 +7,8 @@
 //!   always tears it down (database dropped even when the body panics).
 //! - [`fixtures`]: [`PanelFixture`], one per simulated panel: how to register it
 //!   and how to look at the simulated panel's state.
+//! - [`panel`]: [`Panel`], a gateway with one simulated panel registered, with
+//!   one-line calls to it and assertions on its errors.
 //! - [`suite`]: the canonical conformance suite, generic over fixtures, and
 //!   the [`conformance_suite!`] macro that stamps it out per panel and backend.
 //! - [`operations`]: one call per canonical operation, for capability checks.
@@ -23,6 +25,7 @@ pub mod fixtures;
 pub mod gateway;
 pub mod logs;
 pub mod operations;
+pub mod panel;
 pub mod postgres;
 pub mod proxy;
 pub mod raw;
@@ -33,6 +36,7 @@ pub use fixtures::{
     AdminApiFixture, InstallatronFixture, Made, OpenAdminFixture, PanelFixture, SpanelFixture,
 };
 pub use gateway::{Backend, Gateway, with_gateway};
+pub use panel::Panel;
 
 /// Stamps out each scenario `async fn name(backend: Backend)` as the tests
 /// `sqlite::name` and `postgres::name`, on a multi-threaded runtime of 2

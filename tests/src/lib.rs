@@ -14,6 +14,7 @@
 //! - [`operations`]: one call per canonical operation, for capability checks.
 //! - [`postgres`]: a PostgreSQL server of a test's own, to stop and start.
 //! - [`errors`]: reading `google.rpc` details off a `tonic::Status`.
+//! - [`limits`]: limits and usage as the canonical messages write them.
 //! - [`logs`]: capturing what the gateway logs, for tests that assert on it.
 //! - [`proxy`]: a TCP proxy that can cut a connection (database outages).
 //! - [`raw`]: calls with already-encoded messages (garbage, oversize).
@@ -23,6 +24,7 @@
 pub mod errors;
 pub mod fixtures;
 pub mod gateway;
+pub mod limits;
 pub mod logs;
 pub mod operations;
 pub mod panel;
@@ -65,5 +67,39 @@ macro_rules! on_both_backends {
     };
     ($($test:ident),+ $(,)?) => {
         $crate::on_both_backends!(workers = 2; $($test),+);
+    };
+}
+
+/// Stamps out each scenario `async fn name(panel: P)` of this module, `P`
+/// a [`Panel`], as the test `sqlite::name`, run against a fresh simulator
+/// with its default config: `panel_tests!(Ols: a, b)`; with another config:
+/// `panel_tests!(Sp with config(); a, b)`; on SQLite and on PostgreSQL (the
+/// tests `sqlite::name` and `postgres::name`): `panel_tests!(Sp on both
+/// with config(); a)`.
+#[macro_export]
+macro_rules! panel_tests {
+    ($panel:ident: $($test:ident),+ $(,)?) => {
+        $crate::panel_tests!(@on sqlite, Sqlite, $panel, Default::default(); $($test),+);
+    };
+    ($panel:ident with $config:expr; $($test:ident),+ $(,)?) => {
+        $crate::panel_tests!(@on sqlite, Sqlite, $panel, $config; $($test),+);
+    };
+    ($panel:ident on both with $config:expr; $($test:ident),+ $(,)?) => {
+        $crate::panel_tests!(@on sqlite, Sqlite, $panel, $config; $($test),+);
+        $crate::panel_tests!(@on postgres, Postgres, $panel, $config; $($test),+);
+    };
+    (@on $db:ident, $backend:ident, $panel:ident, $config:expr; $($test:ident),+) => {
+        mod $db {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[doc = concat!("[`super::", stringify!($test), "`] on ", stringify!($backend), ".")]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let backend = $crate::Backend::$backend;
+                    <$panel>::run_on(backend, $config, |_| {}, super::$test).await;
+                }
+            )+
+        }
     };
 }

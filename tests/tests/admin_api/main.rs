@@ -9,16 +9,13 @@
 //! tests run on SQLite: what every panel shares, the cross-panel suite
 //! (`tests/conformance.rs`) runs on both databases.
 //!
-//! - `accounts`: add_user, the account info, suspension, updates, SSO;
+//! - `accounts`: add_user, the account info, suspension, updates, SSO, the
+//!   API switch, and users left half-made;
 //! - `packages`: packages_list (cached) and new_package;
-//! - `domains`: add_domain and issue_ssl;
-//! - `databases`: database_add;
-//! - `failures`: the panel's own failures, and what is left half-made.
+//! - `domains`: add_domain, issue_ssl and database_add.
 
 mod accounts;
-mod databases;
 mod domains;
-mod failures;
 mod packages;
 
 use panelgate_tests::{AdminApiFixture, Panel};

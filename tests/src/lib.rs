@@ -75,20 +75,24 @@ macro_rules! on_both_backends {
 /// with its default config: `panel_tests!(Ols: a, b)`; with another config:
 /// `panel_tests!(Sp with config(); a, b)`; on SQLite and on PostgreSQL (the
 /// tests `sqlite::name` and `postgres::name`): `panel_tests!(Sp on both
-/// with config(); a)`.
+/// with config(); a)`, with the gateway's config changed by `configure`:
+/// `panel_tests!(Oa on both with config(), gateway configure; a)`.
 #[macro_export]
 macro_rules! panel_tests {
     ($panel:ident: $($test:ident),+ $(,)?) => {
-        $crate::panel_tests!(@on sqlite, Sqlite, $panel, Default::default(); $($test),+);
+        $crate::panel_tests!($panel with Default::default(); $($test),+);
     };
     ($panel:ident with $config:expr; $($test:ident),+ $(,)?) => {
-        $crate::panel_tests!(@on sqlite, Sqlite, $panel, $config; $($test),+);
+        $crate::panel_tests!(@on sqlite, Sqlite, $panel, $config, |_| {}; $($test),+);
     };
     ($panel:ident on both with $config:expr; $($test:ident),+ $(,)?) => {
-        $crate::panel_tests!(@on sqlite, Sqlite, $panel, $config; $($test),+);
-        $crate::panel_tests!(@on postgres, Postgres, $panel, $config; $($test),+);
+        $crate::panel_tests!($panel on both with $config, gateway |_| {}; $($test),+);
     };
-    (@on $db:ident, $backend:ident, $panel:ident, $config:expr; $($test:ident),+) => {
+    ($panel:ident on both with $config:expr, gateway $configure:expr; $($test:ident),+ $(,)?) => {
+        $crate::panel_tests!(@on sqlite, Sqlite, $panel, $config, $configure; $($test),+);
+        $crate::panel_tests!(@on postgres, Postgres, $panel, $config, $configure; $($test),+);
+    };
+    (@on $db:ident, $backend:ident, $panel:ident, $config:expr, $configure:expr; $($test:ident),+) => {
         mod $db {
             #[allow(unused_imports)]
             use super::*;
@@ -97,7 +101,7 @@ macro_rules! panel_tests {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
                     let backend = $crate::Backend::$backend;
-                    <$panel>::run_on(backend, $config, |_| {}, super::$test).await;
+                    <$panel>::run_on(backend, $config, $configure, super::$test).await;
                 }
             )+
         }

@@ -21,12 +21,12 @@ mod lifecycle;
 mod misdirected;
 mod retries;
 
-use panelgate_proto::v1::{GetServerRequest, Operation};
+use panelgate_proto::v1::Operation;
 
 pub use self::{
     accounts::*, credentials::*, errors::*, faults::*, lifecycle::*, misdirected::*, retries::*,
 };
-use crate::{PanelFixture, gateway::by_name, operations::About, panel::Panel};
+use crate::{PanelFixture, operations::About, panel::Panel};
 
 /// Stamps out the suite for one panel fixture, on SQLite and on PostgreSQL:
 /// `conformance_suite!(admin_api, AdminApiFixture);`
@@ -73,12 +73,7 @@ macro_rules! conformance_suite {
 
 /// The operations the server declares.
 pub(crate) async fn capabilities<F: PanelFixture>(panel: &Panel<F>) -> Vec<Operation> {
-    let request = GetServerRequest {
-        target: by_name(F::SERVER),
-    };
-    let reply = panel.gateway.inventory().get_server(request).await;
-    let server = reply.expect("get server").into_inner().server;
-    server.expect("server").capabilities().collect()
+    panel.server().await.capabilities().collect()
 }
 
 /// Calls about account `username` of the panel, with its packages.

@@ -1,106 +1,19 @@
-//! A gateway with one simulated panel registered under the fixture's
-//! [`PanelFixture::SERVER`] name: what the per-panel tests and the
-//! cross-panel suite run their bodies against, with one-line calls to that
-//! server and the assertions on a panel's errors.
+//! One-line calls to the panel's server, by name: the request of each
+//! filled in, the reply's main item returned.
 
-use std::{future::Future, ops::Deref};
-
-use panelgate::Config;
 use panelgate_proto::v1::{
     Account, AccountUsage, AddDomainRequest, ChangePackageRequest, ChangePasswordRequest,
     CheckServerRequest, CheckServerResponse, CreateAccountRequest, CreateDatabaseRequest,
     CreateLoginLinkRequest, CreatePackageRequest, Database, DeleteAccountRequest,
     DeleteDomainRequest, Domain, GetAccountRequest, GetAccountUsageRequest, GetPackageRequest,
-    ListAccountsRequest, ListDomainsRequest, ListPackagesRequest, Package, SuspendAccountRequest,
-    Target, UnsuspendAccountRequest, UpdateAccountRequest, UpdateServerRequest,
+    GetServerRequest, ListAccountsRequest, ListDomainsRequest, ListPackagesRequest,
+    ListPackagesResponse, Package, Server, SuspendAccountRequest, SuspendDomainRequest, Target,
+    UnsuspendAccountRequest, UnsuspendDomainRequest, UpdateAccountRequest, UpdateServerRequest,
 };
-use tonic::{Code, Status};
+use tonic::Status;
 
-use crate::{
-    Backend, Gateway, PanelFixture,
-    errors::{assert_error, metadata},
-    fixtures::Simulator,
-    gateway::{by_name, with_gateway},
-};
-
-/// The configuration of a fixture's simulator.
-pub type ConfigOf<F> = <<F as PanelFixture>::Sim as Simulator>::Config;
-
-/// A gateway with the simulator of `fixture` registered as `F::SERVER`.
-/// Derefs to the fixture, so `panel.sim` is the simulator.
-pub struct Panel<F: PanelFixture> {
-    /// The gateway.
-    pub gateway: Gateway,
-    /// The simulated panel.
-    pub fixture: F,
-    /// The server id of `F::SERVER`.
-    pub id: String,
-}
-
-impl<F: PanelFixture> Deref for Panel<F> {
-    type Target = F;
-
-    fn deref(&self) -> &F {
-        &self.fixture
-    }
-}
-
-// === runners ===
-
-impl<F: PanelFixture> Panel<F> {
-    /// Runs `body` on SQLite against a simulator with its default config.
-    pub async fn run<B, Fut>(body: B)
-    where
-        B: FnOnce(Self) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        Self::on(Backend::Sqlite, body).await;
-    }
-
-    /// Runs `body` on `backend` against a simulator with its default config.
-    pub async fn on<B, Fut>(backend: Backend, body: B)
-    where
-        B: FnOnce(Self) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        Self::run_on(backend, ConfigOf::<F>::default(), |_| {}, body).await;
-    }
-
-    /// Runs `body` on SQLite against a simulator started from `config`.
-    pub async fn run_with<B, Fut>(config: ConfigOf<F>, body: B)
-    where
-        B: FnOnce(Self) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        Self::run_on(Backend::Sqlite, config, |_| {}, body).await;
-    }
-
-    /// Runs `body` on `backend` against a simulator started from `config`,
-    /// with `configure` applied to the gateway's config.
-    pub async fn run_on<B, Fut>(
-        backend: Backend,
-        config: ConfigOf<F>,
-        configure: impl FnOnce(&mut Config),
-        body: B,
-    ) where
-        B: FnOnce(Self) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        let fixture = F::with_config(config).await;
-        with_gateway(backend, configure, move |gateway| async move {
-            let id = fixture.register(&gateway, F::SERVER).await;
-            body(Panel {
-                gateway,
-                fixture,
-                id,
-            })
-            .await;
-        })
-        .await;
-    }
-}
-
-// === calls to the server ===
+use super::Panel;
+use crate::{PanelFixture, gateway::by_name};
 
 impl<F: PanelFixture> Panel<F> {
     /// The server, by name.
@@ -385,66 +298,56 @@ impl<F: PanelFixture> Panel<F> {
         let reply = self.gateway.inventory().update_server(request).await;
         reply.unwrap_or_else(|status| panic!("new credentials for `{name}`: {status:?}"));
     }
-}
 
-// === assertions ===
-
-impl<F: PanelFixture> Panel<F> {
-    /// Asserts a call to the server failed with `code` and `reason`, with the
-    /// server's id, name and kind in ErrorInfo and its name in the message.
-    #[track_caller]
-    pub fn assert_panel_error<T: std::fmt::Debug>(
-        &self,
-        result: Result<T, Status>,
-        code: Code,
-        reason: &str,
-    ) -> Status {
-        assert_server_error(result, code, reason, F::SERVER, &self.id, F::KIND)
+    /// The server as the inventory holds it.
+    pub async fn server(&self) -> Server {
+        let request = GetServerRequest {
+            target: self.target(),
+        };
+        let reply = self.gateway.inventory().get_server(request).await;
+        reply
+            .expect("get server")
+            .into_inner()
+            .server
+            .expect("server in reply")
     }
 
-    /// [`Panel::assert_panel_error`], with what the panel said.
-    #[track_caller]
-    pub fn assert_said<T: std::fmt::Debug>(
-        &self,
-        result: Result<T, Status>,
-        code: Code,
-        reason: &str,
-        upstream_message: &str,
-    ) -> Status {
-        let status = self.assert_panel_error(result, code, reason);
-        assert_eq!(
-            metadata(&status, "upstream_message"),
-            upstream_message,
-            "upstream_message of: {status:?}"
-        );
-        status
+    /// A page of `page_size` of the server's packages, from `page_token`.
+    pub async fn packages_page(&self, page_size: i32, page_token: &str) -> ListPackagesResponse {
+        let request = ListPackagesRequest {
+            target: self.target(),
+            page_size,
+            page_token: page_token.to_owned(),
+        };
+        let reply = self.gateway.packages().list_packages(request).await;
+        reply.expect("a page of packages").into_inner()
     }
-}
 
-/// Asserts a call failed with `code` and `reason`, with the server's id,
-/// name and panel kind in ErrorInfo and its name in the message.
-#[track_caller]
-pub fn assert_server_error<T: std::fmt::Debug>(
-    result: Result<T, Status>,
-    code: Code,
-    reason: &str,
-    name: &str,
-    id: &str,
-    kind: panelgate_proto::v1::PanelKind,
-) -> Status {
-    let status = assert_error(result, code, reason);
-    let kind = kind.as_str_name().trim_start_matches("PANEL_KIND_");
-    assert_eq!(metadata(&status, "server_id"), id, "{status:?}");
-    assert_eq!(metadata(&status, "server_name"), name, "{status:?}");
-    assert_eq!(
-        metadata(&status, "panel_kind"),
-        kind.to_ascii_lowercase(),
-        "{status:?}"
-    );
-    assert!(
-        status.message().contains(&format!("`{name}`")),
-        "the message names the server: {}",
-        status.message()
-    );
-    status
+    /// SuspendDomain of `domain`.
+    pub async fn suspend_domain(&self, domain: &str) -> Result<(), Status> {
+        let request = SuspendDomainRequest {
+            target: self.target(),
+            domain: domain.to_owned(),
+            ..Default::default()
+        };
+        self.gateway
+            .domains()
+            .suspend_domain(request)
+            .await
+            .map(drop)
+    }
+
+    /// UnsuspendDomain of `domain`.
+    pub async fn unsuspend_domain(&self, domain: &str) -> Result<(), Status> {
+        let request = UnsuspendDomainRequest {
+            target: self.target(),
+            domain: domain.to_owned(),
+            ..Default::default()
+        };
+        self.gateway
+            .domains()
+            .unsuspend_domain(request)
+            .await
+            .map(drop)
+    }
 }

@@ -72,27 +72,36 @@ macro_rules! on_both_backends {
 
 /// Stamps out each scenario `async fn name(panel: P)` of this module, `P`
 /// a [`Panel`], as the test `sqlite::name`, run against a fresh simulator
-/// with its default config: `panel_tests!(Ols: a, b)`; with another config:
-/// `panel_tests!(Sp with config(); a, b)`; on SQLite and on PostgreSQL (the
-/// tests `sqlite::name` and `postgres::name`): `panel_tests!(Sp on both
-/// with config(); a)`, with the gateway's config changed by `configure`:
-/// `panel_tests!(Oa on both with config(), gateway configure; a)`.
+/// with its default config: `panel_tests!(Ols: a, b)`; those named after
+/// `both:` also as `postgres::name`: `panel_tests!(Ols: a; both: b)`. With
+/// another config for the simulator: `panel_tests!(Sp with config(); a)`;
+/// and with `configure` applied to the gateway's config too:
+/// `panel_tests!(Oa with config(), gateway configure; both: a)`.
 #[macro_export]
 macro_rules! panel_tests {
-    ($panel:ident: $($test:ident),+ $(,)?) => {
-        $crate::panel_tests!($panel with Default::default(); $($test),+);
+    ($panel:ident: $($rest:tt)*) => {
+        $crate::panel_tests!(@split $panel, Default::default(), |_| {}; $($rest)*);
     };
-    ($panel:ident with $config:expr; $($test:ident),+ $(,)?) => {
-        $crate::panel_tests!(@on sqlite, Sqlite, $panel, $config, |_| {}; $($test),+);
+    ($panel:ident with $config:expr; $($rest:tt)*) => {
+        $crate::panel_tests!(@split $panel, $config, |_| {}; $($rest)*);
     };
-    ($panel:ident on both with $config:expr; $($test:ident),+ $(,)?) => {
-        $crate::panel_tests!($panel on both with $config, gateway |_| {}; $($test),+);
+    ($panel:ident with $config:expr, gateway $configure:expr; $($rest:tt)*) => {
+        $crate::panel_tests!(@split $panel, $config, $configure; $($rest)*);
     };
-    ($panel:ident on both with $config:expr, gateway $configure:expr; $($test:ident),+ $(,)?) => {
-        $crate::panel_tests!(@on sqlite, Sqlite, $panel, $config, $configure; $($test),+);
-        $crate::panel_tests!(@on postgres, Postgres, $panel, $config, $configure; $($test),+);
+    (@split $panel:ident, $config:expr, $configure:expr; both: $($both:ident),+ $(,)?) => {
+        $crate::panel_tests!(@on sqlite, Sqlite, $panel, $config, $configure; $($both),+);
+        $crate::panel_tests!(@on postgres, Postgres, $panel, $config, $configure; $($both),+);
     };
-    (@on $db:ident, $backend:ident, $panel:ident, $config:expr, $configure:expr; $($test:ident),+) => {
+    (@split $panel:ident, $config:expr, $configure:expr;
+        $($test:ident),+ $(; both: $($both:ident),+)? $(,)?) => {
+        $crate::panel_tests!(@on sqlite, Sqlite, $panel, $config, $configure;
+            $($test),+ $($(, $both)+)?);
+        $(
+            $crate::panel_tests!(@on postgres, Postgres, $panel, $config, $configure; $($both),+);
+        )?
+    };
+    (@on $db:ident, $backend:ident, $panel:ident, $config:expr, $configure:expr;
+        $($test:ident),+) => {
         mod $db {
             #[allow(unused_imports)]
             use super::*;

@@ -17,7 +17,7 @@ use crate::{DEFAULT_PLAN, Oa, PRO_PLAN, SERVER, new_account};
 // On both databases (the server record and its sealed credentials read from
 // each), with an upstream timeout that would also cover 2,000 requests
 // queuing for the panel's connections: these tests are about logins.
-panelgate_tests::panel_tests!(Oa on both with OpenAdminConfig::default(), gateway patient;
+panelgate_tests::panel_tests!(Oa with OpenAdminConfig::default(), gateway patient; both:
     concurrent_calls_on_a_cold_cache_share_one_login, revoked_token_costs_exactly_one_login);
 
 /// A gateway configuration whose upstream timeout is no matter.

@@ -15,10 +15,14 @@ use panelgate_tests::{
 };
 use tonic::Code;
 
+use panelgate_tests::secrets::{
+    Secrets, Seen, assert_nothing_leaked, known_caller, link_token, recognisable_master_key,
+    with_master_key,
+};
+
 use super::{
-    Secrets, Seen, assert_nothing_leaked, create_account_request, create_database_request,
-    known_caller, link_token, password_credentials, recognisable_master_key, register_refused,
-    register_request, with_master_key,
+    create_account_request, create_database_request, password_credentials, register_refused,
+    register_request,
 };
 
 panelgate_tests::on_both_backends!(secrets_never_leak);

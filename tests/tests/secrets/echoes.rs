@@ -21,10 +21,11 @@ use panelgate_tests::{
     logs,
 };
 
-use super::{
-    Secrets, Seen, assert_nothing_leaked, create_account_request, known_caller,
-    password_credentials, recognisable_master_key, register_request, with_master_key,
+use panelgate_tests::secrets::{
+    Secrets, Seen, assert_nothing_leaked, known_caller, recognisable_master_key, with_master_key,
 };
+
+use super::{create_account_request, password_credentials, register_request};
 
 panelgate_tests::on_both_backends!(echoed_secrets_never_leak);
 

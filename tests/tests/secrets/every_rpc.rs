@@ -29,11 +29,12 @@ use panelgate_tests::{
 use prost::Message;
 use tonic::Code;
 
-use super::{
-    Api, Secrets, Seen, assert_nothing_leaked, create_account_request, descriptor_rpcs,
-    installatron::installatron_website, known_caller, link_token, recognisable_master_key,
+use panelgate_tests::secrets::{
+    Secrets, Seen, assert_nothing_leaked, known_caller, link_token, recognisable_master_key,
     with_master_key,
 };
+
+use super::{Api, create_account_request, descriptor_rpcs, installatron::installatron_website};
 
 panelgate_tests::on_both_backends!(every_rpc_keeps_its_secrets);
 

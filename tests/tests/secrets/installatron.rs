@@ -14,11 +14,12 @@ use panelgate_tests::{
 };
 use tonic::Code;
 
-use super::{
-    Secrets, Seen, assert_nothing_leaked, create_account_request as account_request,
-    create_database_request, known_caller, link_token, recognisable_master_key, register_refused,
+use panelgate_tests::secrets::{
+    Secrets, Seen, assert_nothing_leaked, known_caller, link_token, recognisable_master_key,
     with_master_key,
 };
+
+use super::{create_account_request as account_request, create_database_request, register_refused};
 
 panelgate_tests::on_both_backends!(installatron_secrets_never_leak);
 

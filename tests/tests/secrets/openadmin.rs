@@ -16,10 +16,13 @@ use panelgate_tests::{
 };
 use tonic::Code;
 
-use super::{
-    Secrets, Seen, assert_nothing_leaked, create_account_request, known_caller, link_token,
-    openadmin_register_request, password_credentials, recognisable_master_key, register_refused,
+use panelgate_tests::secrets::{
+    Secrets, Seen, assert_nothing_leaked, known_caller, link_token, recognisable_master_key,
     with_master_key,
+};
+
+use super::{
+    create_account_request, openadmin_register_request, password_credentials, register_refused,
 };
 
 panelgate_tests::on_both_backends!(openadmin_secrets_never_leak);

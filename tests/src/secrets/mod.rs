@@ -6,7 +6,9 @@
 //!   each is found (as text, as hex);
 //! - `seen`: [`Seen`], the replies and failures of a flow's calls;
 //! - `leaks`: [`assert_nothing_leaked`], the search of the log, the errors,
-//!   the replies and the database at rest.
+//!   the replies and the database at rest;
+//! - [`register_refused`]: a server registered with credentials its panel
+//!   refuses, and where the refusal shows.
 
 mod leaks;
 mod seen;
@@ -16,9 +18,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use panelgate::{Config, auth::scopes};
 use panelgate_inventory::{Keyring, MasterKey};
+use panelgate_proto::v1::{CheckServerRequest, GetAccountRequest, RegisterServerRequest};
+use tonic::Code;
 
 pub use self::{leaks::*, seen::*};
-use crate::{Backend, Gateway, gateway::TEST_TOKEN_SECRET};
+use crate::{
+    Backend, Gateway,
+    gateway::{TEST_TOKEN_SECRET, by_name},
+};
 
 /// Secret values unique to one run, so a hit can only be a leak of this run
 /// (or of the constant HS256 secret of every test gateway).
@@ -196,4 +203,54 @@ pub fn known_caller(gateway: &Gateway, secrets: &mut Secrets, subject: &str) -> 
     let token = gateway.token(subject, scopes::ALL, &[]);
     secrets.learn_token(&format!("caller JWT of {subject}"), &token);
     gateway.as_caller(&token)
+}
+
+/// Registers `request` (a server whose panel refuses the credentials it
+/// carries) and sees the refusal where it shows: CheckServer reports it, and
+/// a GetAccount routed there fails with it. Returns the server's name.
+pub async fn register_refused(
+    gateway: &Gateway,
+    request: RegisterServerRequest,
+    credentials: &str,
+    seen: &mut Seen,
+) -> String {
+    let name = request
+        .server
+        .as_ref()
+        .map(|server| server.name.clone())
+        .unwrap_or_default();
+    let registered = gateway
+        .inventory()
+        .register_server(request)
+        .await
+        .unwrap_or_else(|status| panic!("register with wrong {credentials}: {status:?}"))
+        .into_inner();
+    seen.reply("RegisterServer (wrong)", &registered);
+    let checked = gateway
+        .inventory()
+        .check_server(CheckServerRequest {
+            target: by_name(&name),
+        })
+        .await
+        .expect("check")
+        .into_inner();
+    assert_eq!(
+        checked.error_reason, "PANEL_CREDENTIALS_REJECTED",
+        "{checked:?}"
+    );
+    seen.reply("CheckServer (wrong)", &checked);
+    let result = gateway
+        .accounts()
+        .get_account(GetAccountRequest {
+            target: by_name(&name),
+            username: "keeper".into(),
+        })
+        .await;
+    seen.failure(
+        format!("GetAccount (wrong {credentials})"),
+        result,
+        Code::FailedPrecondition,
+        "PANEL_CREDENTIALS_REJECTED",
+    );
+    name
 }

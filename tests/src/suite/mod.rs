@@ -11,7 +11,9 @@
 //! - `misdirected`: redirects, wrong or dead base URLs, names that are no
 //!   path segment;
 //! - `retries`: create-like calls retried after a timeout end with one thing;
-//! - `errors`: every documented error of the panel, answered right.
+//! - `errors`: every documented error of the panel, answered right;
+//! - `secrets`: secrets nowhere they must not be (stamped in the `secrets`
+//!   test binary, which captures its log).
 
 mod accounts;
 mod credentials;
@@ -20,11 +22,13 @@ mod faults;
 mod lifecycle;
 mod misdirected;
 mod retries;
+mod secrets;
 
 use panelgate_proto::v1::Operation;
 
 pub use self::{
     accounts::*, credentials::*, errors::*, faults::*, lifecycle::*, misdirected::*, retries::*,
+    secrets::*,
 };
 use crate::{PanelFixture, operations::About, panel::Panel};
 
@@ -33,41 +37,48 @@ use crate::{PanelFixture, operations::About, panel::Panel};
 #[macro_export]
 macro_rules! conformance_suite {
     ($panel:ident, $fixture:ty) => {
+        $crate::suite_tests!($panel, $fixture;
+            account_lifecycle,
+            supported_operations_are_implemented,
+            unsupported_operations_are_unimplemented,
+            duplicate_account_is_already_exists,
+            unknown_account_is_not_found,
+            validate_only_changes_nothing,
+            bad_input_is_refused_before_any_panel_call,
+            wrong_credentials_fail_fast_until_updated,
+            transport_faults_give_the_documented_codes,
+            mutations_under_faults_change_nothing,
+            redirects_are_never_followed,
+            names_that_are_not_one_path_segment_make_no_call,
+            wrong_base_url_is_misconfigured,
+            unreachable_panel_is_unavailable,
+            create_retries_after_a_timeout_converge,
+            documented_errors_are_answered_right,
+        );
+    };
+}
+
+/// Stamps out the suite's functions named for one panel fixture, on SQLite
+/// and on PostgreSQL: `suite_tests!(admin_api, AdminApiFixture; a, b)` makes
+/// the tests `admin_api::sqlite::a`, `admin_api::postgres::a`, ...
+#[macro_export]
+macro_rules! suite_tests {
+    ($panel:ident, $fixture:ty; $($test:ident),+ $(,)?) => {
         mod $panel {
-            $crate::conformance_suite!(@backend $fixture, sqlite, Sqlite);
-            $crate::conformance_suite!(@backend $fixture, postgres, Postgres);
+            $crate::suite_tests!(@on $fixture, sqlite, Sqlite; $($test),+);
+            $crate::suite_tests!(@on $fixture, postgres, Postgres; $($test),+);
         }
     };
-    (@backend $fixture:ty, $db:ident, $backend:ident) => {
+    (@on $fixture:ty, $db:ident, $backend:ident; $($test:ident),+) => {
         mod $db {
-            $crate::conformance_suite!(@tests $fixture, $backend;
-                account_lifecycle,
-                supported_operations_are_implemented,
-                unsupported_operations_are_unimplemented,
-                duplicate_account_is_already_exists,
-                unknown_account_is_not_found,
-                validate_only_changes_nothing,
-                bad_input_is_refused_before_any_panel_call,
-                wrong_credentials_fail_fast_until_updated,
-                transport_faults_give_the_documented_codes,
-                mutations_under_faults_change_nothing,
-                redirects_are_never_followed,
-                names_that_are_not_one_path_segment_make_no_call,
-                wrong_base_url_is_misconfigured,
-                unreachable_panel_is_unavailable,
-                create_retries_after_a_timeout_converge,
-                documented_errors_are_answered_right,
-            );
+            $(
+                #[doc = concat!("[`suite::", stringify!($test), "`] for this panel and database.")]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    $crate::suite::$test::<$fixture>($crate::Backend::$backend).await;
+                }
+            )+
         }
-    };
-    (@tests $fixture:ty, $backend:ident; $($test:ident),+ $(,)?) => {
-        $(
-            #[doc = concat!("[`suite::", stringify!($test), "`] for this panel and database.")]
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $test() {
-                $crate::suite::$test::<$fixture>($crate::Backend::$backend).await;
-            }
-        )+
     };
 }
 

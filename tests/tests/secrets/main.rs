@@ -14,8 +14,11 @@
 //! their encodings are not in the database either.
 //!
 //! The flows, one module each:
-//! - [`admin_api`], [`openadmin`], [`installatron`]: one panel each, every
-//!   call that carries that panel's secrets, succeeding and failing;
+//! - `every_panel`: the cross-panel suite's `secrets_never_leak` on each
+//!   panel: every call that carries the panel's secrets, succeeding and
+//!   failing;
+//! - [`openadmin`], [`installatron`]: what only those panels do with
+//!   secrets (JWT sessions; paths and recorded database passwords);
 //! - [`every_rpc`]: all four panels behind one gateway, every panelgate.v1 RPC
 //!   driven (checked against the descriptor set) with secret-bearing values,
 //!   idempotent replays, reused request ids, and the operation journal;
@@ -27,12 +30,23 @@
 //! raw, base64, hex and Debug forms) and calls it with a caller token it
 //! knows, whose full text and signature segment are secrets too.
 
-mod admin_api;
 mod callers;
 mod echoes;
 mod every_rpc;
 mod installatron;
 mod openadmin;
+
+/// The cross-panel secrets flow, on every panel and database.
+mod every_panel {
+    panelgate_tests::suite_tests!(admin_api, panelgate_tests::AdminApiFixture; secrets_never_leak);
+    panelgate_tests::suite_tests!(openadmin, panelgate_tests::OpenAdminFixture; secrets_never_leak);
+    panelgate_tests::suite_tests!(spanel, panelgate_tests::SpanelFixture; secrets_never_leak);
+    panelgate_tests::suite_tests!(
+        installatron,
+        panelgate_tests::InstallatronFixture;
+        secrets_never_leak
+    );
+}
 
 use std::{
     collections::BTreeSet,
@@ -40,9 +54,9 @@ use std::{
 };
 
 use panelgate_proto::v1::{
-    CheckServerRequest, CreateAccountRequest, CreateDatabaseRequest, Credentials,
-    GetAccountRequest, Operation, PanelKind, PasswordCredentials, RegisterServerRequest, Server,
-    ServerDefaults, account_service_client::AccountServiceClient, credentials,
+    CreateAccountRequest, CreateDatabaseRequest, Credentials, Operation, PanelKind,
+    PasswordCredentials, RegisterServerRequest, Server, ServerDefaults,
+    account_service_client::AccountServiceClient, credentials,
     database_service_client::DatabaseServiceClient,
     inventory_service_client::InventoryServiceClient,
     operation_service_client::OperationServiceClient, server_service_client::ServerServiceClient,
@@ -51,11 +65,10 @@ use panelgate_tests::{
     Gateway,
     gateway::{Authed, by_name},
     operations,
-    secrets::Seen,
 };
 use prost::Message;
 use tonic::{
-    Code, GrpcMethod, Status,
+    GrpcMethod, Status,
     service::{Interceptor, interceptor::InterceptedService},
 };
 
@@ -179,56 +192,6 @@ impl Api {
         )
         .await
     }
-}
-
-/// Registers `request` (a server whose panel refuses the credentials it
-/// carries) and sees the refusal where it shows: CheckServer reports it, and
-/// a GetAccount routed there fails with it. Returns the server's name.
-async fn register_refused(
-    gateway: &Gateway,
-    request: RegisterServerRequest,
-    credentials: &str,
-    seen: &mut Seen,
-) -> String {
-    let name = request
-        .server
-        .as_ref()
-        .map(|server| server.name.clone())
-        .unwrap_or_default();
-    let registered = gateway
-        .inventory()
-        .register_server(request)
-        .await
-        .unwrap_or_else(|status| panic!("register with wrong {credentials}: {status:?}"))
-        .into_inner();
-    seen.reply("RegisterServer (wrong)", &registered);
-    let checked = gateway
-        .inventory()
-        .check_server(CheckServerRequest {
-            target: by_name(&name),
-        })
-        .await
-        .expect("check")
-        .into_inner();
-    assert_eq!(
-        checked.error_reason, "PANEL_CREDENTIALS_REJECTED",
-        "{checked:?}"
-    );
-    seen.reply("CheckServer (wrong)", &checked);
-    let result = gateway
-        .accounts()
-        .get_account(GetAccountRequest {
-            target: by_name(&name),
-            username: "keeper".into(),
-        })
-        .await;
-    seen.failure(
-        format!("GetAccount (wrong {credentials})"),
-        result,
-        Code::FailedPrecondition,
-        "PANEL_CREDENTIALS_REJECTED",
-    );
-    name
 }
 
 // ---------------------------------------------------------------------------

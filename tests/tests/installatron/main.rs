@@ -59,17 +59,11 @@ const PACKAGE: &str = "gold";
 /// A remote path with credentials, on a host that connects.
 const SFTP_PATH: &str = "sftp://ftpuser:ftppass@files.example/home";
 
-/// What the Installatron tests ask of their panel beyond [`Panel`]: what
-/// reached the API, the users as stored, and calls whose whole reply (and its
+/// What the Installatron tests ask of their panel beyond [`Panel`]: the
+/// users as stored, and calls whose whole reply (and its
 /// validation, for dry runs) matters.
 #[async_trait]
 trait Installatron {
-    /// How many requests have reached the API so far: a mark for [`Installatron::since`].
-    fn mark(&self) -> usize;
-    /// The requests that reached the API after `mark`.
-    fn since(&self, mark: usize) -> Vec<InstallatronRequest>;
-    /// "METHOD /path?query" of the requests after `mark`.
-    fn calls_since(&self, mark: usize) -> Vec<String>;
     /// The user as the panel stores it.
     fn user(&self, username: &str) -> Value;
     /// The stored user as text, to compare byte for byte.
@@ -136,18 +130,6 @@ trait Installatron {
 
 #[async_trait]
 impl Installatron for Ia {
-    fn mark(&self) -> usize {
-        self.sim.received().len()
-    }
-
-    fn since(&self, mark: usize) -> Vec<InstallatronRequest> {
-        self.sim.received()[mark..].to_vec()
-    }
-
-    fn calls_since(&self, mark: usize) -> Vec<String> {
-        calls(&self.since(mark))
-    }
-
     #[track_caller]
     fn user(&self, username: &str) -> Value {
         self.sim

@@ -6,7 +6,7 @@ use panelgate_sim::SimSpanelPackage;
 use panelgate_tests::{PanelFixture, errors::assert_invalid};
 use tonic::Code;
 
-use crate::{Sp, Spanel, config};
+use crate::{Sp, config};
 
 panelgate_tests::panel_tests!(Sp with config();
     add_domain_adds_a_subdomain, delete_domain_with_and_without_the_owner,

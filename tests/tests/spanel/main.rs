@@ -161,16 +161,10 @@ fn sim_permissions(granted: &[(&str, Option<&[&str]>)]) -> SimPermissions {
     )
 }
 
-/// What the SPanel tests ask of their panel beyond [`Panel`]: what reached
-/// `api.php`, and the calls that take SPanel's options.
+/// What the SPanel tests ask of their panel beyond [`Panel`]: the calls
+/// that take SPanel's options.
 #[async_trait]
 trait Spanel {
-    /// How many bodies have reached `api.php` so far: a mark for [`Spanel::actions_since`].
-    fn mark(&self) -> usize;
-    /// The actions of the requests that reached `api.php` after `mark`.
-    fn actions_since(&self, mark: usize) -> Vec<String>;
-    /// The raw body of the latest request of `action`, as text.
-    fn last_body(&self, action: &str) -> String;
     /// CreateAccount of `username` on `package`.
     async fn try_create(&self, username: &str, package: &str) -> Result<Account, Status>;
     /// SuspendAccount of `username` with `reason` ("" for none).
@@ -205,28 +199,6 @@ trait Spanel {
 
 #[async_trait]
 impl Spanel for Sp {
-    fn mark(&self) -> usize {
-        self.sim.received().len()
-    }
-
-    fn actions_since(&self, mark: usize) -> Vec<String> {
-        self.sim.received()[mark..]
-            .iter()
-            .map(|request| request.action.clone())
-            .collect()
-    }
-
-    fn last_body(&self, action: &str) -> String {
-        let request = self
-            .sim
-            .received()
-            .into_iter()
-            .rev()
-            .find(|request| request.action == action)
-            .unwrap_or_else(|| panic!("no {action} request reached the panel"));
-        String::from_utf8(request.body).expect("a form body is ASCII")
-    }
-
     async fn try_create(&self, username: &str, package: &str) -> Result<Account, Status> {
         let request = CreateAccountRequest {
             package: package.to_owned(),

@@ -3,12 +3,13 @@
 
 use panelgate_proto::v1::{
     Account, AccountUsage, AddDomainRequest, ChangePackageRequest, ChangePasswordRequest,
-    CheckServerRequest, CheckServerResponse, CreateAccountRequest, CreateDatabaseRequest,
-    CreateLoginLinkRequest, CreatePackageRequest, Database, DeleteAccountRequest,
-    DeleteDomainRequest, Domain, GetAccountRequest, GetAccountUsageRequest, GetPackageRequest,
-    GetServerRequest, ListAccountsRequest, ListDomainsRequest, ListPackagesRequest,
-    ListPackagesResponse, Package, Server, SuspendAccountRequest, SuspendDomainRequest, Target,
-    UnsuspendAccountRequest, UnsuspendDomainRequest, UpdateAccountRequest, UpdateServerRequest,
+    CheckServerRequest, CheckServerResponse, CreateAccountRequest, CreateAccountResponse,
+    CreateDatabaseRequest, CreateLoginLinkRequest, CreatePackageRequest, Database,
+    DeleteAccountRequest, DeleteDomainRequest, Domain, GetAccountRequest, GetAccountUsageRequest,
+    GetPackageRequest, GetServerRequest, ListAccountsRequest, ListDomainsRequest,
+    ListPackagesRequest, ListPackagesResponse, Package, Server, SuspendAccountRequest,
+    SuspendDomainRequest, Target, UnsuspendAccountRequest, UnsuspendDomainRequest,
+    UpdateAccountRequest, UpdateServerRequest,
 };
 use tonic::Status;
 
@@ -56,6 +57,19 @@ impl<F: PanelFixture> Panel<F> {
         };
         let reply = self.gateway.accounts().create_account(request).await?;
         Ok(reply.into_inner().account.expect("account in reply"))
+    }
+
+    /// CreateAccount of `request` on the server, its whole reply.
+    pub async fn create_account_reply(
+        &self,
+        request: CreateAccountRequest,
+    ) -> Result<CreateAccountResponse, Status> {
+        let request = CreateAccountRequest {
+            target: self.target(),
+            ..request
+        };
+        let reply = self.gateway.accounts().create_account(request).await;
+        reply.map(tonic::Response::into_inner)
     }
 
     /// GetAccount of `username` on the server.

@@ -33,10 +33,10 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use panelgate_proto::v1::{
     Account, AddDomainRequest, AddDomainResponse, ChangePackageRequest, ChangePackageResponse,
-    CreateAccountRequest, CreateAccountResponse, CreateDatabaseRequest, CreateDatabaseResponse,
-    DeleteAccountRequest, DeleteAccountResponse, DeleteDomainRequest, DeleteDomainResponse,
-    InstallatronAccountOptions, InstallatronDatabase, InstallatronWebsite, ListAccountsRequest,
-    ListAccountsResponse, SuspendAccountRequest, SuspendAccountResponse, UnsuspendAccountRequest,
+    CreateAccountRequest, CreateDatabaseRequest, CreateDatabaseResponse, DeleteAccountRequest,
+    DeleteAccountResponse, DeleteDomainRequest, DeleteDomainResponse, InstallatronAccountOptions,
+    InstallatronDatabase, InstallatronWebsite, ListAccountsRequest, ListAccountsResponse,
+    SuspendAccountRequest, SuspendAccountResponse, UnsuspendAccountRequest,
     UnsuspendAccountResponse, UpdateAccountRequest, UpdateAccountResponse, Validation, account,
     create_account_request,
 };
@@ -73,11 +73,6 @@ trait Installatron {
     /// Creates the source doc's user with the doc's websites.
     async fn create_doc_user(&self) -> Account;
     /// CreateAccount of `request`, or its check.
-    async fn create_account_reply(
-        &self,
-        request: CreateAccountRequest,
-    ) -> Result<CreateAccountResponse, Status>;
-    /// A page of `page_size` accounts from `page_token`.
     async fn accounts_page(&self, page_size: i32, page_token: &str) -> ListAccountsResponse;
     /// UpdateAccount of `request`.
     async fn update_reply(
@@ -153,18 +148,6 @@ impl Installatron for Ia {
     async fn create_doc_user(&self) -> Account {
         let created = self.create_account(example::doc_request()).await;
         created.unwrap_or_else(|status| panic!("create the doc's user: {status:?}"))
-    }
-
-    async fn create_account_reply(
-        &self,
-        request: CreateAccountRequest,
-    ) -> Result<CreateAccountResponse, Status> {
-        let request = CreateAccountRequest {
-            target: self.target(),
-            ..request
-        };
-        let reply = self.gateway.accounts().create_account(request).await;
-        reply.map(tonic::Response::into_inner)
     }
 
     async fn accounts_page(&self, page_size: i32, page_token: &str) -> ListAccountsResponse {

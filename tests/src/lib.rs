@@ -18,6 +18,7 @@
 //! - [`logs`]: capturing what the gateway logs, for tests that assert on it.
 //! - [`proxy`]: a TCP proxy that can cut a connection (database outages).
 //! - [`raw`]: calls with already-encoded messages (garbage, oversize).
+//! - [`reflection`]: asking server reflection, v1 and v1alpha.
 //! - [`secrets`]: recognisable secrets, and the search for them in logs,
 //!   errors, replies and the database at rest.
 //! - [`tls_proxy`]: a private CA (rcgen) and a TLS-terminating proxy that puts
@@ -33,6 +34,7 @@ pub mod panel;
 pub mod postgres;
 pub mod proxy;
 pub mod raw;
+pub mod reflection;
 pub mod secrets;
 pub mod suite;
 pub mod tls_proxy;

@@ -4,17 +4,21 @@
 use panelgate_proto::v1::{
     Account, AccountUsage, AddDomainRequest, ChangePackageRequest, ChangePasswordRequest,
     CheckServerRequest, CheckServerResponse, CreateAccountRequest, CreateAccountResponse,
-    CreateDatabaseRequest, CreateLoginLinkRequest, CreatePackageRequest, Database,
-    DeleteAccountRequest, DeleteDomainRequest, Domain, GetAccountRequest, GetAccountUsageRequest,
-    GetPackageRequest, GetServerRequest, ListAccountsRequest, ListDomainsRequest,
-    ListPackagesRequest, ListPackagesResponse, Package, Server, SuspendAccountRequest,
+    CreateDatabaseRequest, CreateLoginLinkRequest, CreatePackageRequest, CreatePanelAdminRequest,
+    Database, DeleteAccountRequest, DeleteDomainRequest, DeletePackageRequest, Domain,
+    GetAccountRequest, GetAccountUsageRequest, GetPackageRequest, GetServerRequest,
+    ListAccountsRequest, ListDomainsRequest, ListPackagesRequest, ListPackagesResponse,
+    ListPanelAdminsRequest, Package, PanelAdmin, Server, SuspendAccountRequest,
     SuspendDomainRequest, Target, UnsuspendAccountRequest, UnsuspendDomainRequest,
-    UpdateAccountRequest, UpdateServerRequest,
+    UpdateAccountRequest, UpdatePackageRequest, UpdateServerRequest,
 };
 use tonic::Status;
 
 use super::Panel;
-use crate::{PanelFixture, gateway::by_name};
+use crate::{
+    PanelFixture,
+    gateway::{by_id, by_name},
+};
 
 impl<F: PanelFixture> Panel<F> {
     /// The server, by name.
@@ -74,8 +78,22 @@ impl<F: PanelFixture> Panel<F> {
 
     /// GetAccount of `username` on the server.
     pub async fn get_account(&self, username: &str) -> Result<Account, Status> {
+        self.get_account_on(self.target(), username).await
+    }
+
+    /// GetAccount of `username` on the server, named by its id.
+    pub async fn get_account_by_id(&self, username: &str) -> Result<Account, Status> {
+        self.get_account_on(by_id(&self.id), username).await
+    }
+
+    /// GetAccount of `username` on the server `target` names.
+    async fn get_account_on(
+        &self,
+        target: Option<Target>,
+        username: &str,
+    ) -> Result<Account, Status> {
         let request = GetAccountRequest {
-            target: self.target(),
+            target,
             username: username.to_owned(),
         };
         let reply = self.gateway.accounts().get_account(request).await?;
@@ -118,10 +136,15 @@ impl<F: PanelFixture> Panel<F> {
 
     /// SuspendAccount of `username` with reason "unpaid".
     pub async fn suspend(&self, username: &str) -> Result<(), Status> {
+        self.suspend_because(username, "unpaid").await
+    }
+
+    /// SuspendAccount of `username` with `reason` ("" for none).
+    pub async fn suspend_because(&self, username: &str, reason: &str) -> Result<(), Status> {
         let request = SuspendAccountRequest {
             target: self.target(),
             username: username.to_owned(),
-            reason: "unpaid".to_owned(),
+            reason: reason.to_owned(),
             ..Default::default()
         };
         self.gateway
@@ -363,5 +386,52 @@ impl<F: PanelFixture> Panel<F> {
             .unsuspend_domain(request)
             .await
             .map(drop)
+    }
+
+    /// UpdatePackage of `request` on the server.
+    pub async fn update_package(&self, request: UpdatePackageRequest) -> Result<Package, Status> {
+        let request = UpdatePackageRequest {
+            target: self.target(),
+            ..request
+        };
+        let reply = self.gateway.packages().update_package(request).await?;
+        Ok(reply.into_inner().package.expect("package in reply"))
+    }
+
+    /// DeletePackage of `package`.
+    pub async fn delete_package(&self, package: &str) -> Result<(), Status> {
+        let request = DeletePackageRequest {
+            target: self.target(),
+            package: package.to_owned(),
+            ..Default::default()
+        };
+        self.gateway
+            .packages()
+            .delete_package(request)
+            .await
+            .map(drop)
+    }
+
+    /// CreatePanelAdmin of `request` on the server.
+    pub async fn create_admin(
+        &self,
+        request: CreatePanelAdminRequest,
+    ) -> Result<PanelAdmin, Status> {
+        let request = CreatePanelAdminRequest {
+            target: self.target(),
+            ..request
+        };
+        let reply = self.gateway.servers().create_panel_admin(request).await?;
+        Ok(reply.into_inner().admin.expect("admin in reply"))
+    }
+
+    /// The server's panel administrators.
+    pub async fn list_admins(&self) -> Vec<PanelAdmin> {
+        let request = ListPanelAdminsRequest {
+            target: self.target(),
+            ..Default::default()
+        };
+        let reply = self.gateway.servers().list_panel_admins(request).await;
+        reply.expect("list panel admins").into_inner().admins
     }
 }

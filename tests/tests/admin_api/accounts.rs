@@ -10,7 +10,6 @@ use panelgate_proto::v1::{
 };
 use panelgate_tests::{
     errors::{assert_error, assert_invalid, metadata},
-    gateway::by_id,
     limits::{GIB, MIB, limit, unlimited, used},
 };
 use tonic::Code;
@@ -50,18 +49,8 @@ async fn get_account_reads_the_panels_account_info(ols: Ols) {
     assert_eq!(account.status(), AccountStatus::Unspecified);
 
     // By id as by name.
-    let by_server_id = ols
-        .gateway
-        .accounts()
-        .get_account(GetAccountRequest {
-            target: by_id(&ols.id),
-            username: "bob".into(),
-        })
-        .await
-        .expect("get bob by server id")
-        .into_inner()
-        .account;
-    assert_eq!(by_server_id, Some(account));
+    let by_server_id = ols.get_account_by_id("bob").await;
+    assert_eq!(by_server_id.expect("get bob by server id"), account);
 
     let missing = ols.get_account("nobody").await;
     ols.assert_said(

@@ -9,7 +9,7 @@ use panelgate_proto::v1::{
 };
 use panelgate_tests::{
     errors::{assert_error, metadata, reason},
-    gateway::{by_id, by_name},
+    gateway::by_name,
     limits::{GIB, KIB, limit, unlimited, used},
 };
 use tonic::{Code, Status};
@@ -81,18 +81,8 @@ async fn get_and_list_accounts_read_the_panel_and_its_dedicated_ips(oa: Oa) {
     assert_eq!(alice.dedicated_ip, "", "no dedicated IP");
 
     // By server id as by name.
-    let by_server_id = oa
-        .gateway
-        .accounts()
-        .get_account(GetAccountRequest {
-            target: by_id(&oa.id),
-            username: "bob".into(),
-        })
-        .await
-        .expect("get bob by server id")
-        .into_inner()
-        .account;
-    assert_eq!(by_server_id, Some(bob));
+    let by_server_id = oa.get_account_by_id("bob").await;
+    assert_eq!(by_server_id.expect("get bob by server id"), bob);
 
     let listed: Vec<_> = oa
         .list_accounts()

@@ -3,13 +3,10 @@
 //! `changequota`, `suspendaccount` and `unsuspendaccount`,
 //! `terminateaccount`.
 
-use panelgate_proto::v1::{
-    Account, AccountStatus, AccountUsage, GetAccountRequest, UpdateAccountRequest,
-};
+use panelgate_proto::v1::{Account, AccountStatus, AccountUsage, UpdateAccountRequest};
 use panelgate_tests::{
     PanelFixture,
     errors::assert_invalid,
-    gateway::by_id,
     limits::{MIB, limit, unlimited, used},
 };
 use tonic::Code;
@@ -160,18 +157,8 @@ async fn get_and_list_accounts_read_listaccounts(sp: Sp) {
             ..Default::default()
         }
     );
-    let by_server_id = sp
-        .gateway
-        .accounts()
-        .get_account(GetAccountRequest {
-            target: by_id(&sp.id),
-            username: "bob".into(),
-        })
-        .await
-        .expect("get bob by server id")
-        .into_inner()
-        .account;
-    assert_eq!(by_server_id, Some(bob));
+    let by_server_id = sp.get_account_by_id("bob").await;
+    assert_eq!(by_server_id.expect("get bob by server id"), bob);
 
     let listed: Vec<_> = sp
         .list_accounts()

@@ -40,7 +40,7 @@ async fn createadminuser_example_is_sent_byte_for_byte(backend: Backend) {
                 pages("accounts", &["manage", "create"]),
             ]);
             let admin = sp
-                .create_admin(
+                .create_admin_with(
                     "admin@example.com",
                     "KExk80Ml5aG6M",
                     false,

@@ -35,11 +35,10 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use panelgate_proto::v1::{
-    Account, CreateAccountRequest, CreatePackageRequest, CreatePanelAdminRequest,
-    DeletePackageRequest, ListPanelAdminsRequest, Package, PackageLimits, PanelAdmin,
-    SpanelAdminOptions, SpanelCategoryPermissions, SpanelPackageOptions, SpanelPermissions,
-    SuspendAccountRequest, UpdatePackageRequest, create_package_request,
-    create_panel_admin_request, update_package_request,
+    Account, CreateAccountRequest, CreatePackageRequest, CreatePanelAdminRequest, Package,
+    PackageLimits, PanelAdmin, SpanelAdminOptions, SpanelCategoryPermissions, SpanelPackageOptions,
+    SpanelPermissions, UpdatePackageRequest, create_package_request, create_panel_admin_request,
+    update_package_request,
 };
 use panelgate_sim::{SimCategoryPermissions, SimPermissions, SimSpanelPackage, SpanelConfig};
 use panelgate_tests::{
@@ -167,8 +166,6 @@ fn sim_permissions(granted: &[(&str, Option<&[&str]>)]) -> SimPermissions {
 trait Spanel {
     /// CreateAccount of `username` on `package`.
     async fn try_create(&self, username: &str, package: &str) -> Result<Account, Status>;
-    /// SuspendAccount of `username` with `reason` ("" for none).
-    async fn suspend_because(&self, username: &str, reason: &str) -> Result<(), Status>;
     /// CreatePackage with SPanel options when `permissions` is given.
     async fn create_package_with(
         &self,
@@ -183,18 +180,14 @@ trait Spanel {
         limits: PackageLimits,
         permissions: Option<SpanelPermissions>,
     ) -> Result<Package, Status>;
-    /// DeletePackage of `package`.
-    async fn delete_package(&self, package: &str) -> Result<(), Status>;
     /// CreatePanelAdmin with SPanel options when `permissions` is given.
-    async fn create_admin(
+    async fn create_admin_with(
         &self,
         username: &str,
         password: &str,
         full_access: bool,
         permissions: Option<SpanelPermissions>,
     ) -> Result<PanelAdmin, Status>;
-    /// The server's panel administrators.
-    async fn list_admins(&self) -> Vec<PanelAdmin>;
 }
 
 #[async_trait]
@@ -205,20 +198,6 @@ impl Spanel for Sp {
             ..self.new_account(username)
         };
         self.create_account(request).await
-    }
-
-    async fn suspend_because(&self, username: &str, reason: &str) -> Result<(), Status> {
-        let request = SuspendAccountRequest {
-            target: self.target(),
-            username: username.to_owned(),
-            reason: reason.to_owned(),
-            ..Default::default()
-        };
-        self.gateway
-            .accounts()
-            .suspend_account(request)
-            .await
-            .map(drop)
     }
 
     async fn create_package_with(
@@ -248,31 +227,16 @@ impl Spanel for Sp {
         let options = permissions.map(|permissions| SpanelPackageOptions {
             permissions: Some(permissions),
         });
-        let request = UpdatePackageRequest {
-            target: self.target(),
+        self.update_package(UpdatePackageRequest {
             package: package.to_owned(),
             limits: Some(limits),
             panel_options: options.map(update_package_request::PanelOptions::Spanel),
             ..Default::default()
-        };
-        let reply = self.gateway.packages().update_package(request).await?;
-        Ok(reply.into_inner().package.expect("package in reply"))
+        })
+        .await
     }
 
-    async fn delete_package(&self, package: &str) -> Result<(), Status> {
-        let request = DeletePackageRequest {
-            target: self.target(),
-            package: package.to_owned(),
-            ..Default::default()
-        };
-        self.gateway
-            .packages()
-            .delete_package(request)
-            .await
-            .map(drop)
-    }
-
-    async fn create_admin(
+    async fn create_admin_with(
         &self,
         username: &str,
         password: &str,
@@ -282,24 +246,13 @@ impl Spanel for Sp {
         let options = permissions.map(|permissions| SpanelAdminOptions {
             permissions: Some(permissions),
         });
-        let request = CreatePanelAdminRequest {
-            target: self.target(),
+        self.create_admin(CreatePanelAdminRequest {
             username: username.to_owned(),
             password: password.to_owned(),
             full_access,
             panel_options: options.map(create_panel_admin_request::PanelOptions::Spanel),
             ..Default::default()
-        };
-        let reply = self.gateway.servers().create_panel_admin(request).await?;
-        Ok(reply.into_inner().admin.expect("admin in reply"))
-    }
-
-    async fn list_admins(&self) -> Vec<PanelAdmin> {
-        let request = ListPanelAdminsRequest {
-            target: self.target(),
-            ..Default::default()
-        };
-        let reply = self.gateway.servers().list_panel_admins(request).await;
-        reply.expect("list panel admins").into_inner().admins
+        })
+        .await
     }
 }

@@ -170,7 +170,7 @@ async fn delete_package_refuses_a_package_in_use(sp: Sp) {
 /// INVALID_ARGUMENT before any panel call.
 async fn create_panel_admin_with_full_access_or_permissions(sp: Sp) {
     let boss = sp
-        .create_admin("boss", "boss-password-1", true, None)
+        .create_admin_with("boss", "boss-password-1", true, None)
         .await
         .expect("create boss");
     assert_eq!(
@@ -188,7 +188,7 @@ async fn create_panel_admin_with_full_access_or_permissions(sp: Sp) {
         all_pages("accounts"),
     ]);
     let ops = sp
-        .create_admin("ops", "ops-password-1", false, Some(permissions))
+        .create_admin_with("ops", "ops-password-1", false, Some(permissions))
         .await
         .expect("create ops");
     assert_eq!(
@@ -212,11 +212,11 @@ async fn create_panel_admin_with_full_access_or_permissions(sp: Sp) {
 
     let before = sp.requests();
     let neither = sp
-        .create_admin("nobody1", "some-password-1", false, None)
+        .create_admin_with("nobody1", "some-password-1", false, None)
         .await;
     assert_invalid(neither, "panel_options.spanel.permissions");
     let both = sp
-        .create_admin(
+        .create_admin_with(
             "nobody2",
             "some-password-1",
             true,
@@ -232,7 +232,7 @@ async fn create_panel_admin_with_full_access_or_permissions(sp: Sp) {
 /// others' permissions are flattened to "category/page", or "category/*" for
 /// a whole category.
 async fn list_panel_admins_flattens_permissions(sp: Sp) {
-    sp.create_admin(
+    sp.create_admin_with(
         "ops@example.com",
         "ops-password-1",
         false,
@@ -243,7 +243,7 @@ async fn list_panel_admins_flattens_permissions(sp: Sp) {
     )
     .await
     .expect("create ops");
-    sp.create_admin("boss", "boss-password-1", true, None)
+    sp.create_admin_with("boss", "boss-password-1", true, None)
         .await
         .expect("create boss");
 

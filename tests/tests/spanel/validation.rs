@@ -44,7 +44,7 @@ async fn malformed_permission_shapes_are_refused_before_any_call(sp: Sp) {
             .await;
         assert_invalid(package, "panel_options.spanel.permissions");
         let admin = sp
-            .create_admin("shaped", "some-password-1", false, Some(shape))
+            .create_admin_with("shaped", "some-password-1", false, Some(shape))
             .await;
         assert_invalid(admin, "panel_options.spanel.permissions");
     }
@@ -168,7 +168,7 @@ async fn permissions_and_names_the_panel_refuses_are_invalid_arguments(sp: Sp) {
         assert_invalid_because(refused, PERMISSIONS, said);
     }
     let refused = sp
-        .create_admin(
+        .create_admin_with(
             "mailman",
             "mail-password-1",
             false,
@@ -229,11 +229,11 @@ async fn error_sentences_are_joined_into_one_message(sp: Sp) {
         "unchanged"
     );
 
-    sp.create_admin("ops", "ops-password-1", true, None)
+    sp.create_admin_with("ops", "ops-password-1", true, None)
         .await
         .expect("create ops");
     let again = sp
-        .create_admin(
+        .create_admin_with(
             "ops",
             "ops-password-1",
             false,

@@ -10,7 +10,8 @@ use tonic::Code;
 use tonic_types::StatusExt;
 
 use crate::{
-    CREATE, Ols, SPANEL_CREATE, Sp, create_request, eventually, finished_entry, only_entry,
+    CREATE, Ols, SPANEL_CREATE, Sp, assert_retry_answers_alice, create_request, eventually,
+    finished_entry, only_entry,
 };
 
 panelgate_tests::on_both_backends!(
@@ -22,44 +23,39 @@ panelgate_tests::on_both_backends!(
 /// A retry arriving while the first call is still at the panel waits for it
 /// and answers with the first call's exact reply; the panel sees one create.
 async fn retry_while_the_first_call_runs_waits_for_its_reply(backend: Backend) {
-    Sp::run_on(
-        backend,
-        Default::default(),
-        |_| {},
-        |env| async move {
-            env.list_packages().await;
-            let request = create_request(&env, "alice", "basic", "create-alice-inflight");
-            let mark = env.mark();
-            // Two panel requests held 1 s each: the first call takes about 2 s.
-            env.sim.faults().set_delay(Duration::from_secs(1));
-            let mut client = env.gateway.accounts();
-            let first_request = request.clone();
-            let first = tokio::spawn(async move { client.create_account(first_request).await });
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            let mut client = env.gateway.accounts();
-            let second = tokio::spawn(async move {
-                let started = Instant::now();
-                let reply = client.create_account(request).await;
-                (reply, started.elapsed())
-            });
-            let first = first.await.expect("first task").expect("first call");
-            let (second, waited) = second.await.expect("second task");
-            let second = second.expect("second call");
-            env.sim.faults().clear();
+    Sp::on(backend, |env| async move {
+        env.list_packages().await;
+        let request = create_request(&env, "alice", "basic", "create-alice-inflight");
+        let mark = env.mark();
+        // Two panel requests held 1 s each: the first call takes about 2 s.
+        env.sim.faults().set_delay(Duration::from_secs(1));
+        let mut client = env.gateway.accounts();
+        let first_request = request.clone();
+        let first = tokio::spawn(async move { client.create_account(first_request).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut client = env.gateway.accounts();
+        let second = tokio::spawn(async move {
+            let started = Instant::now();
+            let reply = client.create_account(request).await;
+            (reply, started.elapsed())
+        });
+        let first = first.await.expect("first task").expect("first call");
+        let (second, waited) = second.await.expect("second task");
+        let second = second.expect("second call");
+        env.sim.faults().clear();
 
-            assert_eq!(
-                second.get_ref().encode_to_vec(),
-                first.get_ref().encode_to_vec()
-            );
-            assert!(
-                waited >= Duration::from_millis(1500),
-                "the retry answered after {waited:?}, before the first call could end"
-            );
-            assert_eq!(env.actions_since(mark), SPANEL_CREATE);
-            let entry = only_entry(&env.gateway, CREATE).await;
-            assert_eq!((entry.code.as_str(), entry.attempts), ("OK", 1));
-        },
-    )
+        assert_eq!(
+            second.get_ref().encode_to_vec(),
+            first.get_ref().encode_to_vec()
+        );
+        assert!(
+            waited >= Duration::from_millis(1500),
+            "the retry answered after {waited:?}, before the first call could end"
+        );
+        assert_eq!(env.actions_since(mark), SPANEL_CREATE);
+        let entry = only_entry(&env.gateway, CREATE).await;
+        assert_eq!((entry.code.as_str(), entry.attempts), ("OK", 1));
+    })
     .await;
 }
 
@@ -118,16 +114,7 @@ async fn retry_gives_up_waiting_with_aborted_request_in_progress(backend: Backen
             .create_account_reply(request)
             .await
             .expect("the retry after the abandon");
-        let account = reply.account.expect("account in reply");
-        assert_eq!(account.username, "alice");
-        assert_eq!(account.server_id, env.id);
-        assert_eq!(
-            env.sim.request_count(),
-            requests + 1,
-            "only the existence check"
-        );
-        let entry = only_entry(&env.gateway, CREATE).await;
-        assert_eq!((entry.code.as_str(), entry.attempts), ("OK", 2));
+        assert_retry_answers_alice(&env, reply, requests + 1, "only the existence check").await;
     })
     .await;
 }

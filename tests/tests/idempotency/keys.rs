@@ -43,88 +43,83 @@ panelgate_tests::on_both_backends!(
 /// request encodes to the very same bytes (SuspendAccount without a reason
 /// and UnsuspendAccount).
 async fn request_id_reused_for_another_request_is_refused(backend: Backend) {
-    Sp::run_on(
-        backend,
-        Default::default(),
-        |_| {},
-        |env| async move {
-            const KEY: &str = "key-4d2c";
-            env.create_account_reply(create_request(&env, "alice", "basic", KEY))
-                .await
-                .expect("create alice");
-            let requests = env.sim.request_count();
+    Sp::on(backend, |env| async move {
+        const KEY: &str = "key-4d2c";
+        env.create_account_reply(create_request(&env, "alice", "basic", KEY))
+            .await
+            .expect("create alice");
+        let requests = env.sim.request_count();
 
-            let bob = env
-                .create_account_reply(create_request(&env, "bob", "basic", KEY))
-                .await;
-            assert_error(bob, Code::FailedPrecondition, "REQUEST_ID_REUSED");
-            let other_password = CreateAccountRequest {
-                password: "second-password-2".to_owned(),
-                ..create_request(&env, "alice", "basic", KEY)
-            };
-            let changed = env.create_account_reply(other_password).await;
-            assert_error(changed, Code::FailedPrecondition, "REQUEST_ID_REUSED");
-            let suspend = env
-                .gateway
-                .accounts()
-                .suspend_account(SuspendAccountRequest {
-                    target: env.target(),
-                    username: "alice".to_owned(),
-                    reason: "unpaid".to_owned(),
-                    request_id: KEY.to_owned(),
-                    ..Default::default()
-                })
-                .await;
-            assert_error(suspend, Code::FailedPrecondition, "REQUEST_ID_REUSED");
-            assert_eq!(
-                env.sim.request_count(),
-                requests,
-                "a refused call reached the panel"
-            );
-            assert!(env.sim.account("bob").is_none());
-            assert!(!env.sim.account("alice").expect("alice").suspended);
-
-            // Same bytes, other RPC: the method is part of the key's request.
-            let suspend = SuspendAccountRequest {
+        let bob = env
+            .create_account_reply(create_request(&env, "bob", "basic", KEY))
+            .await;
+        assert_error(bob, Code::FailedPrecondition, "REQUEST_ID_REUSED");
+        let other_password = CreateAccountRequest {
+            password: "second-password-2".to_owned(),
+            ..create_request(&env, "alice", "basic", KEY)
+        };
+        let changed = env.create_account_reply(other_password).await;
+        assert_error(changed, Code::FailedPrecondition, "REQUEST_ID_REUSED");
+        let suspend = env
+            .gateway
+            .accounts()
+            .suspend_account(SuspendAccountRequest {
                 target: env.target(),
                 username: "alice".to_owned(),
-                request_id: "key-9a31".to_owned(),
+                reason: "unpaid".to_owned(),
+                request_id: KEY.to_owned(),
                 ..Default::default()
-            };
-            let unsuspend = UnsuspendAccountRequest {
-                target: env.target(),
-                username: "alice".to_owned(),
-                request_id: "key-9a31".to_owned(),
-                ..Default::default()
-            };
-            assert_eq!(
-                suspend.encode_to_vec(),
-                unsuspend.encode_to_vec(),
-                "premise"
-            );
-            env.gateway
-                .accounts()
-                .suspend_account(suspend)
+            })
+            .await;
+        assert_error(suspend, Code::FailedPrecondition, "REQUEST_ID_REUSED");
+        assert_eq!(
+            env.sim.request_count(),
+            requests,
+            "a refused call reached the panel"
+        );
+        assert!(env.sim.account("bob").is_none());
+        assert!(!env.sim.account("alice").expect("alice").suspended);
+
+        // Same bytes, other RPC: the method is part of the key's request.
+        let suspend = SuspendAccountRequest {
+            target: env.target(),
+            username: "alice".to_owned(),
+            request_id: "key-9a31".to_owned(),
+            ..Default::default()
+        };
+        let unsuspend = UnsuspendAccountRequest {
+            target: env.target(),
+            username: "alice".to_owned(),
+            request_id: "key-9a31".to_owned(),
+            ..Default::default()
+        };
+        assert_eq!(
+            suspend.encode_to_vec(),
+            unsuspend.encode_to_vec(),
+            "premise"
+        );
+        env.gateway
+            .accounts()
+            .suspend_account(suspend)
+            .await
+            .expect("suspend alice");
+        assert!(env.sim.account("alice").expect("alice").suspended);
+        let requests = env.sim.request_count();
+        let unsuspended = env.gateway.accounts().unsuspend_account(unsuspend).await;
+        assert_error(unsuspended, Code::FailedPrecondition, "REQUEST_ID_REUSED");
+        assert_eq!(env.sim.request_count(), requests);
+        assert!(
+            env.sim.account("alice").expect("alice").suspended,
+            "still suspended"
+        );
+        // Refusals are not journalled as calls of their own.
+        assert_eq!(journal(&env.gateway, CREATE).await.len(), 1);
+        assert!(
+            journal(&env.gateway, "AccountService/UnsuspendAccount")
                 .await
-                .expect("suspend alice");
-            assert!(env.sim.account("alice").expect("alice").suspended);
-            let requests = env.sim.request_count();
-            let unsuspended = env.gateway.accounts().unsuspend_account(unsuspend).await;
-            assert_error(unsuspended, Code::FailedPrecondition, "REQUEST_ID_REUSED");
-            assert_eq!(env.sim.request_count(), requests);
-            assert!(
-                env.sim.account("alice").expect("alice").suspended,
-                "still suspended"
-            );
-            // Refusals are not journalled as calls of their own.
-            assert_eq!(journal(&env.gateway, CREATE).await.len(), 1);
-            assert!(
-                journal(&env.gateway, "AccountService/UnsuspendAccount")
-                    .await
-                    .is_empty()
-            );
-        },
-    )
+                .is_empty()
+        );
+    })
     .await;
 }
 
@@ -133,65 +128,60 @@ async fn request_id_reused_for_another_request_is_refused(backend: Backend) {
 /// answers ALREADY_EXISTS), and each caller's retry then replays its own
 /// outcome without a panel call.
 async fn callers_have_separate_request_id_spaces(backend: Backend) {
-    Sp::run_on(
-        backend,
-        Default::default(),
-        |_| {},
-        |env| async move {
-            const KEY: &str = "shared-key-77";
-            let request = create_request(&env, "alice", "basic", KEY);
-            let ours = env
-                .create_account_reply(request.clone())
-                .await
-                .expect("create alice");
-            let billing = env
-                .gateway
-                .as_caller(&env.gateway.token("billing", scopes::ALL, &[]));
-            let mut theirs_client = billing.accounts();
+    Sp::on(backend, |env| async move {
+        const KEY: &str = "shared-key-77";
+        let request = create_request(&env, "alice", "basic", KEY);
+        let ours = env
+            .create_account_reply(request.clone())
+            .await
+            .expect("create alice");
+        let billing = env
+            .gateway
+            .as_caller(&env.gateway.token("billing", scopes::ALL, &[]));
+        let mut theirs_client = billing.accounts();
 
-            let mark = env.mark();
-            let theirs = theirs_client.create_account(request.clone()).await;
-            let theirs = assert_error(theirs, Code::AlreadyExists, "ACCOUNT_ALREADY_EXISTS");
-            assert_eq!(
-                env.actions_since(mark),
-                ["accounts/wwwacct"],
-                "billing's call ran"
-            );
+        let mark = env.mark();
+        let theirs = theirs_client.create_account(request.clone()).await;
+        let theirs = assert_error(theirs, Code::AlreadyExists, "ACCOUNT_ALREADY_EXISTS");
+        assert_eq!(
+            env.actions_since(mark),
+            ["accounts/wwwacct"],
+            "billing's call ran"
+        );
 
-            let requests = env.sim.request_count();
-            let theirs_again = theirs_client
-                .create_account(request.clone())
-                .await
-                .expect_err("billing's replay");
-            assert_same_status(&theirs_again, &theirs);
-            let ours_again = env.create_account_reply(request).await.expect("our replay");
-            assert_eq!(ours_again.encode_to_vec(), ours.encode_to_vec());
-            assert_eq!(
-                env.sim.request_count(),
-                requests,
-                "a replay called the panel"
-            );
+        let requests = env.sim.request_count();
+        let theirs_again = theirs_client
+            .create_account(request.clone())
+            .await
+            .expect_err("billing's replay");
+        assert_same_status(&theirs_again, &theirs);
+        let ours_again = env.create_account_reply(request).await.expect("our replay");
+        assert_eq!(ours_again.encode_to_vec(), ours.encode_to_vec());
+        assert_eq!(
+            env.sim.request_count(),
+            requests,
+            "a replay called the panel"
+        );
 
-            let mut callers: Vec<_> = journal(&env.gateway, CREATE)
-                .await
-                .into_iter()
-                .map(|entry| (entry.caller, entry.request_id, entry.code, entry.attempts))
-                .collect();
-            callers.sort();
-            assert_eq!(
-                callers,
-                [
-                    (
-                        "billing".to_owned(),
-                        KEY.to_owned(),
-                        "ALREADY_EXISTS".to_owned(),
-                        1
-                    ),
-                    (TEST_CALLER.to_owned(), KEY.to_owned(), "OK".to_owned(), 1),
-                ]
-            );
-        },
-    )
+        let mut callers: Vec<_> = journal(&env.gateway, CREATE)
+            .await
+            .into_iter()
+            .map(|entry| (entry.caller, entry.request_id, entry.code, entry.attempts))
+            .collect();
+        callers.sort();
+        assert_eq!(
+            callers,
+            [
+                (
+                    "billing".to_owned(),
+                    KEY.to_owned(),
+                    "ALREADY_EXISTS".to_owned(),
+                    1
+                ),
+                (TEST_CALLER.to_owned(), KEY.to_owned(), "OK".to_owned(), 1),
+            ]
+        );
+    })
     .await;
 }
 
@@ -200,52 +190,47 @@ async fn callers_have_separate_request_id_spaces(backend: Backend) {
 /// check had claimed it, the real call, whose bytes differ, would be
 /// REQUEST_ID_REUSED), and another check afterwards is still just a check.
 async fn validate_only_does_not_consume_the_request_id(backend: Backend) {
-    Sp::run_on(
-        backend,
-        Default::default(),
-        |_| {},
-        |env| async move {
-            env.list_packages().await;
-            const KEY: &str = "create-alice-checked";
-            let check = CreateAccountRequest {
-                validate_only: true,
-                ..create_request(&env, "alice", "basic", KEY)
-            };
-            let mark = env.mark();
-            let checked = env
-                .create_account_reply(check.clone())
-                .await
-                .expect("validate_only");
-            assert!(checked.account.is_none());
-            assert!(checked.validation.is_some());
-            assert!(
-                env.actions_since(mark).is_empty(),
-                "a check created something"
-            );
-            assert!(
-                journal(&env.gateway, CREATE).await.is_empty(),
-                "the check was journalled"
-            );
+    Sp::on(backend, |env| async move {
+        env.list_packages().await;
+        const KEY: &str = "create-alice-checked";
+        let check = CreateAccountRequest {
+            validate_only: true,
+            ..create_request(&env, "alice", "basic", KEY)
+        };
+        let mark = env.mark();
+        let checked = env
+            .create_account_reply(check.clone())
+            .await
+            .expect("validate_only");
+        assert!(checked.account.is_none());
+        assert!(checked.validation.is_some());
+        assert!(
+            env.actions_since(mark).is_empty(),
+            "a check created something"
+        );
+        assert!(
+            journal(&env.gateway, CREATE).await.is_empty(),
+            "the check was journalled"
+        );
 
-            let created = env
-                .create_account_reply(create_request(&env, "alice", "basic", KEY))
-                .await
-                .expect("the real call");
-            assert_eq!(created.account.expect("account").username, "alice");
-            assert_eq!(env.actions_since(mark), SPANEL_CREATE);
+        let created = env
+            .create_account_reply(create_request(&env, "alice", "basic", KEY))
+            .await
+            .expect("the real call");
+        assert_eq!(created.account.expect("account").username, "alice");
+        assert_eq!(env.actions_since(mark), SPANEL_CREATE);
 
-            let checked = env
-                .create_account_reply(check)
-                .await
-                .expect("validate_only again");
-            assert!(checked.account.is_none());
-            let entry = only_entry(&env.gateway, CREATE).await;
-            assert_eq!(
-                (entry.request_id.as_str(), entry.code.as_str()),
-                (KEY, "OK")
-            );
-        },
-    )
+        let checked = env
+            .create_account_reply(check)
+            .await
+            .expect("validate_only again");
+        assert!(checked.account.is_none());
+        let entry = only_entry(&env.gateway, CREATE).await;
+        assert_eq!(
+            (entry.request_id.as_str(), entry.code.as_str()),
+            (KEY, "OK")
+        );
+    })
     .await;
 }
 
@@ -254,54 +239,49 @@ async fn validate_only_does_not_consume_the_request_id(backend: Backend) {
 /// before any panel call and without a journal entry; 128 printable
 /// characters are accepted.
 async fn malformed_request_id_is_invalid_argument(backend: Backend) {
-    Sp::run_on(
-        backend,
-        Default::default(),
-        |_| {},
-        |env| async move {
-            let requests = env.sim.request_count();
-            for bad in [
-                "with space".to_owned(),
-                "tab\there".to_owned(),
-                "naïve".to_owned(),
-                "k".repeat(129),
-                "k".repeat(200),
-            ] {
-                let created = env
-                    .create_account_reply(create_request(&env, "alice", "basic", &bad))
-                    .await;
-                assert_invalid(created, "request_id");
-                let suspended = env
-                    .gateway
-                    .accounts()
-                    .suspend_account(SuspendAccountRequest {
-                        target: env.target(),
-                        username: "alice".to_owned(),
-                        request_id: bad.clone(),
-                        ..Default::default()
-                    })
-                    .await;
-                assert_invalid(suspended, "request_id");
-            }
-            assert_eq!(
-                env.sim.request_count(),
-                requests,
-                "a refused call reached the panel"
-            );
-            assert!(journal(&env.gateway, CREATE).await.is_empty());
-            assert!(
-                journal(&env.gateway, "AccountService/SuspendAccount")
-                    .await
-                    .is_empty()
-            );
-
-            let longest = "k".repeat(128);
-            env.create_account_reply(create_request(&env, "alice", "basic", &longest))
+    Sp::on(backend, |env| async move {
+        let requests = env.sim.request_count();
+        for bad in [
+            "with space".to_owned(),
+            "tab\there".to_owned(),
+            "naïve".to_owned(),
+            "k".repeat(129),
+            "k".repeat(200),
+        ] {
+            let created = env
+                .create_account_reply(create_request(&env, "alice", "basic", &bad))
+                .await;
+            assert_invalid(created, "request_id");
+            let suspended = env
+                .gateway
+                .accounts()
+                .suspend_account(SuspendAccountRequest {
+                    target: env.target(),
+                    username: "alice".to_owned(),
+                    request_id: bad.clone(),
+                    ..Default::default()
+                })
+                .await;
+            assert_invalid(suspended, "request_id");
+        }
+        assert_eq!(
+            env.sim.request_count(),
+            requests,
+            "a refused call reached the panel"
+        );
+        assert!(journal(&env.gateway, CREATE).await.is_empty());
+        assert!(
+            journal(&env.gateway, "AccountService/SuspendAccount")
                 .await
-                .expect("128 characters");
-            assert_eq!(only_entry(&env.gateway, CREATE).await.request_id, longest);
-        },
-    )
+                .is_empty()
+        );
+
+        let longest = "k".repeat(128);
+        env.create_account_reply(create_request(&env, "alice", "basic", &longest))
+            .await
+            .expect("128 characters");
+        assert_eq!(only_entry(&env.gateway, CREATE).await.request_id, longest);
+    })
     .await;
 }
 

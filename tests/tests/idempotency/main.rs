@@ -25,9 +25,16 @@ mod keys;
 mod replays;
 mod unknown_outcomes;
 
-use panelgate_proto::v1::{CreateAccountRequest, ListOperationsRequest, OperationEntry};
-use panelgate_tests::{AdminApiFixture, Gateway, Panel, PanelFixture, SpanelFixture};
-use tonic::Status;
+use std::time::Duration;
+
+use panelgate_proto::v1::{
+    Account, CreateAccountRequest, CreateAccountResponse, ListOperationsRequest, OperationEntry,
+};
+use panelgate_tests::{
+    AdminApiFixture, Gateway, Panel, PanelFixture, SpanelFixture, errors::assert_error,
+    gateway::TEST_UPSTREAM_TIMEOUT,
+};
+use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 // === setup ===
@@ -129,3 +136,30 @@ fn assert_same_status(replayed: &Status, first: &Status) {
 // === scenarios ===
 
 // === retries of creates whose first attempt ended unknown ===
+
+/// Calls `request` while the panel answers only after the gateway's upstream
+/// timeout: DEADLINE_EXCEEDED UPSTREAM_TIMEOUT, though the panel acts.
+async fn create_timing_out<F: PanelFixture>(env: &Panel<F>, request: CreateAccountRequest) {
+    let late = TEST_UPSTREAM_TIMEOUT + Duration::from_millis(500);
+    env.faults().set_delay(late);
+    let failed = env.create_account_reply(request).await;
+    assert_error(failed, Code::DeadlineExceeded, "UPSTREAM_TIMEOUT");
+}
+
+/// Asserts a retry's `reply` is alice's account on `env`'s server, the panel
+/// has had `requests` requests in all (`why`), and the journal's one
+/// CreateAccount entry is OK after two attempts; returns the account.
+async fn assert_retry_answers_alice<F: PanelFixture>(
+    env: &Panel<F>,
+    reply: CreateAccountResponse,
+    requests: u64,
+    why: &str,
+) -> Account {
+    let account = reply.account.expect("account in reply");
+    assert_eq!(account.username, "alice");
+    assert_eq!(account.server_id, env.id);
+    assert_eq!(env.requests(), requests, "{why}");
+    let entry = only_entry(&env.gateway, CREATE).await;
+    assert_eq!((entry.code.as_str(), entry.attempts), ("OK", 2));
+    account
+}

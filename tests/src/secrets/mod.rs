@@ -13,6 +13,7 @@
 mod leaks;
 mod seen;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,7 +25,8 @@ use tonic::Code;
 pub use self::{leaks::*, seen::*};
 use crate::{
     Backend, Gateway,
-    gateway::{TEST_TOKEN_SECRET, by_name},
+    gateway::{TEST_TOKEN_SECRET, by_name, with_gateway},
+    logs,
 };
 
 /// Secret values unique to one run, so a hit can only be a leak of this run
@@ -190,6 +192,32 @@ pub fn recognisable_master_key(secrets: &mut Secrets) -> Keyring {
     secrets.learn("master key (Debug of its bytes)", format!("{raw:?}"));
     secrets.learn_bytes("master key (raw bytes)", raw);
     Keyring::new(key)
+}
+
+/// Runs `body` against a fresh gateway on `backend` whose master key is
+/// this flow's (learnt, in every form, as a secret), called with a token of
+/// every scope for `subject` (a secret too), the log captured at TRACE, and
+/// nothing seen yet.
+pub async fn with_secret_gateway<B, Fut>(
+    backend: Backend,
+    mut secrets: Secrets,
+    subject: String,
+    body: B,
+) where
+    B: FnOnce(Gateway, Secrets, Seen) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    logs::capture(tracing::Level::TRACE);
+    let keyring = recognisable_master_key(&mut secrets);
+    with_gateway(
+        backend,
+        with_master_key(keyring),
+        move |gateway| async move {
+            let gateway = known_caller(&gateway, &mut secrets, &subject);
+            body(gateway, secrets, Seen::default()).await;
+        },
+    )
+    .await;
 }
 
 /// The gateway configuration of the flows: this flow's master key.

@@ -14,12 +14,8 @@ use tonic::{Code, Status};
 use crate::{
     Backend, Gateway, Made, PanelFixture,
     errors::reason,
-    gateway::{by_name, with_gateway},
-    logs,
-    secrets::{
-        Secrets, Seen, assert_nothing_leaked, known_caller, recognisable_master_key,
-        register_refused, with_master_key,
-    },
+    gateway::by_name,
+    secrets::{Secrets, Seen, assert_nothing_leaked, register_refused, with_secret_gateway},
 };
 
 /// A flow on one panel: its gateway, its simulator, its server's name.
@@ -40,54 +36,55 @@ struct Flow<F> {
 /// provably captured these very calls. The gateway runs with this flow's
 /// master key, called with a token it knows.
 pub async fn secrets_never_leak<F: PanelFixture>(backend: Backend) {
-    logs::capture(tracing::Level::TRACE);
     let mut secrets = Secrets::new(backend);
     let admin = secrets.make("admin secret", "Admin-Secret");
     let fixture = F::with_config(F::config_with_secret(&admin)).await;
     let kind = F::KIND.as_str_name().trim_start_matches("PANEL_KIND_");
     let server = format!("secrets-{kind}-{backend:?}").to_ascii_lowercase();
-    let keyring = recognisable_master_key(&mut secrets);
 
-    with_gateway(backend, with_master_key(keyring), |gateway| async move {
-        let subject = format!("secrets-{}", F::SERVER);
-        let gateway = known_caller(&gateway, &mut secrets, &subject);
-        let mut seen = Seen::default();
-        let registered = gateway
-            .inventory()
-            .register_server(fixture.register_request(
-                &server,
-                &fixture.base_url(),
-                F::credentials_with(&admin),
-            ))
-            .await
-            .expect("register")
-            .into_inner();
-        seen.reply("RegisterServer", &registered);
-        let supported = registered.server.expect("server").capabilities().collect();
-        let flow = Flow {
-            gateway,
-            fixture,
-            server,
-            supported,
-        };
-        flow.succeeding_calls(&mut secrets, &mut seen).await;
-        flow.failing_calls(&admin, &mut secrets, &mut seen).await;
+    let subject = format!("secrets-{}", F::SERVER);
+    with_secret_gateway(
+        backend,
+        secrets,
+        subject,
+        |gateway, mut secrets, mut seen| async move {
+            let registered = gateway
+                .inventory()
+                .register_server(fixture.register_request(
+                    &server,
+                    &fixture.base_url(),
+                    F::credentials_with(&admin),
+                ))
+                .await
+                .expect("register")
+                .into_inner();
+            seen.reply("RegisterServer", &registered);
+            let supported = registered.server.expect("server").capabilities().collect();
+            let flow = Flow {
+                gateway,
+                fixture,
+                server,
+                supported,
+            };
+            flow.succeeding_calls(&mut secrets, &mut seen).await;
+            flow.failing_calls(&admin, &mut secrets, &mut seen).await;
 
-        assert!(seen.failures.len() >= 6, "the failing calls were made");
-        let mut mentions = vec![
-            "InventoryService/RegisterServer",
-            "InventoryService/UpdateServer",
-            "AccountService/CreateAccount",
-            "AccountService/CreateLoginLink",
-        ];
-        if flow.has(Operation::ChangePassword) {
-            mentions.push("AccountService/ChangePassword");
-        }
-        if flow.has(Operation::CreateDatabase) {
-            mentions.push("DatabaseService/CreateDatabase");
-        }
-        assert_nothing_leaked(&flow.gateway, &flow.server, &mentions, &secrets, &seen);
-    })
+            assert!(seen.failures.len() >= 6, "the failing calls were made");
+            let mut mentions = vec![
+                "InventoryService/RegisterServer",
+                "InventoryService/UpdateServer",
+                "AccountService/CreateAccount",
+                "AccountService/CreateLoginLink",
+            ];
+            if flow.has(Operation::ChangePassword) {
+                mentions.push("AccountService/ChangePassword");
+            }
+            if flow.has(Operation::CreateDatabase) {
+                mentions.push("DatabaseService/CreateDatabase");
+            }
+            assert_nothing_leaked(&flow.gateway, &flow.server, &mentions, &secrets, &seen);
+        },
+    )
     .await;
 }
 

@@ -6,16 +6,10 @@ use panelgate_proto::v1::{
     PanelKind, RegisterServerRequest, Server, account, create_account_request, credentials,
 };
 use panelgate_sim::installatron::{InstallatronConfig, InstallatronSim};
-use panelgate_tests::{
-    Backend, Gateway,
-    gateway::{by_name, with_gateway},
-    logs,
-};
+use panelgate_tests::{Backend, Gateway, gateway::by_name};
 use tonic::Code;
 
-use panelgate_tests::secrets::{
-    Secrets, Seen, assert_nothing_leaked, known_caller, recognisable_master_key, with_master_key,
-};
+use panelgate_tests::secrets::{Secrets, Seen, assert_nothing_leaked, with_secret_gateway};
 
 use super::{create_account_request as account_request, create_database_request};
 
@@ -33,7 +27,6 @@ panelgate_tests::on_both_backends!(installatron_secrets_never_leak);
 /// databases without theirs), or in the database at rest, while the log
 /// provably captured these very calls.
 async fn installatron_secrets_never_leak(backend: Backend) {
-    logs::capture(tracing::Level::TRACE);
     let mut secrets = Secrets::new(backend);
     let key = secrets.make("Installatron API key", "It-Api-Key");
     let sim = InstallatronSim::start(InstallatronConfig {
@@ -43,27 +36,30 @@ async fn installatron_secrets_never_leak(backend: Backend) {
     .await
     .expect("start the Installatron simulator");
     let server = format!("it-secrets-{}", format!("{backend:?}").to_ascii_lowercase());
-    let keyring = recognisable_master_key(&mut secrets);
 
-    with_gateway(backend, with_master_key(keyring), |gateway| async move {
-        let gateway = known_caller(&gateway, &mut secrets, "secrets-installatron");
-        let mut seen = Seen::default();
-        installatron_calls(&gateway, &sim, &server, &key, &mut secrets, &mut seen).await;
-        assert!(seen.failures.len() >= 4, "the failing calls were made");
-        assert_nothing_leaked(
-            &gateway,
-            &server,
-            &[
-                "InventoryService/RegisterServer",
-                "AccountService/CreateAccount",
-                "AccountService/GetAccount",
-                "DomainService/AddDomain",
-                "DatabaseService/CreateDatabase",
-            ],
-            &secrets,
-            &seen,
-        );
-    })
+    let subject = "secrets-installatron".to_owned();
+    with_secret_gateway(
+        backend,
+        secrets,
+        subject,
+        |gateway, mut secrets, mut seen| async move {
+            installatron_calls(&gateway, &sim, &server, &key, &mut secrets, &mut seen).await;
+            assert!(seen.failures.len() >= 4, "the failing calls were made");
+            assert_nothing_leaked(
+                &gateway,
+                &server,
+                &[
+                    "InventoryService/RegisterServer",
+                    "AccountService/CreateAccount",
+                    "AccountService/GetAccount",
+                    "DomainService/AddDomain",
+                    "DatabaseService/CreateDatabase",
+                ],
+                &secrets,
+                &seen,
+            );
+        },
+    )
     .await;
 }
 

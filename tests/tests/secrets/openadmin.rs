@@ -8,17 +8,11 @@ use panelgate_sim::{
     Fault,
     openadmin::{OpenAdminConfig, OpenAdminSim},
 };
-use panelgate_tests::{
-    Backend, Gateway,
-    errors::metadata,
-    gateway::{by_name, with_gateway},
-    logs,
-};
+use panelgate_tests::{Backend, Gateway, errors::metadata, gateway::by_name};
 use tonic::Code;
 
 use panelgate_tests::secrets::{
-    Secrets, Seen, assert_nothing_leaked, known_caller, link_token, recognisable_master_key,
-    with_master_key,
+    Secrets, Seen, assert_nothing_leaked, link_token, with_secret_gateway,
 };
 
 use super::{create_account_request, openadmin_register_request, password_credentials};
@@ -31,11 +25,11 @@ panelgate_tests::on_both_backends!(openadmin_secrets_never_leak);
 /// `admin_token` is a secret everywhere but in its own reply), a re-login
 /// after the panel revoked its tokens (the JWT session is dropped and
 /// replaced), and a failing login (a rotated password; a wrong one from the
-/// start is the cross-panel `secrets_never_leak`'s). Then no secret and no JWT is in the TRACE log, in any error or in
-/// any reply, nor any secret in the database at rest, while the log provably
-/// captured these very calls, logins and re-login included.
+/// start is the cross-panel `secrets_never_leak`'s). Then no secret and no
+/// JWT is in the TRACE log, in any error or in any reply, nor any secret in
+/// the database at rest, while the log provably captured these very calls,
+/// logins and re-login included.
 async fn openadmin_secrets_never_leak(backend: Backend) {
-    logs::capture(tracing::Level::TRACE);
     let mut secrets = Secrets::new(backend);
     let admin = secrets.make("OpenAdmin admin password", "Oa-Admin-Pass");
     let sim = OpenAdminSim::start(OpenAdminConfig {
@@ -45,29 +39,32 @@ async fn openadmin_secrets_never_leak(backend: Backend) {
     .await
     .expect("start the OpenAdmin simulator");
     let server = format!("oa-secrets-{}", format!("{backend:?}").to_ascii_lowercase());
-    let keyring = recognisable_master_key(&mut secrets);
 
-    with_gateway(backend, with_master_key(keyring), |gateway| async move {
-        let gateway = known_caller(&gateway, &mut secrets, "secrets-openadmin");
-        let mut seen = Seen::default();
-        openadmin_calls(&gateway, &sim, &server, &admin, &mut secrets, &mut seen).await;
-        assert!(seen.failures.len() >= 3, "the failing calls were made");
-        assert_nothing_leaked(
-            &gateway,
-            &server,
-            &[
-                "InventoryService/RegisterServer",
-                "InventoryService/UpdateServer",
-                "AccountService/CreateAccount",
-                "AccountService/ChangePassword",
-                "AccountService/CreateLoginLink",
-                "logging in to OpenAdmin",
-                "token refused: logging in again",
-            ],
-            &secrets,
-            &seen,
-        );
-    })
+    let subject = "secrets-openadmin".to_owned();
+    with_secret_gateway(
+        backend,
+        secrets,
+        subject,
+        |gateway, mut secrets, mut seen| async move {
+            openadmin_calls(&gateway, &sim, &server, &admin, &mut secrets, &mut seen).await;
+            assert!(seen.failures.len() >= 3, "the failing calls were made");
+            assert_nothing_leaked(
+                &gateway,
+                &server,
+                &[
+                    "InventoryService/RegisterServer",
+                    "InventoryService/UpdateServer",
+                    "AccountService/CreateAccount",
+                    "AccountService/ChangePassword",
+                    "AccountService/CreateLoginLink",
+                    "logging in to OpenAdmin",
+                    "token refused: logging in again",
+                ],
+                &secrets,
+                &seen,
+            );
+        },
+    )
     .await;
 }
 

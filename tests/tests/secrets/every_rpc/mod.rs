@@ -25,11 +25,9 @@ use panelgate_sim::{
     openadmin::{OpenAdminConfig, OpenAdminSim},
     spanel::{SpanelConfig, SpanelSim},
 };
-use panelgate_tests::{Backend, gateway::with_gateway, logs};
+use panelgate_tests::Backend;
 
-use panelgate_tests::secrets::{
-    Secrets, Seen, assert_nothing_leaked, known_caller, recognisable_master_key, with_master_key,
-};
+use panelgate_tests::secrets::{Secrets, assert_nothing_leaked, with_secret_gateway};
 
 use super::{Api, create_account_request, descriptor_rpcs, installatron::installatron_website};
 
@@ -176,9 +174,7 @@ fn api_token(token: &str) -> Credentials {
 /// flow's master key, registers the panels (with request ids), drives every
 /// RPC, reads the journal back, and checks nothing leaked.
 async fn every_rpc_keeps_its_secrets(backend: Backend) {
-    logs::capture(tracing::Level::TRACE);
     let mut secrets = Secrets::new(backend);
-    let keyring = recognisable_master_key(&mut secrets);
     let db = format!("{backend:?}").to_ascii_lowercase();
 
     let admin_password = secrets.make("admin_api admin password (fleet)", "All-Ols-Admin-Pass");
@@ -250,10 +246,9 @@ async fn every_rpc_keeps_its_secrets(backend: Backend) {
         },
     ];
 
-    with_gateway(backend, with_master_key(keyring), |gateway| async move {
-        let subject = format!("secrets-every-rpc-{}", secrets.unique);
-        let api = Api::new(known_caller(&gateway, &mut secrets, &subject));
-        let mut seen = Seen::default();
+    let subject = format!("secrets-every-rpc-{}", secrets.unique);
+    with_secret_gateway(backend, secrets, subject.clone(), |gateway, mut secrets, mut seen| async move {
+        let api = Api::new(gateway.clone());
         let unique = secrets.unique.clone();
         let rid = |what: &str| format!("{unique}-{what}");
 

@@ -19,36 +19,6 @@ use crate::new_account;
 
 panelgate_tests::on_both_backends!(a_group_limited_token_reaches_only_servers_of_its_groups);
 
-/// Registers `fixture` as admin_api server `name` in inventory group `group`
-/// (as the unlimited test caller); returns its id.
-async fn register_in_group(
-    gateway: &Gateway,
-    fixture: &AdminApiFixture,
-    name: &str,
-    group: &str,
-) -> String {
-    gateway
-        .inventory()
-        .register_server(RegisterServerRequest {
-            server: Some(Server {
-                name: name.to_owned(),
-                kind: PanelKind::AdminApi.into(),
-                base_url: fixture.base_url(),
-                group: group.to_owned(),
-                defaults: fixture.defaults(),
-                ..Default::default()
-            }),
-            credentials: Some(fixture.credentials()),
-            request_id: String::new(),
-        })
-        .await
-        .expect("register the simulated server")
-        .into_inner()
-        .server
-        .expect("server in reply")
-        .id
-}
-
 /// Every journal entry `gateway`'s caller may see.
 async fn all_operations(gateway: &Gateway) -> Vec<OperationEntry> {
     let mut entries = Vec::new();
@@ -100,8 +70,8 @@ async fn a_group_limited_token_reaches_only_servers_of_its_groups(backend: Backe
         |gateway| async move {
             let eu = AdminApiFixture::start().await;
             let us = AdminApiFixture::start().await;
-            let eu_id = register_in_group(&gateway, &eu, "eu-1", "eu").await;
-            let us_id = register_in_group(&gateway, &us, "us-1", "us").await;
+            let eu_id = eu.register_in(&gateway, "eu-1", "eu").await;
+            let us_id = us.register_in(&gateway, "us-1", "us").await;
 
             // The unlimited caller makes accounts (and journal entries) on both.
             for (server, username) in [("eu-1", "alice"), ("us-1", "bob")] {
@@ -347,8 +317,8 @@ async fn a_group_limit_settles_an_account_held_in_two_groups() {
         |gateway| async move {
             let eu = AdminApiFixture::start().await;
             let us = AdminApiFixture::start().await;
-            register_in_group(&gateway, &eu, "eu-1", "eu").await;
-            register_in_group(&gateway, &us, "us-1", "us").await;
+            eu.register_in(&gateway, "eu-1", "eu").await;
+            us.register_in(&gateway, "us-1", "us").await;
             for server in ["eu-1", "us-1"] {
                 gateway
                     .accounts()

@@ -8,14 +8,13 @@ use panelgate_proto::v1::{
     ListOperationsRequest, ListServersRequest, SuspendAccountRequest, UpdateServerRequest,
 };
 use panelgate_tests::{
-    Backend,
+    Backend, PanelFixture,
     gateway::{TEST_CALLER, by_id, by_name},
 };
 
 use crate::{
     CREATE, DELETE, LOGIN_LINK, REGISTER, SUSPEND, all_entries, assert_times, assert_uuid,
-    create_request, delete_missing, entries, pair, register, register_request, suspend, what,
-    with_panels,
+    create_request, delete_missing, entries, pair, register_request, suspend, what, with_panels,
 };
 
 panelgate_tests::on_both_backends!(
@@ -191,8 +190,8 @@ async fn every_mutation_is_journalled_with_who_what_where_and_outcome(backend: B
 /// also what shows an entry to a group-limited reader).
 async fn server_mutations_are_journalled_with_their_server(backend: Backend) {
     with_panels(backend, 2, |gateway, fixtures| async move {
-        let id = register(&gateway, &fixtures[0], "scala", "").await;
-        let other = register(&gateway, &fixtures[1], "scala-2", "").await;
+        let id = fixtures[0].register_in(&gateway, "scala", "").await;
+        let other = fixtures[1].register_in(&gateway, "scala-2", "").await;
         gateway
             .inventory()
             .update_server(UpdateServerRequest {

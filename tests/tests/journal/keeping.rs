@@ -22,7 +22,7 @@ use panelgate_tests::{
 use prost::Message;
 use tonic::{Code, service::interceptor::InterceptedService};
 
-use crate::{all_entries, create, create_request, list, register, register_request};
+use crate::{all_entries, create, create_request, list, register_request};
 
 panelgate_tests::on_both_backends!(
     journal_holds_no_secret,
@@ -237,7 +237,7 @@ async fn journal_retention_deletes_old_entries(backend: Backend) {
     let fixture = SpanelFixture::start().await;
     let configure = move |config: &mut Config| config.keyring = Some(shared);
     with_gateway(backend, configure, move |gateway| async move {
-        register(&gateway, &fixture, "scala", "").await;
+        fixture.register_in(&gateway, "scala", "").await;
         create(&gateway, "scala", "alice").await;
         let kept = all_entries(&gateway).await;
         assert_eq!(kept.len(), 2);

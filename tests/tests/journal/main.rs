@@ -19,7 +19,7 @@ use std::{
 
 use panelgate_proto::v1::{
     CreateAccountRequest, DeleteAccountRequest, ListOperationsRequest, ListOperationsResponse,
-    OperationEntry, PanelKind, RegisterServerRequest, Server, SuspendAccountRequest,
+    OperationEntry, RegisterServerRequest, SuspendAccountRequest,
 };
 use panelgate_tests::{
     Backend, Gateway, PanelFixture, SpanelFixture, errors::assert_error, gateway::by_name,
@@ -54,30 +54,14 @@ fn register_request(
     group: &str,
     request_id: &str,
 ) -> RegisterServerRequest {
-    RegisterServerRequest {
-        server: Some(Server {
-            name: name.to_owned(),
-            kind: PanelKind::Spanel.into(),
-            base_url: fixture.base_url(),
-            group: group.to_owned(),
-            ..Default::default()
-        }),
-        credentials: Some(fixture.credentials()),
-        request_id: request_id.to_owned(),
+    let mut request = fixture.register_request(name, &fixture.base_url(), fixture.credentials());
+    if let Some(server) = request.server.as_mut() {
+        server.group = group.to_owned();
     }
-}
-
-/// Registers `fixture` as `name` in `group`; returns its id.
-async fn register(gateway: &Gateway, fixture: &SpanelFixture, name: &str, group: &str) -> String {
-    gateway
-        .inventory()
-        .register_server(register_request(fixture, name, group, ""))
-        .await
-        .expect("register the simulated server")
-        .into_inner()
-        .server
-        .expect("server in reply")
-        .id
+    RegisterServerRequest {
+        request_id: request_id.to_owned(),
+        ..request
+    }
 }
 
 /// CreateAccount of `username` on `server` (package `basic`).

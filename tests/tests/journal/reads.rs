@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use panelgate::auth::scopes;
 use panelgate_proto::v1::{GetOperationRequest, ListOperationsRequest, ListServersRequest};
 use panelgate_tests::{
-    Backend,
+    Backend, PanelFixture,
     errors::{assert_error, assert_invalid},
     gateway::{TEST_CALLER, by_id, by_name},
 };
@@ -15,7 +15,7 @@ use tonic::Code;
 
 use crate::{
     CREATE, DELETE, REGISTER, SUSPEND, all_entries, create, delete_missing, entries, list, pair,
-    register, suspend, time_of, timestamp, what, with_panels,
+    suspend, time_of, timestamp, what, with_panels,
 };
 
 panelgate_tests::on_both_backends!(
@@ -32,8 +32,8 @@ panelgate_tests::on_both_backends!(
 /// `page_token`; an invalid timestamp is INVALID_ARGUMENT naming it.
 async fn list_operations_filters_combine_and_pages_walk_everything_once(backend: Backend) {
     with_panels(backend, 2, |gateway, fixtures| async move {
-        let one = register(&gateway, &fixtures[0], "scala", "").await;
-        let two = register(&gateway, &fixtures[1], "scala-2", "").await;
+        let one = fixtures[0].register_in(&gateway, "scala", "").await;
+        let two = fixtures[1].register_in(&gateway, "scala-2", "").await;
         let billing = gateway.as_caller(&gateway.token("billing", scopes::ALL, &[]));
         create(&gateway, "scala", "alice").await;
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -293,8 +293,8 @@ async fn list_operations_filters_combine_and_pages_walk_everything_once(backend:
 /// server is PERMISSION_DENIED `GROUP_NOT_ALLOWED`.
 async fn group_limited_caller_sees_only_its_groups_entries(backend: Backend) {
     with_panels(backend, 2, |gateway, fixtures| async move {
-        register(&gateway, &fixtures[0], "scala-eu", "eu").await;
-        register(&gateway, &fixtures[1], "scala-us", "us").await;
+        fixtures[0].register_in(&gateway, "scala-eu", "eu").await;
+        fixtures[1].register_in(&gateway, "scala-us", "us").await;
         create(&gateway, "scala-eu", "alice").await;
         create(&gateway, "scala-us", "bob").await;
         suspend(&gateway, "scala-us", "bob").await;
@@ -343,7 +343,7 @@ async fn group_limited_caller_sees_only_its_groups_entries(backend: Backend) {
 /// UUID is NOT_FOUND `OPERATION_NOT_FOUND`.
 async fn get_operation_returns_one_entry(backend: Backend) {
     with_panels(backend, 1, |gateway, fixtures| async move {
-        register(&gateway, &fixtures[0], "scala", "").await;
+        fixtures[0].register_in(&gateway, "scala", "").await;
         create(&gateway, "scala", "alice").await;
         delete_missing(&gateway, "scala", "ghost").await;
         let journal = all_entries(&gateway).await;

@@ -61,3 +61,28 @@ pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, field: &str
     );
     status
 }
+
+/// The descriptions of the BadRequest violations of `field`, joined by "; ".
+pub fn violation(status: &Status, field: &str) -> String {
+    status
+        .get_details_bad_request()
+        .into_iter()
+        .flat_map(|bad| bad.field_violations)
+        .filter(|violation| violation.field == field)
+        .map(|violation| violation.description)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Asserts an INVALID_ARGUMENT naming `field` alone, whose BadRequest
+/// description is `description` (for a panel's refusals: its own words).
+#[track_caller]
+pub fn assert_invalid_because<T: std::fmt::Debug>(
+    result: Result<T, Status>,
+    field: &str,
+    description: &str,
+) -> Status {
+    let status = assert_invalid(result, field);
+    assert_eq!(violation(&status, field), description, "{status:?}");
+    status
+}

@@ -57,23 +57,36 @@ pub fn is_mutation(operation: Operation) -> bool {
     )
 }
 
-/// What a call is about: an account (whose domain is `<username>.example`)
-/// and packages the server has.
+/// The system service calls act on (every panel that has services runs it).
+pub const SERVICE: &str = "mysql";
+
+/// What a call is about: an account (whose domain is `<username>.example`,
+/// to which AddDomain adds `shop.<username>.example`, the domain the other
+/// domain calls act on), packages the server has, and the request id that
+/// mutations carry.
 #[derive(Clone, Copy, Debug)]
 pub struct About<'a> {
     /// The account.
     pub username: &'a str,
     /// A package for new accounts, and another to change to.
     pub packages: (&'a str, &'a str),
+    /// The `request_id` of mutations ("" for none).
+    pub request_id: &'a str,
 }
 
 impl<'a> About<'a> {
-    /// Account `username` on a server with admin_api's packages (Basic, Premium).
-    pub fn account(username: &'a str) -> Self {
+    /// Account `username` on a server with `packages`.
+    pub fn of(username: &'a str, packages: (&'a str, &'a str)) -> Self {
         About {
             username,
-            packages: ("Basic", "Premium"),
+            packages,
+            request_id: "",
         }
+    }
+
+    /// Account `username` on a server with admin_api's packages (Basic, Premium).
+    pub fn account(username: &'a str) -> Self {
+        Self::of(username, ("Basic", "Premium"))
     }
 }
 
@@ -87,7 +100,9 @@ pub async fn call(
 ) -> Result<(), Status> {
     let username = about.username.to_owned();
     let domain = format!("{username}.example");
+    let added = format!("shop.{domain}");
     let (package, other_package) = about.packages;
+    let request_id = about.request_id.to_owned();
     match operation {
         Operation::Unspecified => Err(Status::invalid_argument("no operation")),
         Operation::CreateAccount => gateway
@@ -99,6 +114,7 @@ pub async fn call(
                 email: "owner@example.com".into(),
                 password: "a-long-password".into(),
                 package: package.into(),
+                request_id,
                 ..Default::default()
             })
             .await
@@ -122,6 +138,7 @@ pub async fn call(
                 target,
                 username,
                 email: Some("new@example.com".into()),
+                request_id,
                 ..Default::default()
             })
             .await
@@ -131,6 +148,7 @@ pub async fn call(
             .suspend_account(SuspendAccountRequest {
                 target,
                 username,
+                request_id,
                 ..Default::default()
             })
             .await
@@ -140,6 +158,7 @@ pub async fn call(
             .unsuspend_account(UnsuspendAccountRequest {
                 target,
                 username,
+                request_id,
                 ..Default::default()
             })
             .await
@@ -149,6 +168,7 @@ pub async fn call(
             .delete_account(DeleteAccountRequest {
                 target,
                 username,
+                request_id,
                 ..Default::default()
             })
             .await
@@ -159,6 +179,7 @@ pub async fn call(
                 target,
                 username,
                 package: other_package.into(),
+                request_id,
                 ..Default::default()
             })
             .await
@@ -169,6 +190,7 @@ pub async fn call(
                 target,
                 username,
                 password: "another-long-password".into(),
+                request_id,
                 ..Default::default()
             })
             .await
@@ -195,7 +217,8 @@ pub async fn call(
             .packages()
             .create_package(CreatePackageRequest {
                 target,
-                name: format!("pkg-{username}"),
+                name: format!("pkg{username}"),
+                request_id,
                 ..Default::default()
             })
             .await
@@ -205,7 +228,8 @@ pub async fn call(
             .add_domain(AddDomainRequest {
                 target,
                 username,
-                domain: format!("shop.{domain}"),
+                domain: added,
+                request_id,
                 ..Default::default()
             })
             .await
@@ -223,7 +247,8 @@ pub async fn call(
             .domains()
             .suspend_domain(SuspendDomainRequest {
                 target,
-                domain,
+                domain: added,
+                request_id,
                 ..Default::default()
             })
             .await
@@ -232,7 +257,8 @@ pub async fn call(
             .domains()
             .unsuspend_domain(UnsuspendDomainRequest {
                 target,
-                domain,
+                domain: added,
+                request_id,
                 ..Default::default()
             })
             .await
@@ -241,7 +267,8 @@ pub async fn call(
             .domains()
             .delete_domain(DeleteDomainRequest {
                 target,
-                domain,
+                domain: added,
+                request_id,
                 ..Default::default()
             })
             .await
@@ -254,6 +281,7 @@ pub async fn call(
                 database_name: "shop".into(),
                 database_user: "shopuser".into(),
                 database_password: "a-long-password".into(),
+                request_id,
                 ..Default::default()
             })
             .await
@@ -263,6 +291,7 @@ pub async fn call(
             .issue_certificate(IssueCertificateRequest {
                 target,
                 domain,
+                request_id,
                 ..Default::default()
             })
             .await
@@ -284,8 +313,9 @@ pub async fn call(
             .servers()
             .control_system_service(ControlSystemServiceRequest {
                 target,
-                service: "nginx".into(),
+                service: SERVICE.into(),
                 action: SystemServiceAction::Restart.into(),
+                request_id,
                 ..Default::default()
             })
             .await
@@ -294,8 +324,9 @@ pub async fn call(
             .servers()
             .set_system_service_monitored(SetSystemServiceMonitoredRequest {
                 target,
-                service: "nginx".into(),
+                service: SERVICE.into(),
                 monitored: true,
+                request_id,
                 ..Default::default()
             })
             .await
@@ -315,6 +346,7 @@ pub async fn call(
                 username: format!("{username}admin"),
                 password: "a-long-password".into(),
                 full_access: true,
+                request_id,
                 ..Default::default()
             })
             .await
@@ -323,7 +355,8 @@ pub async fn call(
             .packages()
             .update_package(UpdatePackageRequest {
                 target,
-                package: format!("pkg-{username}"),
+                package: format!("pkg{username}"),
+                request_id,
                 ..Default::default()
             })
             .await
@@ -332,7 +365,8 @@ pub async fn call(
             .packages()
             .delete_package(DeletePackageRequest {
                 target,
-                package: format!("pkg-{username}"),
+                package: format!("pkg{username}"),
+                request_id,
                 ..Default::default()
             })
             .await

@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use panelgate::Config;
+use panelgate::{Config, auth::scopes};
 use panelgate_inventory::{Keyring, MasterKey, testing::TestDatabase};
 use panelgate_proto::v1::{
     CreateAccountRequest, GetAccountRequest, ListServersRequest, PanelKind, RegisterServerRequest,
@@ -18,16 +18,18 @@ use panelgate_proto::v1::{
 use panelgate_tests::{
     AdminApiFixture, Backend, PanelFixture,
     errors::assert_error,
-    gateway::{self, REQUIRE_POSTGRES_ENV, TEST_UPSTREAM_TIMEOUT, by_name, with_gateway},
+    gateway::{
+        self, REQUIRE_POSTGRES_ENV, TEST_CALLER, TEST_UPSTREAM_TIMEOUT, by_name, with_gateway,
+    },
     proxy::Proxy,
+    reflection::Reflection,
 };
 use prost::Message;
-use tonic::{Code, Streaming, codegen::tokio_stream, transport::Channel};
+use tonic::{Code, Streaming, transport::Channel};
 use tonic_health::pb::{
     HealthCheckRequest, HealthCheckResponse, health_check_response::ServingStatus,
     health_client::HealthClient,
 };
-use tonic_reflection::pb::{v1, v1alpha};
 
 /// Every service of `panelgate.v1`.
 const PANELGATE_SERVICES: &[&str] = &[
@@ -327,105 +329,34 @@ fn via_proxy(url: &str, proxy: SocketAddr) -> String {
 /// and the descriptor of panelgate.v1.AccountService carries the proto comments.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reflection_v1_lists_services_with_their_comments() {
-    with_gateway(
-        Backend::Sqlite,
-        |_| {},
-        |gateway| async move {
-            use v1::{
-                ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
-                server_reflection_request::MessageRequest,
-                server_reflection_response::MessageResponse,
-            };
-            let ask = |request: MessageRequest| {
-                let channel = gateway.authed();
-                async move {
-                    let mut client = ServerReflectionClient::new(channel);
-                    let request = ServerReflectionRequest {
-                        host: String::new(),
-                        message_request: Some(request),
-                    };
-                    client
-                        .server_reflection_info(tokio_stream::iter([request]))
-                        .await
-                        .expect("reflection v1 answers")
-                        .into_inner()
-                        .message()
-                        .await
-                        .expect("a reply")
-                        .expect("one reply")
-                        .message_response
-                        .expect("a response")
-                }
-            };
-            let services = match ask(MessageRequest::ListServices(String::new())).await {
-                MessageResponse::ListServicesResponse(list) => list
-                    .service
-                    .into_iter()
-                    .map(|service| service.name)
-                    .collect(),
-                other => panic!("expected a service list, got {other:?}"),
-            };
-            assert_lists_every_service(services);
-            let symbol = MessageRequest::FileContainingSymbol("panelgate.v1.AccountService".into());
-            let files = match ask(symbol).await {
-                MessageResponse::FileDescriptorResponse(files) => files.file_descriptor_proto,
-                other => panic!("expected descriptors, got {other:?}"),
-            };
-            assert_account_service_comments(&files);
-        },
-    )
-    .await;
+    lists_services_with_their_comments(Reflection::V1).await;
 }
 
 /// Reflection v1alpha (what older grpcurl speaks) answers the same: every
 /// service listed, descriptors with the proto comments.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reflection_v1alpha_lists_services_with_their_comments() {
+    lists_services_with_their_comments(Reflection::V1alpha).await;
+}
+
+/// `reflection` lists every service, and the descriptor of
+/// panelgate.v1.AccountService carries the proto comments.
+async fn lists_services_with_their_comments(reflection: Reflection) {
     with_gateway(
         Backend::Sqlite,
         |_| {},
-        |gateway| async move {
-            use v1alpha::{
-                ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
-                server_reflection_request::MessageRequest,
-                server_reflection_response::MessageResponse,
-            };
-            let ask = |request: MessageRequest| {
-                let channel = gateway.authed();
-                async move {
-                    let mut client = ServerReflectionClient::new(channel);
-                    let request = ServerReflectionRequest {
-                        host: String::new(),
-                        message_request: Some(request),
-                    };
-                    client
-                        .server_reflection_info(tokio_stream::iter([request]))
-                        .await
-                        .expect("reflection v1alpha answers")
-                        .into_inner()
-                        .message()
-                        .await
-                        .expect("a reply")
-                        .expect("one reply")
-                        .message_response
-                        .expect("a response")
-                }
-            };
-            let services = match ask(MessageRequest::ListServices(String::new())).await {
-                MessageResponse::ListServicesResponse(list) => list
-                    .service
-                    .into_iter()
-                    .map(|service| service.name)
-                    .collect(),
-                other => panic!("expected a service list, got {other:?}"),
-            };
-            assert_lists_every_service(services);
-            let symbol = MessageRequest::FileContainingSymbol("panelgate.v1.AccountService".into());
-            let files = match ask(symbol).await {
-                MessageResponse::FileDescriptorResponse(files) => files.file_descriptor_proto,
-                other => panic!("expected descriptors, got {other:?}"),
-            };
-            assert_account_service_comments(&files);
+        move |gateway| async move {
+            let token = gateway.token(TEST_CALLER, scopes::ALL, &[]);
+            let authorization = format!("Bearer {token}");
+            let services = reflection
+                .services(gateway.channel(), Some(&authorization))
+                .await;
+            let services = services.expect("reflection answers");
+            assert_lists_every_service(services.into_iter().collect());
+            let symbol = "panelgate.v1.AccountService";
+            let files =
+                reflection.files_containing(gateway.channel(), Some(&authorization), symbol);
+            assert_account_service_comments(&files.await.expect("reflection answers"));
         },
     )
     .await;

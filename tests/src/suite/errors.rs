@@ -4,84 +4,58 @@
 
 use panelgate::error::{GatewayError, ServerContext};
 use panelgate_adapters::documented::{Context, Meaning};
-use panelgate_proto::v1::{CheckServerRequest, Operation};
+use panelgate_proto::v1::Operation;
 use panelgate_sim::Fault;
 use tonic::Status;
 
-use super::{capabilities, new_account};
-use crate::{
-    Backend, PanelFixture,
-    errors::reason,
-    gateway::{by_name, with_gateway},
-    operations::{self, About},
-};
+use super::{about, capabilities};
+use crate::{Backend, Panel, PanelFixture, errors::reason, operations};
 
 /// For each row of the panel's error table: the panel answers the row's
 /// documented reply to the row's call, and the caller gets the code and
 /// reason the row means, on every panel kind.
 pub async fn documented_errors_are_answered_right<F: PanelFixture>(backend: Backend) {
-    let fixture = F::start().await;
-    with_gateway(
-        backend,
-        |_| {},
-        |gateway| async move {
-            fixture.register(&gateway, "docs").await;
-            gateway
-                .accounts()
-                .create_account(new_account(&fixture, "docs", "mia"))
-                .await
-                .expect("create the account the calls are about");
-            let about = About {
-                username: "mia",
-                packages: fixture.packages(),
-            };
-            let supported = capabilities(&gateway, "docs").await;
-            for row in F::ERRORS {
-                // Sessions and package lists in place, so the row's reply
-                // answers the row's own call.
-                for warm_up in [Operation::GetAccount, Operation::ListPackages] {
-                    if supported.contains(&warm_up) {
-                        operations::call(&gateway, by_name("docs"), warm_up, about)
-                            .await
-                            .unwrap_or_else(|status| {
-                                panic!("{warm_up:?} before {row:?}: {status:?}")
-                            });
-                    }
-                }
-                let fault = Fault::Json(row.example.0, row.example.1);
-                // A 401 makes a panel that logs in do it again and retry:
-                // its refusal shows when every request of the call gets it.
-                if row.example.0 == 401 {
-                    fixture.faults().set(fault);
-                } else {
-                    fixture.faults().set_once(fault);
-                }
-                let result = operations::call(&gateway, by_name("docs"), row.during, about).await;
-                fixture.faults().clear();
-                let status = result.expect_err(&format!("{row:?} answers an error"));
-                let expected = meant(row.means);
-                assert_eq!(
-                    (status.code(), reason(&status)),
-                    (expected.code(), reason(&expected)),
-                    "{:?} answered {}: {status:?}",
-                    row.during,
-                    row.example.1
-                );
-                if row.means == Meaning::Credentials {
-                    // A healthy check ends the fail-fast backoff the refusal began.
-                    let checked = gateway
-                        .inventory()
-                        .check_server(CheckServerRequest {
-                            target: by_name("docs"),
-                        })
-                        .await
-                        .expect("check the server")
-                        .into_inner();
-                    assert!(checked.healthy, "{checked:?}");
+    Panel::<F>::on(backend, |panel| async move {
+        panel.create("mia", panel.packages().0).await;
+        let about = about(&panel, "mia");
+        let call = |operation| operations::call(&panel.gateway, panel.target(), operation, about);
+        let supported = capabilities(&panel).await;
+        for row in F::ERRORS {
+            // Sessions and package lists in place, so the row's reply
+            // answers the row's own call.
+            for warm_up in [Operation::GetAccount, Operation::ListPackages] {
+                if supported.contains(&warm_up) {
+                    let warmed = call(warm_up).await;
+                    warmed
+                        .unwrap_or_else(|status| panic!("{warm_up:?} before {row:?}: {status:?}"));
                 }
             }
-        },
-    )
+            let fault = Fault::Json(row.example.0, row.example.1);
+            // A 401 makes a panel that logs in do it again and retry:
+            // its refusal shows when every request of the call gets it.
+            if row.example.0 == 401 {
+                panel.faults().set(fault);
+            } else {
+                panel.faults().set_once(fault);
+            }
+            let result = call(row.during).await;
+            panel.faults().clear();
+            let status = result.expect_err(&format!("{row:?} answers an error"));
+            let expected = meant(row.means);
+            assert_eq!(
+                (status.code(), reason(&status)),
+                (expected.code(), reason(&expected)),
+                "{:?} answered {}: {status:?}",
+                row.during,
+                row.example.1
+            );
+            if row.means == Meaning::Credentials {
+                // A healthy check ends the fail-fast backoff the refusal began.
+                let checked = panel.check(F::SERVER).await;
+                assert!(checked.healthy, "{checked:?}");
+            }
+        }
+    })
     .await;
 }
 

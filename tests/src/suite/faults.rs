@@ -1,54 +1,128 @@
-//! Panels that fail, redirect, or would be sent names that are no single
-//! path segment: every panel's calls answer the documented error, and the
-//! panel is left as it was.
+//! Panels that fail or answer garbage (5xx, 429, HTML, truncated JSON,
+//! dropped connections, answers too late): every panel's calls answer the
+//! documented error, and the panel is left as it was.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
-};
+use std::time::Duration;
 
-use panelgate_proto::v1::{
-    ControlSystemServiceRequest, DeleteAccountRequest, GetAccountRequest, GetPackageRequest,
-    Operation, RegisterServerRequest, Server, SuspendAccountRequest, SystemServiceAction,
-};
+use panelgate_proto::v1::Operation;
 use panelgate_sim::Fault;
-use tokio::net::TcpListener;
-use tonic::Code;
+use tonic::{Code, Status};
 
-use super::{capabilities, new_account};
+use super::{about, capabilities};
 use crate::{
-    Backend, PanelFixture,
-    errors::{assert_error, assert_invalid},
-    gateway::{by_name, with_gateway},
+    Backend, Panel, PanelFixture,
+    errors::{metadata, reason},
     operations,
-    operations::About,
+    panel::ConfigOf,
 };
 
 /// A 5xx whose body reads like every panel's success.
 const SUCCESS_LOOKING: &str = r#"{"success": true, "result": "success", "status": 200, "errcode": null, "message": "The task is complete.", "data": {"msg": "done"}, "returncode": 0}"#;
 /// A 5xx whose body reads like every panel's own error.
 const ERROR_LOOKING: &str = r#"{"success": false, "result": "error", "error": "Service temporarily unavailable", "message": ["Service temporarily unavailable"], "errcode": "service_unavailable", "status": 500}"#;
+/// The body [`Fault::BrokenJson`] answers.
+const BROKEN_JSON: &str = r#"{"success": true, "message": "User created succ"#;
 
-/// Every fault, with the code and reason it must answer.
-fn faults() -> Vec<(Fault, Code, &'static str)> {
+/// The gateway's upstream timeout in [`transport_faults_give_the_documented_codes`].
+const TIMEOUT: Duration = Duration::from_millis(300);
+
+/// A fault, the code and reason it must answer, and what else its status shows.
+type Case = (Fault, Code, &'static str, fn(&Status));
+
+/// The faults of a panel's transport, one of each kind.
+fn transport_faults() -> [Case; 5] {
     let unavailable = (Code::Unavailable, "UPSTREAM_UNAVAILABLE");
     let unreadable = (Code::Internal, "UPSTREAM_PROTOCOL_ERROR");
     [
-        (Fault::Json(503, SUCCESS_LOOKING), unavailable),
-        (Fault::Json(500, ERROR_LOOKING), unavailable),
-        (Fault::Empty(502), unavailable),
-        (Fault::Status(503), unavailable),
+        (Fault::Status(502), unavailable.0, unavailable.1, names_502),
         (
             Fault::Status(429),
-            (Code::Unavailable, "UPSTREAM_RATE_LIMITED"),
+            Code::Unavailable,
+            "UPSTREAM_RATE_LIMITED",
+            quotes_nothing,
         ),
-        (Fault::Html, unreadable),
-        (Fault::BrokenJson, unreadable),
-        (Fault::DropConnection, unavailable),
+        (
+            Fault::Html,
+            unreadable.0,
+            unreadable.1,
+            quotes_the_page_cut_short,
+        ),
+        (
+            Fault::BrokenJson,
+            unreadable.0,
+            unreadable.1,
+            quotes_the_body,
+        ),
+        (
+            Fault::DropConnection,
+            unavailable.0,
+            unavailable.1,
+            quotes_nothing,
+        ),
     ]
-    .into_iter()
-    .map(|(fault, (code, reason))| (fault, code, reason))
-    .collect()
+}
+
+fn quotes_nothing(status: &Status) {
+    assert_eq!(metadata(status, "body_excerpt"), "", "{status:?}");
+}
+
+fn names_502(status: &Status) {
+    quotes_nothing(status);
+    assert!(status.message().contains("502"), "{}", status.message());
+}
+
+fn quotes_the_page_cut_short(status: &Status) {
+    let excerpt = metadata(status, "body_excerpt");
+    assert!(excerpt.starts_with("<!DOCTYPE html>"), "{excerpt}");
+    assert!(!excerpt.contains('\n'), "one line: {excerpt}");
+    // The simulators' page is longer than the excerpt.
+    assert!(excerpt.chars().count() <= 201, "bounded: {excerpt}");
+    assert!(excerpt.ends_with('…'), "marked as cut: {excerpt}");
+}
+
+fn quotes_the_body(status: &Status) {
+    assert_eq!(metadata(status, "body_excerpt"), BROKEN_JSON);
+}
+
+/// GetAccount of an existing account under each fault of the transport: a
+/// 502 and a dropped connection → UNAVAILABLE UPSTREAM_UNAVAILABLE, a 429 →
+/// UNAVAILABLE UPSTREAM_RATE_LIMITED, an HTML page or truncated JSON →
+/// INTERNAL UPSTREAM_PROTOCOL_ERROR quoting the body, bounded, and a panel
+/// slower than the upstream timeout → DEADLINE_EXCEEDED UPSTREAM_TIMEOUT
+/// naming the timeout. Each names the server and quotes no panel words; none
+/// but the slow one reaches the panel's API, and the call works once cleared.
+pub async fn transport_faults_give_the_documented_codes<F: PanelFixture>(backend: Backend) {
+    let configure = |config: &mut panelgate::Config| config.upstream_timeouts.request = TIMEOUT;
+    Panel::<F>::run_on(
+        backend,
+        ConfigOf::<F>::default(),
+        configure,
+        |panel| async move {
+            panel.create("dee", panel.packages().0).await;
+            let works_again = || async {
+                let dee = panel.get_account("dee").await.expect("works once cleared");
+                assert_eq!(dee.primary_domain, "dee.example");
+            };
+            for (fault, code, reason, check) in transport_faults() {
+                panel.faults().set(fault.clone());
+                let reached = panel.api_calls();
+                let got = panel.get_account("dee").await;
+                let status = panel.assert_said(got, code, reason, "");
+                check(&status);
+                assert_eq!(panel.api_calls(), reached, "{fault:?}: the API not reached");
+                panel.faults().clear();
+                works_again().await;
+            }
+
+            panel.faults().set_delay(Duration::from_secs(1));
+            let slow = panel.get_account("dee").await;
+            let status = panel.assert_panel_error(slow, Code::DeadlineExceeded, "UPSTREAM_TIMEOUT");
+            assert!(status.message().contains("300ms"), "{}", status.message());
+            panel.faults().clear();
+            works_again().await;
+        },
+    )
+    .await;
 }
 
 /// Every mutation the panel supports, under every fault a panel or its
@@ -57,229 +131,55 @@ fn faults() -> Vec<(Fault, Code, &'static str)> {
 /// with HTTP 200, a dropped connection), answers the fault's documented code
 /// and reason, and the simulated panel's state is unchanged.
 pub async fn mutations_under_faults_change_nothing<F: PanelFixture>(backend: Backend) {
-    let fixture = F::start().await;
-    with_gateway(
-        backend,
-        |_| {},
-        |gateway| async move {
-            fixture.register(&gateway, "faulty").await;
-            gateway
-                .accounts()
-                .create_account(new_account(&fixture, "faulty", "mia"))
-                .await
-                .expect("create the account the calls are about");
-            let mutations: Vec<Operation> = capabilities(&gateway, "faulty")
-                .await
-                .into_iter()
-                .filter(|operation| operations::is_mutation(*operation))
-                .collect();
-            assert!(mutations.len() >= 5, "{mutations:?}");
-            for (fault, code, reason) in faults() {
-                fixture.faults().set(fault.clone());
-                let before = fixture.state();
-                for operation in &mutations {
-                    let result = operations::call(
-                        &gateway,
-                        by_name("faulty"),
-                        *operation,
-                        About {
-                            username: "mia",
-                            packages: fixture.packages(),
-                        },
-                    )
-                    .await;
-                    let status = result.expect_err(&format!("{operation:?} under {fault:?}"));
-                    assert_eq!(
-                        (status.code(), crate::errors::reason(&status).as_str()),
-                        (code, reason),
-                        "{operation:?} under {fault:?}: {status:?}"
-                    );
-                }
-                fixture.faults().clear();
+    Panel::<F>::on(backend, |panel| async move {
+        panel.create("mia", panel.packages().0).await;
+        let supported = capabilities(&panel).await;
+        let mutations: Vec<Operation> = supported
+            .into_iter()
+            .filter(|operation| operations::is_mutation(*operation))
+            .collect();
+        assert!(mutations.len() >= 5, "{mutations:?}");
+        let faults = [
+            (
+                Fault::Json(503, SUCCESS_LOOKING),
+                Code::Unavailable,
+                "UPSTREAM_UNAVAILABLE",
+            ),
+            (
+                Fault::Json(500, ERROR_LOOKING),
+                Code::Unavailable,
+                "UPSTREAM_UNAVAILABLE",
+            ),
+            (Fault::Empty(502), Code::Unavailable, "UPSTREAM_UNAVAILABLE"),
+            (
+                Fault::Status(503),
+                Code::Unavailable,
+                "UPSTREAM_UNAVAILABLE",
+            ),
+        ];
+        let transport = transport_faults().map(|(fault, code, reason, _)| (fault, code, reason));
+        for (fault, code, expected) in faults.into_iter().chain(transport) {
+            panel.faults().set(fault.clone());
+            let before = panel.state();
+            for operation in &mutations {
+                let about = about(&panel, "mia");
+                let result = operations::call(&panel.gateway, panel.target(), *operation, about);
+                let status = result
+                    .await
+                    .expect_err(&format!("{operation:?} under {fault:?}"));
                 assert_eq!(
-                    fixture.state(),
-                    before,
-                    "under {fault:?} the panel is unchanged"
+                    (status.code(), reason(&status)),
+                    (code, expected.to_owned()),
+                    "{operation:?} under {fault:?}: {status:?}"
                 );
             }
-        },
-    )
-    .await;
-}
-
-/// A panel answering 302 or 307 towards another host: the call is
-/// FAILED_PRECONDITION SERVER_MISCONFIGURED naming only the target's origin
-/// (no path, no query), and nothing reaches the other host.
-pub async fn redirects_are_never_followed<F: PanelFixture>(backend: Backend) {
-    let fixture = F::start().await;
-    let elsewhere = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the other host");
-    let origin = format!("http://{}", elsewhere.local_addr().expect("address"));
-    let reached = Arc::new(AtomicUsize::new(0));
-    let counted = reached.clone();
-    let other_host = tokio::spawn(async move {
-        while elsewhere.accept().await.is_ok() {
-            counted.fetch_add(1, Ordering::SeqCst);
-        }
-    });
-    with_gateway(
-        backend,
-        |_| {},
-        |gateway| async move {
-            fixture.register(&gateway, "moved").await;
-            gateway
-                .accounts()
-                .create_account(new_account(&fixture, "moved", "rex"))
-                .await
-                .expect("create the account the calls are about");
-            for status_code in [301, 302, 307, 308] {
-                let target = format!("{origin}/steal?token=abc");
-                fixture
-                    .faults()
-                    .set(Fault::Redirect(status_code, target.clone()));
-                let before = fixture.state();
-                for operation in [Operation::GetAccount, Operation::SuspendAccount] {
-                    let result = operations::call(
-                        &gateway,
-                        by_name("moved"),
-                        operation,
-                        About {
-                            username: "rex",
-                            packages: fixture.packages(),
-                        },
-                    )
-                    .await;
-                    let status =
-                        assert_error(result, Code::FailedPrecondition, "SERVER_MISCONFIGURED");
-                    let message = status.message();
-                    assert!(message.contains(&origin), "{message}");
-                    assert!(
-                        !message.contains("steal") && !message.contains("abc"),
-                        "{message}"
-                    );
-                }
-                fixture.faults().clear();
-                assert_eq!(fixture.state(), before, "{status_code}: nothing changed");
-            }
+            panel.faults().clear();
             assert_eq!(
-                reached.load(Ordering::SeqCst),
-                0,
-                "no request went elsewhere"
+                panel.state(),
+                before,
+                "under {fault:?} the panel is unchanged"
             );
-        },
-    )
-    .await;
-    other_host.abort();
-}
-
-/// Usernames, package names and service names that could not be one
-/// segment of a panel's URL path (`.`, `..`, `a/b`) are INVALID_ARGUMENT
-/// naming the field, and the panel hears nothing.
-pub async fn names_that_are_not_one_path_segment_make_no_call<F: PanelFixture>(backend: Backend) {
-    let fixture = F::start().await;
-    with_gateway(
-        backend,
-        |_| {},
-        |gateway| async move {
-            fixture.register(&gateway, "paths").await;
-            let before = fixture.requests();
-            let target = || by_name("paths");
-            for name in [".", "..", "a/b", "../etc", "a\\b"] {
-                let mut accounts = gateway.accounts();
-                let got = accounts
-                    .get_account(GetAccountRequest {
-                        target: target(),
-                        username: name.into(),
-                    })
-                    .await;
-                assert_invalid(got, "username");
-                let suspended = accounts
-                    .suspend_account(SuspendAccountRequest {
-                        target: target(),
-                        username: name.into(),
-                        ..Default::default()
-                    })
-                    .await;
-                assert_invalid(suspended, "username");
-                let deleted = accounts
-                    .delete_account(DeleteAccountRequest {
-                        target: target(),
-                        username: name.into(),
-                        ..Default::default()
-                    })
-                    .await;
-                assert_invalid(deleted, "username");
-                let package = gateway
-                    .packages()
-                    .get_package(GetPackageRequest {
-                        target: target(),
-                        package: name.into(),
-                    })
-                    .await;
-                assert_invalid(package, "package");
-                let service = gateway
-                    .servers()
-                    .control_system_service(ControlSystemServiceRequest {
-                        target: target(),
-                        service: name.into(),
-                        action: SystemServiceAction::Restart.into(),
-                        ..Default::default()
-                    })
-                    .await;
-                assert_invalid(service, "service");
-            }
-            assert_eq!(fixture.requests(), before, "no HTTP call");
-        },
-    )
-    .await;
-}
-
-/// A server registered with a base URL under which no panel API lives (the
-/// web server answers 404 with a page, or the panel knows no such command):
-/// FAILED_PRECONDITION SERVER_MISCONFIGURED pointing at the base URL, never
-/// a NOT_FOUND of what the call was about.
-pub async fn wrong_base_url_is_misconfigured<F: PanelFixture>(backend: Backend) {
-    let fixture = F::start().await;
-    with_gateway(
-        backend,
-        |_| {},
-        |gateway| async move {
-            let base_url = format!("{}/nowhere/", fixture.base_url().trim_end_matches('/'));
-            gateway
-                .inventory()
-                .register_server(RegisterServerRequest {
-                    server: Some(Server {
-                        name: "astray".into(),
-                        kind: F::KIND.into(),
-                        base_url,
-                        defaults: fixture.defaults(),
-                        ..Default::default()
-                    }),
-                    credentials: Some(fixture.credentials()),
-                    request_id: String::new(),
-                })
-                .await
-                .expect("register");
-            for operation in [Operation::GetAccount, Operation::SuspendAccount] {
-                let result = operations::call(
-                    &gateway,
-                    by_name("astray"),
-                    operation,
-                    About {
-                        username: "kai",
-                        packages: fixture.packages(),
-                    },
-                )
-                .await;
-                let status = assert_error(result, Code::FailedPrecondition, "SERVER_MISCONFIGURED");
-                assert!(
-                    status.message().contains("base_url"),
-                    "{operation:?}: {}",
-                    status.message()
-                );
-            }
-        },
-    )
+        }
+    })
     .await;
 }

@@ -4,17 +4,13 @@
 
 use std::time::Duration;
 
-use panelgate_proto::v1::{
-    AddDomainRequest, CreateDatabaseRequest, CreatePackageRequest, CreatePanelAdminRequest,
-    IssueCertificateRequest, Operation, Target,
-};
-use tonic::{Code, Status};
+use panelgate_proto::v1::Operation;
+use tonic::Code;
 
-use super::{capabilities, new_account};
+use super::{about, capabilities};
 use crate::{
-    Backend, Gateway, Made, PanelFixture,
-    errors::assert_error,
-    gateway::{by_name, with_gateway},
+    Backend, Made, Panel, PanelFixture, errors::assert_error, operations, operations::About,
+    panel::ConfigOf,
 };
 
 /// The gateway's upstream timeout in these tests.
@@ -22,15 +18,27 @@ const TIMEOUT: Duration = Duration::from_millis(400);
 /// How long the panel holds back its answers: past [`TIMEOUT`].
 const SLOW: Duration = Duration::from_millis(1000);
 
-/// The create-like operations, what each makes, and the name it is counted by.
-const CREATES: &[(Operation, Made, &str)] = &[
-    (Operation::CreateAccount, Made::Account, "nia"),
-    (Operation::AddDomain, Made::Domain, "shop.ada.example"),
-    (Operation::CreateDatabase, Made::Database, "shop"),
-    (Operation::CreatePackage, Made::Package, "retrypkg"),
-    (Operation::CreatePanelAdmin, Made::PanelAdmin, "opsadmin"),
+/// The create-like operations, the account each is about, what it makes,
+/// and the name that is counted by (see [`operations::call`]).
+const CREATES: &[(Operation, &str, Made, &str)] = &[
+    (Operation::CreateAccount, "nia", Made::Account, "nia"),
+    (
+        Operation::AddDomain,
+        "ada",
+        Made::Domain,
+        "shop.ada.example",
+    ),
+    (Operation::CreateDatabase, "ada", Made::Database, "shop"),
+    (Operation::CreatePackage, "ada", Made::Package, "pkgada"),
+    (
+        Operation::CreatePanelAdmin,
+        "ada",
+        Made::PanelAdmin,
+        "adaadmin",
+    ),
     (
         Operation::IssueCertificate,
+        "ada",
         Made::Certificate,
         "ada.example",
     ),
@@ -41,36 +49,38 @@ const CREATES: &[(Operation, Made, &str)] = &[
 /// UPSTREAM_TIMEOUT (the panel did the work). The same call retried with
 /// the same `request_id` answers OK, and the panel holds exactly one.
 pub async fn create_retries_after_a_timeout_converge<F: PanelFixture>(backend: Backend) {
-    let fixture = F::start().await;
-    with_gateway(
+    let configure = |config: &mut panelgate::Config| config.upstream_timeouts.request = TIMEOUT;
+    Panel::<F>::run_on(
         backend,
-        |config| config.upstream_timeouts.request = TIMEOUT,
-        |gateway| async move {
-            fixture.register(&gateway, "slow").await;
-            gateway
-                .accounts()
-                .create_account(new_account(&fixture, "slow", "ada"))
-                .await
-                .expect("create the account the calls are about");
-            let supported = capabilities(&gateway, "slow").await;
+        ConfigOf::<F>::default(),
+        configure,
+        |panel| async move {
+            panel.create("ada", panel.packages().0).await;
+            let supported = capabilities(&panel).await;
             let mut tried = 0;
-            for (operation, made, name) in CREATES {
+            for (operation, username, made, name) in CREATES {
                 if !supported.contains(operation) {
                     continue;
                 }
                 tried += 1;
                 let request_id = format!("retry-{}", operation.as_str_name());
-                fixture.faults().set_delay(SLOW);
-                let first = create(&gateway, &fixture, *operation, &request_id).await;
+                let about = About {
+                    request_id: &request_id,
+                    ..about(&panel, username)
+                };
+                let create = || operations::call(&panel.gateway, panel.target(), *operation, about);
+                panel.faults().set_delay(SLOW);
+                let first = create().await;
                 let status = assert_error(first, Code::DeadlineExceeded, "UPSTREAM_TIMEOUT");
-                fixture.faults().clear();
-                let retried = create(&gateway, &fixture, *operation, &request_id).await;
+                panel.faults().clear();
+                let retried = create().await;
                 assert!(
                     retried.is_ok(),
                     "{operation:?} retried after {status:?}: {retried:?}"
                 );
+                let held = panel.count(*made, "ada", name);
                 assert_eq!(
-                    fixture.count(*made, "ada", name),
+                    held,
                     Some(1),
                     "{operation:?}: exactly one {made:?} `{name}`"
                 );
@@ -82,80 +92,4 @@ pub async fn create_retries_after_a_timeout_converge<F: PanelFixture>(backend: B
         },
     )
     .await;
-}
-
-/// Calls create-like `operation` with `request_id` on server `slow`, about
-/// account `ada` (CreateAccount makes `nia`).
-async fn create<F: PanelFixture>(
-    gateway: &Gateway,
-    fixture: &F,
-    operation: Operation,
-    request_id: &str,
-) -> Result<(), Status> {
-    let target = || -> Option<Target> { by_name("slow") };
-    let request_id = request_id.to_owned();
-    match operation {
-        Operation::CreateAccount => {
-            let mut request = new_account(fixture, "slow", "nia");
-            request.request_id = request_id;
-            gateway.accounts().create_account(request).await.map(drop)
-        }
-        Operation::AddDomain => gateway
-            .domains()
-            .add_domain(AddDomainRequest {
-                target: target(),
-                username: "ada".into(),
-                domain: "shop.ada.example".into(),
-                request_id,
-                ..Default::default()
-            })
-            .await
-            .map(drop),
-        Operation::CreateDatabase => gateway
-            .databases()
-            .create_database(CreateDatabaseRequest {
-                target: target(),
-                username: "ada".into(),
-                database_name: "shop".into(),
-                database_user: "shopuser".into(),
-                database_password: "a-long-password".into(),
-                request_id,
-                ..Default::default()
-            })
-            .await
-            .map(drop),
-        Operation::CreatePackage => gateway
-            .packages()
-            .create_package(CreatePackageRequest {
-                target: target(),
-                name: "retrypkg".into(),
-                request_id,
-                ..Default::default()
-            })
-            .await
-            .map(drop),
-        Operation::CreatePanelAdmin => gateway
-            .servers()
-            .create_panel_admin(CreatePanelAdminRequest {
-                target: target(),
-                username: "opsadmin".into(),
-                password: "a-long-password".into(),
-                full_access: true,
-                request_id,
-                ..Default::default()
-            })
-            .await
-            .map(drop),
-        Operation::IssueCertificate => gateway
-            .certificates()
-            .issue_certificate(IssueCertificateRequest {
-                target: target(),
-                domain: "ada.example".into(),
-                request_id,
-                ..Default::default()
-            })
-            .await
-            .map(drop),
-        other => panic!("{other:?} is not create-like"),
-    }
 }

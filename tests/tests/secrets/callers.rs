@@ -29,9 +29,13 @@ use prost::Message;
 use secrecy::SecretBox;
 use tonic::{Code, Status, service::interceptor::InterceptedService};
 
+use panelgate_tests::secrets::{
+    Secrets, Seen, assert_nothing_leaked, known_caller, recognisable_master_key,
+};
+
 use super::{
-    Secrets, Seen, assert_nothing_leaked, create_account_request, create_database_request,
-    descriptor_rpcs, known_caller, password_credentials, recognisable_master_key, register_request,
+    create_account_request, create_database_request, descriptor_rpcs, password_credentials,
+    register_request,
 };
 
 panelgate_tests::on_both_backends!(caller_tokens_never_leak);

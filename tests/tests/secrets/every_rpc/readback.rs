@@ -1,0 +1,195 @@
+//! Every operation through the shared dispatcher, the reads after all the
+//! secrets went in, and the journal read back.
+
+use panelgate_proto::v1::{
+    GetAccountRequest, GetOperationRequest, ListAccountsRequest, ListOperationsRequest,
+    OperationEntry, PanelKind,
+};
+use panelgate_tests::{gateway::by_name, operations};
+use tonic::Code;
+
+use panelgate_tests::secrets::{Secrets, Seen};
+
+use super::super::Api;
+
+use super::Member;
+
+/// Every canonical operation on `member` through the shared dispatcher
+/// (deletions last), about an account created first with a secret password
+/// and the panel's own package (the dispatcher's is admin_api's), whatever
+/// the panel answers: each failure is kept to be searched.
+pub(super) async fn dispatcher_sweep(
+    api: &Api,
+    member: &Member,
+    secrets: &mut Secrets,
+    seen: &mut Seen,
+) {
+    use panelgate_proto::v1::Operation as Op;
+    let short = member.short;
+    let password = secrets.make(
+        "password of the swept account",
+        &format!("All-{short}-Sweep-Pass"),
+    );
+    let websites = (member.kind == PanelKind::Installatron).then(|| {
+        (
+            secrets.make(
+                "path password of the swept account",
+                &format!("All-{short}-Sweep-Path-Pass"),
+            ),
+            secrets.make(
+                "database password of the swept account",
+                &format!("All-{short}-Sweep-Db-Pass"),
+            ),
+        )
+    });
+    let request = member.account(
+        "sweeper",
+        &password,
+        websites
+            .as_ref()
+            .map(|(path, database)| (path.as_str(), database.as_str())),
+        "",
+    );
+    let result = api.accounts().create_account(request).await;
+    let created = seen.outcome(
+        format!("{}: CreateAccount (sweeper)", member.server),
+        result,
+    );
+    assert!(
+        created.is_some(),
+        "{}: the swept account is created",
+        member.server
+    );
+    let deletions = [Op::DeleteDomain, Op::DeleteAccount, Op::DeletePackage];
+    let ordered = operations::ALL
+        .iter()
+        .filter(|operation| !deletions.contains(operation))
+        .chain(deletions.iter());
+    let mut outcomes = Vec::new();
+    for operation in ordered {
+        let result = api.dispatch(&member.server, *operation, "sweeper").await;
+        let code = result.as_ref().err().map_or(Code::Ok, tonic::Status::code);
+        outcomes.push(format!("{operation:?}={code:?}"));
+        if let Err(status) = result {
+            assert!(
+                !matches!(status.code(), Code::Unknown | Code::Unauthenticated),
+                "{}: {operation:?}: {status:?}",
+                member.server
+            );
+            seen.failures.push((
+                format!("{}: {operation:?} (dispatcher)", member.server),
+                status,
+            ));
+        }
+    }
+    eprintln!(
+        "dispatcher sweep on {}: {}",
+        member.server,
+        outcomes.join(" ")
+    );
+}
+
+/// Reads after all the secrets went in: accounts (Installatron's return the
+/// caller's records), on every server.
+pub(super) async fn reads(api: &Api, members: &[Member], seen: &mut Seen) {
+    for member in members {
+        let name = &member.server;
+        let result = api
+            .accounts()
+            .get_account(GetAccountRequest {
+                target: by_name(name),
+                username: "keeper".into(),
+            })
+            .await;
+        let account = seen.outcome(format!("{name}: GetAccount"), result);
+        assert!(account.is_some(), "{name}: keeper is there");
+        let result = api
+            .accounts()
+            .list_accounts(ListAccountsRequest {
+                target: by_name(name),
+                ..Default::default()
+            })
+            .await;
+        seen.outcome(format!("{name}: ListAccounts"), result);
+    }
+}
+
+/// The journal of this caller, every page and every entry, and a malformed
+/// GetOperation: login links and replays are in it, no secret is.
+pub(super) async fn journal(api: &Api, subject: &str, seen: &mut Seen) {
+    let mut operations = api.operations();
+    let mut entries: Vec<OperationEntry> = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = operations
+            .list_operations(ListOperationsRequest {
+                caller: subject.to_owned(),
+                page_size: 20,
+                page_token,
+                ..Default::default()
+            })
+            .await
+            .expect("list operations")
+            .into_inner();
+        seen.page(
+            format!("ListOperations (page {})", entries.len() / 20),
+            &page,
+            &page.next_page_token,
+        );
+        entries.extend(page.operations);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    assert!(
+        entries.iter().all(|entry| entry.caller == subject),
+        "this caller's"
+    );
+    let logins = entries
+        .iter()
+        .filter(|entry| entry.method.ends_with("CreateLoginLink"))
+        .count();
+    assert!(logins >= 4, "login links are journalled: {entries:?}");
+    assert!(
+        entries
+            .iter()
+            .any(|entry| entry.method.ends_with("CreatePanelAdmin") && !entry.request_id.is_empty()),
+        "idempotent calls are journalled with their request id"
+    );
+    for entry in &entries {
+        let got = operations
+            .get_operation(GetOperationRequest {
+                id: entry.id.clone(),
+            })
+            .await
+            .expect("get operation")
+            .into_inner();
+        seen.reply(format!("GetOperation {}", entry.method), &got);
+    }
+    let filtered = operations
+        .list_operations(ListOperationsRequest {
+            method: "AccountService/CreateAccount".into(),
+            resource: "account/keeper".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("list operations by method and resource")
+        .into_inner();
+    seen.page(
+        "ListOperations (CreateAccount of keeper)",
+        &filtered,
+        &filtered.next_page_token,
+    );
+    let result = operations
+        .get_operation(GetOperationRequest {
+            id: "not-an-id".into(),
+        })
+        .await;
+    seen.failure(
+        "GetOperation (malformed id)",
+        result,
+        Code::InvalidArgument,
+        "INVALID_FIELD",
+    );
+}

@@ -4,7 +4,8 @@
 //! each row's documented reply and check the canonical code and reason. A
 //! newly documented error is one row in a table.
 
-use panelgate_proto::v1::{ErrorReason, Operation};
+use panelgate_proto::Capability;
+use panelgate_proto::v1::ErrorReason;
 
 use crate::{AdapterError, Entity};
 
@@ -21,7 +22,7 @@ pub struct Documented {
     /// The reply the panel documents for it: HTTP status and body.
     pub example: (u16, &'static str),
     /// A canonical operation whose call reaches a panel call that answers it.
-    pub during: Operation,
+    pub during: Capability,
 }
 
 /// A row of a panel that answers every failure with HTTP 200 and its words
@@ -31,7 +32,7 @@ pub(crate) const fn in_words(
     words: &'static [&'static str],
     means: Meaning,
     body: &'static str,
-    during: Operation,
+    during: Capability,
 ) -> Documented {
     Documented {
         on,
@@ -211,21 +212,21 @@ mod tests {
             when: When::words(&["domain", "already exists"]),
             means: Meaning::AlreadyExists(Entity::Domain),
             example: (200, ""),
-            during: Operation::CreateAccount,
+            during: Capability::CreateAccount,
         },
         Documented {
             on: &[],
             when: When::words(&["already exists"]),
             means: Meaning::AlreadyExists(Entity::Account),
             example: (200, ""),
-            during: Operation::CreateAccount,
+            during: Capability::CreateAccount,
         },
         Documented {
             on: &[],
             when: When::errcode("empty_argument_*"),
             means: Meaning::Invalid(Field::OfCall),
             example: (400, ""),
-            during: Operation::CreateAccount,
+            during: Capability::CreateAccount,
         },
     ];
 

@@ -3,7 +3,8 @@
 
 use std::{fmt, time::Duration};
 
-use panelgate_proto::v1::{ErrorReason, Operation};
+use panelgate_proto::Capability;
+use panelgate_proto::v1::ErrorReason;
 
 /// What kind of thing an error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,10 +119,10 @@ pub enum AdapterError {
         upstream: Option<String>,
     },
     /// The panel kind cannot do this operation at all.
-    #[error("the panel does not support {}", operation.as_str_name())]
+    #[error("the panel does not support {}", capability.as_str_name())]
     Unsupported {
         /// The canonical operation.
-        operation: Operation,
+        capability: Capability,
     },
     /// The panel could not be reached, dropped the connection, or answered 5xx.
     #[error("panel unavailable: {message}")]

@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use panelgate_proto::v1::{Operation, PanelKind};
+use panelgate_proto::Capability;
+use panelgate_proto::v1::PanelKind;
 use secrecy::SecretString;
 
 use crate::{
@@ -48,7 +49,7 @@ pub struct PanelDescription {
     /// The panel's name as its vendor writes it, e.g. "OpenAdmin".
     pub title: &'static str,
     /// The operations the adapter implements; everything else is UNIMPLEMENTED.
-    pub capabilities: &'static [Operation],
+    pub capabilities: &'static [Capability],
     /// How the panel logs in, and how its adapter is built.
     pub(crate) login: Login,
 }
@@ -101,7 +102,7 @@ pub(crate) struct Parts {
 }
 
 /// The operations a kind's adapter implements; empty for kinds without one.
-pub fn capabilities(kind: PanelKind) -> &'static [Operation] {
+pub fn capabilities(kind: PanelKind) -> &'static [Capability] {
     describe(kind).map_or(&[], |panel| panel.capabilities)
 }
 

@@ -8,9 +8,10 @@
 //! step).
 
 use async_trait::async_trait;
+use panelgate_proto::Capability;
 use panelgate_proto::v1::{
     Account, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain, Notification,
-    Operation, Package, PanelAdmin, ServerInfo, SystemServiceAction,
+    Package, PanelAdmin, ServerInfo, SystemServiceAction,
 };
 use secrecy::SecretString;
 
@@ -27,7 +28,7 @@ pub struct PanelCheck {
     pub panel_version: Option<String>,
     /// What this panel supports, where it describes its own API (versions of
     /// one panel kind differ); None means the kind's static list applies.
-    pub capabilities: Option<Vec<Operation>>,
+    pub capabilities: Option<Vec<Capability>>,
 }
 
 /// Most items read when looking for one in a panel's list.
@@ -37,7 +38,7 @@ const SEARCH_LIMIT: usize = 100_000;
 #[async_trait]
 pub trait Panel: Send + Sync + 'static {
     /// The operations this adapter implements.
-    fn capabilities(&self) -> &'static [Operation];
+    fn capabilities(&self) -> &'static [Capability];
 
     /// This adapter in dry-run mode, for panels that can check a change
     /// without making it (Installatron's `dryrun`): its mutations only
@@ -52,7 +53,7 @@ pub trait Panel: Send + Sync + 'static {
 
     /// Creates an account.
     async fn create_account(&self, _account: &NewAccount) -> Result<Account> {
-        unsupported(Operation::CreateAccount)
+        unsupported(Capability::CreateAccount)
     }
 
     /// The account an earlier attempt of this very create may have made:
@@ -65,7 +66,7 @@ pub trait Panel: Send + Sync + 'static {
     /// The domain an earlier attempt of this AddDomain may have added: found
     /// among the account's domains where the panel lists them.
     async fn earlier_domain(&self, domain: &NewDomain) -> Result<Earlier<Domain>> {
-        if !self.capabilities().contains(&Operation::ListDomains) {
+        if !self.capabilities().contains(&Capability::ListDomains) {
             return Ok(Earlier::Unknown);
         }
         let page = Slice {
@@ -104,7 +105,7 @@ pub trait Panel: Send + Sync + 'static {
 
     /// Returns one account.
     async fn get_account(&self, _username: &str) -> Result<Account> {
-        unsupported(Operation::GetAccount)
+        unsupported(Capability::GetAccount)
     }
 
     /// Lists accounts. By default: cut out of [`Panel::all_accounts`].
@@ -114,52 +115,52 @@ pub trait Panel: Send + Sync + 'static {
 
     /// Every account, for panels that only return whole lists.
     async fn all_accounts(&self) -> Result<Vec<Account>> {
-        unsupported(Operation::ListAccounts)
+        unsupported(Capability::ListAccounts)
     }
 
     /// Changes an account's contact details or main domain.
     async fn update_account(&self, _update: &AccountUpdate) -> Result<()> {
-        unsupported(Operation::UpdateAccount)
+        unsupported(Capability::UpdateAccount)
     }
 
     /// Suspends an account.
     async fn suspend_account(&self, _username: &str, _reason: &str) -> Result<()> {
-        unsupported(Operation::SuspendAccount)
+        unsupported(Capability::SuspendAccount)
     }
 
     /// Lifts an account's suspension.
     async fn unsuspend_account(&self, _username: &str) -> Result<()> {
-        unsupported(Operation::UnsuspendAccount)
+        unsupported(Capability::UnsuspendAccount)
     }
 
     /// Deletes an account, making whatever calls the panel needs for that.
     async fn delete_account(&self, _username: &str) -> Result<()> {
-        unsupported(Operation::DeleteAccount)
+        unsupported(Capability::DeleteAccount)
     }
 
     /// Moves an account to another package.
     async fn change_package(&self, _username: &str, _package: &PackageRef) -> Result<()> {
-        unsupported(Operation::ChangePackage)
+        unsupported(Capability::ChangePackage)
     }
 
     /// Sets an account's panel password.
     async fn change_password(&self, _username: &str, _password: &SecretString) -> Result<()> {
-        unsupported(Operation::ChangePassword)
+        unsupported(Capability::ChangePassword)
     }
 
     /// Returns a URL that logs the account's owner in.
     async fn create_login_link(&self, _username: &str) -> Result<CreateLoginLinkResponse> {
-        unsupported(Operation::CreateLoginLink)
+        unsupported(Capability::CreateLoginLink)
     }
 
     /// Returns an account's usage and limits.
     async fn get_account_usage(&self, _username: &str) -> Result<AccountUsage> {
-        unsupported(Operation::GetAccountUsage)
+        unsupported(Capability::GetAccountUsage)
     }
 
     /// Returns every package of the server, in the panel's order.
     async fn list_packages(&self) -> Result<Vec<Package>> {
-        unsupported(Operation::ListPackages)
+        unsupported(Capability::ListPackages)
     }
 
     /// Returns one package, by name or id, as the panel reports it now. By
@@ -181,22 +182,22 @@ pub trait Panel: Send + Sync + 'static {
 
     /// Creates a package.
     async fn create_package(&self, _package: &NewPackage) -> Result<Package> {
-        unsupported(Operation::CreatePackage)
+        unsupported(Capability::CreatePackage)
     }
 
     /// Replaces a package's definition.
     async fn update_package(&self, _package: &NewPackage) -> Result<Package> {
-        unsupported(Operation::UpdatePackage)
+        unsupported(Capability::UpdatePackage)
     }
 
     /// Deletes a package.
     async fn delete_package(&self, _package: &PackageRef) -> Result<()> {
-        unsupported(Operation::DeletePackage)
+        unsupported(Capability::DeletePackage)
     }
 
     /// Adds a domain to an account.
     async fn add_domain(&self, _domain: &NewDomain) -> Result<Domain> {
-        unsupported(Operation::AddDomain)
+        unsupported(Capability::AddDomain)
     }
 
     /// Lists domains, of one account when `username` is given. By default:
@@ -208,37 +209,37 @@ pub trait Panel: Send + Sync + 'static {
     /// Every domain (of one account when `username` is given), for panels
     /// that only return whole lists.
     async fn all_domains(&self, _username: Option<&str>) -> Result<Vec<Domain>> {
-        unsupported(Operation::ListDomains)
+        unsupported(Capability::ListDomains)
     }
 
     /// Suspends one domain.
     async fn suspend_domain(&self, _domain: &str) -> Result<()> {
-        unsupported(Operation::SuspendDomain)
+        unsupported(Capability::SuspendDomain)
     }
 
     /// Lifts a domain's suspension.
     async fn unsuspend_domain(&self, _domain: &str) -> Result<()> {
-        unsupported(Operation::UnsuspendDomain)
+        unsupported(Capability::UnsuspendDomain)
     }
 
     /// Removes a domain; `owner` is its account, where the caller named it.
     async fn delete_domain(&self, _domain: &str, _owner: Option<&str>) -> Result<()> {
-        unsupported(Operation::DeleteDomain)
+        unsupported(Capability::DeleteDomain)
     }
 
     /// Creates a database and its user.
     async fn create_database(&self, _database: &NewDatabase) -> Result<Database> {
-        unsupported(Operation::CreateDatabase)
+        unsupported(Capability::CreateDatabase)
     }
 
     /// Issues a certificate for an existing domain.
     async fn issue_certificate(&self, _domain: &str) -> Result<Certificate> {
-        unsupported(Operation::IssueCertificate)
+        unsupported(Capability::IssueCertificate)
     }
 
     /// Returns system information of the server.
     async fn get_server_info(&self) -> Result<ServerInfo> {
-        unsupported(Operation::GetServerInfo)
+        unsupported(Capability::GetServerInfo)
     }
 
     /// Starts, stops or restarts a system service.
@@ -247,32 +248,32 @@ pub trait Panel: Send + Sync + 'static {
         _service: &str,
         _action: SystemServiceAction,
     ) -> Result<()> {
-        unsupported(Operation::ControlSystemService)
+        unsupported(Capability::ControlSystemService)
     }
 
     /// Sets whether the panel monitors a system service.
     async fn set_system_service_monitored(&self, _service: &str, _monitored: bool) -> Result<()> {
-        unsupported(Operation::SetSystemServiceMonitored)
+        unsupported(Capability::SetSystemServiceMonitored)
     }
 
     /// Returns the panel's notifications, in its order.
     async fn list_notifications(&self) -> Result<Vec<Notification>> {
-        unsupported(Operation::ListNotifications)
+        unsupported(Capability::ListNotifications)
     }
 
     /// Creates an administrator of the panel.
     async fn create_panel_admin(&self, _admin: &NewPanelAdmin) -> Result<PanelAdmin> {
-        unsupported(Operation::CreatePanelAdmin)
+        unsupported(Capability::CreatePanelAdmin)
     }
 
     /// Returns the panel's administrators, in its order.
     async fn list_panel_admins(&self) -> Result<Vec<PanelAdmin>> {
-        unsupported(Operation::ListPanelAdmins)
+        unsupported(Capability::ListPanelAdmins)
     }
 }
 
-fn unsupported<T>(operation: Operation) -> Result<T> {
-    Err(AdapterError::Unsupported { operation })
+fn unsupported<T>(capability: Capability) -> Result<T> {
+    Err(AdapterError::Unsupported { capability })
 }
 
 /// A login link from the URL a panel's `endpoint` answered with. The URL

@@ -9,7 +9,8 @@ use panelgate_adapters::{
     documented::{Documented, Meaning},
     installatron, kind_name, openadmin, spanel,
 };
-use panelgate_proto::v1::{Operation, PanelKind};
+use panelgate_proto::Capability;
+use panelgate_proto::v1::PanelKind;
 
 /// The panels, in the README's column order (the registry's).
 fn panels() -> impl Iterator<Item = &'static PanelDescription> {
@@ -17,14 +18,14 @@ fn panels() -> impl Iterator<Item = &'static PanelDescription> {
 }
 
 /// Every canonical operation, in enum order.
-fn operations() -> Vec<Operation> {
+fn operations() -> Vec<Capability> {
     (1..)
-        .map_while(|value| Operation::try_from(value).ok())
+        .map_while(|value| Capability::try_from(value).ok())
         .collect()
 }
 
 /// "OPERATION_CREATE_ACCOUNT" → "CreateAccount".
-fn rpc_name(operation: Operation) -> String {
+fn rpc_name(operation: Capability) -> String {
     operation
         .as_str_name()
         .trim_start_matches("OPERATION_")
@@ -147,9 +148,9 @@ fn every_panel_kind_with_an_adapter_is_a_column() {
             );
         }
     }
-    assert_eq!(rpc_name(Operation::CreateAccount), "CreateAccount");
+    assert_eq!(rpc_name(Capability::CreateAccount), "CreateAccount");
     assert_eq!(
-        rpc_name(Operation::SetSystemServiceMonitored),
+        rpc_name(Capability::SetSystemServiceMonitored),
         "SetSystemServiceMonitored"
     );
 }

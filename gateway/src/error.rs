@@ -301,8 +301,9 @@ fn adapter_details(
         AdapterError::InvalidArgument { field, reason, .. } => {
             details.add_bad_request_violation(field.clone(), bounded(reason.clone()));
         }
-        AdapterError::Unsupported { operation } => {
-            metadata.insert("operation".to_owned(), operation.as_str_name().to_owned());
+        AdapterError::Unsupported { capability } => {
+            // The API names it an operation (`Operation` in the proto).
+            metadata.insert("operation".to_owned(), capability.as_str_name().to_owned());
         }
         AdapterError::RateLimited { retry_after } => {
             details.set_retry_info(*retry_after);

@@ -7,7 +7,8 @@ use std::{sync::Arc, time::Duration};
 
 use moka::future::Cache;
 use panelgate_adapters::{AdapterError, Entity, PackageRef, metrics::PanelMetrics};
-use panelgate_proto::v1::{Operation, Package};
+use panelgate_proto::Capability;
+use panelgate_proto::v1::Package;
 
 use crate::{error::GatewayError, routing::Route};
 
@@ -111,7 +112,7 @@ impl PackageCache {
         if !route
             .panel
             .capabilities()
-            .contains(&Operation::ListPackages)
+            .contains(&Capability::ListPackages)
         {
             return Ok(Ok(PackageRef {
                 id: wanted.to_owned(),

@@ -14,7 +14,8 @@ use panelgate_adapters::{
     session::Sessions,
 };
 use panelgate_inventory::{Inventory, InventoryError, ServerRecord, ServerState};
-use panelgate_proto::v1::{Credentials, ErrorReason, Operation, PanelKind, Target, target};
+use panelgate_proto::Capability;
+use panelgate_proto::v1::{Credentials, ErrorReason, PanelKind, Target, target};
 use prost::Message;
 use secrecy::ExposeSecret;
 
@@ -48,12 +49,12 @@ impl Route {
         }
     }
 
-    /// UNIMPLEMENTED unless the panel supports `operation`.
-    pub fn require(&self, operation: Operation) -> Result<(), GatewayError> {
-        if self.panel.capabilities().contains(&operation) {
+    /// UNIMPLEMENTED unless the panel supports `capability`.
+    pub fn require(&self, capability: Capability) -> Result<(), GatewayError> {
+        if self.panel.capabilities().contains(&capability) {
             Ok(())
         } else {
-            Err(self.fail(AdapterError::Unsupported { operation }))
+            Err(self.fail(AdapterError::Unsupported { capability }))
         }
     }
 }

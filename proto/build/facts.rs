@@ -65,7 +65,7 @@ fn row(method: &MethodDescriptor, facts: &DynamicMessage) -> Result<String, Stri
                 .and_then(|operation| operation.get_value(*number))
                 .ok_or_else(|| format!("rpc {}: unknown capability", method.full_name()))?;
             let name = operation.name().trim_start_matches("OPERATION_");
-            format!("Some(v1::Operation::{})", upper_camel(name))
+            format!("Some(Capability::{})", upper_camel(name))
         }
         Some(_) => {
             return Err(format!(

@@ -12,7 +12,7 @@ pub struct RpcFacts {
     /// The token scope it needs.
     pub scope: &'static str,
     /// The panel operation it runs, checked against the server's capabilities.
-    pub capability: Option<v1::Operation>,
+    pub capability: Option<crate::Capability>,
     /// The call is journalled (and idempotent when it has a `request_id`).
     pub journalled: bool,
 }

@@ -20,6 +20,10 @@ pub use facts::{PanelOptions, Rpc, RpcFacts};
 pub use generated::RPCS;
 pub use reasons::{ErrorClass, code_from_name, code_name};
 pub use secrets::SecretValues;
+/// A canonical operation a panel may support: the proto's `Operation` enum,
+/// called a capability in the code so that "operation" means one thing there,
+/// an entry of the journal (`OperationService`).
+pub use v1::Operation as Capability;
 
 /// Generated messages and services of package `panelgate.v1`.
 pub mod v1 {
@@ -34,7 +38,7 @@ mod generated {
     use std::fmt;
 
     use crate::{
-        PanelOptions, Rpc, RpcFacts, SecretValues,
+        Capability, PanelOptions, Rpc, RpcFacts, SecretValues,
         secrets::{REDACTED, uri_password, without_userinfo},
         v1,
     };

@@ -1,59 +1,59 @@
 //! One well-formed call per canonical operation, so tests can walk every
 //! operation a panel does or does not declare.
 
-use panelgate_proto::v1::*;
+use panelgate_proto::{Capability, v1::*};
 use tonic::Status;
 
 use crate::Gateway;
 
 /// Every canonical operation.
-pub const ALL: &[Operation] = &[
-    Operation::CreateAccount,
-    Operation::GetAccount,
-    Operation::ListAccounts,
-    Operation::UpdateAccount,
-    Operation::SuspendAccount,
-    Operation::UnsuspendAccount,
-    Operation::DeleteAccount,
-    Operation::ChangePackage,
-    Operation::ChangePassword,
-    Operation::CreateLoginLink,
-    Operation::GetAccountUsage,
-    Operation::ListPackages,
-    Operation::CreatePackage,
-    Operation::AddDomain,
-    Operation::ListDomains,
-    Operation::SuspendDomain,
-    Operation::UnsuspendDomain,
-    Operation::DeleteDomain,
-    Operation::CreateDatabase,
-    Operation::IssueCertificate,
-    Operation::GetServerInfo,
-    Operation::GetPackage,
-    Operation::ControlSystemService,
-    Operation::SetSystemServiceMonitored,
-    Operation::ListNotifications,
-    Operation::CreatePanelAdmin,
-    Operation::ListPanelAdmins,
-    Operation::UpdatePackage,
-    Operation::DeletePackage,
+pub const ALL: &[Capability] = &[
+    Capability::CreateAccount,
+    Capability::GetAccount,
+    Capability::ListAccounts,
+    Capability::UpdateAccount,
+    Capability::SuspendAccount,
+    Capability::UnsuspendAccount,
+    Capability::DeleteAccount,
+    Capability::ChangePackage,
+    Capability::ChangePassword,
+    Capability::CreateLoginLink,
+    Capability::GetAccountUsage,
+    Capability::ListPackages,
+    Capability::CreatePackage,
+    Capability::AddDomain,
+    Capability::ListDomains,
+    Capability::SuspendDomain,
+    Capability::UnsuspendDomain,
+    Capability::DeleteDomain,
+    Capability::CreateDatabase,
+    Capability::IssueCertificate,
+    Capability::GetServerInfo,
+    Capability::GetPackage,
+    Capability::ControlSystemService,
+    Capability::SetSystemServiceMonitored,
+    Capability::ListNotifications,
+    Capability::CreatePanelAdmin,
+    Capability::ListPanelAdmins,
+    Capability::UpdatePackage,
+    Capability::DeletePackage,
 ];
 
 /// Whether `operation` changes something on the panel (a login link is
 /// made too).
-pub fn is_mutation(operation: Operation) -> bool {
+pub fn is_mutation(operation: Capability) -> bool {
     !matches!(
         operation,
-        Operation::Unspecified
-            | Operation::GetAccount
-            | Operation::ListAccounts
-            | Operation::GetAccountUsage
-            | Operation::ListPackages
-            | Operation::GetPackage
-            | Operation::ListDomains
-            | Operation::GetServerInfo
-            | Operation::ListNotifications
-            | Operation::ListPanelAdmins
+        Capability::Unspecified
+            | Capability::GetAccount
+            | Capability::ListAccounts
+            | Capability::GetAccountUsage
+            | Capability::ListPackages
+            | Capability::GetPackage
+            | Capability::ListDomains
+            | Capability::GetServerInfo
+            | Capability::ListNotifications
+            | Capability::ListPanelAdmins
     )
 }
 
@@ -95,7 +95,7 @@ impl<'a> About<'a> {
 pub async fn call(
     gateway: &Gateway,
     target: Option<Target>,
-    operation: Operation,
+    operation: Capability,
     about: About<'_>,
 ) -> Result<(), Status> {
     let username = about.username.to_owned();
@@ -104,8 +104,8 @@ pub async fn call(
     let (package, other_package) = about.packages;
     let request_id = about.request_id.to_owned();
     match operation {
-        Operation::Unspecified => Err(Status::invalid_argument("no operation")),
-        Operation::CreateAccount => gateway
+        Capability::Unspecified => Err(Status::invalid_argument("no operation")),
+        Capability::CreateAccount => gateway
             .accounts()
             .create_account(CreateAccountRequest {
                 target,
@@ -119,12 +119,12 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::GetAccount => gateway
+        Capability::GetAccount => gateway
             .accounts()
             .get_account(GetAccountRequest { target, username })
             .await
             .map(drop),
-        Operation::ListAccounts => gateway
+        Capability::ListAccounts => gateway
             .accounts()
             .list_accounts(ListAccountsRequest {
                 target,
@@ -132,7 +132,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::UpdateAccount => gateway
+        Capability::UpdateAccount => gateway
             .accounts()
             .update_account(UpdateAccountRequest {
                 target,
@@ -143,7 +143,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::SuspendAccount => gateway
+        Capability::SuspendAccount => gateway
             .accounts()
             .suspend_account(SuspendAccountRequest {
                 target,
@@ -153,7 +153,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::UnsuspendAccount => gateway
+        Capability::UnsuspendAccount => gateway
             .accounts()
             .unsuspend_account(UnsuspendAccountRequest {
                 target,
@@ -163,7 +163,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::DeleteAccount => gateway
+        Capability::DeleteAccount => gateway
             .accounts()
             .delete_account(DeleteAccountRequest {
                 target,
@@ -173,7 +173,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::ChangePackage => gateway
+        Capability::ChangePackage => gateway
             .accounts()
             .change_package(ChangePackageRequest {
                 target,
@@ -184,7 +184,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::ChangePassword => gateway
+        Capability::ChangePassword => gateway
             .accounts()
             .change_password(ChangePasswordRequest {
                 target,
@@ -195,17 +195,17 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::CreateLoginLink => gateway
+        Capability::CreateLoginLink => gateway
             .accounts()
             .create_login_link(CreateLoginLinkRequest { target, username })
             .await
             .map(drop),
-        Operation::GetAccountUsage => gateway
+        Capability::GetAccountUsage => gateway
             .accounts()
             .get_account_usage(GetAccountUsageRequest { target, username })
             .await
             .map(drop),
-        Operation::ListPackages => gateway
+        Capability::ListPackages => gateway
             .packages()
             .list_packages(ListPackagesRequest {
                 target,
@@ -213,7 +213,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::CreatePackage => gateway
+        Capability::CreatePackage => gateway
             .packages()
             .create_package(CreatePackageRequest {
                 target,
@@ -223,7 +223,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::AddDomain => gateway
+        Capability::AddDomain => gateway
             .domains()
             .add_domain(AddDomainRequest {
                 target,
@@ -234,7 +234,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::ListDomains => gateway
+        Capability::ListDomains => gateway
             .domains()
             .list_domains(ListDomainsRequest {
                 target,
@@ -243,7 +243,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::SuspendDomain => gateway
+        Capability::SuspendDomain => gateway
             .domains()
             .suspend_domain(SuspendDomainRequest {
                 target,
@@ -253,7 +253,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::UnsuspendDomain => gateway
+        Capability::UnsuspendDomain => gateway
             .domains()
             .unsuspend_domain(UnsuspendDomainRequest {
                 target,
@@ -263,7 +263,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::DeleteDomain => gateway
+        Capability::DeleteDomain => gateway
             .domains()
             .delete_domain(DeleteDomainRequest {
                 target,
@@ -273,7 +273,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::CreateDatabase => gateway
+        Capability::CreateDatabase => gateway
             .databases()
             .create_database(CreateDatabaseRequest {
                 target,
@@ -286,7 +286,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::IssueCertificate => gateway
+        Capability::IssueCertificate => gateway
             .certificates()
             .issue_certificate(IssueCertificateRequest {
                 target,
@@ -296,12 +296,12 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::GetServerInfo => gateway
+        Capability::GetServerInfo => gateway
             .servers()
             .get_server_info(GetServerInfoRequest { target })
             .await
             .map(drop),
-        Operation::GetPackage => gateway
+        Capability::GetPackage => gateway
             .packages()
             .get_package(GetPackageRequest {
                 target,
@@ -309,7 +309,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::ControlSystemService => gateway
+        Capability::ControlSystemService => gateway
             .servers()
             .control_system_service(ControlSystemServiceRequest {
                 target,
@@ -320,7 +320,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::SetSystemServiceMonitored => gateway
+        Capability::SetSystemServiceMonitored => gateway
             .servers()
             .set_system_service_monitored(SetSystemServiceMonitoredRequest {
                 target,
@@ -331,7 +331,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::ListNotifications => gateway
+        Capability::ListNotifications => gateway
             .servers()
             .list_notifications(ListNotificationsRequest {
                 target,
@@ -339,7 +339,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::CreatePanelAdmin => gateway
+        Capability::CreatePanelAdmin => gateway
             .servers()
             .create_panel_admin(CreatePanelAdminRequest {
                 target,
@@ -351,7 +351,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::UpdatePackage => gateway
+        Capability::UpdatePackage => gateway
             .packages()
             .update_package(UpdatePackageRequest {
                 target,
@@ -361,7 +361,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::DeletePackage => gateway
+        Capability::DeletePackage => gateway
             .packages()
             .delete_package(DeletePackageRequest {
                 target,
@@ -371,7 +371,7 @@ pub async fn call(
             })
             .await
             .map(drop),
-        Operation::ListPanelAdmins => gateway
+        Capability::ListPanelAdmins => gateway
             .servers()
             .list_panel_admins(ListPanelAdminsRequest {
                 target,

@@ -4,7 +4,8 @@
 //! its code's variants differ in wording and punctuation, so rows match by
 //! meaning (lowercase words), first match winning.
 
-use panelgate_proto::v1::{ErrorReason, Operation};
+use panelgate_proto::Capability;
+use panelgate_proto::v1::ErrorReason;
 
 use super::client::Endpoint;
 use crate::{
@@ -17,40 +18,40 @@ use crate::{
 #[rustfmt::skip]
 pub const ERRORS: &[Documented] = &[
     // The guard every endpoint runs first.
-    row(&[], &["invalid credentials"], Meaning::Credentials, r#"{"error": "Invalid credentials"}"#, Operation::GetAccount),
-    row(&[], &["invalid admin credentials"], Meaning::Credentials, r#"{"success": false, "message": "Invalid admin credentials"}"#, Operation::GetPackage),
-    row(&[], &["username and password required"], Meaning::Credentials, r#"{"error": "Username and password required"}"#, Operation::GetAccount),
-    row(&[], &["username and password/apikey required"], Meaning::Credentials, r#"{"error": "Username and password/apikey required"}"#, Operation::GetAccount),
-    row(&[], &["api is currently disabled"], Meaning::Precondition(ErrorReason::PanelApiDisabled, "the panel's API is switched off"), r#"{"error": "API is currently disabled"}"#, Operation::GetAccount),
+    row(&[], &["invalid credentials"], Meaning::Credentials, r#"{"error": "Invalid credentials"}"#, Capability::GetAccount),
+    row(&[], &["invalid admin credentials"], Meaning::Credentials, r#"{"success": false, "message": "Invalid admin credentials"}"#, Capability::GetPackage),
+    row(&[], &["username and password required"], Meaning::Credentials, r#"{"error": "Username and password required"}"#, Capability::GetAccount),
+    row(&[], &["username and password/apikey required"], Meaning::Credentials, r#"{"error": "Username and password/apikey required"}"#, Capability::GetAccount),
+    row(&[], &["api is currently disabled"], Meaning::Precondition(ErrorReason::PanelApiDisabled, "the panel's API is switched off"), r#"{"error": "API is currently disabled"}"#, Capability::GetAccount),
     // Account state.
-    row(&["suspend_user"], &["must be suspended before deletion"], Meaning::Precondition(ErrorReason::AccountNotSuspended, "account `{}` must be suspended before deletion"), r#"{"success": false, "message": "User 'mia' must be suspended before deletion."}"#, Operation::SuspendAccount),
-    row(&["account_info"], &["package not found"], Meaning::Precondition(ErrorReason::AccountHasNoPackage, "account `{}` has no package on the panel"), r#"{"error": "Package not found"}"#, Operation::GetAccount),
+    row(&["suspend_user"], &["must be suspended before deletion"], Meaning::Precondition(ErrorReason::AccountNotSuspended, "account `{}` must be suspended before deletion"), r#"{"success": false, "message": "User 'mia' must be suspended before deletion."}"#, Capability::SuspendAccount),
+    row(&["account_info"], &["package not found"], Meaning::Precondition(ErrorReason::AccountHasNoPackage, "account `{}` has no package on the panel"), r#"{"error": "Package not found"}"#, Capability::GetAccount),
     // Duplicates; database_add passes MySQL's own errors through.
-    row(&["database_add"], &["(1007"], Meaning::AlreadyExists(Entity::Database), r#"{"success": false, "error": "(1007, \"Can't create database 'mia_shop'; database exists\")"}"#, Operation::CreateDatabase),
-    row(&["database_add"], &["(1396"], Meaning::AlreadyExists(Entity::DatabaseUser), r#"{"success": false, "error": "(1396, \"Operation CREATE USER failed for 'mia_shopuser'@'localhost'\")"}"#, Operation::CreateDatabase),
-    row(&["add_user"], &["username with the same name already exists"], Meaning::AlreadyExists(Entity::Account), r#"{"success": false, "message": "A username with the same name already exists"}"#, Operation::CreateAccount),
-    row(&["add_user", "add_domain"], &["domain", "already exists"], Meaning::AlreadyExists(Entity::Domain), r#"{"success": false, "message": "The domain 'shop.mia.example' already exists."}"#, Operation::AddDomain),
-    row(&["new_package"], &["package with the same name already exists"], Meaning::AlreadyExists(Entity::Package), r#"{"success": false, "message": "A package with the same name already exists."}"#, Operation::CreatePackage),
+    row(&["database_add"], &["(1007"], Meaning::AlreadyExists(Entity::Database), r#"{"success": false, "error": "(1007, \"Can't create database 'mia_shop'; database exists\")"}"#, Capability::CreateDatabase),
+    row(&["database_add"], &["(1396"], Meaning::AlreadyExists(Entity::DatabaseUser), r#"{"success": false, "error": "(1396, \"Operation CREATE USER failed for 'mia_shopuser'@'localhost'\")"}"#, Capability::CreateDatabase),
+    row(&["add_user"], &["username with the same name already exists"], Meaning::AlreadyExists(Entity::Account), r#"{"success": false, "message": "A username with the same name already exists"}"#, Capability::CreateAccount),
+    row(&["add_user", "add_domain"], &["domain", "already exists"], Meaning::AlreadyExists(Entity::Domain), r#"{"success": false, "message": "The domain 'shop.mia.example' already exists."}"#, Capability::AddDomain),
+    row(&["new_package"], &["package with the same name already exists"], Meaning::AlreadyExists(Entity::Package), r#"{"success": false, "message": "A package with the same name already exists."}"#, Capability::CreatePackage),
     // Limits.
-    row(&["add_domain"], &["limit exceeded"], Meaning::Limit, r#"{"success": false, "message": "Domain add limit exceeded."}"#, Operation::AddDomain),
+    row(&["add_domain"], &["limit exceeded"], Meaning::Limit, r#"{"success": false, "message": "Domain add limit exceeded."}"#, Capability::AddDomain),
     // Things that are not there.
-    row(&["issue_ssl"], &["domain", "not found"], Meaning::NotFound(Entity::Domain), r#"{"success": false, "message": "Domain 'mia.example' not found."}"#, Operation::IssueCertificate),
-    row(&["account_info"], &["user not found"], Meaning::NotFound(Entity::Account), r#"{"error": "User not found"}"#, Operation::GetAccount),
-    row(&[], &["user", "does not exist"], Meaning::NotFound(Entity::Account), r#"{"success": false, "message": "User 'mia' does not exist."}"#, Operation::SuspendAccount),
-    row(&[], &["user", "not found"], Meaning::NotFound(Entity::Account), r#"{"success": false, "message": "User with username 'mia' not found."}"#, Operation::UpdateAccount),
+    row(&["issue_ssl"], &["domain", "not found"], Meaning::NotFound(Entity::Domain), r#"{"success": false, "message": "Domain 'mia.example' not found."}"#, Capability::IssueCertificate),
+    row(&["account_info"], &["user not found"], Meaning::NotFound(Entity::Account), r#"{"error": "User not found"}"#, Capability::GetAccount),
+    row(&[], &["user", "does not exist"], Meaning::NotFound(Entity::Account), r#"{"success": false, "message": "User 'mia' does not exist."}"#, Capability::SuspendAccount),
+    row(&[], &["user", "not found"], Meaning::NotFound(Entity::Account), r#"{"success": false, "message": "User with username 'mia' not found."}"#, Capability::UpdateAccount),
     // Fields the panel checks itself.
-    row(&["add_user"], &["invalid package id"], Meaning::Invalid(Field::Is("package")), r#"{"success": false, "message": "Invalid package ID"}"#, Operation::CreateAccount),
-    row(&["add_user"], &["invalid domain format"], Meaning::Invalid(Field::Is("primary_domain")), r#"{"success": false, "message": "Invalid domain format."}"#, Operation::CreateAccount),
-    row(&["add_domain"], &["invalid domain format"], Meaning::Invalid(Field::Is("domain")), r#"{"success": false, "message": "Invalid domain format."}"#, Operation::AddDomain),
-    row(&["database_add"], &["database username"], Meaning::Invalid(Field::Is("database_user")), r#"{"success": false, "error": "Database username must be at least 2 characters long."}"#, Operation::CreateDatabase),
-    row(&["database_add"], &["password must be at least"], Meaning::Invalid(Field::Is("database_password")), r#"{"success": false, "error": "Password must be at least 8 characters long."}"#, Operation::CreateDatabase),
-    row(&["database_add"], &["passwords do not match"], Meaning::Invalid(Field::Is("database_password")), r#"{"success": false, "error": "Passwords do not match."}"#, Operation::CreateDatabase),
+    row(&["add_user"], &["invalid package id"], Meaning::Invalid(Field::Is("package")), r#"{"success": false, "message": "Invalid package ID"}"#, Capability::CreateAccount),
+    row(&["add_user"], &["invalid domain format"], Meaning::Invalid(Field::Is("primary_domain")), r#"{"success": false, "message": "Invalid domain format."}"#, Capability::CreateAccount),
+    row(&["add_domain"], &["invalid domain format"], Meaning::Invalid(Field::Is("domain")), r#"{"success": false, "message": "Invalid domain format."}"#, Capability::AddDomain),
+    row(&["database_add"], &["database username"], Meaning::Invalid(Field::Is("database_user")), r#"{"success": false, "error": "Database username must be at least 2 characters long."}"#, Capability::CreateDatabase),
+    row(&["database_add"], &["password must be at least"], Meaning::Invalid(Field::Is("database_password")), r#"{"success": false, "error": "Password must be at least 8 characters long."}"#, Capability::CreateDatabase),
+    row(&["database_add"], &["passwords do not match"], Meaning::Invalid(Field::Is("database_password")), r#"{"success": false, "error": "Passwords do not match."}"#, Capability::CreateDatabase),
     // Certificates.
-    row(&["issue_ssl"], &["failed to issue ssl"], Meaning::Precondition(ErrorReason::CertificateNotIssued, "the panel could not issue a certificate for `{}`"), r#"{"success": false, "message": "Failed to issue SSL for 'mia.example'."}"#, Operation::IssueCertificate),
+    row(&["issue_ssl"], &["failed to issue ssl"], Meaning::Precondition(ErrorReason::CertificateNotIssued, "the panel could not issue a certificate for `{}`"), r#"{"success": false, "message": "Failed to issue SSL for 'mia.example'."}"#, Capability::IssueCertificate),
     // What panelgate checks first: the panel reading a request differently.
-    row(&[], &["post method required"], Meaning::Refused, r#"{"error": "POST method required"}"#, Operation::GetAccount),
-    row(&[], &["required"], Meaning::Refused, r#"{"success": false, "message": "All fields are required"}"#, Operation::CreateAccount),
-    row(&[], &["unknown state"], Meaning::Refused, r#"{"success": false, "message": "Unknown state 'XYZ'. Use SUSPEND, UNSUSPEND or DELETE."}"#, Operation::SuspendAccount),
+    row(&[], &["post method required"], Meaning::Refused, r#"{"error": "POST method required"}"#, Capability::GetAccount),
+    row(&[], &["required"], Meaning::Refused, r#"{"success": false, "message": "All fields are required"}"#, Capability::CreateAccount),
+    row(&[], &["unknown state"], Meaning::Refused, r#"{"success": false, "message": "Unknown state 'XYZ'. Use SUSPEND, UNSUSPEND or DELETE."}"#, Capability::SuspendAccount),
 ];
 
 /// Classifies a failure message of `endpoint`; `subject` is the call's main

@@ -27,10 +27,10 @@ pub use self::error::ERRORS;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use panelgate_proto::Capability;
 use panelgate_proto::v1::{
     Account, AccountUsage, Certificate, CreateLoginLinkResponse, Database, Domain, ErrorReason,
-    Operation, Package, PanelKind, add_domain_request, create_account_request,
-    create_package_request,
+    Package, PanelKind, add_domain_request, create_account_request, create_package_request,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -79,8 +79,8 @@ impl AdminApi {
 /// What the impl below implements, one line an area (accounts, packages,
 /// domains, the rest); everything else is UNIMPLEMENTED.
 #[rustfmt::skip]
-const CAPABILITIES: &[Operation] = {
-    use Operation::*;
+const CAPABILITIES: &[Capability] = {
+    use Capability::*;
     &[
         CreateAccount, GetAccount, UpdateAccount, SuspendAccount, UnsuspendAccount, DeleteAccount,
         ChangePackage, ChangePassword, CreateLoginLink, GetAccountUsage,
@@ -98,7 +98,7 @@ impl Panel for AdminApi {
         Ok(PanelCheck::default())
     }
 
-    fn capabilities(&self) -> &'static [Operation] {
+    fn capabilities(&self) -> &'static [Capability] {
         CAPABILITIES
     }
 

@@ -3,7 +3,7 @@
 //! field the `errfield`, which becomes the canonical request field of the
 //! call (see [`field_path`]).
 
-use panelgate_proto::v1::Operation;
+use panelgate_proto::Capability;
 
 use super::client::{Envelope, Subject};
 use crate::{
@@ -17,7 +17,7 @@ const fn row(
     means: Meaning,
     status: u16,
     body: &'static str,
-    during: Operation,
+    during: Capability,
 ) -> Documented {
     Documented {
         on: &[],
@@ -34,23 +34,23 @@ const INVALID: Meaning = Meaning::Invalid(Field::OfCall);
 /// that documents it.
 #[rustfmt::skip]
 pub const ERRORS: &[Documented] = &[
-    row("invalid_api_key", Meaning::Credentials, 403, r#"{"result": false, "status": 403, "errcode": "invalid_api_key", "errfield": null, "message": "The API key is invalid.\n", "data": null}"#, Operation::GetAccount),
-    row("command_not_found", Meaning::Misconfigured, 404, r#"{"result": false, "status": 404, "errcode": "command_not_found", "errfield": null, "message": "No such command.\n", "data": null}"#, Operation::GetAccount),
-    row("user_not_found", Meaning::NotFound(Entity::Account), 404, r#"{"result": false, "status": 404, "errcode": "user_not_found", "errfield": null, "message": "The specified user could not be found in the Installatron Server database.\n", "data": null}"#, Operation::SuspendAccount),
-    row("invalid_argument_id", INVALID, 403, r#"{"result": false, "status": 403, "errcode": "invalid_argument_id", "errfield": "id", "message": "The id argument is invalid.\n", "data": null}"#, Operation::GetAccount),
-    row("invalid_argument_user", INVALID, 403, r#"{"result": false, "status": 403, "errcode": "invalid_argument_user", "errfield": "user", "message": "The user argument is invalid.\n", "data": null}"#, Operation::ListAccounts),
-    row("empty_argument_user", INVALID, 400, r#"{"result": false, "status": 400, "errcode": "empty_argument_user", "errfield": "user", "message": "The user argument is required.\n", "data": null}"#, Operation::DeleteAccount),
-    row("empty_argument_*", INVALID, 400, r#"{"result": false, "status": 400, "errcode": "empty_argument_email", "errfield": "email", "message": "The email argument is required.\n", "data": null}"#, Operation::UpdateAccount),
-    row("invalid_argument_*", INVALID, 400, r#"{"result": false, "status": 400, "errcode": "invalid_argument_email", "errfield": "email", "message": "The email argument is invalid.\n", "data": null}"#, Operation::UpdateAccount),
-    row("failed_filesystem_quota", Meaning::Limit, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_quota", "errfield": "websites[0][path]", "message": "The disk quota is exceeded.\n", "data": null}"#, Operation::AddDomain),
-    row("failed_filesystem_host", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_host", "errfield": "websites[0][path]", "message": "The host could not be reached.\n", "data": null}"#, Operation::AddDomain),
-    row("failed_filesystem_login", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_login", "errfield": "websites[0][path]", "message": "The login to the host failed.\n", "data": null}"#, Operation::AddDomain),
-    row("failed_filesystem_ondemand", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_ondemand", "errfield": "websites[0][path]", "message": "The on-demand filesystem could not be mounted.\n", "data": null}"#, Operation::AddDomain),
-    row("failed_filesystem_permission", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_permission", "errfield": "websites[0][path]", "message": "The path is not writable.\n", "data": null}"#, Operation::AddDomain),
-    row("failed_website_vhost", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_website_vhost", "errfield": "websites[0][url]", "message": "The website's vhost could not be found.\n", "data": null}"#, Operation::AddDomain),
+    row("invalid_api_key", Meaning::Credentials, 403, r#"{"result": false, "status": 403, "errcode": "invalid_api_key", "errfield": null, "message": "The API key is invalid.\n", "data": null}"#, Capability::GetAccount),
+    row("command_not_found", Meaning::Misconfigured, 404, r#"{"result": false, "status": 404, "errcode": "command_not_found", "errfield": null, "message": "No such command.\n", "data": null}"#, Capability::GetAccount),
+    row("user_not_found", Meaning::NotFound(Entity::Account), 404, r#"{"result": false, "status": 404, "errcode": "user_not_found", "errfield": null, "message": "The specified user could not be found in the Installatron Server database.\n", "data": null}"#, Capability::SuspendAccount),
+    row("invalid_argument_id", INVALID, 403, r#"{"result": false, "status": 403, "errcode": "invalid_argument_id", "errfield": "id", "message": "The id argument is invalid.\n", "data": null}"#, Capability::GetAccount),
+    row("invalid_argument_user", INVALID, 403, r#"{"result": false, "status": 403, "errcode": "invalid_argument_user", "errfield": "user", "message": "The user argument is invalid.\n", "data": null}"#, Capability::ListAccounts),
+    row("empty_argument_user", INVALID, 400, r#"{"result": false, "status": 400, "errcode": "empty_argument_user", "errfield": "user", "message": "The user argument is required.\n", "data": null}"#, Capability::DeleteAccount),
+    row("empty_argument_*", INVALID, 400, r#"{"result": false, "status": 400, "errcode": "empty_argument_email", "errfield": "email", "message": "The email argument is required.\n", "data": null}"#, Capability::UpdateAccount),
+    row("invalid_argument_*", INVALID, 400, r#"{"result": false, "status": 400, "errcode": "invalid_argument_email", "errfield": "email", "message": "The email argument is invalid.\n", "data": null}"#, Capability::UpdateAccount),
+    row("failed_filesystem_quota", Meaning::Limit, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_quota", "errfield": "websites[0][path]", "message": "The disk quota is exceeded.\n", "data": null}"#, Capability::AddDomain),
+    row("failed_filesystem_host", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_host", "errfield": "websites[0][path]", "message": "The host could not be reached.\n", "data": null}"#, Capability::AddDomain),
+    row("failed_filesystem_login", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_login", "errfield": "websites[0][path]", "message": "The login to the host failed.\n", "data": null}"#, Capability::AddDomain),
+    row("failed_filesystem_ondemand", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_ondemand", "errfield": "websites[0][path]", "message": "The on-demand filesystem could not be mounted.\n", "data": null}"#, Capability::AddDomain),
+    row("failed_filesystem_permission", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_permission", "errfield": "websites[0][path]", "message": "The path is not writable.\n", "data": null}"#, Capability::AddDomain),
+    row("failed_website_vhost", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_website_vhost", "errfield": "websites[0][url]", "message": "The website's vhost could not be found.\n", "data": null}"#, Capability::AddDomain),
     // Per-endpoint lists are longer than the archived docs show: any other
     // failure about a field (the example is not a documented errcode).
-    row("failed_*", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_mkdir", "errfield": "websites[0][path]", "message": "The directory could not be created.\n", "data": null}"#, Operation::AddDomain),
+    row("failed_*", INVALID, 500, r#"{"result": false, "status": 500, "errcode": "failed_filesystem_mkdir", "errfield": "websites[0][path]", "message": "The directory could not be created.\n", "data": null}"#, Capability::AddDomain),
 ];
 
 /// A failed envelope, by [`ERRORS`]. A field error names the `errfield`, else

@@ -28,9 +28,8 @@ pub use self::error::ERRORS;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use panelgate_proto::v1::{
-    Account, CreateLoginLinkResponse, Database, Domain, Operation, PanelKind,
-};
+use panelgate_proto::Capability;
+use panelgate_proto::v1::{Account, CreateLoginLinkResponse, Database, Domain, PanelKind};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -61,8 +60,8 @@ impl Installatron {
 /// What the impl below implements, one line an area (accounts, packages,
 /// domains, the rest); everything else is UNIMPLEMENTED.
 #[rustfmt::skip]
-const CAPABILITIES: &[Operation] = {
-    use Operation::*;
+const CAPABILITIES: &[Capability] = {
+    use Capability::*;
     &[
         CreateAccount, GetAccount, ListAccounts, UpdateAccount, SuspendAccount, UnsuspendAccount,
         DeleteAccount, ChangePackage, CreateLoginLink,
@@ -88,7 +87,7 @@ impl Panel for Installatron {
         Ok(PanelCheck::default())
     }
 
-    fn capabilities(&self) -> &'static [Operation] {
+    fn capabilities(&self) -> &'static [Capability] {
         CAPABILITIES
     }
 

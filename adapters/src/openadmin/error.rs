@@ -6,7 +6,8 @@
 //! Go builds word their messages differently, so rows match by meaning, on
 //! the message's last `ERROR:` clause (what the CLI itself said).
 
-use panelgate_proto::v1::{ErrorReason, Operation};
+use panelgate_proto::Capability;
+use panelgate_proto::v1::ErrorReason;
 use serde_json::Value;
 
 use crate::{
@@ -20,7 +21,7 @@ const fn row(
     when: When,
     means: Meaning,
     example: (u16, &'static str),
-    during: Operation,
+    during: Capability,
 ) -> Documented {
     Documented {
         on: &[],
@@ -43,46 +44,46 @@ const NOT_SUSPENDED: Meaning = Meaning::Precondition(
 #[rustfmt::skip]
 pub const ERRORS: &[Documented] = &[
     // The API switch, the token, the role.
-    row(When::status(404, &["api access is disabled"]), Meaning::Precondition(ErrorReason::PanelApiDisabled, "the panel's API is switched off (OpenAdmin > Settings > API Access)"), (404, r#"{"error": "API access is disabled! To enable api access OpenAdmin > Settings"}"#), Operation::GetAccount),
-    row(When::status(401, &[]), Meaning::Credentials, (401, r#"{"error": "Missing or invalid token"}"#), Operation::GetAccount),
-    row(When::status(401, &[]), Meaning::Credentials, (401, r#"{"error": "Invalid credentials"}"#), Operation::GetPackage),
-    row(When::status(403, &[]), Meaning::Precondition(ErrorReason::PanelPermissionDenied, "the panel's API user may not do this (it needs the administrator role)"), (403, r#"{"error": "Forbidden: administrator role required"}"#), Operation::GetAccount),
-    row(When::status(403, &[]), Meaning::Precondition(ErrorReason::PanelPermissionDenied, "the panel's API user may not do this (it needs the administrator role)"), (403, r#"{"error": "Forbidden: you do not own this account"}"#), Operation::SuspendAccount),
+    row(When::status(404, &["api access is disabled"]), Meaning::Precondition(ErrorReason::PanelApiDisabled, "the panel's API is switched off (OpenAdmin > Settings > API Access)"), (404, r#"{"error": "API access is disabled! To enable api access OpenAdmin > Settings"}"#), Capability::GetAccount),
+    row(When::status(401, &[]), Meaning::Credentials, (401, r#"{"error": "Missing or invalid token"}"#), Capability::GetAccount),
+    row(When::status(401, &[]), Meaning::Credentials, (401, r#"{"error": "Invalid credentials"}"#), Capability::GetPackage),
+    row(When::status(403, &[]), Meaning::Precondition(ErrorReason::PanelPermissionDenied, "the panel's API user may not do this (it needs the administrator role)"), (403, r#"{"error": "Forbidden: administrator role required"}"#), Capability::GetAccount),
+    row(When::status(403, &[]), Meaning::Precondition(ErrorReason::PanelPermissionDenied, "the panel's API user may not do this (it needs the administrator role)"), (403, r#"{"error": "Forbidden: you do not own this account"}"#), Capability::SuspendAccount),
     // Things that are not there; a 404 naming nothing is a missing route.
-    row(When::status(404, &["user not found"]), Meaning::NotFound(Entity::Account), (404, r#"{"error": "User not found"}"#), Operation::GetAccount),
-    row(When::status(404, &["plan not found"]), Meaning::NotFound(Entity::Package), (404, r#"{"error": "Plan not found"}"#), Operation::GetPackage),
-    row(When::status(404, &["service", "not found"]), Meaning::NotFound(Entity::Service), (404, r#"{"error": "Service nginx not found"}"#), Operation::ControlSystemService),
-    row(When::status(404, &["domain", "not found"]), Meaning::NotFound(Entity::Domain), (404, r#"{"error": "Domain mia.example not found"}"#), Operation::SuspendDomain),
-    row(When::status(404, &[]), Meaning::Misconfigured, (404, "404 page not found "), Operation::GetAccount),
+    row(When::status(404, &["user not found"]), Meaning::NotFound(Entity::Account), (404, r#"{"error": "User not found"}"#), Capability::GetAccount),
+    row(When::status(404, &["plan not found"]), Meaning::NotFound(Entity::Package), (404, r#"{"error": "Plan not found"}"#), Capability::GetPackage),
+    row(When::status(404, &["service", "not found"]), Meaning::NotFound(Entity::Service), (404, r#"{"error": "Service nginx not found"}"#), Capability::ControlSystemService),
+    row(When::status(404, &["domain", "not found"]), Meaning::NotFound(Entity::Domain), (404, r#"{"error": "Domain mia.example not found"}"#), Capability::SuspendDomain),
+    row(When::status(404, &[]), Meaning::Misconfigured, (404, "404 page not found "), Capability::GetAccount),
     // Fields the panel checks itself.
-    row(When::status(400, &["docroot"]), Meaning::Invalid(Field::Is("document_root")), (400, r#"{"error": "docroot must start with /var/www/html/"}"#), Operation::AddDomain),
-    row(When::status(400, &["username is not allowed"]), Meaning::Invalid(Field::Is("username")), (400, r#"{"error": "Username is not allowed"}"#), Operation::CreateAccount),
+    row(When::status(400, &["docroot"]), Meaning::Invalid(Field::Is("document_root")), (400, r#"{"error": "docroot must start with /var/www/html/"}"#), Capability::AddDomain),
+    row(When::status(400, &["username is not allowed"]), Meaning::Invalid(Field::Is("username")), (400, r#"{"error": "Username is not allowed"}"#), Capability::CreateAccount),
     // Domain commands: HTTP 200, a returncode, the CLI's words in stderr.
-    row(When::status(200, &["domain", "already exists"]), Meaning::AlreadyExists(Entity::Domain), (200, r#"{"stdout": "", "stderr": "ERROR: Domain shop.mia.example already exists", "returncode": 1}"#), Operation::AddDomain),
-    row(When::status(200, &["domain", "not found"]), Meaning::NotFound(Entity::Domain), (200, r#"{"stdout": "", "stderr": "ERROR: Domain mia.example not found", "returncode": 1}"#), Operation::SuspendDomain),
-    row(When::status(200, &["domain", "does not exist"]), Meaning::NotFound(Entity::Domain), (200, r#"{"stdout": "", "stderr": "ERROR: Domain mia.example does not exist.", "returncode": 1}"#), Operation::DeleteDomain),
-    row(When::status(200, &["limit reached"]), Meaning::Limit, (200, r#"{"stdout": "", "stderr": "ERROR: Domain limit reached: 2 of 2", "returncode": 1}"#), Operation::AddDomain),
-    row(When::status(200, &["invalid"]), Meaning::Invalid(Field::Is("domain")), (200, r#"{"stdout": "", "stderr": "ERROR: Invalid domain name: shop.mia.example", "returncode": 1}"#), Operation::AddDomain),
+    row(When::status(200, &["domain", "already exists"]), Meaning::AlreadyExists(Entity::Domain), (200, r#"{"stdout": "", "stderr": "ERROR: Domain shop.mia.example already exists", "returncode": 1}"#), Capability::AddDomain),
+    row(When::status(200, &["domain", "not found"]), Meaning::NotFound(Entity::Domain), (200, r#"{"stdout": "", "stderr": "ERROR: Domain mia.example not found", "returncode": 1}"#), Capability::SuspendDomain),
+    row(When::status(200, &["domain", "does not exist"]), Meaning::NotFound(Entity::Domain), (200, r#"{"stdout": "", "stderr": "ERROR: Domain mia.example does not exist.", "returncode": 1}"#), Capability::DeleteDomain),
+    row(When::status(200, &["limit reached"]), Meaning::Limit, (200, r#"{"stdout": "", "stderr": "ERROR: Domain limit reached: 2 of 2", "returncode": 1}"#), Capability::AddDomain),
+    row(When::status(200, &["invalid"]), Meaning::Invalid(Field::Is("domain")), (200, r#"{"stdout": "", "stderr": "ERROR: Invalid domain name: shop.mia.example", "returncode": 1}"#), Capability::AddDomain),
     // Account state.
-    row(When::words(&["already suspended"]), SUSPENDED, (500, r#"{"success": false, "error": "Error suspending user: ERROR: User mia is already suspended."}"#), Operation::ChangePackage),
-    row(When::words(&["unsuspend the user before"]), SUSPENDED, (500, r#"{"success": false, "error": "Error deleting user: ERROR: User mia is suspended. Unsuspend the user before deleting."}"#), Operation::ChangePackage),
-    row(When::words(&["is not suspended"]), NOT_SUSPENDED, (500, r#"{"success": false, "error": "Error unsuspending user: ERROR: User mia is not suspended."}"#), Operation::ChangePackage),
+    row(When::words(&["already suspended"]), SUSPENDED, (500, r#"{"success": false, "error": "Error suspending user: ERROR: User mia is already suspended."}"#), Capability::ChangePackage),
+    row(When::words(&["unsuspend the user before"]), SUSPENDED, (500, r#"{"success": false, "error": "Error deleting user: ERROR: User mia is suspended. Unsuspend the user before deleting."}"#), Capability::ChangePackage),
+    row(When::words(&["is not suspended"]), NOT_SUSPENDED, (500, r#"{"success": false, "error": "Error unsuspending user: ERROR: User mia is not suspended."}"#), Capability::ChangePackage),
     // What the CLI says of plans and users.
-    row(When::words(&["plan", "does not exist"]), Meaning::NotFound(Entity::Package), (500, r#"{"success": false, "error": "Error changing plan for user: ERROR: Plan gold does not exist."}"#), Operation::ChangePackage),
-    row(When::words(&["plan", "already exists"]), Meaning::AlreadyExists(Entity::Package), (500, r#"{"success": false, "error": "ERROR: Plan name 'pkg-mia' already exists."}"#), Operation::CreatePackage),
-    row(When::words(&["user", "does not exist"]), Meaning::NotFound(Entity::Account), (500, r#"{"success": false, "error": "Error changing plan for user: ERROR: User mia does not exist."}"#), Operation::ChangePackage),
-    row(When::words(&["already taken"]), Meaning::AlreadyExists(Entity::Account), (500, r#"{"success": false, "error": "ERROR: Username mia is already taken."}"#), Operation::CreateAccount),
-    row(When::words(&["already exists"]), Meaning::AlreadyExists(Entity::Account), (400, r#"{"error": "User mia already exists"}"#), Operation::CreateAccount),
-    row(When::words(&["already exists"]), Meaning::AlreadyExists(Entity::Account), (500, r#"{"success": false, "error": "A username with the same name already exists"}"#), Operation::CreateAccount),
+    row(When::words(&["plan", "does not exist"]), Meaning::NotFound(Entity::Package), (500, r#"{"success": false, "error": "Error changing plan for user: ERROR: Plan gold does not exist."}"#), Capability::ChangePackage),
+    row(When::words(&["plan", "already exists"]), Meaning::AlreadyExists(Entity::Package), (500, r#"{"success": false, "error": "ERROR: Plan name 'pkg-mia' already exists."}"#), Capability::CreatePackage),
+    row(When::words(&["user", "does not exist"]), Meaning::NotFound(Entity::Account), (500, r#"{"success": false, "error": "Error changing plan for user: ERROR: User mia does not exist."}"#), Capability::ChangePackage),
+    row(When::words(&["already taken"]), Meaning::AlreadyExists(Entity::Account), (500, r#"{"success": false, "error": "ERROR: Username mia is already taken."}"#), Capability::CreateAccount),
+    row(When::words(&["already exists"]), Meaning::AlreadyExists(Entity::Account), (400, r#"{"error": "User mia already exists"}"#), Capability::CreateAccount),
+    row(When::words(&["already exists"]), Meaning::AlreadyExists(Entity::Account), (500, r#"{"success": false, "error": "A username with the same name already exists"}"#), Capability::CreateAccount),
     // Requests the panel reads differently from panelgate, which checks first.
-    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Missing required fields"}"#), Operation::CreateAccount),
-    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Invalid JSON format"}"#), Operation::CreateAccount),
-    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Something went wrong.."}"#), Operation::SuspendAccount),
-    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Invalid action, only suspend and unsuspend are allowed."}"#), Operation::UnsuspendAccount),
-    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Missing username or plan name."}"#), Operation::ChangePackage),
-    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "username and domain are required"}"#), Operation::AddDomain),
-    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Invalid action. Use suspend, unsuspend, or delete"}"#), Operation::SuspendDomain),
-    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Invalid value for disk_limit"}"#), Operation::CreatePackage),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Missing required fields"}"#), Capability::CreateAccount),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Invalid JSON format"}"#), Capability::CreateAccount),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Something went wrong.."}"#), Capability::SuspendAccount),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Invalid action, only suspend and unsuspend are allowed."}"#), Capability::UnsuspendAccount),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Missing username or plan name."}"#), Capability::ChangePackage),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "username and domain are required"}"#), Capability::AddDomain),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Invalid action. Use suspend, unsuspend, or delete"}"#), Capability::SuspendDomain),
+    row(When::status(400, &[]), Meaning::Refused, (400, r#"{"error": "Invalid value for disk_limit"}"#), Capability::CreatePackage),
 ];
 
 /// What a call is about, to name it in errors; `secret` is a value from the

@@ -40,9 +40,10 @@ pub use self::error::ERRORS;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use panelgate_proto::Capability;
 use panelgate_proto::v1::{
-    Account, AccountUsage, CreateLoginLinkResponse, Domain, Notification, Operation, Package,
-    PanelKind, ServerInfo, SystemServiceAction, create_package_request,
+    Account, AccountUsage, CreateLoginLinkResponse, Domain, Notification, Package, PanelKind,
+    ServerInfo, SystemServiceAction, create_package_request,
 };
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -78,8 +79,8 @@ impl OpenAdmin {
 /// domains, the rest); everything else is UNIMPLEMENTED.
 /// CreatePackage depends on the panel's version (see the module docs).
 #[rustfmt::skip]
-const CAPABILITIES: &[Operation] = {
-    use Operation::*;
+const CAPABILITIES: &[Capability] = {
+    use Capability::*;
     &[
         CreateAccount, GetAccount, ListAccounts, SuspendAccount, UnsuspendAccount, DeleteAccount,
         ChangePackage, ChangePassword, CreateLoginLink, GetAccountUsage,
@@ -101,7 +102,7 @@ impl Panel for OpenAdmin {
         let capabilities = CAPABILITIES
             .iter()
             .copied()
-            .filter(|op| *op != Operation::CreatePackage || mapping::lists_plan_creation(&listing))
+            .filter(|op| *op != Capability::CreatePackage || mapping::lists_plan_creation(&listing))
             .collect();
         Ok(PanelCheck {
             panel_version: system.openpanel_version,
@@ -109,7 +110,7 @@ impl Panel for OpenAdmin {
         })
     }
 
-    fn capabilities(&self) -> &'static [Operation] {
+    fn capabilities(&self) -> &'static [Capability] {
         CAPABILITIES
     }
 

@@ -1,7 +1,8 @@
 //! OpenAdmin's plans (canonical packages): listed, read by name or id, and
 //! created where the panel's build has plan creation.
 
-use panelgate_proto::v1::{Operation, Package};
+use panelgate_proto::Capability;
+use panelgate_proto::v1::Package;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -55,7 +56,7 @@ impl OpenAdmin {
         ) && !reply_mentions(&reply.body, "api access is disabled")
         {
             return Err(AdapterError::Unsupported {
-                operation: Operation::CreatePackage,
+                capability: Capability::CreatePackage,
             });
         }
         error::mutated(&reply, subject).map(drop)

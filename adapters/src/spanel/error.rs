@@ -3,7 +3,8 @@
 //! "message": [...]}` (an array of sentences, sometimes a single string); the
 //! first sentence decides, all of them are kept as the panel's words.
 
-use panelgate_proto::v1::{ErrorReason, Operation};
+use panelgate_proto::Capability;
+use panelgate_proto::v1::ErrorReason;
 use serde_json::Value;
 
 use crate::{
@@ -72,45 +73,45 @@ const WONT_REMOVE: Meaning = Meaning::Precondition(ErrorReason::PanelRefused, "{
 #[rustfmt::skip]
 pub const ERRORS: &[Documented] = &[
     // The token and the call itself.
-    row(&[], &["invalid api token"], Meaning::Credentials, r#"{"result": "error", "message": ["Invalid API token"]}"#, Operation::GetAccount),
-    row(&[], &["invalid token"], Meaning::Credentials, r#"{"result": "error", "message": "Invalid token"}"#, Operation::GetAccount),
-    row(&[], &["token is not valid"], Meaning::Credentials, r#"{"result": "error", "message": ["The token is not valid"]}"#, Operation::GetPackage),
-    row(&[], &["invalid accountuser"], Meaning::NotFound(Entity::Account), r#"{"result": "error", "message": ["Invalid accountuser"]}"#, Operation::CreateDatabase),
-    row(&[], &["sso is not enabled"], SSO_DISABLED, r#"{"result": "error", "message": ["SSO is not enabled for this API token"]}"#, Operation::CreateLoginLink),
-    row(&[], &["unknown action"], Meaning::Refused, r#"{"result": "error", "message": ["Unknown action accounts/nosuch"]}"#, Operation::GetAccount),
-    row(&[], &["no action specified"], Meaning::Refused, r#"{"result": "error", "message": ["No action specified"]}"#, Operation::GetAccount),
-    row(&[], &["accountuser parameter is required"], Meaning::Refused, r#"{"result": "error", "message": ["The accountuser parameter is required for user functions"]}"#, Operation::AddDomain),
+    row(&[], &["invalid api token"], Meaning::Credentials, r#"{"result": "error", "message": ["Invalid API token"]}"#, Capability::GetAccount),
+    row(&[], &["invalid token"], Meaning::Credentials, r#"{"result": "error", "message": "Invalid token"}"#, Capability::GetAccount),
+    row(&[], &["token is not valid"], Meaning::Credentials, r#"{"result": "error", "message": ["The token is not valid"]}"#, Capability::GetPackage),
+    row(&[], &["invalid accountuser"], Meaning::NotFound(Entity::Account), r#"{"result": "error", "message": ["Invalid accountuser"]}"#, Capability::CreateDatabase),
+    row(&[], &["sso is not enabled"], SSO_DISABLED, r#"{"result": "error", "message": ["SSO is not enabled for this API token"]}"#, Capability::CreateLoginLink),
+    row(&[], &["unknown action"], Meaning::Refused, r#"{"result": "error", "message": ["Unknown action accounts/nosuch"]}"#, Capability::GetAccount),
+    row(&[], &["no action specified"], Meaning::Refused, r#"{"result": "error", "message": ["No action specified"]}"#, Capability::GetAccount),
+    row(&[], &["accountuser parameter is required"], Meaning::Refused, r#"{"result": "error", "message": ["The accountuser parameter is required for user functions"]}"#, Capability::AddDomain),
     // Things that are not there.
-    row(&[], &["database user", "does not exist"], Meaning::NotFound(Entity::DatabaseUser), r#"{"result": "error", "message": ["The database user mia_shopuser does not exist"]}"#, Operation::CreateDatabase),
-    row(&[], &["package", "does not exist"], Meaning::NotFound(Entity::Package), r#"{"result": "error", "message": ["The package pro does not exist"]}"#, Operation::ChangePackage),
-    row(&[], &["admin user", "does not exist"], Meaning::NotFound(Entity::Account), r#"{"result": "error", "message": ["The admin user mia does not exist"]}"#, Operation::CreateLoginLink),
-    row(&[], &["account", "does not exist"], Meaning::NotFound(Entity::Account), r#"{"result": "error", "message": ["The account mia does not exist"]}"#, Operation::SuspendAccount),
-    row(&[], &["does not belong to"], Meaning::NotFound(Entity::Domain), r#"{"result": "error", "message": ["The domain shop.other.example does not belong to this account"]}"#, Operation::DeleteDomain),
+    row(&[], &["database user", "does not exist"], Meaning::NotFound(Entity::DatabaseUser), r#"{"result": "error", "message": ["The database user mia_shopuser does not exist"]}"#, Capability::CreateDatabase),
+    row(&[], &["package", "does not exist"], Meaning::NotFound(Entity::Package), r#"{"result": "error", "message": ["The package pro does not exist"]}"#, Capability::ChangePackage),
+    row(&[], &["admin user", "does not exist"], Meaning::NotFound(Entity::Account), r#"{"result": "error", "message": ["The admin user mia does not exist"]}"#, Capability::CreateLoginLink),
+    row(&[], &["account", "does not exist"], Meaning::NotFound(Entity::Account), r#"{"result": "error", "message": ["The account mia does not exist"]}"#, Capability::SuspendAccount),
+    row(&[], &["does not belong to"], Meaning::NotFound(Entity::Domain), r#"{"result": "error", "message": ["The domain shop.other.example does not belong to this account"]}"#, Capability::DeleteDomain),
     // Duplicates.
-    row(&["mysql/createmysqluser"], &["username", "already exists"], Meaning::AlreadyExists(Entity::DatabaseUser), r#"{"result": "error", "message": ["The username mia_shopuser already exists"]}"#, Operation::CreateDatabase),
-    row(&[], &["username", "already taken"], Meaning::AlreadyExists(Entity::Account), r#"{"result": "error", "message": ["The username mia is already taken"]}"#, Operation::CreateAccount),
-    row(&[], &["admin user", "already exists"], Meaning::AlreadyExists(Entity::Account), r#"{"result": "error", "message": ["An admin user with the username miaadmin already exists"]}"#, Operation::CreatePanelAdmin),
-    row(&[], &["domain", "already exists"], Meaning::AlreadyExists(Entity::Domain), r#"{"result": "error", "message": ["The subdomain shop.mia.example already exists"]}"#, Operation::AddDomain),
-    row(&[], &["database", "already exists"], Meaning::AlreadyExists(Entity::Database), r#"{"result": "error", "message": ["The database mia_shop already exists"]}"#, Operation::CreateDatabase),
-    row(&[], &["package", "already exists"], Meaning::AlreadyExists(Entity::Package), r#"{"result": "error", "message": ["The package pkg-mia already exists"]}"#, Operation::CreatePackage),
+    row(&["mysql/createmysqluser"], &["username", "already exists"], Meaning::AlreadyExists(Entity::DatabaseUser), r#"{"result": "error", "message": ["The username mia_shopuser already exists"]}"#, Capability::CreateDatabase),
+    row(&[], &["username", "already taken"], Meaning::AlreadyExists(Entity::Account), r#"{"result": "error", "message": ["The username mia is already taken"]}"#, Capability::CreateAccount),
+    row(&[], &["admin user", "already exists"], Meaning::AlreadyExists(Entity::Account), r#"{"result": "error", "message": ["An admin user with the username miaadmin already exists"]}"#, Capability::CreatePanelAdmin),
+    row(&[], &["domain", "already exists"], Meaning::AlreadyExists(Entity::Domain), r#"{"result": "error", "message": ["The subdomain shop.mia.example already exists"]}"#, Capability::AddDomain),
+    row(&[], &["database", "already exists"], Meaning::AlreadyExists(Entity::Database), r#"{"result": "error", "message": ["The database mia_shop already exists"]}"#, Capability::CreateDatabase),
+    row(&[], &["package", "already exists"], Meaning::AlreadyExists(Entity::Package), r#"{"result": "error", "message": ["The package pkg-mia already exists"]}"#, Capability::CreatePackage),
     // The documented minimums and other field rules, before any "limit".
-    row(&[], &["minimum", "quota"], Meaning::Invalid(Field::Is("limits.disk_mib")), r#"{"result": "error", "message": ["Minimum quota limit is 100"]}"#, Operation::CreatePackage),
-    row(&[], &["disk quota must be at least"], Meaning::Invalid(Field::Is("limits.disk_mib")), r#"{"result": "error", "message": ["The disk quota must be at least 100 MB"]}"#, Operation::CreatePackage),
-    row(&[], &["minimum", "inodes"], Meaning::Invalid(Field::Is("limits.inodes")), r#"{"result": "error", "message": ["Minimum inodes limit is 10000"]}"#, Operation::CreatePackage),
-    row(&[], &["inodes limit must be at least"], Meaning::Invalid(Field::Is("limits.inodes")), r#"{"result": "error", "message": ["The inodes limit must be at least 10000"]}"#, Operation::CreatePackage),
-    row(&[], &["should be at least"], INVALID, r#"{"result": "error", "message": ["The password should be at least 8 symbols"]}"#, Operation::ChangePassword),
-    row(&[], &["must be"], INVALID, r#"{"result": "error", "message": ["The password must be at least 8 characters long"]}"#, Operation::ChangePassword),
-    row(&[], &["is not a valid"], INVALID, r#"{"result": "error", "message": ["The domain mia.example is not a valid domain name"]}"#, Operation::CreateAccount),
-    row(&[], &["is not valid"], INVALID, r#"{"result": "error", "message": ["The email address mia@mail.example is not valid"]}"#, Operation::UpdateAccount),
-    row(&[], &["may contain only"], INVALID, r#"{"result": "error", "message": ["The subdomain shop may contain only letters, digits and hyphens"]}"#, Operation::AddDomain),
-    row(&[], &["is required"], INVALID, r#"{"result": "error", "message": ["The password field is required"]}"#, Operation::ChangePassword),
-    row(&[], &["unknown permission"], INVALID, r#"{"result": "error", "message": ["Unknown permission category: billing"]}"#, Operation::CreatePanelAdmin),
+    row(&[], &["minimum", "quota"], Meaning::Invalid(Field::Is("limits.disk_mib")), r#"{"result": "error", "message": ["Minimum quota limit is 100"]}"#, Capability::CreatePackage),
+    row(&[], &["disk quota must be at least"], Meaning::Invalid(Field::Is("limits.disk_mib")), r#"{"result": "error", "message": ["The disk quota must be at least 100 MB"]}"#, Capability::CreatePackage),
+    row(&[], &["minimum", "inodes"], Meaning::Invalid(Field::Is("limits.inodes")), r#"{"result": "error", "message": ["Minimum inodes limit is 10000"]}"#, Capability::CreatePackage),
+    row(&[], &["inodes limit must be at least"], Meaning::Invalid(Field::Is("limits.inodes")), r#"{"result": "error", "message": ["The inodes limit must be at least 10000"]}"#, Capability::CreatePackage),
+    row(&[], &["should be at least"], INVALID, r#"{"result": "error", "message": ["The password should be at least 8 symbols"]}"#, Capability::ChangePassword),
+    row(&[], &["must be"], INVALID, r#"{"result": "error", "message": ["The password must be at least 8 characters long"]}"#, Capability::ChangePassword),
+    row(&[], &["is not a valid"], INVALID, r#"{"result": "error", "message": ["The domain mia.example is not a valid domain name"]}"#, Capability::CreateAccount),
+    row(&[], &["is not valid"], INVALID, r#"{"result": "error", "message": ["The email address mia@mail.example is not valid"]}"#, Capability::UpdateAccount),
+    row(&[], &["may contain only"], INVALID, r#"{"result": "error", "message": ["The subdomain shop may contain only letters, digits and hyphens"]}"#, Capability::AddDomain),
+    row(&[], &["is required"], INVALID, r#"{"result": "error", "message": ["The password field is required"]}"#, Capability::ChangePassword),
+    row(&[], &["unknown permission"], INVALID, r#"{"result": "error", "message": ["Unknown permission category: billing"]}"#, Capability::CreatePanelAdmin),
     // Limits.
-    row(&[], &["maximum number"], Meaning::Limit, r#"{"result": "error", "message": ["You have reached the maximum number of databases (5)"]}"#, Operation::CreateDatabase),
-    row(&[], &["is disabled for this account"], Meaning::Limit, r#"{"result": "error", "message": ["Database creation is disabled for this account"]}"#, Operation::CreateDatabase),
-    row(&[], &["limit", "reached"], Meaning::Limit, r#"{"result": "error", "message": ["The subdomains limit has been reached"]}"#, Operation::AddDomain),
+    row(&[], &["maximum number"], Meaning::Limit, r#"{"result": "error", "message": ["You have reached the maximum number of databases (5)"]}"#, Capability::CreateDatabase),
+    row(&[], &["is disabled for this account"], Meaning::Limit, r#"{"result": "error", "message": ["Database creation is disabled for this account"]}"#, Capability::CreateDatabase),
+    row(&[], &["limit", "reached"], Meaning::Limit, r#"{"result": "error", "message": ["The subdomains limit has been reached"]}"#, Capability::AddDomain),
     // What the panel will not do.
-    row(&[], &["cannot be removed"], WONT_REMOVE, r#"{"result": "error", "message": ["The main domain mia.example cannot be removed"]}"#, Operation::DeleteDomain),
+    row(&[], &["cannot be removed"], WONT_REMOVE, r#"{"result": "error", "message": ["The main domain mia.example cannot be removed"]}"#, Capability::DeleteDomain),
 ];
 
 /// An error reply of `action`: its first sentence read by [`ERRORS`], all of

@@ -42,9 +42,10 @@ pub use self::error::ERRORS;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use panelgate_proto::Capability;
 use panelgate_proto::v1::{
-    Account, AccountUsage, CreateLoginLinkResponse, Database, Domain, Operation, Package,
-    PanelAdmin, PanelKind,
+    Account, AccountUsage, CreateLoginLinkResponse, Database, Domain, Package, PanelAdmin,
+    PanelKind,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -79,8 +80,8 @@ fn field(key: &str, value: impl Into<PhpValue>) -> (String, PhpValue) {
 /// What the impl below implements, one line an area (accounts, packages,
 /// domains, the rest); everything else is UNIMPLEMENTED.
 #[rustfmt::skip]
-const CAPABILITIES: &[Operation] = {
-    use Operation::*;
+const CAPABILITIES: &[Capability] = {
+    use Capability::*;
     &[
         CreateAccount, GetAccount, ListAccounts, UpdateAccount, SuspendAccount, UnsuspendAccount,
         DeleteAccount, ChangePackage, ChangePassword, CreateLoginLink, GetAccountUsage,
@@ -100,7 +101,7 @@ impl Panel for Spanel {
         Ok(PanelCheck::default())
     }
 
-    fn capabilities(&self) -> &'static [Operation] {
+    fn capabilities(&self) -> &'static [Capability] {
         CAPABILITIES
     }
 

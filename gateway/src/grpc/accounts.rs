@@ -2,15 +2,15 @@
 
 use panelgate_adapters::{AccountUpdate, Entity, NewAccount, PackageRef};
 use panelgate_inventory::{AccountStatus, ServerState};
+use panelgate_proto::Capability;
 use panelgate_proto::v1::{
     Account, ChangePackageRequest, ChangePackageResponse, ChangePasswordRequest,
     ChangePasswordResponse, CreateAccountRequest, CreateAccountResponse, CreateLoginLinkRequest,
     CreateLoginLinkResponse, DeleteAccountRequest, DeleteAccountResponse, ErrorReason,
     GetAccountRequest, GetAccountResponse, GetAccountUsageRequest, GetAccountUsageResponse,
-    ListAccountsRequest, ListAccountsResponse, Operation, SuspendAccountRequest,
-    SuspendAccountResponse, UnsuspendAccountRequest, UnsuspendAccountResponse,
-    UpdateAccountRequest, UpdateAccountResponse, account_service_server::AccountService,
-    create_account_request::PanelOptions,
+    ListAccountsRequest, ListAccountsResponse, SuspendAccountRequest, SuspendAccountResponse,
+    UnsuspendAccountRequest, UnsuspendAccountResponse, UpdateAccountRequest, UpdateAccountResponse,
+    account_service_server::AccountService, create_account_request::PanelOptions,
 };
 
 use super::{check_options_kind, next_offset_token, offset_page};
@@ -42,7 +42,7 @@ impl AccountApi {
         let keeps_passwords = route
             .panel
             .capabilities()
-            .contains(&Operation::ChangePassword);
+            .contains(&Capability::ChangePassword);
         if keeps_passwords && req.password.is_empty() {
             return Err(GatewayError::invalid("password", "required"));
         }

@@ -1,7 +1,7 @@
 //! Admin credentials the panel refuses: every panel's calls fail the same
 //! way and fail fast, and work again once the server has the right ones.
 
-use panelgate_proto::v1::Operation;
+use panelgate_proto::Capability;
 use tonic::{Code, Status};
 
 use super::{about, capabilities};
@@ -55,7 +55,7 @@ pub async fn wrong_credentials_fail_fast_until_updated<F: PanelFixture>(backend:
         };
 
         let (requests, logins) = (panel.requests(), panel.logins());
-        let status = refused(call(Operation::GetAccount).await);
+        let status = refused(call(Capability::GetAccount).await);
         let said = metadata(&status, "upstream_message");
         assert_eq!(said, F::CREDENTIALS_REFUSAL, "the panel's words");
         assert_eq!(panel.requests() - requests, 1, "one request to the panel");
@@ -63,9 +63,9 @@ pub async fn wrong_credentials_fail_fast_until_updated<F: PanelFixture>(backend:
 
         let requests = panel.requests();
         let again = [
-            Operation::GetAccount,
-            Operation::ListAccounts,
-            Operation::CreateAccount,
+            Capability::GetAccount,
+            Capability::ListAccounts,
+            Capability::CreateAccount,
         ];
         let supported = capabilities(&panel).await;
         for operation in again.into_iter().filter(|op| supported.contains(op)) {
@@ -85,17 +85,17 @@ pub async fn wrong_credentials_fail_fast_until_updated<F: PanelFixture>(backend:
         let checked = panel.check("stale").await;
         assert!(checked.healthy, "{checked:?}");
         assert_eq!(checked.error_reason, "");
-        call(Operation::CreateAccount)
+        call(Capability::CreateAccount)
             .await
             .expect("create with the right secret");
-        call(Operation::GetAccount)
+        call(Capability::GetAccount)
             .await
             .expect("get with the right secret");
         assert!(panel.account_exists("pam"));
         assert_eq!(panel.logins(), logins.map(|n| n + 1), "one login");
 
         panel.set_secret("stale", "stale-again-456").await;
-        refused(call(Operation::GetAccount).await);
+        refused(call(Capability::GetAccount).await);
     })
     .await;
 }

@@ -4,7 +4,7 @@
 
 use panelgate::error::{GatewayError, ServerContext};
 use panelgate_adapters::documented::{Context, Meaning};
-use panelgate_proto::v1::Operation;
+use panelgate_proto::Capability;
 use panelgate_sim::Fault;
 use tonic::Status;
 
@@ -23,7 +23,7 @@ pub async fn documented_errors_are_answered_right<F: PanelFixture>(backend: Back
         for row in F::ERRORS {
             // Sessions and package lists in place, so the row's reply
             // answers the row's own call.
-            for warm_up in [Operation::GetAccount, Operation::ListPackages] {
+            for warm_up in [Capability::GetAccount, Capability::ListPackages] {
                 if supported.contains(&warm_up) {
                     let warmed = call(warm_up).await;
                     warmed

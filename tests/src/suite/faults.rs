@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use panelgate_proto::v1::Operation;
+use panelgate_proto::Capability;
 use panelgate_sim::Fault;
 use tonic::{Code, Status};
 
@@ -134,7 +134,7 @@ pub async fn mutations_under_faults_change_nothing<F: PanelFixture>(backend: Bac
     Panel::<F>::on(backend, |panel| async move {
         panel.create("mia", panel.packages().0).await;
         let supported = capabilities(&panel).await;
-        let mutations: Vec<Operation> = supported
+        let mutations: Vec<Capability> = supported
             .into_iter()
             .filter(|operation| operations::is_mutation(*operation))
             .collect();

@@ -1,10 +1,10 @@
 //! An account's whole life on every panel, and every operation a server
 //! declares called for real (and every one it does not declare refused).
 
+use panelgate_proto::Capability;
 use panelgate_proto::v1::{
     AccountStatus, ChangePackageRequest, ChangePasswordRequest, CreateLoginLinkRequest,
-    DeleteAccountRequest, GetAccountRequest, Operation, SuspendAccountRequest,
-    UnsuspendAccountRequest,
+    DeleteAccountRequest, GetAccountRequest, SuspendAccountRequest, UnsuspendAccountRequest,
 };
 use tonic::Code;
 
@@ -91,7 +91,7 @@ pub async fn account_lifecycle<F: PanelFixture>(backend: Backend) {
         // declare this step; unsupported_operations_are_unimplemented covers them.
         if capabilities(&panel)
             .await
-            .contains(&Operation::ChangePassword)
+            .contains(&Capability::ChangePassword)
         {
             let change = ChangePasswordRequest {
                 username: "carol".into(),
@@ -140,7 +140,7 @@ pub async fn supported_operations_are_implemented<F: PanelFixture>(backend: Back
     Panel::<F>::on(backend, |panel| async move {
         let supported = capabilities(&panel).await;
         let about = about(&panel, "gina");
-        let last = Operation::DeleteAccount;
+        let last = Capability::DeleteAccount;
         let declared = operations::ALL.iter().copied();
         let ordered = declared
             .filter(|operation| *operation != last)
@@ -160,25 +160,25 @@ pub async fn supported_operations_are_implemented<F: PanelFixture>(backend: Back
 /// account `gina` (see [`operations::call`]), did what it says; reads,
 /// login links and service calls are checked by their success alone.
 #[track_caller]
-fn assert_done<F: PanelFixture>(panel: &F, operation: Operation, other_package: &str) {
+fn assert_done<F: PanelFixture>(panel: &F, operation: Capability, other_package: &str) {
     let count = |what: Made, name: &str| panel.count(what, "gina", name);
     let checked = match operation {
-        Operation::CreateAccount => panel.account_exists("gina"),
-        Operation::DeleteAccount => !panel.account_exists("gina"),
-        Operation::UpdateAccount => panel.email_of("gina").as_deref() == Some("new@example.com"),
-        Operation::SuspendAccount => panel.is_suspended("gina"),
-        Operation::UnsuspendAccount => !panel.is_suspended("gina"),
-        Operation::ChangePackage => panel.package_of("gina").as_deref() == Some(other_package),
-        Operation::ChangePassword => {
+        Capability::CreateAccount => panel.account_exists("gina"),
+        Capability::DeleteAccount => !panel.account_exists("gina"),
+        Capability::UpdateAccount => panel.email_of("gina").as_deref() == Some("new@example.com"),
+        Capability::SuspendAccount => panel.is_suspended("gina"),
+        Capability::UnsuspendAccount => !panel.is_suspended("gina"),
+        Capability::ChangePackage => panel.package_of("gina").as_deref() == Some(other_package),
+        Capability::ChangePassword => {
             panel.password_of("gina").as_deref() == Some("another-long-password")
         }
-        Operation::CreatePackage => count(Made::Package, "pkggina") == Some(1),
-        Operation::DeletePackage => count(Made::Package, "pkggina") == Some(0),
-        Operation::AddDomain => count(Made::Domain, "shop.gina.example") == Some(1),
-        Operation::DeleteDomain => count(Made::Domain, "shop.gina.example") == Some(0),
-        Operation::CreateDatabase => count(Made::Database, "shop") == Some(1),
-        Operation::IssueCertificate => count(Made::Certificate, "gina.example") == Some(1),
-        Operation::CreatePanelAdmin => count(Made::PanelAdmin, "ginaadmin") == Some(1),
+        Capability::CreatePackage => count(Made::Package, "pkggina") == Some(1),
+        Capability::DeletePackage => count(Made::Package, "pkggina") == Some(0),
+        Capability::AddDomain => count(Made::Domain, "shop.gina.example") == Some(1),
+        Capability::DeleteDomain => count(Made::Domain, "shop.gina.example") == Some(0),
+        Capability::CreateDatabase => count(Made::Database, "shop") == Some(1),
+        Capability::IssueCertificate => count(Made::Certificate, "gina.example") == Some(1),
+        Capability::CreatePanelAdmin => count(Made::PanelAdmin, "ginaadmin") == Some(1),
         _ => true,
     };
     assert!(
@@ -193,7 +193,7 @@ fn assert_done<F: PanelFixture>(panel: &F, operation: Operation, other_package: 
 pub async fn unsupported_operations_are_unimplemented<F: PanelFixture>(backend: Backend) {
     Panel::<F>::on(backend, |panel| async move {
         let capabilities = capabilities(&panel).await;
-        assert!(capabilities.contains(&Operation::CreateAccount));
+        assert!(capabilities.contains(&Capability::CreateAccount));
         let unsupported = operations::ALL
             .iter()
             .copied()

@@ -8,9 +8,8 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
 };
 
-use panelgate_proto::v1::{
-    ControlSystemServiceRequest, DeleteAccountRequest, Operation, SystemServiceAction,
-};
+use panelgate_proto::Capability;
+use panelgate_proto::v1::{ControlSystemServiceRequest, DeleteAccountRequest, SystemServiceAction};
 use panelgate_sim::Fault;
 use tokio::net::TcpListener;
 use tonic::Code;
@@ -43,7 +42,7 @@ pub async fn redirects_are_never_followed<F: PanelFixture>(backend: Backend) {
             let location = format!("{origin}/steal?token=abc");
             panel.faults().set(Fault::Redirect(status_code, location));
             let before = panel.state();
-            for operation in [Operation::GetAccount, Operation::SuspendAccount] {
+            for operation in [Capability::GetAccount, Capability::SuspendAccount] {
                 let about = about(&panel, "rex");
                 let result = operations::call(&panel.gateway, panel.target(), operation, about);
                 let status = assert_error(
@@ -111,7 +110,7 @@ pub async fn wrong_base_url_is_misconfigured<F: PanelFixture>(backend: Backend) 
         panel
             .register_at(&panel.gateway, "astray", &base_url, &secret)
             .await;
-        for operation in [Operation::GetAccount, Operation::SuspendAccount] {
+        for operation in [Capability::GetAccount, Capability::SuspendAccount] {
             let about = about(&panel, "kai");
             let result = operations::call(&panel.gateway, by_name("astray"), operation, about);
             let status = assert_error(
@@ -138,12 +137,12 @@ pub async fn unreachable_panel_is_unavailable<F: PanelFixture>(backend: Backend)
         let id = panel
             .register_at(&panel.gateway, "gone", &base_url, &secret)
             .await;
-        let mut calls = vec![(Operation::GetAccount, by_id(&id))];
+        let mut calls = vec![(Capability::GetAccount, by_id(&id))];
         if capabilities(&panel)
             .await
-            .contains(&Operation::ListPackages)
+            .contains(&Capability::ListPackages)
         {
-            calls.push((Operation::ListPackages, by_name("gone")));
+            calls.push((Capability::ListPackages, by_name("gone")));
         }
         for (operation, target) in calls {
             let about = about(&panel, "dee");

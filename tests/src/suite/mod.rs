@@ -24,7 +24,7 @@ mod misdirected;
 mod retries;
 mod secrets;
 
-use panelgate_proto::v1::Operation;
+use panelgate_proto::Capability;
 
 pub use self::{
     accounts::*, credentials::*, errors::*, faults::*, lifecycle::*, misdirected::*, retries::*,
@@ -83,7 +83,7 @@ macro_rules! suite_tests {
 }
 
 /// The operations the server declares.
-pub(crate) async fn capabilities<F: PanelFixture>(panel: &Panel<F>) -> Vec<Operation> {
+pub(crate) async fn capabilities<F: PanelFixture>(panel: &Panel<F>) -> Vec<Capability> {
     panel.server().await.capabilities().collect()
 }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use panelgate_proto::v1::Operation;
+use panelgate_proto::Capability;
 use tonic::Code;
 
 use super::{about, capabilities};
@@ -20,24 +20,24 @@ const SLOW: Duration = Duration::from_millis(1000);
 
 /// The create-like operations, the account each is about, what it makes,
 /// and the name that is counted by (see [`operations::call`]).
-const CREATES: &[(Operation, &str, Made, &str)] = &[
-    (Operation::CreateAccount, "nia", Made::Account, "nia"),
+const CREATES: &[(Capability, &str, Made, &str)] = &[
+    (Capability::CreateAccount, "nia", Made::Account, "nia"),
     (
-        Operation::AddDomain,
+        Capability::AddDomain,
         "ada",
         Made::Domain,
         "shop.ada.example",
     ),
-    (Operation::CreateDatabase, "ada", Made::Database, "shop"),
-    (Operation::CreatePackage, "ada", Made::Package, "pkgada"),
+    (Capability::CreateDatabase, "ada", Made::Database, "shop"),
+    (Capability::CreatePackage, "ada", Made::Package, "pkgada"),
     (
-        Operation::CreatePanelAdmin,
+        Capability::CreatePanelAdmin,
         "ada",
         Made::PanelAdmin,
         "adaadmin",
     ),
     (
-        Operation::IssueCertificate,
+        Capability::IssueCertificate,
         "ada",
         Made::Certificate,
         "ada.example",

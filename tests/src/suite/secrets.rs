@@ -3,11 +3,11 @@
 //! succeeding and failing, and are then nowhere they must not be. Stamped
 //! in the `secrets` test binary, whose TRACE log capture is its own.
 
+use panelgate_proto::Capability;
 use panelgate_proto::v1::{
     ApiTokenCredentials, ChangePasswordRequest, CheckServerRequest, CreateAccountRequest,
     CreateDatabaseRequest, CreateLoginLinkRequest, Credentials, GetAccountRequest,
-    GetServerRequest, ListServersRequest, Operation, PasswordCredentials, UpdateServerRequest,
-    credentials,
+    GetServerRequest, ListServersRequest, PasswordCredentials, UpdateServerRequest, credentials,
 };
 use tonic::{Code, Status};
 
@@ -23,7 +23,7 @@ struct Flow<F> {
     gateway: Gateway,
     fixture: F,
     server: String,
-    supported: Vec<Operation>,
+    supported: Vec<Capability>,
 }
 
 /// Drives every call that carries a secret (RegisterServer, CreateAccount,
@@ -76,10 +76,10 @@ pub async fn secrets_never_leak<F: PanelFixture>(backend: Backend) {
                 "AccountService/CreateAccount",
                 "AccountService/CreateLoginLink",
             ];
-            if flow.has(Operation::ChangePassword) {
+            if flow.has(Capability::ChangePassword) {
                 mentions.push("AccountService/ChangePassword");
             }
-            if flow.has(Operation::CreateDatabase) {
+            if flow.has(Capability::CreateDatabase) {
                 mentions.push("DatabaseService/CreateDatabase");
             }
             assert_nothing_leaked(&flow.gateway, &flow.server, &mentions, &secrets, &seen);
@@ -90,7 +90,7 @@ pub async fn secrets_never_leak<F: PanelFixture>(backend: Backend) {
 
 impl<F: PanelFixture> Flow<F> {
     /// Whether the server declares `operation`.
-    fn has(&self, operation: Operation) -> bool {
+    fn has(&self, operation: Capability) -> bool {
         self.supported.contains(&operation)
     }
 
@@ -183,14 +183,14 @@ impl<F: PanelFixture> Flow<F> {
         if F::KEEPS_PASSWORDS {
             assert_eq!(self.fixture.password_of("keeper"), Some(password));
         }
-        if self.has(Operation::ChangePassword) {
+        if self.has(Capability::ChangePassword) {
             let changed = secrets.make("changed password", "Changed-Pass");
             self.change_password(changed.clone())
                 .await
                 .expect("change password");
             assert_eq!(self.fixture.password_of("keeper"), Some(changed));
         }
-        if self.has(Operation::CreateDatabase) {
+        if self.has(Capability::CreateDatabase) {
             let password = secrets.make("database password", "Db-Pass");
             let request = self.database("shop", &password);
             let database = self.gateway.databases().create_database(request).await;
@@ -229,7 +229,7 @@ impl<F: PanelFixture> Flow<F> {
         let bad = format!("{}\u{7}", secrets.make("invalid password", "Invalid-Pass"));
         let result = accounts.create_account(self.account("leaky", &bad)).await;
         seen.failure("CreateAccount (invalid)", result, invalid.0, invalid.1);
-        if self.has(Operation::ChangePassword) {
+        if self.has(Capability::ChangePassword) {
             let long = secrets.make("over-long password", "Long-Pass");
             let result = self.change_password(format!("{long}-{}", "x".repeat(128)));
             seen.failure(
@@ -239,7 +239,7 @@ impl<F: PanelFixture> Flow<F> {
                 invalid.1,
             );
         }
-        if self.has(Operation::CreateDatabase) {
+        if self.has(Capability::CreateDatabase) {
             let bad = secrets.make("invalid database password", "Invalid-Db-Pass");
             let request = self.database("blog", &format!("{bad}\u{1b}"));
             let result = self.gateway.databases().create_database(request).await;
@@ -267,7 +267,7 @@ impl<F: PanelFixture> Flow<F> {
             .await;
         let exists = (Code::AlreadyExists, "ACCOUNT_ALREADY_EXISTS");
         seen.failure("CreateAccount (duplicate)", result, exists.0, exists.1);
-        if self.has(Operation::CreateDatabase) {
+        if self.has(Capability::CreateDatabase) {
             let duplicate = secrets.make("duplicate database password", "Dup-Db-Pass");
             let request = self.database("shop", &duplicate);
             let result = self.gateway.databases().create_database(request).await;
@@ -289,7 +289,7 @@ impl<F: PanelFixture> Flow<F> {
         let rotated = secrets.make("rotated admin secret", "Rotated-Secret");
         self.set_secret(&rotated, seen, "UpdateServer").await;
         let refused = secrets.make("password sent with refused credentials", "Refused-Pass");
-        let result = if self.has(Operation::ChangePassword) {
+        let result = if self.has(Capability::ChangePassword) {
             self.change_password(refused).await
         } else {
             accounts

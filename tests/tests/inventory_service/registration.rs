@@ -1,9 +1,10 @@
 //! RegisterServer and GetServer: every field round-trips, duplicates and bad
 //! input are refused naming the field, and credentials need a master key.
 
+use panelgate_proto::Capability;
 use panelgate_proto::v1::{
-    ApiTokenCredentials, Credentials, ListServersRequest, Operation, PanelKind, Server,
-    ServerDefaults, ServerState, TlsSettings, UpdateServerRequest, credentials,
+    ApiTokenCredentials, Credentials, ListServersRequest, PanelKind, Server, ServerDefaults,
+    ServerState, TlsSettings, UpdateServerRequest, credentials,
 };
 use panelgate_tests::{
     AdminApiFixture, Backend, PanelFixture,
@@ -45,7 +46,7 @@ async fn register_then_get_round_trips_every_field(backend: Backend) {
                 labels: labels(&[("tier", "gold"), ("region", "eu")]),
                 state: ServerState::Unspecified.into(),
                 max_accounts: 250,
-                capabilities: vec![Operation::IssueCertificate.into()],
+                capabilities: vec![Capability::IssueCertificate.into()],
                 tls: Some(TlsSettings {
                     ca_pem: TEST_CA_PEM.to_owned(),
                     insecure_skip_verify: true,
@@ -80,13 +81,13 @@ async fn register_then_get_round_trips_every_field(backend: Backend) {
             assert_eq!(registered.tls, given.tls);
             assert_eq!(registered.defaults, given.defaults);
             assert!(registered.credentials_set);
-            let capabilities: Vec<Operation> = registered.capabilities().collect();
+            let capabilities: Vec<Capability> = registered.capabilities().collect();
             assert!(
-                capabilities.contains(&Operation::CreateAccount),
+                capabilities.contains(&Capability::CreateAccount),
                 "capabilities are the panel's: {capabilities:?}"
             );
             assert!(
-                !capabilities.contains(&Operation::ListAccounts),
+                !capabilities.contains(&Capability::ListAccounts),
                 "admin_api cannot list accounts: {capabilities:?}"
             );
             let created = registered.create_time.expect("create_time");

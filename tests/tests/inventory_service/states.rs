@@ -1,7 +1,8 @@
 //! CheckServer, and the server states: disabled, draining, full.
 
+use panelgate_proto::Capability;
 use panelgate_proto::v1::{
-    CheckServerRequest, DeleteAccountRequest, ListPackagesRequest, Operation, Server, ServerState,
+    CheckServerRequest, DeleteAccountRequest, ListPackagesRequest, Server, ServerState,
     SuspendAccountRequest, UpdateServerRequest,
 };
 use panelgate_tests::{
@@ -40,8 +41,8 @@ async fn check_server_reports_what_the_panel_said(backend: Backend) {
             assert!(alive.healthy, "{alive:?}");
             assert!(alive.error_reason.is_empty(), "{alive:?}");
             assert!(alive.latency.is_some(), "latency reported: {alive:?}");
-            let capabilities: Vec<Operation> = alive.capabilities().collect();
-            assert!(capabilities.contains(&Operation::CreateAccount));
+            let capabilities: Vec<Capability> = alive.capabilities().collect();
+            assert!(capabilities.contains(&Capability::CreateAccount));
             assert!(fixture.requests() > before, "the panel was called");
 
             register(

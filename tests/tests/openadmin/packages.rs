@@ -1,8 +1,8 @@
 //! Plans as packages: `GET /api/plans[/{id}]` and `POST /api/plans`.
 
+use panelgate_proto::Capability;
 use panelgate_proto::v1::{
-    CreatePackageRequest, OpenAdminPackageOptions, Operation, Package, PackageLimits,
-    create_package_request,
+    CreatePackageRequest, OpenAdminPackageOptions, Package, PackageLimits, create_package_request,
 };
 use panelgate_sim::{OpenAdminConfig, SimPlan};
 use panelgate_tests::{
@@ -203,7 +203,7 @@ async fn create_package_without_plan_creation_is_unimplemented() {
         assert_eq!(metadata(&status, "operation"), "OPERATION_CREATE_PACKAGE");
         assert_eq!(oa.sim.plans().len(), 2, "no plan created");
 
-        let create_package = Operation::CreatePackage as i32;
+        let create_package = Capability::CreatePackage as i32;
         let checked = oa.check(SERVER).await;
         assert!(checked.healthy, "{checked:?}");
         assert!(
@@ -213,7 +213,7 @@ async fn create_package_without_plan_creation_is_unimplemented() {
         assert!(
             checked
                 .capabilities
-                .contains(&(Operation::CreateAccount as i32))
+                .contains(&(Capability::CreateAccount as i32))
         );
         let stored = oa.server().await;
         assert!(stored.capabilities.contains(&create_package), "{stored:?}");

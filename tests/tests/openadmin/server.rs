@@ -5,9 +5,10 @@
 
 use std::collections::BTreeMap;
 
+use panelgate_proto::Capability;
 use panelgate_proto::v1::{
     ControlSystemServiceRequest, GetServerInfoRequest, ListNotificationsRequest, Notification,
-    Operation, ServerInfo, ServiceState, SetSystemServiceMonitoredRequest, SystemServiceAction,
+    ServerInfo, ServiceState, SetSystemServiceMonitoredRequest, SystemServiceAction,
 };
 use panelgate_sim::SimService;
 use panelgate_tests::limits::{GIB, KIB};
@@ -87,7 +88,7 @@ async fn check_server_reports_version_and_live_capabilities(oa: Oa) {
     live.sort_unstable();
     all.sort_unstable();
     assert_eq!(live, all);
-    assert!(live.contains(&(Operation::CreatePackage as i32)));
+    assert!(live.contains(&(Capability::CreatePackage as i32)));
 }
 
 /// The state of each service as GetServerInfo reports it.

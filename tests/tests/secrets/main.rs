@@ -53,11 +53,11 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use panelgate_proto::Capability;
 use panelgate_proto::v1::{
-    CreateAccountRequest, CreateDatabaseRequest, Credentials, Operation, PanelKind,
-    PasswordCredentials, RegisterServerRequest, Server, ServerDefaults,
-    account_service_client::AccountServiceClient, credentials,
-    database_service_client::DatabaseServiceClient,
+    CreateAccountRequest, CreateDatabaseRequest, Credentials, PanelKind, PasswordCredentials,
+    RegisterServerRequest, Server, ServerDefaults, account_service_client::AccountServiceClient,
+    credentials, database_service_client::DatabaseServiceClient,
     inventory_service_client::InventoryServiceClient,
     operation_service_client::OperationServiceClient, server_service_client::ServerServiceClient,
 };
@@ -96,7 +96,7 @@ fn descriptor_rpcs() -> BTreeSet<String> {
 }
 
 /// The RPC a canonical operation is (the method of that name).
-fn rpc_of(operation: Operation) -> String {
+fn rpc_of(operation: Capability) -> String {
     let name = format!("/{operation:?}");
     let matching: Vec<String> = descriptor_rpcs()
         .into_iter()
@@ -180,7 +180,7 @@ impl Api {
     async fn dispatch(
         &self,
         target: &str,
-        operation: Operation,
+        operation: Capability,
         username: &str,
     ) -> Result<(), Status> {
         self.driven.insert(rpc_of(operation));

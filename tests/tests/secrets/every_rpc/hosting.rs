@@ -28,7 +28,7 @@ pub(super) async fn hosting_calls(
     seen: &mut Seen,
     rid: &impl Fn(&str) -> String,
 ) {
-    use panelgate_proto::v1::Operation as Op;
+    use panelgate_proto::Capability as Op;
     let name = &member.server;
     let short = member.short;
     let kind = member.kind;

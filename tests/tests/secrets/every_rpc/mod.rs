@@ -91,8 +91,8 @@ struct Member {
 impl Member {
     /// Whether the panel does `operation`, for the secret-bearing calls that
     /// not every panel can do (the capability table of the README).
-    fn supports(&self, operation: panelgate_proto::v1::Operation) -> bool {
-        use panelgate_proto::v1::Operation as Op;
+    fn supports(&self, operation: panelgate_proto::Capability) -> bool {
+        use panelgate_proto::Capability as Op;
         match operation {
             Op::ChangePassword => self.kind != PanelKind::Installatron,
             Op::CreateDatabase => self.kind != PanelKind::Openadmin,

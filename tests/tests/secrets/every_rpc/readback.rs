@@ -24,7 +24,7 @@ pub(super) async fn dispatcher_sweep(
     secrets: &mut Secrets,
     seen: &mut Seen,
 ) {
-    use panelgate_proto::v1::Operation as Op;
+    use panelgate_proto::Capability as Op;
     let short = member.short;
     let password = secrets.make(
         "password of the swept account",

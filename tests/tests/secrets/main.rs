@@ -38,14 +38,7 @@ mod openadmin;
 
 /// The cross-panel secrets flow, on every panel and database.
 mod every_panel {
-    panelgate_tests::suite_tests!(admin_api, panelgate_tests::AdminApiFixture; secrets_never_leak);
-    panelgate_tests::suite_tests!(openadmin, panelgate_tests::OpenAdminFixture; secrets_never_leak);
-    panelgate_tests::suite_tests!(spanel, panelgate_tests::SpanelFixture; secrets_never_leak);
-    panelgate_tests::suite_tests!(
-        installatron,
-        panelgate_tests::InstallatronFixture;
-        secrets_never_leak
-    );
+    panelgate_tests::every_panel!(suite_tests; secrets_never_leak);
 }
 
 use std::{

@@ -139,6 +139,20 @@ pub enum AdapterError {
         /// When to try again, where the panel says.
         retry_after: Option<Duration>,
     },
+    /// Every slot for calls to the server is taken and none freed in time.
+    #[error("the server is busy: {max_in_flight} calls to it are in flight already")]
+    Busy {
+        /// The server's cap.
+        max_in_flight: u32,
+        /// When to try again.
+        retry_after: Duration,
+    },
+    /// The server failed call after call: its calls fail at once for a while.
+    #[error("the panel failed repeatedly: calls to it fail at once for {}s (circuit open)", retry_after.as_secs().max(1))]
+    CircuitOpen {
+        /// Until the next probe may succeed.
+        retry_after: Duration,
+    },
     /// The panel's reply cannot be read (HTML page, broken JSON, unexpected shape).
     #[error("unreadable reply from the panel: {message}")]
     Protocol {
@@ -190,6 +204,8 @@ impl AdapterError {
             AdapterError::Unavailable { .. } => ErrorReason::UpstreamUnavailable,
             AdapterError::Timeout(_) => ErrorReason::UpstreamTimeout,
             AdapterError::RateLimited { .. } => ErrorReason::UpstreamRateLimited,
+            AdapterError::Busy { .. } => ErrorReason::ServerBusy,
+            AdapterError::CircuitOpen { .. } => ErrorReason::UpstreamCircuitOpen,
             AdapterError::Protocol { .. } => ErrorReason::UpstreamProtocolError,
             AdapterError::OperationFailed { .. } => ErrorReason::UpstreamOperationFailed,
             AdapterError::Misconfigured(_) => ErrorReason::ServerMisconfigured,

@@ -170,15 +170,12 @@ pub struct Listed<T> {
     pub more: bool,
 }
 
-impl<T> Listed<T> {
-    /// Cuts `slice` out of a full list, for panels that only return whole lists.
-    pub fn slice(all: Vec<T>, slice: Slice) -> Self {
+impl<T: Clone> Listed<T> {
+    /// Copies `slice` out of a full list, for panels that only return whole
+    /// lists (a cached list stays whole; only the page is copied).
+    pub fn slice(all: &[T], slice: Slice) -> Self {
         let more = all.len() > slice.offset.saturating_add(slice.limit);
-        let items = all
-            .into_iter()
-            .skip(slice.offset)
-            .take(slice.limit)
-            .collect();
+        let items = all.iter().skip(slice.offset).take(slice.limit).cloned().collect();
         Listed { items, more }
     }
 }

@@ -12,6 +12,7 @@ use prometheus_client::{
     metrics::{
         counter::Counter,
         family::Family,
+        gauge::Gauge,
         histogram::{Histogram, exponential_buckets},
     },
     registry::Registry,
@@ -51,6 +52,17 @@ struct LoginLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServerIdLabels {
+    server_id: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RejectionLabels {
+    server_id: String,
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CacheLabels {
     cache: &'static str,
     result: &'static str,
@@ -64,6 +76,9 @@ pub struct PanelMetrics {
     upstream_seconds: LatencyFamily<ServerLabels>,
     logins: Family<LoginLabels, Counter>,
     cache_requests: Family<CacheLabels, Counter>,
+    circuits: Family<ServerIdLabels, Gauge>,
+    rejections: Family<RejectionLabels, Counter>,
+    retries: Family<ServerIdLabels, Counter>,
 }
 
 impl Default for PanelMetrics {
@@ -73,6 +88,9 @@ impl Default for PanelMetrics {
             upstream_seconds: Family::new_with_constructor(latency_buckets),
             logins: Family::default(),
             cache_requests: Family::default(),
+            circuits: Family::default(),
+            rejections: Family::default(),
+            retries: Family::default(),
         }
     }
 }
@@ -101,6 +119,50 @@ impl PanelMetrics {
             "Cache lookups by cache (jwt, packages, servers, adapters) and result (hit, miss)",
             self.cache_requests.clone(),
         );
+        registry.register(
+            "panelgate_upstream_circuit_open",
+            "Whether a server's circuit is open (1) or closed (0), by server",
+            self.circuits.clone(),
+        );
+        registry.register(
+            "panelgate_upstream_rejections",
+            "Calls refused before they reached a panel, by server and reason \
+             (circuit_open, server_busy, credentials_rejected)",
+            self.rejections.clone(),
+        );
+        registry.register(
+            "panelgate_upstream_retries",
+            "Read calls retried after a failed attempt, by server",
+            self.retries.clone(),
+        );
+    }
+
+    /// Records whether `server_id`'s circuit is open.
+    pub fn circuit(&self, server_id: &str, open: bool) {
+        self.circuits
+            .get_or_create(&ServerIdLabels {
+                server_id: server_id.to_owned(),
+            })
+            .set(i64::from(open));
+    }
+
+    /// Counts a call refused before it reached `server_id`'s panel.
+    pub fn rejected(&self, server_id: &str, reason: &'static str) {
+        self.rejections
+            .get_or_create(&RejectionLabels {
+                server_id: server_id.to_owned(),
+                reason,
+            })
+            .inc();
+    }
+
+    /// Counts a retried read to `server_id`'s panel.
+    pub fn retried(&self, server_id: &str) {
+        self.retries
+            .get_or_create(&ServerIdLabels {
+                server_id: server_id.to_owned(),
+            })
+            .inc();
     }
 
     /// Records one HTTP call to `server`'s panel: its outcome and latency.

@@ -110,7 +110,7 @@ pub trait Panel: Send + Sync + 'static {
 
     /// Lists accounts. By default: cut out of [`Panel::all_accounts`].
     async fn list_accounts(&self, slice: Slice) -> Result<Listed<Account>> {
-        Ok(Listed::slice(self.all_accounts().await?, slice))
+        Ok(Listed::slice(&self.all_accounts().await?, slice))
     }
 
     /// Every account, for panels that only return whole lists.
@@ -203,7 +203,7 @@ pub trait Panel: Send + Sync + 'static {
     /// Lists domains, of one account when `username` is given. By default:
     /// cut out of [`Panel::all_domains`].
     async fn list_domains(&self, username: Option<&str>, slice: Slice) -> Result<Listed<Domain>> {
-        Ok(Listed::slice(self.all_domains(username).await?, slice))
+        Ok(Listed::slice(&self.all_domains(username).await?, slice))
     }
 
     /// Every domain (of one account when `username` is given), for panels

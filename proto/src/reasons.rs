@@ -100,9 +100,11 @@ impl ErrorReason {
             | R::MasterKeyMissing
             | R::RequestIdReused => ErrorClass::callers(Code::FailedPrecondition),
             R::OperationNotSupported => ErrorClass::callers(Code::Unimplemented),
-            R::UpstreamUnavailable | R::UpstreamRateLimited | R::InventoryUnavailable => {
-                ErrorClass::troubles(Code::Unavailable)
-            }
+            R::UpstreamUnavailable
+            | R::UpstreamRateLimited
+            | R::UpstreamCircuitOpen
+            | R::ServerBusy
+            | R::InventoryUnavailable => ErrorClass::troubles(Code::Unavailable),
             R::UpstreamTimeout => ErrorClass::troubles(Code::DeadlineExceeded),
             R::UpstreamProtocolError | R::UpstreamOperationFailed | R::InventoryError => {
                 ErrorClass::troubles(Code::Internal)

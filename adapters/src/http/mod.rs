@@ -7,77 +7,62 @@
 //!
 //! [`HttpClient::send_raw`] writes one HTTP/1.1 request by hand (see [`raw`]).
 
+mod outbound;
 mod path;
 mod raw;
 mod reply;
 
+use std::{sync::Arc, time::Duration};
+
 use panelgate_proto::v1::ErrorReason;
-
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
-
-use reqwest::{
-    RequestBuilder, Url,
-    header::{LOCATION, RETRY_AFTER},
-    redirect,
-};
+use reqwest::{RequestBuilder, Url, redirect};
 use rustls::ClientConfig;
-use tracing::{Span, debug};
+use tower::ServiceExt;
 
+use self::outbound::{Exchange, Outbound, Request, Stack};
 pub use self::{
+    outbound::{
+        BreakerSettings, CREDENTIALS_BACKOFF, CallScope, Class, Guard, Guards, Health, HealthState,
+        Resilience, RetrySettings, Timeouts,
+    },
     path::UrlPath,
     reply::{Reply, excerpt},
 };
 pub use crate::tls::TlsOptions;
 use crate::{
     AdapterError, Result,
-    metrics::{PanelMetrics, ServerLabels, failure_outcome, status_outcome},
+    metrics::{PanelMetrics, ServerLabels},
     tls,
 };
 
-/// Replies larger than this are refused as a protocol error.
-const MAX_REPLY_BYTES: usize = 8 * 1024 * 1024;
-
-/// Timeouts for calls to panels.
-#[derive(Clone, Copy, Debug)]
-pub struct Timeouts {
-    /// To open a connection.
-    pub connect: Duration,
-    /// For a whole request, reply body included.
-    pub request: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            connect: Duration::from_secs(5),
-            request: Duration::from_secs(30),
-        }
-    }
-}
-
-/// The process-wide HTTP transport: a shared client for panels with default TLS,
-/// the timeouts every panel call gets, and the metrics every call records.
+/// The process-wide HTTP transport: a shared client for panels with default
+/// TLS, how calls to each server are protected, each server's guard, and the
+/// metrics every call records.
 #[derive(Clone, Debug)]
 pub struct Transport {
     shared: reqwest::Client,
     shared_tls: Arc<ClientConfig>,
-    timeouts: Timeouts,
+    resilience: Resilience,
+    guards: Arc<Guards>,
     metrics: PanelMetrics,
 }
 
 impl Transport {
     /// Builds the shared client.
-    pub fn new(timeouts: Timeouts, metrics: PanelMetrics) -> Result<Self> {
+    pub fn new(resilience: Resilience, metrics: PanelMetrics) -> Result<Self> {
         let shared_tls = tls::client_config(&TlsOptions::default())?;
         Ok(Transport {
-            shared: reqwest_client(timeouts, &shared_tls)?,
+            shared: reqwest_client(resilience.timeouts, &shared_tls)?,
             shared_tls,
-            timeouts,
+            resilience,
+            guards: Arc::new(Guards::new(resilience, metrics.clone())),
             metrics,
         })
+    }
+
+    /// Every server's guard (health, circuit, credentials backoff).
+    pub fn guards(&self) -> &Guards {
+        &self.guards
     }
 
     /// Checks that a panel at `base_url` with these TLS settings can be
@@ -104,23 +89,29 @@ impl Transport {
             (self.shared.clone(), self.shared_tls.clone())
         } else {
             let tls = tls::client_config(options)?;
-            (reqwest_client(self.timeouts, &tls)?, tls)
+            (reqwest_client(self.resilience.timeouts, &tls)?, tls)
+        };
+        let guard = self.guards.of(&server.server_id);
+        let exchange = Exchange {
+            client: client.clone(),
+            tls,
+            connect_timeout: self.resilience.timeouts.connect,
+            server,
+            metrics: self.metrics.clone(),
         };
         Ok(HttpClient {
             client,
-            tls,
+            stack: outbound::stack(guard, exchange),
             base_url,
-            timeouts: self.timeouts,
-            server,
-            metrics: self.metrics.clone(),
         })
     }
 }
 
+/// A reqwest client: attempts are bounded by the outbound stack, which
+/// reads the body too; connecting is bounded here.
 fn reqwest_client(timeouts: Timeouts, tls: &ClientConfig) -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
-        .timeout(timeouts.request)
         .user_agent(USER_AGENT)
         // A redirect would carry the panel's credentials to another host.
         .redirect(redirect::Policy::none())
@@ -163,16 +154,21 @@ fn parse_base_url(base_url: &str) -> Result<Url> {
     Ok(url)
 }
 
-/// The HTTP side of one panel: base URL, client and TLS settings, and the
-/// server its calls are counted for.
-#[derive(Clone, Debug)]
+/// The HTTP side of one panel: its base URL, its client (which builds the
+/// requests) and its outbound stack (which sends them).
+#[derive(Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
-    tls: Arc<ClientConfig>,
+    stack: Stack,
     base_url: Url,
-    timeouts: Timeouts,
-    server: ServerLabels,
-    metrics: PanelMetrics,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("base_url", &self.base_url.as_str())
+            .finish_non_exhaustive()
+    }
 }
 
 impl HttpClient {
@@ -187,8 +183,9 @@ impl HttpClient {
         &self.base_url
     }
 
-    /// Sends a request and reads the whole (bounded) reply, judged by its
-    /// status line first (see [`reply`]): only 2xx and 4xx replies come back.
+    /// Sends a request through the stack and reads the whole (bounded)
+    /// reply, judged by its status line first (see [`reply`]): only 2xx and
+    /// 4xx replies come back.
     pub async fn send(&self, request: RequestBuilder) -> Result<Reply> {
         self.send_reading(request, |_| None).await
     }
@@ -200,62 +197,12 @@ impl HttpClient {
         request: RequestBuilder,
         refusal: impl FnOnce(&Reply) -> Option<AdapterError>,
     ) -> Result<Reply> {
-        let started = Instant::now();
-        let received = self.receive(request).await;
-        self.observe(started, &received);
-        received?.checked(refusal)
-    }
-
-    /// Sends a request and reads the reply as it came.
-    async fn receive(&self, request: RequestBuilder) -> Result<Reply> {
-        let mut response = request
-            .send()
-            .await
-            .map_err(|err| self.transport_error(&err))?;
-        let status = response.status();
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-        };
-        let retry_after = header(RETRY_AFTER).and_then(parse_retry_after);
-        let location = header(LOCATION).and_then(|location| response.url().join(location).ok());
-
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|err| self.transport_error(&err))?
-        {
-            if body.len() + chunk.len() > MAX_REPLY_BYTES {
-                return Err(too_large(&body));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Reply {
-            status,
-            body,
-            retry_after,
-            location,
-        })
-    }
-
-    /// Counts a call in the metrics and notes its status on the current
-    /// call's span.
-    fn observe(&self, started: Instant, received: &Result<Reply>) {
-        let elapsed = started.elapsed();
-        let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-        let outcome = match received {
-            Ok(reply) => {
-                Span::current().record("upstream_status", reply.status.as_u16());
-                status_outcome(reply.status.as_u16())
-            }
-            Err(err) => failure_outcome(err),
-        };
-        Span::current().record("upstream_ms", latency_ms);
-        debug!(outcome, latency_ms, "panel replied");
-        self.metrics.upstream(&self.server, outcome, elapsed);
+        let request = request.build().map_err(|err| {
+            AdapterError::Misconfigured(format!("cannot build the request: {}", root_cause(&err)))
+        })?;
+        self.through_stack(Request::Http(request))
+            .await?
+            .checked(refusal)
     }
 
     /// Sends `method path HTTP/1.1` exactly as given (origin form, no body) on
@@ -269,46 +216,35 @@ impl HttpClient {
     ) -> Result<Reply> {
         let url = path.under(&self.base_url);
         let head = raw::head(method, &url, headers)?;
-        let started = Instant::now();
-        let exchange = raw::exchange(&url, &self.tls, self.timeouts.connect, head.as_bytes());
-        let received = match tokio::time::timeout(self.timeouts.request, exchange).await {
-            Ok(raw) => raw.and_then(|raw| raw::parse(&raw, &url)),
-            Err(_) => Err(AdapterError::Timeout(self.timeouts.request)),
-        };
-        self.observe(started, &received);
-        received?.checked(|_| None)
+        self.through_stack(Request::Raw { url, head })
+            .await?
+            .checked(|_| None)
     }
 
-    fn transport_error(&self, err: &reqwest::Error) -> AdapterError {
-        if err.is_timeout() {
-            return AdapterError::Timeout(self.timeouts.request);
-        }
-        if let Some(untrusted) = untrusted_certificate(err) {
-            return untrusted;
-        }
-        let what = if err.is_connect() {
-            "cannot connect"
-        } else if err.is_body() || err.is_decode() {
-            "connection lost while reading the reply"
-        } else {
-            "request failed"
-        };
-        AdapterError::Unavailable {
-            message: format!("{what}: {}", root_cause(err)),
-        }
+    async fn through_stack(&self, request: Request) -> Result<Reply> {
+        self.stack.clone().oneshot(Outbound::new(request)).await
     }
 }
 
-/// A `Retry-After` in seconds (the HTTP-date form is not used by panels).
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-fn too_large(body: &[u8]) -> AdapterError {
-    AdapterError::protocol(
-        format!("reply larger than {MAX_REPLY_BYTES} bytes"),
-        &String::from_utf8_lossy(body),
-    )
+/// A reqwest failure, as the adapters' error: a timeout (connecting), an
+/// untrusted certificate, or the panel unreachable or dropping the line.
+pub(crate) fn transport_error(err: &reqwest::Error, connect_timeout: Duration) -> AdapterError {
+    if err.is_timeout() {
+        return AdapterError::Timeout(connect_timeout);
+    }
+    if let Some(untrusted) = untrusted_certificate(err) {
+        return untrusted;
+    }
+    let what = if err.is_connect() {
+        "cannot connect"
+    } else if err.is_body() || err.is_decode() {
+        "connection lost while reading the reply"
+    } else {
+        "request failed"
+    };
+    AdapterError::Unavailable {
+        message: format!("{what}: {}", root_cause(err)),
+    }
 }
 
 /// A refused panel certificate, found among an error's causes: a setting to

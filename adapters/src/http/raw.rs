@@ -12,7 +12,10 @@ use tokio::{
 };
 use tokio_rustls::TlsConnector;
 
-use super::{MAX_REPLY_BYTES, Reply, USER_AGENT, parse_retry_after, too_large};
+use super::{
+    Reply, USER_AGENT,
+    reply::{MAX_REPLY_BYTES, parse_retry_after, too_large},
+};
 use crate::AdapterError;
 use crate::Result;
 

@@ -11,6 +11,22 @@ use serde::de::DeserializeOwned;
 use crate::AdapterError;
 use crate::Result;
 
+/// Replies larger than this are refused as a protocol error.
+pub(super) const MAX_REPLY_BYTES: usize = 8 * 1024 * 1024;
+
+/// A `Retry-After` in seconds (the HTTP-date form is not used by panels).
+pub(super) fn parse_retry_after(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// The error of a reply over [`MAX_REPLY_BYTES`], quoting its start.
+pub(super) fn too_large(body: &[u8]) -> AdapterError {
+    AdapterError::protocol(
+        format!("reply larger than {MAX_REPLY_BYTES} bytes"),
+        &String::from_utf8_lossy(body),
+    )
+}
+
 /// How much of an unreadable reply an error quotes.
 const EXCERPT_CHARS: usize = 200;
 

@@ -37,7 +37,7 @@ impl App {
         config: &Config,
         metrics: &PanelMetrics,
     ) -> Result<Self, AdapterError> {
-        let transport = Transport::new(config.upstream_timeouts, metrics.clone())?;
+        let transport = Transport::new(config.outbound, metrics.clone())?;
         Ok(App {
             router: Arc::new(Router::new(
                 inventory.clone(),

@@ -1,9 +1,8 @@
-//! The command runner: every RPC is a body run by [`App::run`], which starts
-//! the call (the caller, the journal claim that makes a mutation idempotent,
-//! or the replay of an earlier outcome), hands the body a [`Call`] to route
-//! and reach the panel with, and finishes it (log, journal, what the panel's
-//! failure teaches, the gRPC reply). What each RPC needs (scope, capability,
-//! journalling) is declared in the proto (`panelgate_proto::RPCS`).
+//! One RPC in progress ([`Call`]), as its body sees it: what it is about,
+//! routing within the caller's groups with the RPC's capability checked, the
+//! one way to reach the panel ([`Call::on`], which is also the one
+//! validate_only path), and how the call ends (log, journal entry, what the
+//! panel's failure teaches, the gRPC reply). The runner is in `runner`.
 
 use std::{
     future::Future,
@@ -13,22 +12,21 @@ use std::{
 
 use chrono::Utc;
 use panelgate_adapters::{AdapterError, Entity, Panel};
-use panelgate_inventory::{InventoryError, OperationEnd, OperationStart, ServerRecord};
+use panelgate_inventory::{InventoryError, OperationEnd, ServerRecord};
 use panelgate_proto::{
     ErrorClass, Rpc, RpcFacts, code_name,
     v1::{ErrorReason, Target, Validation},
 };
 use secrecy::SecretString;
-use tonic::{Request, Response, Status};
+use tonic::{Response, Status};
 use tracing::{Span, info, warn};
 
 use crate::{
     app::App,
     auth::Caller,
     error::{GatewayError, class_of, mask_secrets},
-    idempotency::{self, Claimed},
+    idempotency,
     routing::Route,
-    validate,
 };
 
 /// What an RPC answers.
@@ -55,99 +53,6 @@ impl From<GatewayError> for Stop {
 impl From<InventoryError> for Stop {
     fn from(error: InventoryError) -> Self {
         Stop::Failed(error.into())
-    }
-}
-
-impl App {
-    /// Runs one RPC: starts the call, runs `body` with it and the request,
-    /// and finishes the call with what the body returned.
-    pub async fn run<R, Fut>(
-        &self,
-        request: Request<R>,
-        body: impl FnOnce(Call, R) -> Fut,
-    ) -> RpcResult<R::Reply>
-    where
-        R: Rpc,
-        Fut: Future<Output = Result<R::Reply, Stop>>,
-    {
-        match self.start(request).await {
-            Ok((call, req)) => {
-                let result = body(call.clone(), req).await;
-                call.finish::<R>(result).await
-            }
-            Err(reply) => reply,
-        }
-    }
-
-    /// The call and its request, or the reply when there is nothing to run:
-    /// a refusal, or the stored outcome of an earlier call with this
-    /// `request_id` (see `idempotency`).
-    async fn start<R: Rpc>(&self, request: Request<R>) -> Result<(Call, R), RpcResult<R::Reply>> {
-        let Some(caller) = Caller::of(&request) else {
-            warn!(
-                method = R::FACTS.method(),
-                "a call passed no authentication layer: refused"
-            );
-            return Err(Err(GatewayError::Unauthenticated {
-                message: "the call passed no authentication".into(),
-            }
-            .into()));
-        };
-        let req = request.into_inner();
-        let call = Call(Arc::new(Inner {
-            app: self.clone(),
-            caller,
-            facts: R::FACTS,
-            validate_only: req.validate_only(),
-            secrets: req
-                .secret_values()
-                .into_iter()
-                .map(|value| SecretString::from(value.to_owned()))
-                .collect(),
-            started: Instant::now(),
-            state: Mutex::default(),
-        }));
-        if let Err(err) = validate::request_id("request_id", req.request_id()) {
-            return Err(call.finish::<R>(Err(err.into())).await);
-        }
-        if !R::FACTS.journalled || req.validate_only() {
-            return Ok((call, req));
-        }
-        let request_id = (!req.request_id().is_empty()).then(|| req.request_id().to_owned());
-        // Only a request_id's replays need the digest and the reply.
-        let digest = request_id
-            .as_ref()
-            .map(|_| idempotency::request_digest(&req))
-            .unwrap_or_default();
-        let keyed = request_id.is_some();
-        let start = || OperationStart {
-            caller: call.0.caller.subject.clone(),
-            request_id: request_id.clone(),
-            method: R::FACTS.method().to_owned(),
-            resource: String::new(),
-            server_id: None,
-            digest: digest.clone(),
-            started_at: Utc::now(),
-        };
-        match idempotency::claim_or_wait(&self.inventory, start).await {
-            Ok(Claimed::Run { id, uncertain }) => {
-                self.leases.hold(&id);
-                call.state().journal = Some(Journal {
-                    id,
-                    uncertain,
-                    keyed,
-                });
-                Ok((call, req))
-            }
-            Ok(Claimed::Replay(stored)) => {
-                info!(
-                    method = R::FACTS.method(),
-                    "request_id seen before: its stored outcome is replayed"
-                );
-                Err(idempotency::replay(&stored))
-            }
-            Err(err) => Err(call.finish::<R>(Err(err.into())).await),
-        }
     }
 }
 
@@ -189,6 +94,42 @@ struct Journal {
 }
 
 impl Call {
+    /// A call of the RPC `facts` describes, for `caller`.
+    pub(crate) fn new(
+        app: App,
+        caller: Caller,
+        facts: &'static RpcFacts,
+        validate_only: bool,
+        secrets: Vec<&str>,
+    ) -> Self {
+        Call(Arc::new(Inner {
+            app,
+            caller,
+            facts,
+            validate_only,
+            secrets: secrets
+                .into_iter()
+                .map(|value| SecretString::from(value.to_owned()))
+                .collect(),
+            started: Instant::now(),
+            state: Mutex::default(),
+        }))
+    }
+
+    /// The caller's subject, for the journal.
+    pub(crate) fn subject(&self) -> &str {
+        &self.0.caller.subject
+    }
+
+    /// Holds the claimed journal entry `id`, finished with the call.
+    pub(crate) fn claimed(&self, id: String, uncertain: bool, keyed: bool) {
+        self.state().journal = Some(Journal {
+            id,
+            uncertain,
+            keyed,
+        });
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere cannot leave the state half-written: take it as is.
         self.0
@@ -308,7 +249,7 @@ impl Call {
     /// account the index pointed to but the panel lacks leaves the index),
     /// finishes a mutation's journal entry, and turns the outcome into a gRPC
     /// reply.
-    async fn finish<R: Rpc>(self, result: Result<R::Reply, Stop>) -> RpcResult<R::Reply> {
+    pub(crate) async fn finish<R: Rpc>(self, result: Body<R::Reply>) -> RpcResult<R::Reply> {
         let latency_ms = u64::try_from(self.0.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let method = self.0.facts.method();
         let failed = match result {
@@ -372,9 +313,7 @@ impl Call {
         match error {
             AdapterError::CredentialsRejected { .. } => {
                 warn!(server = %route.server.name, "the panel rejected panelgate's credentials: calls fail fast for a while");
-                router
-                    .remember_rejection(&route.server, error.clone())
-                    .await;
+                router.remember_rejection(&route.server, error.clone());
             }
             AdapterError::Misconfigured(_) => router.forget(&route.server).await,
             AdapterError::NotFound {

@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use panelgate_adapters::http::Timeouts;
+use panelgate_adapters::http::Resilience;
 use panelgate_inventory::Keyring;
 use tonic::transport::ServerTlsConfig;
 
@@ -23,8 +23,11 @@ pub struct Config {
     pub package_cache_ttl: Duration,
     /// How long server records and adapter instances are cached.
     pub server_cache_ttl: Duration,
-    /// Timeouts of calls to panels.
-    pub upstream_timeouts: Timeouts,
+    /// How calls to each panel are protected: timeouts, the bulkhead, the
+    /// circuit breaker, read retries.
+    pub outbound: Resilience,
+    /// How often servers whose circuit is open are probed (zero: never).
+    pub probe_interval: Duration,
     /// How often the health service checks the inventory.
     pub health_interval: Duration,
     /// Caller authentication; None lets every call through (`--auth-disabled`).
@@ -52,7 +55,8 @@ impl Config {
             migrate_on_start: true,
             package_cache_ttl: Duration::from_secs(300),
             server_cache_ttl: Duration::from_secs(30),
-            upstream_timeouts: Timeouts::default(),
+            outbound: Resilience::default(),
+            probe_interval: Duration::from_secs(5),
             health_interval: Duration::from_secs(1),
             auth: None,
             tls: None,

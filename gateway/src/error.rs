@@ -308,6 +308,9 @@ fn adapter_details(
         AdapterError::RateLimited { retry_after } => {
             details.set_retry_info(*retry_after);
         }
+        AdapterError::Busy { retry_after, .. } | AdapterError::CircuitOpen { retry_after } => {
+            details.set_retry_info(Some(*retry_after));
+        }
         AdapterError::Protocol { excerpt, .. } if !excerpt.is_empty() => {
             metadata.insert("body_excerpt".to_owned(), excerpt.clone());
         }

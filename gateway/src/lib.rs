@@ -8,9 +8,10 @@
 //! - `server`: assembles tonic with the services, health and reflection ([`serve`]).
 //! - `grpc/`: one file per proto service; each RPC is a small body (validate,
 //!   route, reach the panel, map the reply) run by the command runner.
-//! - `call`: the command runner: the life of one call (journal claim or
-//!   replay, routing within the caller's groups, capability check,
-//!   validate_only, logging, journal entry).
+//! - `runner`: the command runner (`App::run`): start (journal claim or
+//!   replay), the scope of panel calls (class, deadline), finish.
+//! - `call`: one call as its body sees it: routing within the caller's
+//!   groups, capability check, validate_only, logging, journal entry.
 //! - `app`: the gateway's shared state.
 //! - `idempotency`: `request_id` claims, waits and replays (AIP-155).
 //! - `converge`: create-like calls whose retries converge on one effect.
@@ -29,6 +30,7 @@
 //! - `protocol`: the gRPC protocol's own refusals (content-type, undecodable
 //!   or oversize messages) with their proper codes.
 //! - `retention`: background pruning of the operation journal.
+//! - `prober`: background probes of servers whose circuit is open.
 //! - `demo`: `panelgate demo` with simulated panels.
 
 mod app;
@@ -46,9 +48,11 @@ mod idempotency;
 mod leases;
 pub mod metrics;
 mod packages;
+mod prober;
 mod protocol;
 mod retention;
 mod routing;
+mod runner;
 mod server;
 mod telemetry;
 mod validate;

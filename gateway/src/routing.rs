@@ -68,17 +68,9 @@ pub struct Router {
     /// Adapters, keyed by server id and record version, so an adapter always
     /// matches the record it was built from.
     panels: Cache<(String, i64), Arc<dyn Panel>>,
-    /// Servers whose panel just rejected panelgate's credentials, by record
-    /// version: calls fail at once for a while instead of logging in again
-    /// and again (a panel's firewall may block an IP after failed logins).
-    rejected: Cache<(String, i64), AdapterError>,
     sessions: Sessions,
     metrics: PanelMetrics,
 }
-
-/// How long calls to a server fail fast after its panel rejected panelgate's
-/// credentials. UpdateServer (a new record version) and a healthy CheckServer end it sooner.
-pub const REJECTED_CREDENTIALS_BACKOFF: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Router {
     /// A router over `inventory`, caching per `config`, counting cache
@@ -97,10 +89,6 @@ impl Router {
             panels: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(config.server_cache_ttl)
-                .build(),
-            rejected: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(REJECTED_CREDENTIALS_BACKOFF)
                 .build(),
             sessions: Sessions::new(metrics.clone()),
             metrics,
@@ -199,23 +187,22 @@ impl Router {
                 why: "no call is routed to it",
             });
         }
-        if let Some(error) = self.rejected.get(&panel_key(&server)).await {
-            return Err(GatewayError::Panel {
-                server: Box::new(context(&server, kind_of(&server))),
-                error,
-            });
-        }
         self.route_any_state(server).await
     }
 
     /// Makes calls to `server` fail fast with `error` for a while.
-    pub async fn remember_rejection(&self, server: &ServerRecord, error: AdapterError) {
-        self.rejected.insert(panel_key(server), error).await;
+    pub fn remember_rejection(&self, server: &ServerRecord, error: AdapterError) {
+        self.transport
+            .guards()
+            .of(&server.id)
+            .reject_credentials(error);
     }
 
     /// Ends a rejection backoff (the panel accepted the credentials again).
-    pub async fn clear_rejection(&self, server: &ServerRecord) {
-        self.rejected.invalidate(&panel_key(server)).await;
+    pub fn clear_rejection(&self, server: &ServerRecord) {
+        if let Some(guard) = self.transport.guards().get(&server.id) {
+            guard.accept_credentials();
+        }
     }
 
     /// Builds the route to a server whatever its state (for CheckServer, so an
@@ -281,14 +268,25 @@ impl Router {
         })
     }
 
-    /// Drops everything cached about a server (after update or delete, or
-    /// when the panel rejected its credentials).
+    /// Drops everything cached about a server's adapter (when its
+    /// configuration proved unusable, or a check failed).
     pub async fn forget(&self, server: &ServerRecord) {
         self.by_id.invalidate(&server.id).await;
         self.id_by_name.invalidate(&server.name).await;
         self.panels.invalidate(&panel_key(server)).await;
-        self.rejected.invalidate(&panel_key(server)).await;
         self.sessions.forget(&server.id).await;
+    }
+
+    /// Starts a server afresh (its record changed, or it is gone): forgets
+    /// it, and its guard's circuit, health and credentials backoff.
+    pub async fn reset(&self, server: &ServerRecord) {
+        self.forget(server).await;
+        self.transport.guards().forget(&server.id);
+    }
+
+    /// The transport, with every server's guard.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
     }
 }
 

@@ -37,6 +37,7 @@ use crate::{
     },
     health,
     metrics::{self, Metrics},
+    prober,
     protocol::Protocol,
     retention,
     telemetry::TelemetryLayer,
@@ -154,6 +155,12 @@ pub async fn serve(
         config.idempotency_retention,
         config.journal_retention,
     ));
+    let prober = (!config.probe_interval.is_zero()).then(|| {
+        tokio::spawn(prober::probe_open_circuits(
+            app.clone(),
+            config.probe_interval,
+        ))
+    });
 
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -216,6 +223,9 @@ pub async fn serve(
     monitor.abort();
     pruner.abort();
     renewer.abort();
+    if let Some(prober) = prober {
+        prober.abort();
+    }
     let _ = stop_metrics.send(());
     if let Some(metrics_server) = metrics_server {
         match metrics_server.await {

@@ -147,6 +147,8 @@ pub struct ServerFilter {
     pub state: Option<ServerState>,
     /// Only servers carrying every one of these labels with these values.
     pub labels: BTreeMap<String, String>,
+    /// Only these servers, by id.
+    pub ids: Option<BTreeSet<String>>,
 }
 
 /// Changes to a server; `None` leaves a field as it is.

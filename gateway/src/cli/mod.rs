@@ -3,6 +3,7 @@
 //! container is configured with env alone.
 
 mod auth;
+mod outbound;
 mod serve;
 
 use std::net::SocketAddr;

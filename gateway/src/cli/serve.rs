@@ -5,13 +5,12 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::{Context, bail};
 use clap::{Args, builder::BoolishValueParser};
-use panelgate_adapters::http::Timeouts;
 use panelgate_inventory::{Keyring, MasterKey};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 use secrecy::zeroize::Zeroizing;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
-use super::auth::AuthArgs;
+use super::{auth::AuthArgs, outbound::OutboundArgs};
 use crate::{
     auth::Auth,
     config::{Config, parse_duration},
@@ -215,12 +214,9 @@ pub struct ServeArgs {
     /// How long server records and adapters are cached (bounds how stale another replica's change can be).
     #[arg(long, env = "PANELGATE_SERVER_CACHE_TTL", default_value = "30s", value_parser = parse_duration)]
     pub server_cache_ttl: Duration,
-    /// Longest wait for one panel HTTP call (IssueCertificate may need more).
-    #[arg(long, env = "PANELGATE_UPSTREAM_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
-    pub upstream_timeout: Duration,
-    /// Longest wait to connect to a panel.
-    #[arg(long, env = "PANELGATE_UPSTREAM_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
-    pub upstream_connect_timeout: Duration,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub outbound: OutboundArgs,
     /// How often health checks the inventory.
     #[arg(long, env = "PANELGATE_HEALTH_INTERVAL", default_value = "1s", value_parser = parse_duration)]
     pub health_interval: Duration,
@@ -261,10 +257,8 @@ impl ServeArgs {
             migrate_on_start: !self.no_migrate,
             package_cache_ttl: self.package_cache_ttl,
             server_cache_ttl: self.server_cache_ttl,
-            upstream_timeouts: Timeouts {
-                connect: self.upstream_connect_timeout,
-                request: self.upstream_timeout,
-            },
+            outbound: self.outbound.resilience(),
+            probe_interval: self.outbound.probe_interval,
             health_interval: self.health_interval,
             idempotency_retention: self.idempotency_retention,
             journal_retention: self.journal_retention,

@@ -47,7 +47,7 @@ impl PackageApi {
         let page = offset_page(req.page_size, &req.page_token)?;
         let route = call.route(req.target.as_ref()).await?;
         let all = self.app.packages.list(&route).await?;
-        let listed = Listed::slice(all.as_ref().clone(), page);
+        let listed = Listed::slice(&all, page);
         Ok(ListPackagesResponse {
             packages: listed.items,
             next_page_token: next_offset_token(page, listed.more),

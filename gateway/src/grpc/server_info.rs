@@ -89,7 +89,7 @@ impl ServerApi {
         let all = call
             .on(&route, async |panel| panel.list_notifications().await)
             .await?;
-        let listed = Listed::slice(all, page);
+        let listed = Listed::slice(&all, page);
         Ok(ListNotificationsResponse {
             notifications: listed.items,
             next_page_token: next_offset_token(page, listed.more),
@@ -140,7 +140,7 @@ impl ServerApi {
         let all = call
             .on(&route, async |panel| panel.list_panel_admins().await)
             .await?;
-        let listed = Listed::slice(all, page);
+        let listed = Listed::slice(&all, page);
         Ok(ListPanelAdminsResponse {
             admins: listed.items,
             next_page_token: next_offset_token(page, listed.more),

@@ -103,6 +103,9 @@ impl Inventory {
         for (key, value) in &filter.labels {
             query = query.filter(has_label(key, value));
         }
+        if let Some(ids) = &filter.ids {
+            query = query.filter(servers::Column::Id.is_in(ids.iter().cloned()));
+        }
         match paging::decode(&page)? {
             None => {}
             Some(Cursor::Servers { name }) => query = query.filter(servers::Column::Name.gt(name)),

@@ -1,11 +1,14 @@
 //! InventoryService: the fleet's servers. Credentials are write-only: encoded
 //! as the canonical `Credentials` message, sealed by the inventory, never returned.
 
-use std::{collections::BTreeMap, sync::Arc, time::Instant};
+mod fields;
+mod view;
+
+use std::{sync::Arc, time::Instant};
 
 use panelgate_adapters::{
-    KINDS, PanelCredentials, capabilities, check_credentials,
-    http::{TlsOptions, Transport},
+    capabilities,
+    http::{CallScope, Guards, TlsOptions, Transport},
     kind_from_name, kind_name,
 };
 use panelgate_inventory::{
@@ -13,18 +16,20 @@ use panelgate_inventory::{
     TlsConfig,
 };
 use panelgate_proto::v1::{
-    CheckServerRequest, CheckServerResponse, Credentials, DeleteServerRequest,
-    DeleteServerResponse, GetServerRequest, GetServerResponse, ListServersRequest,
-    ListServersResponse, PanelKind, RegisterServerRequest, RegisterServerResponse, Server,
-    ServerDefaults, ServerState, TlsSettings, UpdateServerRequest, UpdateServerResponse,
-    inventory_service_server::InventoryService,
+    CheckServerRequest, CheckServerResponse, DeleteServerRequest, DeleteServerResponse,
+    GetServerRequest, GetServerResponse, HealthState, ListServersRequest, ListServersResponse,
+    PanelKind, RegisterServerRequest, RegisterServerResponse, UpdateServerRequest,
+    UpdateServerResponse, inventory_service_server::InventoryService,
 };
-use prost::Message;
-use secrecy::{ExposeSecret, SecretSlice};
 use tonic::Status;
-use tracing::warn;
 
-use super::{page_size, timestamp};
+use self::{
+    fields::{
+        labels, optional_text, panel_kind, php_default, sealable_credentials, state, tls_config,
+    },
+    view::{in_health, server_message, warn_if_insecure},
+};
+use super::page_size;
 use crate::{
     app::App,
     call::{Body, Call},
@@ -38,6 +43,11 @@ pub struct InventoryApi {
 }
 
 impl InventoryApi {
+    /// This replica's guards of the servers' panels.
+    fn guards(&self) -> &Guards {
+        self.app.router.transport().guards()
+    }
+
     /// Serves the inventory through `app`.
     pub fn new(app: App) -> Self {
         InventoryApi { app }
@@ -121,13 +131,16 @@ impl InventoryApi {
         };
         let started = Instant::now();
         let checked = match self.app.router.route_any_state(server.clone()).await {
-            Ok(route) => route.panel.check().await.map_err(|err| route.fail(err)),
+            Ok(route) => CallScope::probe()
+                .run(route.panel.check())
+                .await
+                .map_err(|err| route.fail(err)),
             Err(err) => Err(err),
         };
         response.latency = prost_types::Duration::try_from(started.elapsed()).ok();
         match checked {
             Ok(check) => {
-                self.app.router.clear_rejection(&server).await;
+                self.app.router.clear_rejection(&server);
                 response.healthy = true;
                 response.panel_version = check.panel_version.unwrap_or_default();
                 if let Some(live) = check.capabilities {
@@ -174,19 +187,27 @@ impl InventoryApi {
         call.on_server(&record);
         warn_if_insecure(&record);
         Ok(RegisterServerResponse {
-            server: Some(server_message(&record)),
+            server: Some(server_message(&record, self.guards())),
         })
     }
 
     async fn get_server(&self, call: Call, req: GetServerRequest) -> Body<GetServerResponse> {
         let server = call.server(req.target.as_ref()).await?;
         Ok(GetServerResponse {
-            server: Some(server_message(&server)),
+            server: Some(server_message(&server, self.guards())),
         })
     }
 
     async fn list_servers(&self, call: Call, req: ListServersRequest) -> Body<ListServersResponse> {
         let size = page_size(req.page_size)?;
+        let ids = match HealthState::try_from(req.health) {
+            Ok(HealthState::Unspecified) => None,
+            Ok(wanted) => Some(in_health(self.guards(), wanted)),
+            Err(_) => {
+                let why = "must be HEALTHY, DEGRADED, UNHEALTHY or CIRCUIT_OPEN";
+                return Err(GatewayError::invalid("health", why).into());
+            }
+        };
         let filter = ServerFilter {
             kind: match req.kind {
                 0 => None,
@@ -196,6 +217,7 @@ impl InventoryApi {
             any_group_of: call.groups().cloned(),
             state: state("state", req.state)?,
             labels: req.labels.into_iter().collect(),
+            ids,
         };
         let page = PageRequest {
             size: u32::try_from(size).unwrap_or(u32::MAX),
@@ -203,7 +225,11 @@ impl InventoryApi {
         };
         let found = self.app.inventory.list_servers(&filter, page).await?;
         Ok(ListServersResponse {
-            servers: found.items.iter().map(server_message).collect(),
+            servers: found
+                .items
+                .iter()
+                .map(|record| server_message(record, self.guards()))
+                .collect(),
             next_page_token: found.next_token.unwrap_or_default(),
         })
     }
@@ -217,11 +243,11 @@ impl InventoryApi {
         call.about(format!("server/{}", old.name));
         let update = self.update(&call, &old, req)?;
         let record = self.app.inventory.update_server(&old.id, update).await?;
-        self.app.router.forget(&old).await;
+        self.app.router.reset(&old).await;
         self.app.packages.invalidate(&old.id).await;
         warn_if_insecure(&record);
         Ok(UpdateServerResponse {
-            server: Some(server_message(&record)),
+            server: Some(server_message(&record, self.guards())),
         })
     }
 
@@ -233,7 +259,7 @@ impl InventoryApi {
         let server = call.server(req.target.as_ref()).await?;
         call.about(format!("server/{}", server.name));
         self.app.inventory.delete_server(&server.id).await?;
-        self.app.router.forget(&server).await;
+        self.app.router.reset(&server).await;
         self.app.packages.invalidate(&server.id).await;
         Ok(DeleteServerResponse {})
     }
@@ -252,178 +278,3 @@ serve!(InventoryService for InventoryApi {
     delete_server(DeleteServerRequest),
     check_server(CheckServerRequest),
 });
-
-/// The canonical view of a stored server (never its credentials).
-fn server_message(record: &ServerRecord) -> Server {
-    let kind = kind_from_name(&record.kind).unwrap_or(PanelKind::Unspecified);
-    Server {
-        id: record.id.clone(),
-        name: record.name.clone(),
-        kind: kind.into(),
-        base_url: record.base_url.clone(),
-        group: record.group.clone(),
-        labels: record.labels.clone().into_iter().collect(),
-        state: match record.state {
-            StoredState::Active => ServerState::Active,
-            StoredState::Draining => ServerState::Draining,
-            StoredState::Disabled => ServerState::Disabled,
-        }
-        .into(),
-        max_accounts: record.max_accounts,
-        capabilities: capabilities(kind).iter().map(|op| *op as i32).collect(),
-        tls: Some(TlsSettings {
-            ca_pem: record.tls.ca_pem.clone().unwrap_or_default(),
-            insecure_skip_verify: record.tls.insecure_skip_verify,
-        }),
-        credentials_set: record.credentials_set,
-        defaults: Some(ServerDefaults {
-            php_version: record.default_php_version.clone().unwrap_or_default(),
-        }),
-        create_time: Some(timestamp(record.created_at)),
-        update_time: Some(timestamp(record.updated_at)),
-    }
-}
-
-fn warn_if_insecure(record: &ServerRecord) {
-    if record.tls.insecure_skip_verify {
-        warn!(server = %record.name, "TLS verification towards this panel is off (tls.insecure_skip_verify)");
-    }
-}
-
-/// A kind panelgate has an adapter for.
-fn panel_kind(field: &str, value: i32) -> Result<PanelKind, GatewayError> {
-    let supported = |kind: &PanelKind| !capabilities(*kind).is_empty();
-    PanelKind::try_from(value)
-        .ok()
-        .filter(supported)
-        .ok_or_else(|| {
-            let known: Vec<&str> = KINDS
-                .iter()
-                .filter(|kind| supported(kind))
-                .map(|kind| kind.as_str_name())
-                .collect();
-            GatewayError::invalid(
-                field,
-                format!(
-                    "must be a panel kind panelgate has an adapter for: {}",
-                    known.join(", ")
-                ),
-            )
-        })
-}
-
-/// A server state; None for UNSPECIFIED.
-fn state(field: &str, value: i32) -> Result<Option<StoredState>, GatewayError> {
-    match ServerState::try_from(value) {
-        Ok(ServerState::Unspecified) => Ok(None),
-        Ok(ServerState::Active) => Ok(Some(StoredState::Active)),
-        Ok(ServerState::Draining) => Ok(Some(StoredState::Draining)),
-        Ok(ServerState::Disabled) => Ok(Some(StoredState::Disabled)),
-        Err(_) => Err(GatewayError::invalid(
-            field,
-            "must be ACTIVE, DRAINING or DISABLED",
-        )),
-    }
-}
-
-fn optional_text(field: &str, value: &str) -> Result<Option<String>, GatewayError> {
-    if value.trim().is_empty() {
-        return Ok(None);
-    }
-    validate::name(field, value, 63).map(Some)
-}
-
-/// Labels: keys of letters, digits, '.', '_', '-' or '/' (at most 63), values of
-/// at most 63 printable characters.
-fn labels(
-    field: &str,
-    labels: impl IntoIterator<Item = (String, String)>,
-) -> Result<BTreeMap<String, String>, GatewayError> {
-    let mut checked = BTreeMap::new();
-    for (key, value) in labels {
-        let key_ok = !key.is_empty()
-            && key.len() <= 63
-            && key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'));
-        if !key_ok {
-            return Err(GatewayError::invalid(
-                field,
-                format!(
-                    "label key `{}`: 1 to 63 letters, digits, '.', '_', '-' or '/'",
-                    validate::excerpt(&key)
-                ),
-            ));
-        }
-        if value.chars().count() > 63 || value.chars().any(char::is_control) {
-            return Err(GatewayError::invalid(
-                field,
-                format!("label `{key}`: value must be at most 63 printable characters"),
-            ));
-        }
-        checked.insert(key, value);
-    }
-    Ok(checked)
-}
-
-fn tls_config(tls: TlsSettings) -> TlsConfig {
-    TlsConfig {
-        ca_pem: (!tls.ca_pem.trim().is_empty()).then_some(tls.ca_pem),
-        insecure_skip_verify: tls.insecure_skip_verify,
-    }
-}
-
-fn php_default(
-    field: &str,
-    defaults: Option<ServerDefaults>,
-) -> Result<Option<String>, GatewayError> {
-    let version = validate::php_version(
-        &format!("{field}.php_version"),
-        &defaults.unwrap_or_default().php_version,
-    )?;
-    Ok((!version.is_empty()).then_some(version))
-}
-
-/// Checks credentials against the panel kind and encodes them for sealing.
-fn sealable_credentials(
-    kind: PanelKind,
-    credentials: Option<Credentials>,
-) -> Result<Option<SecretSlice<u8>>, GatewayError> {
-    let Some(credentials) = credentials else {
-        return Ok(None);
-    };
-    let encoded = credentials.encode_to_vec();
-    let Some(parsed) = PanelCredentials::from_proto(credentials) else {
-        return Err(GatewayError::invalid(
-            "credentials",
-            "set credentials.password or credentials.api_token",
-        ));
-    };
-    check_credentials(kind, &parsed)
-        .map_err(|reason| GatewayError::invalid("credentials", reason))?;
-    match &parsed {
-        PanelCredentials::Password { username, password } => {
-            if username.trim().is_empty() {
-                return Err(GatewayError::invalid(
-                    "credentials.password.username",
-                    "required",
-                ));
-            }
-            if password.expose_secret().is_empty() {
-                return Err(GatewayError::invalid(
-                    "credentials.password.password",
-                    "required",
-                ));
-            }
-        }
-        PanelCredentials::ApiToken(token) => {
-            if token.expose_secret().trim().is_empty() {
-                return Err(GatewayError::invalid(
-                    "credentials.api_token.token",
-                    "required",
-                ));
-            }
-        }
-    }
-    Ok(Some(encoded.into()))
-}

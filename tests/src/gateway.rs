@@ -209,13 +209,20 @@ where
 }
 
 /// The configuration of test gateways on `database_url`: a fresh master
-/// key, the test token key, a short upstream timeout.
+/// key, the test token key, a short upstream timeout, and the outbound
+/// stack's breaker, read retries, bulkhead and prober out of the way, so a
+/// test sees each panel fault as it is (the resilience tests turn them on).
 pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::new(database_url);
     config.keyring = Some(Keyring::new(
         MasterKey::generate().expect("random master key"),
     ));
-    config.upstream_timeouts.request = TEST_UPSTREAM_TIMEOUT;
+    config.outbound.timeouts.set_each(TEST_UPSTREAM_TIMEOUT);
+    config.outbound.max_in_flight = 10_000;
+    config.outbound.breaker.consecutive_failures = u32::MAX;
+    config.outbound.breaker.minimum_calls = u32::MAX;
+    config.outbound.retries.max_retries = 0;
+    config.probe_interval = Duration::ZERO;
     config.auth = Some(Arc::new(Auth {
         tokens: test_tokens(),
         reflection_public: false,

@@ -19,6 +19,7 @@
 //! - [`proxy`]: a TCP proxy that can cut a connection (database outages).
 //! - [`raw`]: calls with already-encoded messages (garbage, oversize).
 //! - [`reflection`]: asking server reflection, v1 and v1alpha.
+//! - [`scrape`]: scraping `/metrics` and reading its samples.
 //! - [`secrets`]: recognisable secrets, and the search for them in logs,
 //!   errors, replies and the database at rest.
 //! - [`tls_proxy`]: a private CA (rcgen) and a TLS-terminating proxy that puts
@@ -35,6 +36,7 @@ pub mod postgres;
 pub mod proxy;
 pub mod raw;
 pub mod reflection;
+pub mod scrape;
 pub mod secrets;
 pub mod suite;
 pub mod tls_proxy;

@@ -166,7 +166,7 @@ async fn health_is_not_serving_while_the_inventory_is_unreachable() {
     config.keyring = Some(Keyring::new(
         MasterKey::generate().expect("random master key"),
     ));
-    config.upstream_timeouts.request = TEST_UPSTREAM_TIMEOUT;
+    config.outbound.timeouts.set_each(TEST_UPSTREAM_TIMEOUT);
     config.health_interval = Duration::from_millis(100);
     let running = gateway::start(config).await;
     let proxy = std::sync::Arc::new(proxy);

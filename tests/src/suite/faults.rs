@@ -92,7 +92,7 @@ fn quotes_the_body(status: &Status) {
 /// naming the timeout. Each names the server and quotes no panel words; none
 /// but the slow one reaches the panel's API, and the call works once cleared.
 pub async fn transport_faults_give_the_documented_codes<F: PanelFixture>(backend: Backend) {
-    let configure = |config: &mut panelgate::Config| config.upstream_timeouts.request = TIMEOUT;
+    let configure = |config: &mut panelgate::Config| config.outbound.timeouts.set_each(TIMEOUT);
     Panel::<F>::run_on(
         backend,
         ConfigOf::<F>::default(),

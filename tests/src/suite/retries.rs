@@ -49,7 +49,7 @@ const CREATES: &[(Capability, &str, Made, &str)] = &[
 /// UPSTREAM_TIMEOUT (the panel did the work). The same call retried with
 /// the same `request_id` answers OK, and the panel holds exactly one.
 pub async fn create_retries_after_a_timeout_converge<F: PanelFixture>(backend: Backend) {
-    let configure = |config: &mut panelgate::Config| config.upstream_timeouts.request = TIMEOUT;
+    let configure = |config: &mut panelgate::Config| config.outbound.timeouts.set_each(TIMEOUT);
     Panel::<F>::run_on(
         backend,
         ConfigOf::<F>::default(),

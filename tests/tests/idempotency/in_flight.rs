@@ -66,7 +66,7 @@ async fn retry_while_the_first_call_runs_waits_for_its_reply(backend: Backend) {
 async fn retry_gives_up_waiting_with_aborted_request_in_progress(backend: Backend) {
     let configure = |config: &mut Config| {
         // Long enough for the panel to hold the first call past the wait.
-        config.upstream_timeouts.request = Duration::from_secs(120);
+        config.outbound.timeouts.set_each(Duration::from_secs(120));
     };
     Ols::run_on(backend, Default::default(), configure, |env| async move {
         env.list_packages().await;

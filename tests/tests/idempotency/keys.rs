@@ -326,7 +326,7 @@ async fn idempotency_retention_forgets_request_ids(backend: Backend) {
 
         let mut config = Config::new(env.gateway.database_url.clone());
         config.keyring = Some(keyring);
-        config.upstream_timeouts.request = TEST_UPSTREAM_TIMEOUT;
+        config.outbound.timeouts.set_each(TEST_UPSTREAM_TIMEOUT);
         config.auth = Some(Arc::new(Auth {
             tokens: test_tokens(),
             reflection_public: false,

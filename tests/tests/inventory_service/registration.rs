@@ -3,8 +3,8 @@
 
 use panelgate_proto::Capability;
 use panelgate_proto::v1::{
-    ApiTokenCredentials, Credentials, ListServersRequest, PanelKind, Server, ServerDefaults,
-    ServerState, TlsSettings, UpdateServerRequest, credentials,
+    ApiTokenCredentials, Credentials, HealthState, ListServersRequest, PanelKind, Server,
+    ServerDefaults, ServerHealth, ServerState, TlsSettings, UpdateServerRequest, credentials,
 };
 use panelgate_tests::{
     AdminApiFixture, Backend, PanelFixture,
@@ -60,6 +60,10 @@ async fn register_then_get_round_trips_every_field(backend: Backend) {
                     nanos: 0,
                 }),
                 update_time: None,
+                health: Some(ServerHealth {
+                    state: HealthState::CircuitOpen.into(),
+                    ..Default::default()
+                }),
             };
             let registered = register(
                 &gateway,
@@ -81,6 +85,11 @@ async fn register_then_get_round_trips_every_field(backend: Backend) {
             assert_eq!(registered.tls, given.tls);
             assert_eq!(registered.defaults, given.defaults);
             assert!(registered.credentials_set);
+            assert_eq!(
+                registered.health,
+                Some(ServerHealth::default()),
+                "health is output only, and no call was made yet"
+            );
             let capabilities: Vec<Capability> = registered.capabilities().collect();
             assert!(
                 capabilities.contains(&Capability::CreateAccount),
@@ -123,6 +132,13 @@ async fn register_then_get_round_trips_every_field(backend: Backend) {
             let checked = check_server(&gateway, by_name("ols-eu-1")).await;
             assert!(checked.healthy, "stored credentials work: {checked:?}");
             assert_not_in_reply(&checked, PASSWORD);
+            let health = get_server(&gateway, by_name("ols-eu-1"))
+                .await
+                .expect("get after the check")
+                .health
+                .expect("health");
+            assert_eq!(health.state(), HealthState::Healthy, "{health:?}");
+            assert!(health.since.is_some() && health.last_success_time.is_some());
         },
     )
     .await;

@@ -244,7 +244,7 @@ async fn journal_retention_deletes_old_entries(backend: Backend) {
 
         let mut config = Config::new(gateway.database_url.clone());
         config.keyring = Some(keyring);
-        config.upstream_timeouts.request = TEST_UPSTREAM_TIMEOUT;
+        config.outbound.timeouts.set_each(TEST_UPSTREAM_TIMEOUT);
         config.auth = Some(Arc::new(Auth {
             tokens: test_tokens(),
             reflection_public: false,

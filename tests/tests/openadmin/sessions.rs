@@ -22,7 +22,7 @@ panelgate_tests::panel_tests!(Oa with OpenAdminConfig::default(), gateway patien
 
 /// A gateway configuration whose upstream timeout is no matter.
 fn patient(config: &mut Config) {
-    config.upstream_timeouts.request = Duration::from_secs(30);
+    config.outbound.timeouts.set_each(Duration::from_secs(30));
 }
 
 /// How many calls the coalescing test makes at once.

@@ -107,7 +107,7 @@ impl Key {
 async fn gateway_with(database_url: &str, keyring: Keyring) -> (Running, Clients) {
     let mut config = Config::new(database_url);
     config.keyring = Some(keyring);
-    config.upstream_timeouts.request = TEST_UPSTREAM_TIMEOUT;
+    config.outbound.timeouts.set_each(TEST_UPSTREAM_TIMEOUT);
     config.server_cache_ttl = Duration::from_millis(1);
     config.auth = Some(Arc::new(Auth {
         tokens: test_tokens(),

@@ -175,7 +175,12 @@ impl<T: Clone> Listed<T> {
     /// lists (a cached list stays whole; only the page is copied).
     pub fn slice(all: &[T], slice: Slice) -> Self {
         let more = all.len() > slice.offset.saturating_add(slice.limit);
-        let items = all.iter().skip(slice.offset).take(slice.limit).cloned().collect();
+        let items = all
+            .iter()
+            .skip(slice.offset)
+            .take(slice.limit)
+            .cloned()
+            .collect();
         Listed { items, more }
     }
 }

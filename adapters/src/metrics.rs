@@ -190,20 +190,26 @@ impl PanelMetrics {
 
     /// `cache`'s value for `key`, or the one `load` yields, counted as a
     /// lookup in cache `name`. Concurrent misses share one load; a failed
-    /// load is not kept.
-    pub async fn cached<K, V, E>(
+    /// load is not kept. A hit neither makes the load nor carries its
+    /// future: calls that hit stay small.
+    pub async fn cached<K, V, E, F>(
         &self,
         name: &'static str,
         cache: &Cache<K, V>,
         key: K,
-        load: impl Future<Output = Result<V, E>>,
+        load: impl FnOnce() -> F,
     ) -> Result<V, Arc<E>>
     where
         K: Hash + Eq + Send + Sync + 'static,
         V: Clone + Send + Sync + 'static,
         E: Send + Sync + 'static,
+        F: Future<Output = Result<V, E>>,
     {
-        let entry = cache.entry(key).or_try_insert_with(load).await?;
+        if let Some(value) = cache.get(&key).await {
+            self.cache_lookup(name, true);
+            return Ok(value);
+        }
+        let entry = Box::pin(cache.entry(key).or_try_insert_with(load())).await?;
         self.cache_lookup(name, !entry.is_fresh());
         Ok(entry.into_value())
     }

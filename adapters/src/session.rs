@@ -108,7 +108,7 @@ impl Sessions {
         server: &str,
         login: impl Future<Output = Result<Session>>,
     ) -> Result<Arc<Session>> {
-        let login = async {
+        let login = || async {
             let session = login.await;
             self.metrics.login(server, session.is_ok());
             session.map(Arc::new)

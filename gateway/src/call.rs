@@ -62,7 +62,7 @@ pub struct Call(Arc<Inner>);
 
 struct Inner {
     app: App,
-    caller: Caller,
+    caller: Arc<Caller>,
     facts: &'static RpcFacts,
     validate_only: bool,
     /// The request's secrets, masked in whatever the call reports.
@@ -97,7 +97,7 @@ impl Call {
     /// A call of the RPC `facts` describes, for `caller`.
     pub(crate) fn new(
         app: App,
-        caller: Caller,
+        caller: Arc<Caller>,
         facts: &'static RpcFacts,
         validate_only: bool,
         secrets: Vec<&str>,
@@ -260,7 +260,7 @@ impl Call {
         if let Err(GatewayError::Panel { error, .. }) = &failed {
             let route = self.state().route.clone();
             if let Some(route) = route {
-                self.learn(&route, error).await;
+                Box::pin(self.learn(&route, error)).await;
             }
         }
         let class = class_of(failed.as_ref().err());
@@ -295,13 +295,9 @@ impl Call {
                     .map(|status| status.message().to_owned()),
                 journal.keyed.then(|| idempotency::stored_reply(&reply)),
             );
-            if let Err(err) = self
-                .0
-                .app
-                .inventory
-                .finish_operation(&journal.id, end)
-                .await
-            {
+            // Boxed: the journal's futures are large, and most calls are reads.
+            let finished = Box::pin(self.0.app.inventory.finish_operation(&journal.id, end));
+            if let Err(err) = finished.await {
                 warn!(method, error = %err, "operation not journalled");
             }
         }

@@ -42,7 +42,7 @@ impl PackageCache {
     /// The server's packages; one panel call per server per TTL, shared by
     /// concurrent callers.
     pub async fn list(&self, route: &Route) -> Result<Arc<Vec<Package>>, GatewayError> {
-        let load = async {
+        let load = || async {
             let packages = route
                 .panel
                 .list_packages()

@@ -100,7 +100,7 @@ impl Router {
         match target.and_then(|target| target.server.as_ref()) {
             Some(target::Server::ServerId(id)) if !id.is_empty() => self.server_by_id(id).await,
             Some(target::Server::ServerName(name)) if !name.is_empty() => {
-                let load = async {
+                let load = || async {
                     let server = self.inventory.get_server_by_name(name).await?;
                     Ok::<_, GatewayError>(server.id)
                 };
@@ -120,7 +120,7 @@ impl Router {
 
     /// The server with inventory id `id` (cached).
     pub async fn server_by_id(&self, id: &str) -> Result<Arc<ServerRecord>, GatewayError> {
-        let load = async {
+        let load = || async {
             let server = self.inventory.get_server(id).await?;
             Ok::<_, GatewayError>(Arc::new(server))
         };
@@ -149,7 +149,8 @@ impl Router {
         if target.is_some_and(|target| target.server.is_some()) {
             return self.route(target).await;
         }
-        let ids = self.inventory.servers_for_account(username).await?;
+        // Boxed: the query's future is large, and most calls name their server.
+        let ids = Box::pin(self.inventory.servers_for_account(username)).await?;
         match ids.as_slice() {
             [] => Err(GatewayError::AccountNotIndexed {
                 username: username.to_owned(),
@@ -211,12 +212,9 @@ impl Router {
         let kind = kind_of(&server);
         let panel = self
             .metrics
-            .cached(
-                "adapters",
-                &self.panels,
-                panel_key(&server),
-                self.build(&server, kind),
-            )
+            .cached("adapters", &self.panels, panel_key(&server), || {
+                self.build(&server, kind)
+            })
             .await
             .map_err(Arc::unwrap_or_clone)?;
         Ok(Route {

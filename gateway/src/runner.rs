@@ -96,7 +96,8 @@ impl App {
             digest: digest.clone(),
             started_at: Utc::now(),
         };
-        match idempotency::claim_or_wait(&self.inventory, start).await {
+        // Boxed: the journal's futures are large, and most calls are reads.
+        match Box::pin(idempotency::claim_or_wait(&self.inventory, start)).await {
             Ok(Claimed::Run { id, uncertain }) => {
                 self.leases.hold(&id);
                 call.claimed(id, uncertain, keyed);

@@ -220,8 +220,8 @@ fn token_issue_prints_one_jwt_the_gateway_verifies() {
     assert_eq!(caller.subject, "billing");
     let scopes: Vec<&str> = caller.scopes.iter().map(String::as_str).collect();
     assert_eq!(scopes, ["hosting:read", "hosting:write", "operations:read"]);
-    let groups = caller.groups.expect("a groups claim");
-    assert_eq!(groups.into_iter().collect::<Vec<_>>(), ["eu"]);
+    let groups = caller.groups.as_ref().expect("a groups claim");
+    assert_eq!(groups.iter().collect::<Vec<_>>(), ["eu"]);
     let lifetime: Lifetime = jsonwebtoken::dangerous::insecure_decode_claims(token).unwrap();
     assert_eq!(lifetime.exp - lifetime.iat, 3600, "--ttl 1h");
 

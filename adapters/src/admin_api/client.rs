@@ -2,10 +2,7 @@
 //! `/admin_api/`, admin credentials in the `username` and `password` headers,
 //! HTTP 200 for errors too. Success or failure is read from the body.
 
-use reqwest::{
-    Method,
-    header::{HeaderMap, HeaderValue},
-};
+use reqwest::{Method, header::HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -62,7 +59,10 @@ impl Endpoint {
 /// Sends admin_api calls with the server's admin credentials.
 pub(super) struct Client {
     http: HttpClient,
-    auth_headers: HeaderMap,
+    /// The `username` header.
+    username: HeaderValue,
+    /// The `password` header, marked sensitive (kept out of Debug and HPACK tables).
+    password: HeaderValue,
 }
 
 impl Client {
@@ -76,10 +76,12 @@ impl Client {
         };
         let mut password = header(password.expose_secret(), "password")?;
         password.set_sensitive(true);
-        let mut auth_headers = HeaderMap::new();
-        auth_headers.insert("username", header(username, "username")?);
-        auth_headers.insert("password", password);
-        Ok(Client { http, auth_headers })
+        let username = header(username, "username")?;
+        Ok(Client {
+            http,
+            username,
+            password,
+        })
     }
 
     /// [`Client::call`] for a success reply that carries nothing panelgate
@@ -107,7 +109,8 @@ impl Client {
         let request = self
             .http
             .request(Method::POST, endpoint.path())
-            .headers(self.auth_headers.clone())
+            .header("username", self.username.clone())
+            .header("password", self.password.clone())
             .form(form);
         let reply = self.http.send(request).await?;
         // The panel answers every call with HTTP 200: any other status is

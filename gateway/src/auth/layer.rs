@@ -45,7 +45,7 @@ impl Gate for Authenticate {
 }
 
 /// The caller of `request`, or why it is refused.
-fn authorise<B>(auth: Option<&Auth>, request: &Request<B>) -> Result<Caller, GatewayError> {
+fn authorise<B>(auth: Option<&Auth>, request: &Request<B>) -> Result<Arc<Caller>, GatewayError> {
     let Some(auth) = auth else {
         return Ok(Caller::unauthenticated());
     };

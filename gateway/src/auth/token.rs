@@ -1,9 +1,16 @@
 //! Caller tokens: JWTs verified with jsonwebtoken — HS256 with a shared
 //! secret, or RS256/ES256 with a public key — with issuer, audience and expiry
 //! checked and the clock skew bounded. The algorithm is fixed by the key:
-//! `alg: none` or any other algorithm is refused.
+//! `alg: none` or any other algorithm is refused. A verified token is
+//! remembered for a while (its expiry still checked on every call), so a
+//! caller's next calls cost a lookup, not a signature check.
 
-use std::{collections::BTreeSet, fmt, time::Duration};
+use std::{
+    collections::BTreeSet,
+    fmt,
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretBox};
@@ -26,21 +33,24 @@ pub struct Caller {
 
 impl Caller {
     /// The caller when authentication is off: everything allowed.
-    pub fn unauthenticated() -> Self {
-        Caller {
-            subject: "anonymous".to_owned(),
-            scopes: super::scopes::ALL
-                .iter()
-                .map(|scope| (*scope).to_owned())
-                .collect(),
-            groups: None,
-        }
+    pub fn unauthenticated() -> Arc<Self> {
+        static ANONYMOUS: LazyLock<Arc<Caller>> = LazyLock::new(|| {
+            Arc::new(Caller {
+                subject: "anonymous".to_owned(),
+                scopes: super::scopes::ALL
+                    .iter()
+                    .map(|scope| (*scope).to_owned())
+                    .collect(),
+                groups: None,
+            })
+        });
+        ANONYMOUS.clone()
     }
 
     /// The caller the authentication layer put on `request`; None when no
     /// layer did (the call is then refused, never let through).
-    pub fn of<T>(request: &tonic::Request<T>) -> Option<Self> {
-        request.extensions().get::<Caller>().cloned()
+    pub fn of<T>(request: &tonic::Request<T>) -> Option<Arc<Self>> {
+        request.extensions().get::<Arc<Caller>>().cloned()
     }
 
     /// Whether the caller may use servers of inventory group `group`.
@@ -77,6 +87,7 @@ struct Presented {
     scope: String,
     #[serde(default)]
     groups: Option<Vec<String>>,
+    exp: u64,
 }
 
 /// How tokens are verified.
@@ -87,6 +98,12 @@ pub enum KeyMaterial {
     PublicKeyPem(Vec<u8>),
 }
 
+/// Tokens remembered as verified at most (a fleet's callers are a few
+/// services, each with a token at a time).
+const VERIFIED_TOKENS: u64 = 1_000;
+/// How long a verified token is remembered (its `exp` is checked on every call).
+const VERIFIED_FOR: Duration = Duration::from_secs(300);
+
 /// Verifies (and, with an HS256 secret, issues) caller tokens.
 pub struct Tokens {
     decoding: DecodingKey,
@@ -95,6 +112,15 @@ pub struct Tokens {
     issuer: String,
     audience: String,
     leeway: Duration,
+    validation: Validation,
+    verified: moka::sync::Cache<String, Verified>,
+}
+
+/// A token that verified: its caller, and when it expires (`exp`).
+#[derive(Clone)]
+struct Verified {
+    caller: Arc<Caller>,
+    expires: u64,
 }
 
 impl fmt::Debug for Tokens {
@@ -163,6 +189,12 @@ impl Tokens {
                 }
             }
         };
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.leeway = leeway.as_secs();
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
         Ok(Tokens {
             decoding,
             encoding,
@@ -170,25 +202,37 @@ impl Tokens {
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             leeway,
+            validation,
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_TOKENS)
+                .time_to_live(VERIFIED_FOR)
+                .build(),
         })
     }
 
     /// The caller a bearer token speaks for.
-    pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
-        let mut validation = Validation::new(self.algorithm);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
-        validation.leeway = self.leeway.as_secs();
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
-        let data = jsonwebtoken::decode::<Presented>(token, &self.decoding, &validation)
+    pub fn verify(&self, token: &str) -> Result<Arc<Caller>, TokenError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(verified) = self.verified.get(token) {
+            if now <= verified.expires.saturating_add(self.leeway.as_secs()) {
+                return Ok(verified.caller);
+            }
+            self.verified.invalidate(token);
+        }
+        let data = jsonwebtoken::decode::<Presented>(token, &self.decoding, &self.validation)
             .map_err(|err| TokenError::Invalid(describe(&err)))?;
         let claims = data.claims;
-        Ok(Caller {
+        let caller = Arc::new(Caller {
             subject: claims.sub,
             scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
             groups: claims.groups.map(|groups| groups.into_iter().collect()),
-        })
+        });
+        let verified = Verified {
+            caller: caller.clone(),
+            expires: claims.exp,
+        };
+        self.verified.insert(token.to_owned(), verified);
+        Ok(caller)
     }
 
     /// Mints a token (HS256 only) for `subject` with `scopes`, limited to
@@ -242,6 +286,10 @@ mod tests {
     use super::*;
 
     fn tokens() -> Tokens {
+        tokens_with_leeway(Duration::from_secs(5))
+    }
+
+    fn tokens_with_leeway(leeway: Duration) -> Tokens {
         let secret: SecretBox<[u8]> = SecretBox::new(
             b"0123456789abcdef0123456789abcdef"
                 .to_vec()
@@ -251,7 +299,7 @@ mod tests {
             KeyMaterial::Hs256(secret),
             "panelgate",
             "panelgate-api",
-            Duration::from_secs(5),
+            leeway,
         )
         .unwrap()
     }
@@ -274,6 +322,21 @@ mod tests {
     }
 
     #[test]
+    fn a_remembered_token_still_expires() {
+        let strict = tokens_with_leeway(Duration::ZERO);
+        let token = strict
+            .issue("billing", &[], &[], Duration::from_secs(1))
+            .unwrap();
+        let first = strict.verify(&token).unwrap();
+        let again = strict.verify(&token).unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "the second call is a lookup");
+        std::thread::sleep(Duration::from_millis(2100));
+        assert!(
+            matches!(strict.verify(&token), Err(TokenError::Invalid(reason)) if reason.contains("expired"))
+        );
+    }
+
+    #[test]
     fn tampered_expired_and_foreign_tokens_are_refused() {
         let tokens = tokens();
         let token = tokens
@@ -285,10 +348,7 @@ mod tests {
         assert!(tokens.verify(&tampered).is_err());
         let expired = tokens.issue("billing", &[], &[], Duration::ZERO).unwrap();
         std::thread::sleep(Duration::from_millis(1100));
-        let strict = Tokens {
-            leeway: Duration::ZERO,
-            ..tokens
-        };
+        let strict = tokens_with_leeway(Duration::ZERO);
         assert!(
             matches!(strict.verify(&expired), Err(TokenError::Invalid(reason)) if reason.contains("expired"))
         );

@@ -19,7 +19,7 @@ use reqwest::{RequestBuilder, Url, redirect};
 use rustls::ClientConfig;
 use tower::ServiceExt;
 
-use self::outbound::{Exchange, Outbound, Request, Stack};
+use self::outbound::{Exchange, Outbound, Peer, Request, Stack};
 pub use self::{
     outbound::{
         BreakerSettings, CREDENTIALS_BACKOFF, CallScope, Class, Guard, Guards, Health, HealthState,
@@ -92,13 +92,13 @@ impl Transport {
             (reqwest_client(self.resilience.timeouts, &tls)?, tls)
         };
         let guard = self.guards.of(&server.server_id);
-        let exchange = Exchange {
+        let exchange = Exchange::new(Peer {
             client: client.clone(),
             tls,
             connect_timeout: self.resilience.timeouts.connect,
             server,
             metrics: self.metrics.clone(),
-        };
+        });
         Ok(HttpClient {
             client,
             stack: outbound::stack(guard, exchange),

@@ -26,14 +26,26 @@ use crate::{
     metrics::{PanelMetrics, ServerLabels, failure_outcome, status_outcome},
 };
 
-/// Sends one attempt to one server's panel.
+/// Sends one attempt to one server's panel. Cheap to clone (each layer
+/// above clones what is below it for every call).
 #[derive(Clone, Debug)]
-pub(crate) struct Exchange {
+pub(crate) struct Exchange(Arc<Peer>);
+
+/// One server's panel, as the exchange reaches it.
+#[derive(Debug)]
+pub(crate) struct Peer {
     pub(crate) client: reqwest::Client,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) connect_timeout: Duration,
     pub(crate) server: ServerLabels,
     pub(crate) metrics: PanelMetrics,
+}
+
+impl Exchange {
+    /// Exchanges with `peer`.
+    pub(crate) fn new(peer: Peer) -> Self {
+        Exchange(Arc::new(peer))
+    }
 }
 
 impl Service<Outbound> for Exchange {
@@ -46,7 +58,7 @@ impl Service<Outbound> for Exchange {
     }
 
     fn call(&mut self, call: Outbound) -> Self::Future {
-        let exchange = self.clone();
+        let exchange = self.0.clone();
         Box::pin(async move {
             let started = Instant::now();
             let received = match call.request {
@@ -66,7 +78,7 @@ impl Service<Outbound> for Exchange {
     }
 }
 
-impl Exchange {
+impl Peer {
     /// Sends a request and reads the reply as it came.
     async fn receive(&self, request: reqwest::Request) -> Result<Reply> {
         let mut response = self

@@ -18,7 +18,7 @@ use std::{sync::Arc, time::Duration};
 use reqwest::Url;
 use tower::{ServiceBuilder, retry::RetryLayer, util::BoxCloneSyncService};
 
-pub(crate) use self::exchange::Exchange;
+pub(crate) use self::exchange::{Exchange, Peer};
 pub use self::{
     breaker::{BreakerSettings, Health, HealthState},
     guard::{CREDENTIALS_BACKOFF, Guard, Guards},

@@ -1,13 +1,29 @@
 //! `panelgate-bench`: what the gateway costs, measured against a baseline in
 //! the same run. Starts the gateway and the simulated panels in process on
 //! 127.0.0.1 (as the end-to-end tests do), drives them with N concurrent
-//! tonic clients, and prints req/s and p50/p90/p99 latency (hdrhistogram)
-//! per scenario and side, with the ratio against the scenario's baseline.
+//! tonic clients, and prints per scenario and side: req/s, p50/p90/p99
+//! latency (hdrhistogram), the CPU time per call of each party, and the
+//! ratios against the scenario's baseline; then the gateway's and the
+//! simulator's CPU per call against the simulator's per direct call, and the
+//! latency GetAccount adds at concurrency 1.
+//!
+//! CPU time is told apart by thread ([`parties`], [`cpu`]): the gateway, the
+//! bare tonic server of the list-packages baseline and the simulators each
+//! run on a tokio runtime of their own (as many workers as cores, threads
+//! named `pg-gateway`, `pg-bare`, `pg-sim`), the clients on the main one
+//! (`pg-client`, and the main thread); sqlx's SQLite threads are the
+//! gateway's, any other thread is counted as "other". Each party's on-CPU
+//! time over a measured phase (warm-up excluded), divided by the calls made,
+//! is its CPU per call. All parties share the machine's cores, so a busy one
+//! slows the others, and on loopback the kernel may do a packet's receive
+//! work on the sending thread: part of a party's network cost can be counted
+//! to its peer. Compare figures of one run, on one otherwise idle machine.
 //!
 //! Run it in release: `cargo run --release -p panelgate-tests --bin
 //! panelgate-bench -- --help`. Scenarios (README, "Benchmarks"):
 //! - `list-packages`: bare tonic `PackageService` vs cached ListPackages;
 //! - `get-account`: direct HTTP to the admin_api simulator vs GetAccount;
+//! - `latency`: the same two sides at concurrency 1;
 //! - `cold-login`: OpenAdmin bursts on a cold session cache, logins counted;
 //! - `routing`: inventory queries per call at steady state (`/metrics`).
 //!
@@ -19,12 +35,16 @@
 mod accounts;
 #[path = "panelgate-bench/baseline.rs"]
 mod baseline;
+#[path = "panelgate-bench/cpu.rs"]
+mod cpu;
 #[path = "panelgate-bench/load.rs"]
 mod load;
 #[path = "panelgate-bench/logins.rs"]
 mod logins;
 #[path = "panelgate-bench/packages.rs"]
 mod packages;
+#[path = "panelgate-bench/parties.rs"]
+mod parties;
 #[path = "panelgate-bench/prometheus.rs"]
 mod prometheus;
 #[path = "panelgate-bench/report.rs"]
@@ -33,6 +53,8 @@ mod report;
 mod routing;
 #[path = "panelgate-bench/setup.rs"]
 mod setup;
+#[path = "panelgate-bench/summary.rs"]
+mod summary;
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
@@ -84,6 +106,8 @@ enum Scenario {
     ListPackages,
     /// Direct HTTP to the admin_api simulator vs GetAccount through the gateway.
     GetAccount,
+    /// The same two sides at concurrency 1 (rows of get-account).
+    Latency,
     /// OpenAdmin bursts on a cold session cache: logins counted.
     ColdLogin,
     /// Inventory queries per call at steady state.
@@ -91,9 +115,10 @@ enum Scenario {
 }
 
 impl Scenario {
-    const ALL: [Scenario; 4] = [
+    const ALL: [Scenario; 5] = [
         Scenario::ListPackages,
         Scenario::GetAccount,
+        Scenario::Latency,
         Scenario::ColdLogin,
         Scenario::Routing,
     ];
@@ -102,6 +127,7 @@ impl Scenario {
         match self {
             Scenario::ListPackages => packages::run(settings).await,
             Scenario::GetAccount => accounts::run(settings).await,
+            Scenario::Latency => accounts::run_latency(settings).await,
             Scenario::ColdLogin => logins::run(settings).await,
             Scenario::Routing => routing::run(settings).await,
         }
@@ -156,8 +182,7 @@ impl Settings {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -166,6 +191,11 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    parties::start()?.block_on(run(args))
+}
+
+/// Runs the scenarios asked for and prints the results.
+async fn run(args: Args) -> anyhow::Result<()> {
     let settings = Settings {
         concurrency: usize::from(args.concurrency),
         per_channel: usize::from(args.workers_per_channel),
@@ -187,6 +217,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!();
     print!("{}", report::table(&rows));
+    print!("{}", summary::summary(&rows));
 
     let problems: Vec<&Row> = rows.iter().filter(|row| row.problem.is_some()).collect();
     if problems.is_empty() {
@@ -221,7 +252,8 @@ fn machine(settings: &Settings) -> String {
         Budget::Once => "one call per worker".to_owned(),
     };
     format!(
-        "panelgate-bench: {cores} cores ({cpu}), clients and servers in this one process; \
+        "panelgate-bench: {cores} cores ({cpu}), clients and servers in this one process, \
+         each party on a runtime of {cores} workers; \
          {} workers on {} channels, {budget}, {:?} warm-up",
         settings.concurrency,
         settings.concurrency.div_ceil(settings.per_channel),

@@ -2,7 +2,9 @@
 //! called directly over HTTP (the baseline: `POST /admin_api/` with the admin
 //! `username`/`password` headers and the account's `username` in the form)
 //! vs `AccountService/GetAccount` through the gateway, which makes that same
-//! HTTP call. The simulator answers at once (no injected delay).
+//! HTTP call. The simulator answers at once (no injected delay). Scenario
+//! `latency` measures the same two sides at concurrency 1 (as rows of
+//! `get-account`): the latency the gateway adds to a lone call.
 
 use panelgate_sim::admin_api::AdminApiConfig;
 use panelgate_tests::{AdminApiFixture, PanelFixture, gateway::by_name};
@@ -12,7 +14,9 @@ use crate::{
     Settings,
     load::{Failure, Measured},
     report::Row,
-    setup::{BenchGateway, Pool, caller_bearer, create_account, get_account, register},
+    setup::{
+        BenchGateway, Pool, caller_bearer, create_account, get_account, register, start_panel,
+    },
 };
 
 /// The scenario's `--scenario` name.
@@ -24,23 +28,46 @@ const SERVER: &str = "bench-admin-api";
 /// The account read.
 const USERNAME: &str = "benchuser";
 
+/// The baseline side.
+pub const DIRECT: &str = "direct HTTP to the simulator";
+
+/// The side through the gateway.
+pub const THROUGH: &str = "GetAccount through the gateway";
+
+/// What the sides of the `latency` scenario add to their names.
+pub const ONE_AT_A_TIME: &str = " (concurrency 1)";
+
 /// Measures both sides.
 pub async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
-    let fixture = AdminApiFixture::start().await;
+    run_sides(settings, "").await
+}
+
+/// Measures both sides at concurrency 1.
+pub async fn run_latency(settings: &Settings) -> anyhow::Result<Vec<Row>> {
+    let settings = Settings {
+        concurrency: 1,
+        ..settings.clone()
+    };
+    run_sides(&settings, ONE_AT_A_TIME).await
+}
+
+/// Measures both sides, `suffix` added to their names.
+async fn run_sides(settings: &Settings, suffix: &str) -> anyhow::Result<Vec<Row>> {
+    let fixture: AdminApiFixture = start_panel().await?;
     let gateway = BenchGateway::start(false).await?;
     let pool = settings.pool(gateway.addr(), caller_bearer()?).await?;
     register(&pool, &fixture, SERVER).await?;
     create_account(&pool, &fixture, SERVER, USERNAME).await?;
 
     let direct = measure_direct(settings, &fixture).await?;
-    let direct = Row::new(NAME, "direct HTTP to the simulator", &direct.0)
+    let direct = Row::new(NAME, format!("{DIRECT}{suffix}"), &direct.0)
         .baseline()
         .counted(per_call(direct.1, direct.0.requests));
     println!("{}", direct.progress());
 
     let through = measure_gateway(settings, &fixture, &pool).await?;
     let panel_calls = through.1;
-    let through = Row::new(NAME, "GetAccount through the gateway", &through.0)
+    let through = Row::new(NAME, format!("{THROUGH}{suffix}"), &through.0)
         .versus(&direct)
         .counted(per_call(panel_calls, through.0.requests))
         .problem_if(

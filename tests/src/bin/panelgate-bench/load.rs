@@ -1,5 +1,6 @@
 //! The load driver: N workers calling in a loop (or once each, for a burst),
-//! each call's latency in an hdrhistogram, failures counted by kind.
+//! each call's latency in an hdrhistogram, failures counted by kind, and the
+//! CPU time each party used meanwhile.
 
 use std::{
     collections::BTreeMap,
@@ -15,6 +16,8 @@ use std::{
 use anyhow::{Context, bail};
 use hdrhistogram::Histogram;
 use tokio::sync::Barrier;
+
+use crate::cpu::{Snapshot, Usage};
 
 /// Highest latency the histograms hold, in microseconds (a minute).
 const MAX_MICROS: u64 = 60_000_000;
@@ -88,6 +91,8 @@ pub struct Measured {
     pub elapsed: Duration,
     /// Failed calls by kind.
     pub failures: BTreeMap<String, Counted>,
+    /// CPU time each party used during the phase.
+    pub cpu: Usage,
 }
 
 impl fmt::Debug for Measured {
@@ -98,6 +103,7 @@ impl fmt::Debug for Measured {
             .field("elapsed", &self.elapsed)
             .field("recorded", &self.latency.len())
             .field("failures", &self.failures)
+            .field("cpu", &self.cpu)
             .finish()
     }
 }
@@ -110,6 +116,7 @@ impl Measured {
             requests: 0,
             elapsed: Duration::ZERO,
             failures: BTreeMap::new(),
+            cpu: Usage::default(),
         }
     }
 
@@ -120,6 +127,7 @@ impl Measured {
             .context("merge latency histograms")?;
         self.requests += other.requests;
         self.elapsed += other.elapsed;
+        self.cpu.add(&other.cpu);
         for (kind, counted) in other.failures {
             self.count_failures(kind, counted.count, counted.example);
         }
@@ -173,12 +181,14 @@ struct Share {
 
 /// Runs `workers` concurrent workers for `budget`; worker `i` makes its calls
 /// with `call(i)`. All workers start together (a barrier), so a
-/// [`Budget::Once`] phase is a burst.
+/// [`Budget::Once`] phase is a burst. The CPU time is read before the
+/// workers are spawned and after the last one is done.
 pub async fn drive<F, Fut>(workers: usize, budget: Budget, call: F) -> anyhow::Result<Measured>
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Failure>> + Send + 'static,
 {
+    let cpu_before = Snapshot::take()?;
     let call = Arc::new(call);
     let barrier = Arc::new(Barrier::new(workers));
     let tickets = Arc::new(AtomicU64::new(0));
@@ -219,6 +229,7 @@ where
         last_end = latest(last_end, share.last_end);
         total.merge(share.measured)?;
     }
+    total.cpu = Snapshot::take()?.since(&cpu_before);
     total.elapsed = match (first_start, last_end) {
         (Some(start), Some(end)) => end.duration_since(start),
         _ => Duration::ZERO,

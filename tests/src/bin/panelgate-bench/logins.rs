@@ -4,13 +4,15 @@
 //! burst, not once per call. Baseline: the same burst again on the same
 //! server right after, with the token cached. The simulator counts logins.
 
-use panelgate_tests::{OpenAdminFixture, PanelFixture, gateway::by_name};
+use panelgate_tests::{OpenAdminFixture, gateway::by_name};
 
 use crate::{
     Settings,
     load::{self, Budget, Measured},
     report::Row,
-    setup::{BenchGateway, Pool, caller_bearer, create_account, get_account, register},
+    setup::{
+        BenchGateway, Pool, caller_bearer, create_account, get_account, register, start_panel,
+    },
 };
 
 /// The scenario's `--scenario` name.
@@ -48,7 +50,7 @@ impl Side {
 
 /// Measures `settings.bursts` cold bursts and as many warm ones.
 pub async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
-    let fixture = OpenAdminFixture::start().await;
+    let fixture: OpenAdminFixture = start_panel().await?;
     let gateway = BenchGateway::start(false).await?;
     let pool = settings.pool(gateway.addr(), caller_bearer()?).await?;
     register(&pool, &fixture, "bench-oa-seed").await?;

@@ -10,8 +10,9 @@ use crate::{
     Settings,
     baseline::BareServer,
     load::{Failure, Measured},
+    parties::Party,
     report::Row,
-    setup::{BenchGateway, Pool, caller_bearer, register},
+    setup::{BenchGateway, Pool, caller_bearer, register, start_panel},
 };
 
 /// The scenario's `--scenario` name.
@@ -20,9 +21,12 @@ pub const NAME: &str = "list-packages";
 /// The simulated server's name in the gateway's inventory.
 const SERVER: &str = "bench-admin-api";
 
+/// The side through the gateway.
+pub const CACHED: &str = "gateway, cached";
+
 /// Measures both sides.
 pub async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
-    let fixture = AdminApiFixture::start().await;
+    let fixture: AdminApiFixture = start_panel().await?;
     let gateway = BenchGateway::start(false).await?;
     let bearer = caller_bearer()?;
     let pool = settings.pool(gateway.addr(), bearer.clone()).await?;
@@ -37,7 +41,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
         .context("first ListPackages through the gateway")?
         .into_inner();
     let expected = reply.packages.len();
-    let bare = BareServer::start(reply).await?;
+    let bare = Party::Bare.run(BareServer::start(reply)).await??;
     let bare_pool = settings.pool(bare.addr, bearer).await?;
 
     let baseline = measure(settings, "bare tonic", &bare_pool, expected).await?;
@@ -47,7 +51,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
     let panel_before = fixture.requests();
     let through = measure(settings, "gateway", &pool, expected).await?;
     let panel_calls = fixture.requests() - panel_before;
-    let through = Row::new(NAME, "gateway, cached", &through)
+    let through = Row::new(NAME, CACHED, &through)
         .versus(&baseline)
         .counted(format!("{panel_calls} panel requests"))
         .problem_if(

@@ -1,7 +1,8 @@
-//! The results table: one row per scenario side, with its ratio against the
-//! scenario's baseline measured in the same run.
+//! The results table: one row per scenario side, with the CPU time per call
+//! of each party and its ratio against the scenario's baseline measured in
+//! the same run.
 
-use crate::load::Measured;
+use crate::{cpu::Usage, load::Measured, parties::Party};
 
 /// The figures of one measured side.
 #[derive(Clone, Copy, Debug)]
@@ -16,6 +17,23 @@ pub struct Figures {
     pub p90: f64,
     /// 99th percentile latency, ms.
     pub p99: f64,
+    /// CPU time each party used over those calls.
+    pub cpu: Usage,
+}
+
+impl Figures {
+    /// `party`'s CPU time per call, µs.
+    pub fn cpu_micros(&self, party: Party) -> f64 {
+        self.cpu.of(party).as_secs_f64() * 1e6 / self.requests.max(1) as f64
+    }
+
+    /// The CPU cell of `party`: µs per call, `-` for none at all.
+    fn cpu_cell(&self, party: Party) -> String {
+        if self.cpu.of(party).is_zero() {
+            return "-".to_owned();
+        }
+        format!("{:.1}", self.cpu_micros(party))
+    }
 }
 
 impl From<&Measured> for Figures {
@@ -26,6 +44,7 @@ impl From<&Measured> for Figures {
             p50: measured.quantile_ms(0.50),
             p90: measured.quantile_ms(0.90),
             p99: measured.quantile_ms(0.99),
+            cpu: measured.cpu,
         }
     }
 }
@@ -108,7 +127,7 @@ impl Row {
             Role::Baseline => ("baseline".to_owned(), "baseline".to_owned()),
             Role::Alone => ("-".to_owned(), "-".to_owned()),
         };
-        vec![
+        let mut cells = vec![
             self.scenario.to_owned(),
             self.side.clone(),
             figures.requests.to_string(),
@@ -116,20 +135,30 @@ impl Row {
             format!("{:.3}", figures.p50),
             format!("{:.3}", figures.p90),
             format!("{:.3}", figures.p99),
+        ];
+        cells.extend(Party::ALL.map(|party| figures.cpu_cell(party)));
+        cells.extend([
             rate_ratio,
             p50_ratio,
             match &self.problem {
                 Some(_) => format!("{} (UNEXPECTED)", self.counted),
                 None => self.counted.clone(),
             },
-        ]
+        ]);
+        cells
     }
 
     /// A one-line summary, printed as soon as the side is measured.
     pub fn progress(&self) -> String {
         let figures = &self.figures;
-        format!(
-            "{} / {}: {} calls, {:.0} req/s, p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms {}",
+        let cpu: Vec<String> = Party::ALL
+            .into_iter()
+            .filter(|party| !figures.cpu.of(*party).is_zero())
+            .map(|party| format!("{} {}", party.label(), figures.cpu_cell(party)))
+            .collect();
+        let mut line = format!(
+            "{} / {}: {} calls, {:.0} req/s, p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, \
+             CPU µs/call: {}",
             self.scenario,
             self.side,
             figures.requests,
@@ -137,8 +166,12 @@ impl Row {
             figures.p50,
             figures.p90,
             figures.p99,
-            self.counted
-        )
+            cpu.join(", "),
+        );
+        if !self.counted.is_empty() {
+            line.push_str(&format!("; {}", self.counted));
+        }
+        line
     }
 }
 
@@ -149,23 +182,26 @@ fn ratio(value: f64, baseline: f64) -> String {
     format!("{:.2}×", value / baseline)
 }
 
-const HEADERS: [&str; 10] = [
-    "scenario",
-    "side",
-    "requests",
-    "req/s",
-    "p50 ms",
-    "p90 ms",
-    "p99 ms",
-    "req/s ÷ baseline",
-    "p50 ÷ baseline",
-    "counted",
-];
+/// The column headers, in [`Row::cells`]' order.
+fn headers() -> Vec<String> {
+    let figures = [
+        "scenario", "side", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms",
+    ];
+    let cpu = Party::ALL.map(|party| format!("{} µs/call", party.label()));
+    let ratios = ["req/s ÷ baseline", "p50 ÷ baseline", "counted"];
+    figures
+        .into_iter()
+        .map(str::to_owned)
+        .chain(cpu)
+        .chain(ratios.into_iter().map(str::to_owned))
+        .collect()
+}
 
 /// The rows as a Markdown table (ready for the README), columns aligned.
 pub fn table(rows: &[Row]) -> String {
+    let headers = headers();
     let body: Vec<Vec<String>> = rows.iter().map(Row::cells).collect();
-    let mut widths: Vec<usize> = HEADERS
+    let mut widths: Vec<usize> = headers
         .iter()
         .map(|header| header.chars().count())
         .collect();
@@ -182,7 +218,6 @@ pub fn table(rows: &[Row]) -> String {
             .collect();
         format!("| {} |\n", padded.join(" | "))
     };
-    let headers: Vec<String> = HEADERS.iter().map(|header| (*header).to_owned()).collect();
     let rule: Vec<String> = widths.iter().map(|width| "-".repeat(*width)).collect();
     let mut out = line(&headers);
     out.push_str(&line(&rule));

@@ -7,14 +7,14 @@
 //! it for comparison.
 
 use panelgate_proto::v1::{GetAccountRequest, ListPackagesRequest};
-use panelgate_tests::{AdminApiFixture, PanelFixture, gateway::by_name};
+use panelgate_tests::{AdminApiFixture, gateway::by_name};
 
 use crate::{
     Settings,
     load::{Failure, Measured},
     prometheus::Scraper,
     report::Row,
-    setup::{BenchGateway, Pool, caller_bearer, create_account, register},
+    setup::{BenchGateway, Pool, caller_bearer, create_account, register, start_panel},
 };
 
 /// The scenario's `--scenario` name.
@@ -46,7 +46,7 @@ enum Call {
 
 /// Measures the three kinds of call.
 pub async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
-    let fixture = AdminApiFixture::start().await;
+    let fixture: AdminApiFixture = start_panel().await?;
     let gateway = BenchGateway::start(true).await?;
     let pool = settings.pool(gateway.addr(), caller_bearer()?).await?;
     register(&pool, &fixture, SERVER).await?;

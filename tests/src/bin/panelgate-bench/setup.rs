@@ -1,6 +1,6 @@
 //! What the scenarios drive: the gateway in process on a loopback port (as the
-//! end-to-end tests start it), simulated panels registered with it, and pools
-//! of tonic channels.
+//! end-to-end tests start it) on its runtime, simulated panels on theirs,
+//! registered with it, and pools of tonic channels.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -22,7 +22,7 @@ use panelgate_tests::{
 use tempfile::TempDir;
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
-use crate::load::Failure;
+use crate::{load::Failure, parties::Party};
 
 /// How long the bench's caller token is valid: longer than any run.
 const TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -131,7 +131,7 @@ impl BenchGateway {
         } else {
             None
         };
-        let running = gateway::start(config).await;
+        let running = Party::Gateway.run(gateway::start(config)).await?;
         Ok(BenchGateway {
             running,
             metrics,
@@ -153,6 +153,12 @@ impl BenchGateway {
             .await
             .context("drop the inventory database")
     }
+}
+
+/// A simulated panel of fixture `F` with its default configuration, on the
+/// panels' runtime.
+pub async fn start_panel<F: PanelFixture>() -> anyhow::Result<F> {
+    Party::Panel.run(F::start()).await
 }
 
 /// Turns on the gateway's Prometheus endpoint on a free loopback port (the

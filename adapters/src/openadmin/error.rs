@@ -52,6 +52,7 @@ pub const ERRORS: &[Documented] = &[
     // Things that are not there; a 404 naming nothing is a missing route.
     row(When::status(404, &["user not found"]), Meaning::NotFound(Entity::Account), (404, r#"{"error": "User not found"}"#), Capability::GetAccount),
     row(When::status(404, &["plan not found"]), Meaning::NotFound(Entity::Package), (404, r#"{"error": "Plan not found"}"#), Capability::GetPackage),
+    row(When::words(&["plan", "not found"]), Meaning::NotFound(Entity::Package), (400, r#"{"error": "Plan gold not found"}"#), Capability::CreateAccount),
     row(When::status(404, &["service", "not found"]), Meaning::NotFound(Entity::Service), (404, r#"{"error": "Service nginx not found"}"#), Capability::ControlSystemService),
     row(When::status(404, &["domain", "not found"]), Meaning::NotFound(Entity::Domain), (404, r#"{"error": "Domain mia.example not found"}"#), Capability::SuspendDomain),
     row(When::status(404, &[]), Meaning::Misconfigured, (404, "404 page not found "), Capability::GetAccount),

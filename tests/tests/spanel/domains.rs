@@ -10,6 +10,7 @@ use crate::{Sp, config};
 
 panelgate_tests::panel_tests!(Sp with config();
     add_domain_adds_a_subdomain, delete_domain_with_and_without_the_owner,
+    domain_calls_on_an_unknown_account_are_not_found,
     create_database_is_a_user_then_a_database, create_database_stops_when_its_user_is_refused);
 
 /// AddDomain adds a subdomain (`domain/addsubdomain` as a user function, with
@@ -122,6 +123,18 @@ async fn delete_domain_with_and_without_the_owner(sp: Sp) {
         sp.sim.account("alice").expect("alice").domain,
         "alice.example"
     );
+}
+
+/// AddDomain and DeleteDomain naming an account the panel does not have
+/// are NOT_FOUND `ACCOUNT_NOT_FOUND` (the panel's "The account … does not
+/// exist" for a user function), and nothing is added.
+async fn domain_calls_on_an_unknown_account_are_not_found(sp: Sp) {
+    let before = sp.state();
+    let added = sp.add_domain("nobody", "blog.nobody.example", "").await;
+    sp.assert_panel_error(added, Code::NotFound, "ACCOUNT_NOT_FOUND");
+    let deleted = sp.delete_domain("blog.nobody.example", "nobody").await;
+    sp.assert_panel_error(deleted, Code::NotFound, "ACCOUNT_NOT_FOUND");
+    assert_eq!(sp.state(), before, "the panel is as it was");
 }
 
 /// CreateDatabase is `mysql/createmysqluser` then `mysql/createmysqldatabase`

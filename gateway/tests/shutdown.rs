@@ -16,11 +16,16 @@ use std::{
 
 use panelgate::auth::{KeyMaterial, Tokens, scopes};
 use panelgate_proto::v1::{
-    ApiTokenCredentials, CreateAccountRequest, Credentials, PanelKind, RegisterServerRequest,
-    Server, Target, account_service_client::AccountServiceClient, credentials,
+    ApiTokenCredentials, CreateAccountRequest, Credentials, PanelKind, PasswordCredentials,
+    RegisterServerRequest, Server, ServerDefaults, Target,
+    account_service_client::AccountServiceClient, credentials,
     inventory_service_client::InventoryServiceClient, target,
 };
-use panelgate_sim::spanel::{SpanelConfig, SpanelSim};
+use panelgate_sim::{
+    AdminApiConfig, AdminApiSim, Faults, InstallatronConfig, InstallatronSim, OpenAdminConfig,
+    OpenAdminSim,
+    spanel::{SpanelConfig, SpanelSim},
+};
 use tonic::{Request, transport::Channel};
 
 const PANELGATE: &str = env!("CARGO_BIN_EXE_panelgate");
@@ -356,37 +361,185 @@ async fn calls_still_running_after_the_grace_period_are_cut_off() {
     }
 }
 
-/// SIGKILL while a CreateAccount with a request_id is at a slow panel: the
-/// process dies holding the call's claim. A new process on the same database
-/// gets the same request (a client retrying, past ABORTED
+/// A simulated panel of each kind, for the SIGKILL test.
+enum Crashed {
+    AdminApi(AdminApiSim, AdminApiConfig),
+    OpenAdmin(OpenAdminSim, OpenAdminConfig),
+    Spanel(SpanelSim, SpanelConfig),
+    Installatron(InstallatronSim, InstallatronConfig),
+}
+
+impl Crashed {
+    async fn start(kind: PanelKind) -> Self {
+        match kind {
+            PanelKind::AdminApi => {
+                let config = AdminApiConfig::default();
+                let sim = AdminApiSim::start(config.clone()).await;
+                Crashed::AdminApi(sim.expect("start admin_api"), config)
+            }
+            PanelKind::Openadmin => {
+                let config = OpenAdminConfig::default();
+                let sim = OpenAdminSim::start(config.clone()).await;
+                Crashed::OpenAdmin(sim.expect("start OpenAdmin"), config)
+            }
+            PanelKind::Spanel => {
+                let config = SpanelConfig::default();
+                let sim = SpanelSim::start(config.clone()).await;
+                Crashed::Spanel(sim.expect("start SPanel"), config)
+            }
+            _ => {
+                let config = InstallatronConfig::default();
+                let sim = InstallatronSim::start(config.clone()).await;
+                Crashed::Installatron(sim.expect("start Installatron"), config)
+            }
+        }
+    }
+
+    fn faults(&self) -> &Faults {
+        match self {
+            Crashed::AdminApi(sim, _) => sim.faults(),
+            Crashed::OpenAdmin(sim, _) => sim.faults(),
+            Crashed::Spanel(sim, _) => sim.faults(),
+            Crashed::Installatron(sim, _) => sim.faults(),
+        }
+    }
+
+    /// Whether the panel holds account `username`.
+    fn holds(&self, username: &str) -> bool {
+        match self {
+            Crashed::AdminApi(sim, _) => sim.user(username).is_some(),
+            Crashed::OpenAdmin(sim, _) => sim.user(username).is_some(),
+            Crashed::Spanel(sim, _) => sim.account(username).is_some(),
+            Crashed::Installatron(sim, _) => sim.user(username).is_some(),
+        }
+    }
+
+    /// RegisterServer of the panel as `crashed`.
+    fn registration(&self) -> RegisterServerRequest {
+        let password = |secret: &str| {
+            credentials::Kind::Password(PasswordCredentials {
+                username: "admin".to_owned(),
+                password: secret.to_owned(),
+            })
+        };
+        let token = |secret: &str| {
+            credentials::Kind::ApiToken(ApiTokenCredentials {
+                token: secret.to_owned(),
+            })
+        };
+        let (kind, base_url, credentials) = match self {
+            Crashed::AdminApi(sim, config) => (
+                PanelKind::AdminApi,
+                sim.base_url(),
+                password(&config.admin_password),
+            ),
+            Crashed::OpenAdmin(sim, config) => (
+                PanelKind::Openadmin,
+                sim.base_url(),
+                password(&config.admin_password),
+            ),
+            Crashed::Spanel(sim, config) => (
+                PanelKind::Spanel,
+                sim.base_url(),
+                token(&config.admin_token),
+            ),
+            Crashed::Installatron(sim, config) => (
+                PanelKind::Installatron,
+                sim.base_url(),
+                token(&config.api_key),
+            ),
+        };
+        RegisterServerRequest {
+            server: Some(Server {
+                name: "crashed".to_owned(),
+                kind: kind.into(),
+                base_url,
+                // admin_api takes new accounts' PHP version from here.
+                defaults: Some(ServerDefaults {
+                    php_version: "8.2".to_owned(),
+                }),
+                ..Default::default()
+            }),
+            credentials: Some(Credentials {
+                kind: Some(credentials),
+            }),
+            request_id: String::new(),
+        }
+    }
+
+    /// CreateAccount of `username` on the panel, with a request_id.
+    fn create(&self, username: &str) -> CreateAccountRequest {
+        let package = match self {
+            Crashed::AdminApi(..) => "Basic",
+            Crashed::OpenAdmin(..) => "default_plan_nginx",
+            Crashed::Spanel(..) => "basic",
+            Crashed::Installatron(..) => "gold",
+        };
+        CreateAccountRequest {
+            target: Some(Target {
+                server: Some(target::Server::ServerName("crashed".to_owned())),
+            }),
+            request_id: format!("2c9d5f0e-crash-retry-{username}"),
+            package: package.to_owned(),
+            ..create(username)
+        }
+    }
+
+    /// Whether the panel holds `username`, made by one create, complete
+    /// (with its email: SPanel's create is two steps).
+    fn made_once(&self, username: &str) -> bool {
+        let email = format!("{username}@mail.example");
+        match self {
+            Crashed::AdminApi(sim, _) => sim.user(username).is_some_and(|user| user.email == email),
+            Crashed::OpenAdmin(sim, _) => {
+                sim.user(username).is_some_and(|user| user.email == email)
+            }
+            Crashed::Spanel(sim, _) => {
+                let creates = sim
+                    .received()
+                    .iter()
+                    .filter(|request| request.action == "accounts/wwwacct")
+                    .count();
+                creates == 1
+                    && sim
+                        .account(username)
+                        .is_some_and(|account| account.email == email)
+            }
+            Crashed::Installatron(sim, _) => sim.user(username).is_some_and(|user| {
+                user.get("email").and_then(|value| value.as_str()) == Some(email.as_str())
+            }),
+        }
+    }
+}
+
+/// SIGKILL while a CreateAccount with a request_id is at a slow panel of
+/// `kind`, after the panel made the account and before it answered: the
+/// process dies holding the call's claim. A new process on the
+/// same database gets the same request (a client retrying, past ABORTED
 /// REQUEST_IN_PROGRESS answers, as RetryInfo says): within 60 s of the kill
 /// the claim has expired, the retry finds the account the panel made,
-/// completes it (SPanel's email, the create's second step) and answers OK;
-/// the panel created it once.
-#[tokio::test]
-async fn a_retry_after_sigkill_completes_within_a_minute() {
+/// completes it where the create has a second step (SPanel's email) and
+/// answers OK; the panel holds the account once.
+async fn a_retry_after_sigkill_completes_within_a_minute(kind: PanelKind) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let config = SpanelConfig::default();
-    let sim = SpanelSim::start(config.clone())
-        .await
-        .expect("start SPanel");
+    let panel = Crashed::start(kind).await;
     let mut first = Gateway::start_in(dir.path(), "1s");
     let channel = first.channel().await;
-    register(channel.clone(), &sim, &config).await;
-    let request = || CreateAccountRequest {
-        request_id: "2c9d5f0e-crash-retry".to_owned(),
-        ..create("crash")
-    };
+    InventoryServiceClient::new(channel.clone())
+        .register_server(bearer(panel.registration()))
+        .await
+        .expect("register the panel");
 
-    let before = sim.request_count();
-    sim.faults().set_delay(SLOW_PANEL);
+    panel.faults().set_delay(SLOW_PANEL);
     let mut accounts = AccountServiceClient::new(channel);
-    let in_flight = tokio::spawn(async move { accounts.create_account(bearer(request())).await });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while sim.request_count() <= before {
+    let request = panel.create("crash");
+    let in_flight = tokio::spawn(async move { accounts.create_account(bearer(request)).await });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // The panel made the account and holds its answer back: kill now.
+    while !panel.holds("crash") {
         assert!(
             Instant::now() < deadline,
-            "the call did not reach the panel"
+            "the create did not reach the panel"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -396,12 +549,12 @@ async fn a_retry_after_sigkill_completes_within_a_minute() {
         in_flight.await.expect("call task").is_err(),
         "the killed call got no reply"
     );
-    sim.faults().clear();
+    panel.faults().clear();
 
     let second = Gateway::start_in(dir.path(), "1s");
     let mut accounts = AccountServiceClient::new(second.channel().await);
     let created = loop {
-        match accounts.create_account(bearer(request())).await {
+        match accounts.create_account(bearer(panel.create("crash"))).await {
             Ok(reply) => break reply.into_inner(),
             Err(status) if status.code() == tonic::Code::Aborted => {
                 assert!(killed.elapsed() < Duration::from_secs(60), "{status:?}");
@@ -411,18 +564,31 @@ async fn a_retry_after_sigkill_completes_within_a_minute() {
         }
     };
     let took = killed.elapsed();
-    eprintln!("the retry completed {took:?} after the kill");
+    eprintln!("{kind:?}: the retry completed {took:?} after the kill");
     assert!(took < Duration::from_secs(60), "{took:?}");
     assert_eq!(created.account.expect("account").username, "crash");
-    let account = sim.account("crash").expect("on the panel");
-    assert_eq!(
-        account.email, "crash@mail.example",
-        "the create was completed"
+    assert!(
+        panel.made_once("crash"),
+        "the panel holds the account, made once"
     );
-    let creates = sim
-        .received()
-        .iter()
-        .filter(|request| request.action == "accounts/wwwacct")
-        .count();
-    assert_eq!(creates, 1, "the panel created the account once");
+}
+
+#[tokio::test]
+async fn sigkill_then_retry_on_admin_api() {
+    a_retry_after_sigkill_completes_within_a_minute(PanelKind::AdminApi).await;
+}
+
+#[tokio::test]
+async fn sigkill_then_retry_on_openadmin() {
+    a_retry_after_sigkill_completes_within_a_minute(PanelKind::Openadmin).await;
+}
+
+#[tokio::test]
+async fn sigkill_then_retry_on_spanel() {
+    a_retry_after_sigkill_completes_within_a_minute(PanelKind::Spanel).await;
+}
+
+#[tokio::test]
+async fn sigkill_then_retry_on_installatron() {
+    a_retry_after_sigkill_completes_within_a_minute(PanelKind::Installatron).await;
 }

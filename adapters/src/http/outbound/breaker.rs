@@ -224,6 +224,17 @@ impl Breaker {
         (state.circuit != before).then_some(state.circuit)
     }
 
+    /// A call let through ended without an outcome (its caller went away):
+    /// were it the probe, the next call probes instead of all waiting on it.
+    pub fn abandon(&self) {
+        let mut state = self.state();
+        if state.circuit == Circuit::HalfOpen {
+            state.circuit = Circuit::Open {
+                until: Instant::now(),
+            };
+        }
+    }
+
     /// The circuit now.
     pub fn circuit(&self) -> Circuit {
         self.state().circuit
@@ -359,6 +370,19 @@ mod tests {
         assert_eq!(fail(&breaker), None, "a late failure");
         assert_eq!(breaker.record(Outcome::Answered), None, "a late answer");
         assert_eq!(breaker.circuit(), Circuit::Open { until });
+    }
+
+    #[test]
+    fn an_abandoned_probe_lets_the_next_call_probe() {
+        let breaker = breaker();
+        for _ in 0..5 {
+            fail(&breaker);
+        }
+        std::thread::sleep(Duration::from_millis(45));
+        breaker.admit(false).expect("the probe");
+        assert!(breaker.admit(false).is_err(), "one probe at a time");
+        breaker.abandon();
+        breaker.admit(false).expect("the next call probes");
     }
 
     #[test]

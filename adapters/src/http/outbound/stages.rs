@@ -106,9 +106,21 @@ impl Stage for Breaking {
             guard.metrics.rejected(guard.server_id(), "circuit_open");
             return Err(open);
         }
+        let pending = Pending(guard);
         let result = rest.oneshot(call).await;
+        std::mem::forget(pending);
         guard.record(outcome(&result));
         result
+    }
+}
+
+/// A call let through the breaker whose outcome is not known yet: dropped
+/// with the call (its caller went away), it tells the breaker so.
+struct Pending<'a>(&'a Guard);
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        self.0.breaker.abandon();
     }
 }
 

@@ -36,6 +36,8 @@ const TOKEN_SECRET: &str = "shutdown-test-hs256-secret-0123456789";
 const SLOW_PANEL: Duration = Duration::from_millis(1500);
 /// Calls in flight when SIGTERM arrives.
 const IN_FLIGHT: usize = 5;
+/// The name the simulated panel is registered under.
+const SERVER: &str = "panel";
 
 /// A running `panelgate serve` and its log lines.
 struct Gateway {
@@ -195,74 +197,36 @@ async fn slow_calls_in_flight(
     grace: &str,
     prefix: &str,
 ) -> (
-    SpanelSim,
+    SimPanel,
     Gateway,
     Vec<tokio::task::JoinHandle<Result<(), tonic::Status>>>,
 ) {
-    let config = SpanelConfig::default();
-    let sim = SpanelSim::start(config.clone())
-        .await
-        .expect("start SPanel");
+    let panel = SimPanel::start(PanelKind::Spanel).await;
     let gateway = Gateway::start(grace);
     let channel = gateway.channel().await;
-    register(channel.clone(), &sim, &config).await;
-    let calls = slow_creates(&channel, &sim, prefix).await;
-    (sim, gateway, calls)
-}
-
-/// Registers the simulated SPanel as `spanel`.
-async fn register(channel: Channel, sim: &SpanelSim, config: &SpanelConfig) {
-    InventoryServiceClient::new(channel)
-        .register_server(bearer(RegisterServerRequest {
-            server: Some(Server {
-                name: "spanel".to_owned(),
-                kind: PanelKind::Spanel.into(),
-                base_url: sim.base_url(),
-                ..Default::default()
-            }),
-            credentials: Some(Credentials {
-                kind: Some(credentials::Kind::ApiToken(ApiTokenCredentials {
-                    token: config.admin_token.clone(),
-                })),
-            }),
-            request_id: String::new(),
-        }))
-        .await
-        .expect("register the SPanel server");
-}
-
-fn create(username: &str) -> CreateAccountRequest {
-    CreateAccountRequest {
-        target: Some(Target {
-            server: Some(target::Server::ServerName("spanel".to_owned())),
-        }),
-        username: username.to_owned(),
-        primary_domain: format!("{username}.example"),
-        email: format!("{username}@mail.example"),
-        password: "Long-enough-password-1".to_owned(),
-        package: "basic".to_owned(),
-        ..Default::default()
-    }
+    panel.register(channel.clone()).await;
+    let calls = slow_creates(&channel, &panel, prefix).await;
+    (panel, gateway, calls)
 }
 
 /// Starts IN_FLIGHT slow CreateAccount calls and waits until the panel has
 /// them all.
 async fn slow_creates(
     channel: &Channel,
-    sim: &SpanelSim,
+    panel: &SimPanel,
     prefix: &str,
 ) -> Vec<tokio::task::JoinHandle<Result<(), tonic::Status>>> {
-    let before = sim.request_count();
-    sim.faults().set_delay(SLOW_PANEL);
+    let before = panel.request_count();
+    panel.faults().set_delay(SLOW_PANEL);
     let calls = (0..IN_FLIGHT)
         .map(|n| {
             let mut accounts = AccountServiceClient::new(channel.clone());
-            let request = bearer(create(&format!("{prefix}{n}")));
+            let request = bearer(panel.create(&format!("{prefix}{n}")));
             tokio::spawn(async move { accounts.create_account(request).await.map(drop) })
         })
         .collect();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while sim.request_count() < before + IN_FLIGHT as u64 {
+    while panel.request_count() < before + IN_FLIGHT as u64 {
         assert!(
             Instant::now() < deadline,
             "the calls did not reach the panel"
@@ -274,7 +238,7 @@ async fn slow_creates(
 
 #[tokio::test]
 async fn sigterm_lets_calls_in_flight_finish_and_refuses_new_ones() {
-    let (sim, mut gateway, calls) = slow_calls_in_flight("10s", "drain").await;
+    let (panel, mut gateway, calls) = slow_calls_in_flight("10s", "drain").await;
     let signalled = Instant::now();
     gateway.sigterm();
     gateway.wait_for("health is NOT_SERVING", Duration::from_secs(5));
@@ -289,7 +253,7 @@ async fn sigterm_lets_calls_in_flight_finish_and_refuses_new_ones() {
             return false;
         };
         AccountServiceClient::new(channel)
-            .create_account(bearer(create("latecomer")))
+            .create_account(bearer(panel.create("latecomer")))
             .await
             .is_ok()
     })
@@ -301,9 +265,9 @@ async fn sigterm_lets_calls_in_flight_finish_and_refuses_new_ones() {
             .expect("call task")
             .unwrap_or_else(|status| panic!("call {n} in flight was not finished: {status:?}"));
         let username = format!("drain{n}");
-        assert!(sim.account(&username).is_some(), "{username} not created");
+        assert!(panel.holds(&username), "{username} not created");
     }
-    assert!(sim.account("latecomer").is_none());
+    assert!(!panel.holds("latecomer"));
     assert!(
         signalled.elapsed() >= SLOW_PANEL / 2,
         "the calls were still running when SIGTERM came"
@@ -361,60 +325,77 @@ async fn calls_still_running_after_the_grace_period_are_cut_off() {
     }
 }
 
-/// A simulated panel of each kind, for the SIGKILL test.
-enum Crashed {
+/// A simulated panel of any kind, registered as [`SERVER`].
+enum SimPanel {
     AdminApi(AdminApiSim, AdminApiConfig),
     OpenAdmin(OpenAdminSim, OpenAdminConfig),
     Spanel(SpanelSim, SpanelConfig),
     Installatron(InstallatronSim, InstallatronConfig),
 }
 
-impl Crashed {
+impl SimPanel {
     async fn start(kind: PanelKind) -> Self {
         match kind {
             PanelKind::AdminApi => {
                 let config = AdminApiConfig::default();
                 let sim = AdminApiSim::start(config.clone()).await;
-                Crashed::AdminApi(sim.expect("start admin_api"), config)
+                SimPanel::AdminApi(sim.expect("start admin_api"), config)
             }
             PanelKind::Openadmin => {
                 let config = OpenAdminConfig::default();
                 let sim = OpenAdminSim::start(config.clone()).await;
-                Crashed::OpenAdmin(sim.expect("start OpenAdmin"), config)
+                SimPanel::OpenAdmin(sim.expect("start OpenAdmin"), config)
             }
             PanelKind::Spanel => {
                 let config = SpanelConfig::default();
                 let sim = SpanelSim::start(config.clone()).await;
-                Crashed::Spanel(sim.expect("start SPanel"), config)
+                SimPanel::Spanel(sim.expect("start SPanel"), config)
             }
             _ => {
                 let config = InstallatronConfig::default();
                 let sim = InstallatronSim::start(config.clone()).await;
-                Crashed::Installatron(sim.expect("start Installatron"), config)
+                SimPanel::Installatron(sim.expect("start Installatron"), config)
             }
         }
     }
 
     fn faults(&self) -> &Faults {
         match self {
-            Crashed::AdminApi(sim, _) => sim.faults(),
-            Crashed::OpenAdmin(sim, _) => sim.faults(),
-            Crashed::Spanel(sim, _) => sim.faults(),
-            Crashed::Installatron(sim, _) => sim.faults(),
+            SimPanel::AdminApi(sim, _) => sim.faults(),
+            SimPanel::OpenAdmin(sim, _) => sim.faults(),
+            SimPanel::Spanel(sim, _) => sim.faults(),
+            SimPanel::Installatron(sim, _) => sim.faults(),
         }
+    }
+
+    fn request_count(&self) -> u64 {
+        match self {
+            SimPanel::AdminApi(sim, _) => sim.request_count(),
+            SimPanel::OpenAdmin(sim, _) => sim.request_count(),
+            SimPanel::Spanel(sim, _) => sim.request_count(),
+            SimPanel::Installatron(sim, _) => sim.request_count(),
+        }
+    }
+
+    /// Registers the panel with the gateway on `channel`.
+    async fn register(&self, channel: Channel) {
+        InventoryServiceClient::new(channel)
+            .register_server(bearer(self.registration()))
+            .await
+            .expect("register the panel");
     }
 
     /// Whether the panel holds account `username`.
     fn holds(&self, username: &str) -> bool {
         match self {
-            Crashed::AdminApi(sim, _) => sim.user(username).is_some(),
-            Crashed::OpenAdmin(sim, _) => sim.user(username).is_some(),
-            Crashed::Spanel(sim, _) => sim.account(username).is_some(),
-            Crashed::Installatron(sim, _) => sim.user(username).is_some(),
+            SimPanel::AdminApi(sim, _) => sim.user(username).is_some(),
+            SimPanel::OpenAdmin(sim, _) => sim.user(username).is_some(),
+            SimPanel::Spanel(sim, _) => sim.account(username).is_some(),
+            SimPanel::Installatron(sim, _) => sim.user(username).is_some(),
         }
     }
 
-    /// RegisterServer of the panel as `crashed`.
+    /// RegisterServer of the panel as [`SERVER`].
     fn registration(&self) -> RegisterServerRequest {
         let password = |secret: &str| {
             credentials::Kind::Password(PasswordCredentials {
@@ -428,22 +409,22 @@ impl Crashed {
             })
         };
         let (kind, base_url, credentials) = match self {
-            Crashed::AdminApi(sim, config) => (
+            SimPanel::AdminApi(sim, config) => (
                 PanelKind::AdminApi,
                 sim.base_url(),
                 password(&config.admin_password),
             ),
-            Crashed::OpenAdmin(sim, config) => (
+            SimPanel::OpenAdmin(sim, config) => (
                 PanelKind::Openadmin,
                 sim.base_url(),
                 password(&config.admin_password),
             ),
-            Crashed::Spanel(sim, config) => (
+            SimPanel::Spanel(sim, config) => (
                 PanelKind::Spanel,
                 sim.base_url(),
                 token(&config.admin_token),
             ),
-            Crashed::Installatron(sim, config) => (
+            SimPanel::Installatron(sim, config) => (
                 PanelKind::Installatron,
                 sim.base_url(),
                 token(&config.api_key),
@@ -451,7 +432,7 @@ impl Crashed {
         };
         RegisterServerRequest {
             server: Some(Server {
-                name: "crashed".to_owned(),
+                name: SERVER.to_owned(),
                 kind: kind.into(),
                 base_url,
                 // admin_api takes new accounts' PHP version from here.
@@ -467,21 +448,24 @@ impl Crashed {
         }
     }
 
-    /// CreateAccount of `username` on the panel, with a request_id.
+    /// CreateAccount of `username` on the panel, on one of its packages.
     fn create(&self, username: &str) -> CreateAccountRequest {
         let package = match self {
-            Crashed::AdminApi(..) => "Basic",
-            Crashed::OpenAdmin(..) => "default_plan_nginx",
-            Crashed::Spanel(..) => "basic",
-            Crashed::Installatron(..) => "gold",
+            SimPanel::AdminApi(..) => "Basic",
+            SimPanel::OpenAdmin(..) => "default_plan_nginx",
+            SimPanel::Spanel(..) => "basic",
+            SimPanel::Installatron(..) => "gold",
         };
         CreateAccountRequest {
             target: Some(Target {
-                server: Some(target::Server::ServerName("crashed".to_owned())),
+                server: Some(target::Server::ServerName(SERVER.to_owned())),
             }),
-            request_id: format!("2c9d5f0e-crash-retry-{username}"),
+            username: username.to_owned(),
+            primary_domain: format!("{username}.example"),
+            email: format!("{username}@mail.example"),
+            password: "Long-enough-password-1".to_owned(),
             package: package.to_owned(),
-            ..create(username)
+            ..Default::default()
         }
     }
 
@@ -490,11 +474,13 @@ impl Crashed {
     fn made_once(&self, username: &str) -> bool {
         let email = format!("{username}@mail.example");
         match self {
-            Crashed::AdminApi(sim, _) => sim.user(username).is_some_and(|user| user.email == email),
-            Crashed::OpenAdmin(sim, _) => {
+            SimPanel::AdminApi(sim, _) => {
                 sim.user(username).is_some_and(|user| user.email == email)
             }
-            Crashed::Spanel(sim, _) => {
+            SimPanel::OpenAdmin(sim, _) => {
+                sim.user(username).is_some_and(|user| user.email == email)
+            }
+            SimPanel::Spanel(sim, _) => {
                 let creates = sim
                     .received()
                     .iter()
@@ -505,7 +491,7 @@ impl Crashed {
                         .account(username)
                         .is_some_and(|account| account.email == email)
             }
-            Crashed::Installatron(sim, _) => sim.user(username).is_some_and(|user| {
+            SimPanel::Installatron(sim, _) => sim.user(username).is_some_and(|user| {
                 user.get("email").and_then(|value| value.as_str()) == Some(email.as_str())
             }),
         }
@@ -522,18 +508,19 @@ impl Crashed {
 /// answers OK; the panel holds the account once.
 async fn a_retry_after_sigkill_completes_within_a_minute(kind: PanelKind) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let panel = Crashed::start(kind).await;
+    let panel = SimPanel::start(kind).await;
     let mut first = Gateway::start_in(dir.path(), "1s");
     let channel = first.channel().await;
-    InventoryServiceClient::new(channel.clone())
-        .register_server(bearer(panel.registration()))
-        .await
-        .expect("register the panel");
+    panel.register(channel.clone()).await;
+    let request = || CreateAccountRequest {
+        request_id: "2c9d5f0e-crash-retry".to_owned(),
+        ..panel.create("crash")
+    };
 
     panel.faults().set_delay(SLOW_PANEL);
     let mut accounts = AccountServiceClient::new(channel);
-    let request = panel.create("crash");
-    let in_flight = tokio::spawn(async move { accounts.create_account(bearer(request)).await });
+    let first_try = request();
+    let in_flight = tokio::spawn(async move { accounts.create_account(bearer(first_try)).await });
     let deadline = Instant::now() + Duration::from_secs(20);
     // The panel made the account and holds its answer back: kill now.
     while !panel.holds("crash") {
@@ -554,7 +541,7 @@ async fn a_retry_after_sigkill_completes_within_a_minute(kind: PanelKind) {
     let second = Gateway::start_in(dir.path(), "1s");
     let mut accounts = AccountServiceClient::new(second.channel().await);
     let created = loop {
-        match accounts.create_account(bearer(panel.create("crash"))).await {
+        match accounts.create_account(bearer(request())).await {
             Ok(reply) => break reply.into_inner(),
             Err(status) if status.code() == tonic::Code::Aborted => {
                 assert!(killed.elapsed() < Duration::from_secs(60), "{status:?}");

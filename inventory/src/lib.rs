@@ -7,7 +7,8 @@
 //!   queries: servers and labels (`servers.rs`), the account index (`accounts.rs`),
 //!   the operation journal (`operations.rs`) and, on the same rows, idempotent
 //!   mutations (`idempotency.rs`), master-key rotation (`rotation.rs`), keyset
-//!   page tokens (`paging.rs`). It takes and returns the plain structs of
+//!   page tokens (`paging.rs`), change notifications to other replicas
+//!   (`changes.rs`). It takes and returns the plain structs of
 //!   `domain.rs` and `domain/operations.rs` ([`NewServer`], [`ServerRecord`],
 //!   [`OperationStart`], [`Claim`], [`Page`], ...), never sea-orm models.
 //! - [`entities`]: one sea-orm entity per table (`servers`, `server_labels`,
@@ -41,5 +42,5 @@ pub use domain::{
 };
 pub use error::{InventoryError, Record};
 pub use migrations::Migrator;
-pub use repository::Inventory;
+pub use repository::{CHANNEL, Change, ChangeListener, Heard, Inventory};
 pub use secrecy::{ExposeSecret, SecretSlice};

@@ -1,6 +1,7 @@
 //! `Inventory`: the connection, migrations, and (in the submodules) every query.
 
 mod accounts;
+mod changes;
 mod idempotency;
 mod operations;
 mod paging;
@@ -20,6 +21,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretSlice};
 
+pub use self::changes::{CHANNEL, Change, ChangeListener, Heard};
 use self::reachability::Reachability;
 use crate::crypto::Sealed;
 use crate::{InventoryError, Keyring, Migrator};
@@ -43,6 +45,8 @@ pub struct Inventory {
     probe: DatabaseConnection,
     keyring: Option<Arc<Keyring>>,
     reachability: Arc<Reachability>,
+    /// PostgreSQL: the connection change notifications are heard on.
+    listen_pool: Option<sqlx::PgPool>,
 }
 
 /// Shows the backend and key ids only: the pool's options could hold a password.
@@ -63,7 +67,8 @@ impl Inventory {
         database_url: &str,
         keyring: Option<Keyring>,
     ) -> Result<Self, InventoryError> {
-        let mut options = if database_url.starts_with("sqlite:") {
+        let sqlite = database_url.starts_with("sqlite:");
+        let mut options = if sqlite {
             sqlite_options(database_url)
         } else {
             postgres_options(database_url)
@@ -91,8 +96,14 @@ impl Inventory {
             database = %redact_url(database_url),
             "inventory database opened"
         );
+        let listen_pool = if sqlite {
+            None
+        } else {
+            Some(changes::listen_pool(database_url)?)
+        };
         Ok(Self {
             reachability: Arc::new(Reachability::new(database_url)),
+            listen_pool,
             pool: db,
             probe,
             keyring: keyring.map(Arc::new),

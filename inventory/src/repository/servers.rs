@@ -10,6 +10,7 @@ use sea_orm::{
 use secrecy::SecretSlice;
 use uuid::Uuid;
 
+use super::changes::{Change, announce};
 use super::paging::{self, Cursor};
 use super::{Inventory, now};
 use crate::entities::{server_labels, servers};
@@ -132,7 +133,8 @@ impl Inventory {
         })
     }
 
-    /// Applies `update` and its labels in one transaction, bumping `updated_at`.
+    /// Applies `update` and its labels in one transaction, bumping `updated_at`
+    /// and announcing the change to other replicas.
     /// `NotFound` if the server is absent, `AlreadyExists` if the new name is taken,
     /// `NoMasterKey` (nothing written) for credentials without a keyring.
     pub async fn update_server(
@@ -207,18 +209,22 @@ impl Inventory {
             .await?
             .ok_or_else(|| InventoryError::not_found(Record::Server, id))?;
         let server = with_labels(&txn, row).await?;
+        announce(&txn, &Change::Server(id.to_owned())).await?;
         txn.commit().await?;
         tracing::info!(server_id = %id, "server updated");
         Ok(server)
     }
 
     /// Deletes a server with its labels and account index entries (the journal keeps
-    /// its entries). `NotFound` if absent.
+    /// its entries), announcing it to other replicas. `NotFound` if absent.
     pub async fn delete_server(&self, id: &str) -> Result<(), InventoryError> {
-        let deleted = servers::Entity::delete_by_id(id).exec(self.db()?).await?;
+        let txn = self.db()?.begin().await?;
+        let deleted = servers::Entity::delete_by_id(id).exec(&txn).await?;
         if deleted.rows_affected == 0 {
             return Err(InventoryError::not_found(Record::Server, id));
         }
+        announce(&txn, &Change::Server(id.to_owned())).await?;
+        txn.commit().await?;
         tracing::info!(server_id = %id, "server deleted");
         Ok(())
     }

@@ -137,6 +137,11 @@ impl Sessions {
     pub async fn forget(&self, server: &str) {
         self.cache.invalidate(server).await;
     }
+
+    /// Drops every server's session (records may have changed unseen).
+    pub fn forget_all(&self) {
+        self.cache.invalidate_all();
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use crate::AdapterError;
 use crate::Result;
 
 /// How to verify a panel's TLS certificate.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TlsOptions {
     /// PEM of extra CAs to trust, besides the system roots.
     pub ca_pem: Option<String>,

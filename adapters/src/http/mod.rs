@@ -1,5 +1,5 @@
-//! Shared HTTP plumbing for every adapter: one client per TLS setting,
-//! timeouts, request paths ([`UrlPath`]), bounded reply bodies, and the one
+//! Shared HTTP plumbing for every adapter: one client (and connection pool)
+//! per distinct TLS setting, shared by every server that has it, timeouts, request paths ([`UrlPath`]), bounded reply bodies, and the one
 //! classification of replies by their status line ([`reply`]) and of
 //! transport failures (timeout, refused, dropped). Redirects are never
 //! followed. Panel code only builds requests and reads the 2xx and 4xx
@@ -35,29 +35,67 @@ use crate::{
     tls,
 };
 
-/// The process-wide HTTP transport: a shared client for panels with default
-/// TLS, how calls to each server are protected, each server's guard, and the
+/// Distinct TLS settings whose clients are kept (servers of the same
+/// setting share one): fleets have a handful (default, self-signed, a few
+/// private CAs); a client evicted beyond this is built again when needed.
+const TLS_SETTINGS: u64 = 64;
+
+/// Idle connections kept per panel host, and for how long: enough for the
+/// bulkhead's bursts to reuse, bounded so a large fleet does not hold a
+/// socket per server for long.
+const IDLE_PER_HOST: usize = 8;
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The process-wide HTTP transport: one client per distinct TLS setting,
+/// how calls to each server are protected, each server's guard, and the
 /// metrics every call records.
 #[derive(Clone, Debug)]
 pub struct Transport {
-    shared: reqwest::Client,
-    shared_tls: Arc<ClientConfig>,
+    clients: moka::sync::Cache<TlsOptions, Client>,
     resilience: Resilience,
     guards: Arc<Guards>,
     metrics: PanelMetrics,
 }
 
+/// The client of one TLS setting, and that setting's rustls configuration
+/// (for the raw HTTP/1.1 path).
+#[derive(Clone, Debug)]
+struct Client {
+    http: reqwest::Client,
+    tls: Arc<ClientConfig>,
+}
+
 impl Transport {
-    /// Builds the shared client.
+    /// Builds the client of the default TLS setting.
     pub fn new(resilience: Resilience, metrics: PanelMetrics) -> Result<Self> {
-        let shared_tls = tls::client_config(&TlsOptions::default())?;
-        Ok(Transport {
-            shared: reqwest_client(resilience.timeouts, &shared_tls)?,
-            shared_tls,
+        let transport = Transport {
+            clients: moka::sync::Cache::new(TLS_SETTINGS),
             resilience,
             guards: Arc::new(Guards::new(resilience, metrics.clone())),
             metrics,
-        })
+        };
+        transport.shared(&TlsOptions::default())?;
+        Ok(transport)
+    }
+
+    /// The client every server with TLS setting `options` shares.
+    fn shared(&self, options: &TlsOptions) -> Result<Client> {
+        // Without verification, a CA changes nothing.
+        let key = if options.insecure_skip_verify {
+            TlsOptions {
+                ca_pem: None,
+                insecure_skip_verify: true,
+            }
+        } else {
+            options.clone()
+        };
+        self.clients
+            .try_get_with(key, || {
+                let tls = tls::client_config(options)?;
+                let http = reqwest_client(self.resilience.timeouts, &tls)?;
+                Ok(Client { http, tls })
+            })
+            .map_err(Arc::unwrap_or_clone)
     }
 
     /// Every server's guard (health, circuit, credentials backoff).
@@ -76,8 +114,8 @@ impl Transport {
         Ok(())
     }
 
-    /// The client for one panel server: the shared one, or a dedicated one
-    /// when the server has its own TLS settings.
+    /// The client for one panel server: its TLS setting's shared client,
+    /// behind the server's own outbound stack.
     pub fn client(
         &self,
         server: ServerLabels,
@@ -85,12 +123,7 @@ impl Transport {
         options: &TlsOptions,
     ) -> Result<HttpClient> {
         let base_url = parse_base_url(base_url)?;
-        let (client, tls) = if *options == TlsOptions::default() {
-            (self.shared.clone(), self.shared_tls.clone())
-        } else {
-            let tls = tls::client_config(options)?;
-            (reqwest_client(self.resilience.timeouts, &tls)?, tls)
-        };
+        let Client { http: client, tls } = self.shared(options)?;
         let guard = self.guards.of(&server.server_id);
         let exchange = Exchange::new(Peer {
             client: client.clone(),
@@ -112,6 +145,8 @@ impl Transport {
 fn reqwest_client(timeouts: Timeouts, tls: &ClientConfig) -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
+        .pool_max_idle_per_host(IDLE_PER_HOST)
+        .pool_idle_timeout(IDLE_TIMEOUT)
         .user_agent(USER_AGENT)
         // A redirect would carry the panel's credentials to another host.
         .redirect(redirect::Policy::none())

@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use panelgate_adapters::{AdapterError, http::Transport, metrics::PanelMetrics};
-use panelgate_inventory::{AccountEntry, AccountStatus, Inventory};
+use panelgate_inventory::{AccountEntry, AccountStatus, Change, Inventory, InventoryError};
 use panelgate_proto::v1::Account;
 use tracing::warn;
 
 use crate::{
     config::Config,
+    error::GatewayError,
     leases::Leases,
     packages::PackageCache,
     routing::{Route, Router},
@@ -45,25 +46,62 @@ impl App {
                 config,
                 metrics.clone(),
             )),
-            packages: Arc::new(PackageCache::new(config.package_cache_ttl, metrics.clone())),
+            packages: Arc::new(PackageCache::new(config, metrics.clone())),
             leases: Leases::default(),
             inventory,
         })
     }
 
+    /// Drops everything cached about server `id` (its record changed, here
+    /// or on another replica, or it is gone).
+    pub async fn server_changed(&self, id: &str) {
+        self.router.reset(id).await;
+        self.packages.invalidate(id).await;
+    }
+
+    /// Drops a server's package list after a package change here, and tells
+    /// the other replicas to drop theirs.
+    pub async fn packages_changed(&self, server_id: &str) {
+        self.packages.invalidate(server_id).await;
+        let change = Change::Packages(server_id.to_owned());
+        if let Err(err) = self.inventory.announce(change).await {
+            warn!(%server_id, error = %err, "package change not announced to other replicas");
+        }
+    }
+
+    /// Drops everything cached about every server (changes may have been
+    /// missed).
+    pub async fn flush(&self) {
+        self.router.flush().await;
+        self.packages.invalidate_all();
+    }
+
     /// Indexes an account just created on its server. The panel is the
     /// truth: an index failure is logged, not returned, so a done change is
-    /// never reported failed (likewise below).
-    pub async fn index_created(&self, account: &Account) {
+    /// never reported failed (likewise below); except when the server itself
+    /// was deleted meanwhile: then SERVER_REMOVED says what the panel did.
+    pub async fn index_created(
+        &self,
+        route: &Route,
+        account: &Account,
+    ) -> Result<(), GatewayError> {
         let entry = AccountEntry {
-            server_id: account.server_id.clone(),
+            server_id: route.server.id.clone(),
             username: account.username.clone(),
             primary_domain: account.primary_domain.clone(),
             package: account.package.clone(),
             status: AccountStatus::Active,
         };
-        if let Err(err) = self.inventory.upsert_account(entry).await {
-            warn!(username = %account.username, error = %err, "account index not updated");
+        match self.inventory.upsert_account(entry).await {
+            Ok(()) => Ok(()),
+            Err(InventoryError::NotFound { .. }) => Err(GatewayError::ServerRemoved {
+                server: route.server.name.clone(),
+                done: format!("account `{}` was created", account.username),
+            }),
+            Err(err) => {
+                warn!(username = %account.username, error = %err, "account index not updated");
+                Ok(())
+            }
         }
     }
 

@@ -26,7 +26,7 @@ use crate::{
     auth::Caller,
     error::{GatewayError, class_of, mask_secrets},
     idempotency,
-    routing::Route,
+    routing::{Read, Route},
 };
 
 /// What an RPC answers.
@@ -160,9 +160,10 @@ impl Call {
             .is_some_and(|journal| journal.uncertain)
     }
 
-    /// The server `target` names, if the caller may use it.
+    /// The server `target` names, as the database has it now, if the caller
+    /// may use it.
     pub async fn server(&self, target: Option<&Target>) -> Result<Arc<ServerRecord>, GatewayError> {
-        let server = self.0.app.router.server(target).await?;
+        let server = self.0.app.router.server(target, Read::Current).await?;
         self.allow_group(&server.group)?;
         self.on_server(&server);
         Ok(server)
@@ -186,8 +187,18 @@ impl Call {
 
     /// Routes to the server `target` names, if its panel can run this RPC.
     pub async fn route(&self, target: Option<&Target>) -> Result<Route, GatewayError> {
-        let route = self.0.app.router.route(target).await?;
+        let route = self.0.app.router.route(target, self.read()).await?;
         self.routed(route)
+    }
+
+    /// Where routing reads the server's record: a mutation acts on the
+    /// database's (its state, its existence), a read may use the cache.
+    fn read(&self) -> Read {
+        if self.0.facts.journalled {
+            Read::Current
+        } else {
+            Read::Cached
+        }
     }
 
     /// Routes a call about `username` (by target, or by the account index),
@@ -201,7 +212,7 @@ impl Call {
             .0
             .app
             .router
-            .route_account(target, username, self.groups())
+            .route_account(target, username, self.groups(), self.read())
             .await?;
         if target.and_then(|target| target.server.as_ref()).is_none() {
             self.state().indexed_account = Some(username.to_owned());
@@ -311,7 +322,7 @@ impl Call {
                 warn!(server = %route.server.name, "the panel rejected panelgate's credentials: calls fail fast for a while");
                 router.remember_rejection(&route.server, error.clone());
             }
-            AdapterError::Misconfigured(_) => router.forget(&route.server).await,
+            AdapterError::Misconfigured(_) => router.forget(&route.server.id).await,
             AdapterError::NotFound {
                 entity: Entity::Account,
                 ..

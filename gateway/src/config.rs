@@ -7,7 +7,7 @@ use panelgate_adapters::http::Resilience;
 use panelgate_inventory::Keyring;
 use tonic::transport::ServerTlsConfig;
 
-use crate::auth::Auth;
+use crate::{auth::Auth, caches};
 
 /// Everything the gateway needs besides its listener. No Debug: the database
 /// URL may hold a password.
@@ -21,8 +21,12 @@ pub struct Config {
     pub migrate_on_start: bool,
     /// How long a server's package list is cached.
     pub package_cache_ttl: Duration,
-    /// How long server records and adapter instances are cached.
+    /// How long server records are cached (a backstop: changes are also
+    /// announced to every replica).
     pub server_cache_ttl: Duration,
+    /// The memory the caches of records, adapters and package lists may
+    /// take, in MiB (see `caches`).
+    pub cache_memory_mib: u64,
     /// How calls to each panel are protected: timeouts, the bulkhead, the
     /// circuit breaker, read retries.
     pub outbound: Resilience,
@@ -55,6 +59,7 @@ impl Config {
             migrate_on_start: true,
             package_cache_ttl: Duration::from_secs(300),
             server_cache_ttl: Duration::from_secs(30),
+            cache_memory_mib: caches::DEFAULT_MEMORY_MIB,
             outbound: Resilience::default(),
             probe_interval: Duration::from_secs(5),
             health_interval: Duration::from_secs(1),

@@ -128,6 +128,16 @@ pub enum GatewayError {
         /// Its cap.
         max: u32,
     },
+    /// The server was deleted from the inventory while a call on it ran.
+    #[error(
+        "server `{server}` was deleted from the inventory while the call ran: {done} on its panel, but is not indexed"
+    )]
+    ServerRemoved {
+        /// Server name.
+        server: String,
+        /// What the panel did, e.g. "account `bob` was created".
+        done: String,
+    },
 }
 
 impl GatewayError {
@@ -159,6 +169,7 @@ impl GatewayError {
             GatewayError::AccountAmbiguous { .. } => ErrorReason::AccountAmbiguous,
             GatewayError::ServerState { state, .. } => *state,
             GatewayError::ServerFull { .. } => ErrorReason::ServerFull,
+            GatewayError::ServerRemoved { .. } => ErrorReason::ServerRemoved,
             GatewayError::RequestIdReused => ErrorReason::RequestIdReused,
             GatewayError::RequestInProgress => ErrorReason::RequestInProgress,
             GatewayError::Unauthenticated { .. } => ErrorReason::Unauthenticated,

@@ -16,8 +16,11 @@
 //! - `idempotency`: `request_id` claims, waits and replays (AIP-155).
 //! - `converge`: create-like calls whose retries converge on one effect.
 //! - `leases`: the claims of running mutations, renewed while they run.
-//! - `routing`: `Target` or account index → server record → adapter, cached.
+//! - `routing`: `Target` or account index → server record → adapter, cached;
+//!   mutations read the record from the database.
 //! - `packages`: per-server package lists cached in moka; package resolution.
+//! - `caches`: the caches' memory budget and entry weights.
+//! - `changes`: other replicas' changes (LISTEN/NOTIFY) drop cached entries.
 //! - `error`: [`GatewayError`](error::GatewayError), its reason in the error
 //!   table (`panelgate_proto::ErrorClass`), and the one place it becomes a
 //!   `tonic::Status`.
@@ -35,7 +38,9 @@
 
 mod app;
 pub mod auth;
+mod caches;
 mod call;
+mod changes;
 pub mod cli;
 pub mod config;
 mod converge;

@@ -10,7 +10,12 @@ use panelgate_adapters::{AdapterError, Entity, PackageRef, metrics::PanelMetrics
 use panelgate_proto::Capability;
 use panelgate_proto::v1::Package;
 
-use crate::{error::GatewayError, routing::Route};
+use crate::{
+    caches::{self, Budget},
+    config::Config,
+    error::GatewayError,
+    routing::Route,
+};
 
 /// How long a package name a fresh list lacked stays known as missing.
 const MISSING_TTL: Duration = Duration::from_secs(30);
@@ -24,13 +29,16 @@ pub struct PackageCache {
 }
 
 impl PackageCache {
-    /// A cache keeping each list for `ttl`, counting lookups in `metrics`.
-    pub fn new(ttl: Duration, metrics: PanelMetrics) -> Self {
+    /// A cache keeping each list for the configured TTL, within its share of
+    /// the cache budget, counting lookups in `metrics`.
+    pub fn new(config: &Config, metrics: PanelMetrics) -> Self {
+        let budget = Budget::mib(config.cache_memory_mib).packages();
         PackageCache {
-            lists: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(ttl)
-                .build(),
+            lists: caches::weighed(
+                budget,
+                Some(config.package_cache_ttl),
+                |id: &String, list: &Arc<Vec<Package>>| id.len() + caches::packages_bytes(list),
+            ),
             missing: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(MISSING_TTL)
@@ -60,6 +68,12 @@ impl PackageCache {
     /// or a server change), and every name known as missing.
     pub async fn invalidate(&self, server_id: &str) {
         self.lists.invalidate(server_id).await;
+        self.missing.invalidate_all();
+    }
+
+    /// Forgets every list.
+    pub fn invalidate_all(&self) {
+        self.lists.invalidate_all();
         self.missing.invalidate_all();
     }
 

@@ -10,7 +10,7 @@ use futures::{StreamExt, stream};
 use panelgate_adapters::http::CallScope;
 use tracing::debug;
 
-use crate::app::App;
+use crate::{app::App, routing::Read};
 
 /// Probes in flight at most.
 const PROBES: usize = 4;
@@ -30,7 +30,7 @@ pub async fn probe_open_circuits(app: App, interval: Duration) {
 
 async fn probe(app: &App, server_id: String) {
     let router = &app.router;
-    let route = match router.server_by_id(&server_id).await {
+    let route = match router.server_by_id(&server_id, Read::Cached).await {
         Ok(server) => router.route_any_state(server).await,
         Err(err) => Err(err),
     };

@@ -1,7 +1,11 @@
 //! Routing: a request's `Target` (or, for account calls without one, the
-//! account index) → the server record → that server's adapter. Records and
-//! adapters are cached in moka for a short TTL and dropped on update/delete,
-//! so steady-state calls make no inventory query.
+//! account index) → the server record → that server's adapter. Records are
+//! cached in moka for a short TTL, adapters for as long as their record's
+//! version lasts; both are dropped when the server changes (here, or on
+//! another replica: see `changes`), so steady-state calls make no inventory
+//! query. Mutations read the record from the database instead
+//! ([`Read::Current`]): a decision about a server's state or existence is
+//! never taken on a stale copy.
 
 use std::{collections::BTreeSet, sync::Arc};
 
@@ -20,9 +24,20 @@ use prost::Message;
 use secrecy::ExposeSecret;
 
 use crate::{
+    caches::{self, Budget},
     config::Config,
     error::{GatewayError, ServerContext},
 };
+
+/// Where a server's record is read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// The cache (at most the cache TTL old, if a change notification was
+    /// missed).
+    Cached,
+    /// The database, refreshing the cache.
+    Current,
+}
 
 /// One routed call: the server and its adapter.
 #[derive(Clone)]
@@ -81,24 +96,43 @@ impl Router {
         config: &Config,
         metrics: PanelMetrics,
     ) -> Self {
+        let budget = Budget::mib(config.cache_memory_mib);
+        let ttl = Some(config.server_cache_ttl);
         Router {
             inventory,
             transport,
-            by_id: short_lived(config.server_cache_ttl),
-            id_by_name: short_lived(config.server_cache_ttl),
-            panels: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(config.server_cache_ttl)
-                .build(),
+            by_id: caches::weighed(
+                budget.servers() / 4 * 3,
+                ttl,
+                |_, server: &Arc<ServerRecord>| caches::record_bytes(server),
+            ),
+            id_by_name: caches::weighed(budget.servers() / 4, ttl, |name: &String, id: &String| {
+                name.len() + id.len()
+            }),
+            panels: caches::weighed(
+                budget.adapters(),
+                None,
+                |(id, _): &(String, i64), _: &Arc<dyn Panel>| caches::adapter_bytes(id),
+            ),
             sessions: Sessions::new(metrics.clone()),
             metrics,
         }
     }
 
     /// The server a target names.
-    pub async fn server(&self, target: Option<&Target>) -> Result<Arc<ServerRecord>, GatewayError> {
+    pub async fn server(
+        &self,
+        target: Option<&Target>,
+        read: Read,
+    ) -> Result<Arc<ServerRecord>, GatewayError> {
         match target.and_then(|target| target.server.as_ref()) {
-            Some(target::Server::ServerId(id)) if !id.is_empty() => self.server_by_id(id).await,
+            Some(target::Server::ServerId(id)) if !id.is_empty() => {
+                self.server_by_id(id, read).await
+            }
+            Some(target::Server::ServerName(name)) if !name.is_empty() && read == Read::Current => {
+                let found = self.inventory.get_server_by_name(name).await;
+                self.refresh(name, found).await
+            }
             Some(target::Server::ServerName(name)) if !name.is_empty() => {
                 let load = || async {
                     let server = self.inventory.get_server_by_name(name).await?;
@@ -109,7 +143,7 @@ impl Router {
                     .cached("servers", &self.id_by_name, name.clone(), load)
                     .await
                     .map_err(Arc::unwrap_or_clone)?;
-                self.server_by_id(&id).await
+                self.server_by_id(&id, read).await
             }
             _ => Err(GatewayError::invalid(
                 "target",
@@ -118,8 +152,16 @@ impl Router {
         }
     }
 
-    /// The server with inventory id `id` (cached).
-    pub async fn server_by_id(&self, id: &str) -> Result<Arc<ServerRecord>, GatewayError> {
+    /// The server with inventory id `id`.
+    pub async fn server_by_id(
+        &self,
+        id: &str,
+        read: Read,
+    ) -> Result<Arc<ServerRecord>, GatewayError> {
+        if read == Read::Current {
+            let found = self.inventory.get_server(id).await;
+            return self.refresh(id, found).await;
+        }
         let load = || async {
             let server = self.inventory.get_server(id).await?;
             Ok::<_, GatewayError>(Arc::new(server))
@@ -130,9 +172,35 @@ impl Router {
             .map_err(Arc::unwrap_or_clone)
     }
 
+    /// Caches a record just read from the database, or forgets the server
+    /// it was looked up by (`key`, an id or a name) when it is gone.
+    async fn refresh(
+        &self,
+        key: &str,
+        found: Result<ServerRecord, InventoryError>,
+    ) -> Result<Arc<ServerRecord>, GatewayError> {
+        match found {
+            Ok(server) => {
+                let server = Arc::new(server);
+                self.by_id.insert(server.id.clone(), server.clone()).await;
+                self.id_by_name
+                    .insert(server.name.clone(), server.id.clone())
+                    .await;
+                Ok(server)
+            }
+            Err(err) => {
+                if matches!(err, InventoryError::NotFound { .. }) {
+                    self.id_by_name.invalidate(key).await;
+                    self.reset(key).await;
+                }
+                Err(err.into())
+            }
+        }
+    }
+
     /// Routes a call that names its server.
-    pub async fn route(&self, target: Option<&Target>) -> Result<Route, GatewayError> {
-        let server = self.server(target).await?;
+    pub async fn route(&self, target: Option<&Target>, read: Read) -> Result<Route, GatewayError> {
+        let server = self.server(target, read).await?;
         self.route_to(server).await
     }
 
@@ -145,9 +213,10 @@ impl Router {
         target: Option<&Target>,
         username: &str,
         groups: Option<&BTreeSet<String>>,
+        read: Read,
     ) -> Result<Route, GatewayError> {
         if target.is_some_and(|target| target.server.is_some()) {
-            return self.route(target).await;
+            return self.route(target, read).await;
         }
         // Boxed: the query's future is large, and most calls name their server.
         let ids = Box::pin(self.inventory.servers_for_account(username)).await?;
@@ -156,20 +225,23 @@ impl Router {
                 username: username.to_owned(),
             }),
             [id] => {
-                let server = self.server_by_id(id).await?;
+                let server = self.server_by_id(id, read).await?;
                 self.route_to(server).await
             }
             several => {
                 let mut visible = Vec::with_capacity(several.len());
                 for id in several {
-                    let server = self.server_by_id(id).await?;
+                    let server = self.server_by_id(id, read).await?;
                     if groups.is_none_or(|groups| groups.contains(&server.group)) {
                         visible.push(server);
                     }
                 }
                 match visible.as_slice() {
                     // None of the caller's: routing goes on to refuse the group.
-                    [] => self.route_to(self.server_by_id(&several[0]).await?).await,
+                    [] => {
+                        let server = self.server_by_id(&several[0], read).await?;
+                        self.route_to(server).await
+                    }
                     [server] => self.route_to(server.clone()).await,
                     _ => Err(GatewayError::AccountAmbiguous {
                         username: username.to_owned(),
@@ -266,20 +338,39 @@ impl Router {
         })
     }
 
-    /// Drops everything cached about a server's adapter (when its
-    /// configuration proved unusable, or a check failed).
-    pub async fn forget(&self, server: &ServerRecord) {
-        self.by_id.invalidate(&server.id).await;
-        self.id_by_name.invalidate(&server.name).await;
-        self.panels.invalidate(&panel_key(server)).await;
-        self.sessions.forget(&server.id).await;
+    /// Drops everything cached about server `id`: its record, the names it
+    /// went by, its adapters and its panel session (when its configuration
+    /// proved unusable, or a check failed).
+    pub async fn forget(&self, id: &str) {
+        self.by_id.invalidate(id).await;
+        // Only fails when invalidation by predicate is off (see `caches`).
+        let server = id.to_owned();
+        let _ = self
+            .id_by_name
+            .invalidate_entries_if(move |_, cached| *cached == server);
+        let server = id.to_owned();
+        let _ = self
+            .panels
+            .invalidate_entries_if(move |(cached, _), _| *cached == server);
+        self.sessions.forget(id).await;
     }
 
-    /// Starts a server afresh (its record changed, or it is gone): forgets
-    /// it, and its guard's circuit, health and credentials backoff.
-    pub async fn reset(&self, server: &ServerRecord) {
-        self.forget(server).await;
-        self.transport.guards().forget(&server.id);
+    /// Starts server `id` afresh (its record changed, or it is gone):
+    /// forgets it, and its guard's circuit, health and credentials backoff.
+    pub async fn reset(&self, id: &str) {
+        self.forget(id).await;
+        self.transport.guards().forget(id);
+    }
+
+    /// Forgets every server's record and adapter, session and credentials
+    /// backoff (after changes may have been missed); circuits and health,
+    /// which the panels' answers set, stay.
+    pub async fn flush(&self) {
+        self.by_id.invalidate_all();
+        self.id_by_name.invalidate_all();
+        self.panels.invalidate_all();
+        self.sessions.forget_all();
+        self.transport.guards().accept_all_credentials();
     }
 
     /// The transport, with every server's guard.
@@ -303,12 +394,4 @@ fn context(server: &ServerRecord, kind: PanelKind) -> ServerContext {
 /// An adapter's cache key: the server and the version of its record.
 fn panel_key(server: &ServerRecord) -> (String, i64) {
     (server.id.clone(), server.updated_at.timestamp_micros())
-}
-
-/// A cache of at most 10,000 servers' entries, each kept for `ttl`.
-fn short_lived<V: Clone + Send + Sync + 'static>(ttl: std::time::Duration) -> Cache<String, V> {
-    Cache::builder()
-        .max_capacity(10_000)
-        .time_to_live(ttl)
-        .build()
 }

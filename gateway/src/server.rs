@@ -29,6 +29,7 @@ use tracing::{info, warn};
 use crate::{
     app::App,
     auth::Authenticate,
+    changes,
     config::Config,
     gate::GateLayer,
     grpc::{
@@ -149,6 +150,9 @@ pub async fn serve(
         }
     };
 
+    let follower = inventory
+        .listen()
+        .map(|listener| tokio::spawn(changes::follow(app.clone(), listener)));
     let renewer = tokio::spawn(app.leases.clone().renew(inventory.clone()));
     let pruner = tokio::spawn(retention::prune_journal(
         inventory.clone(),
@@ -223,8 +227,8 @@ pub async fn serve(
     monitor.abort();
     pruner.abort();
     renewer.abort();
-    if let Some(prober) = prober {
-        prober.abort();
+    for task in prober.iter().chain(&follower) {
+        task.abort();
     }
     let _ = stop_metrics.send(());
     if let Some(metrics_server) = metrics_server {

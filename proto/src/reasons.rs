@@ -113,6 +113,8 @@ impl ErrorReason {
             R::ScopeMissing | R::GroupNotAllowed | R::MethodUnknown => {
                 ErrorClass::callers(Code::PermissionDenied)
             }
+            // Nothing to retry: the server is gone.
+            R::ServerRemoved => ErrorClass::callers(Code::Aborted),
             // Retry later: the first call will have ended.
             R::RequestInProgress => ErrorClass {
                 code: Code::Aborted,

@@ -13,6 +13,7 @@ use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use super::{auth::AuthArgs, outbound::OutboundArgs};
 use crate::{
     auth::Auth,
+    caches,
     config::{Config, parse_duration},
 };
 
@@ -211,9 +212,14 @@ pub struct ServeArgs {
     /// How long a server's package list is cached.
     #[arg(long, env = "PANELGATE_PACKAGE_CACHE_TTL", default_value = "5m", value_parser = parse_duration)]
     pub package_cache_ttl: Duration,
-    /// How long server records and adapters are cached (bounds how stale another replica's change can be).
+    /// How long server records are cached: a backstop, since every replica
+    /// hears of changes at once (PostgreSQL LISTEN/NOTIFY).
     #[arg(long, env = "PANELGATE_SERVER_CACHE_TTL", default_value = "30s", value_parser = parse_duration)]
     pub server_cache_ttl: Duration,
+    /// Memory for the caches of server records, adapters and package lists,
+    /// in MiB (the default holds 100,000 servers; a smaller fleet uses less).
+    #[arg(long, env = "PANELGATE_CACHE_MEMORY_MIB", default_value_t = caches::DEFAULT_MEMORY_MIB, value_parser = clap::value_parser!(u64).range(8..=1_048_576))]
+    pub cache_memory_mib: u64,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub outbound: OutboundArgs,
@@ -257,6 +263,7 @@ impl ServeArgs {
             migrate_on_start: !self.no_migrate,
             package_cache_ttl: self.package_cache_ttl,
             server_cache_ttl: self.server_cache_ttl,
+            cache_memory_mib: self.cache_memory_mib,
             outbound: self.outbound.resilience(),
             probe_interval: self.outbound.probe_interval,
             health_interval: self.health_interval,

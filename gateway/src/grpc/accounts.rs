@@ -88,7 +88,7 @@ impl AccountApi {
             })
             .await?;
         account.server_id = route.server.id.clone();
-        self.app.index_created(&account).await;
+        self.app.index_created(&route, &account).await?;
         Ok(CreateAccountResponse {
             account: Some(account),
             ..Default::default()

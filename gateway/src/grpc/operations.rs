@@ -13,6 +13,7 @@ use crate::{
     app::App,
     call::{Body, Call},
     error::GatewayError,
+    routing::Read,
     validate,
 };
 
@@ -35,7 +36,7 @@ impl OperationApi {
             return Ok(());
         }
         let server = match record.server_id.as_deref() {
-            Some(id) => self.app.router.server_by_id(id).await.ok(),
+            Some(id) => self.app.router.server_by_id(id, Read::Cached).await.ok(),
             None => None,
         };
         match server {

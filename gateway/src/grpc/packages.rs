@@ -34,7 +34,7 @@ impl PackageApi {
     /// changed nothing).
     async fn changed<T>(&self, route: &Route, result: Result<T, Stop>) -> Result<T, Stop> {
         if !matches!(result, Err(Stop::Checked(_))) {
-            self.app.packages.invalidate(&route.server.id).await;
+            self.app.packages_changed(&route.server.id).await;
         }
         result
     }

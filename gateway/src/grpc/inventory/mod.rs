@@ -149,7 +149,7 @@ impl InventoryApi {
             }
             Err(err) => {
                 if matches!(&err, GatewayError::Panel { .. }) {
-                    self.app.router.forget(&server).await;
+                    self.app.router.forget(&server.id).await;
                 }
                 response.error_reason = err.reason().name().to_owned();
                 response.error_message = Status::from(err).message().to_owned();
@@ -243,8 +243,7 @@ impl InventoryApi {
         call.about(format!("server/{}", old.name));
         let update = self.update(&call, &old, req)?;
         let record = self.app.inventory.update_server(&old.id, update).await?;
-        self.app.router.reset(&old).await;
-        self.app.packages.invalidate(&old.id).await;
+        self.app.server_changed(&old.id).await;
         warn_if_insecure(&record);
         Ok(UpdateServerResponse {
             server: Some(server_message(&record, self.guards())),
@@ -259,8 +258,7 @@ impl InventoryApi {
         let server = call.server(req.target.as_ref()).await?;
         call.about(format!("server/{}", server.name));
         self.app.inventory.delete_server(&server.id).await?;
-        self.app.router.reset(&server).await;
-        self.app.packages.invalidate(&server.id).await;
+        self.app.server_changed(&server.id).await;
         Ok(DeleteServerResponse {})
     }
 

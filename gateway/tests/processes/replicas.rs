@@ -1,0 +1,489 @@
+//! Two `panelgate serve` processes, A and B, on one PostgreSQL database, as
+//! the Helm chart runs them: a change made through A is acted on by B at
+//! once where it decides safety (server state, existence), and within a
+//! second where B caches (credentials, package lists), also when B's
+//! listener connection was killed and the change was announced while it
+//! was away; a create whose server is deleted meanwhile is reported, not
+//! left unindexed in silence. Every check waits far less than the caches' TTLs (30 s for
+//! servers, 5 min for package lists), so only the change notifications (or
+//! reads of the database) can pass it.
+
+use std::time::{Duration, Instant};
+
+use panelgate_inventory::testing::{DATABASE_URL_ENV, TestDatabase};
+use panelgate_proto::v1::{
+    CheckServerRequest, CreatePackageRequest, Credentials, DeleteServerRequest, GetAccountRequest,
+    ListOperationsRequest, ListPackagesRequest, PackageLimits, PanelKind, PasswordCredentials,
+    ServerState, Target, UpdateServerRequest, account_service_client::AccountServiceClient,
+    credentials, inventory_service_client::InventoryServiceClient,
+    operation_service_client::OperationServiceClient, package_service_client::PackageServiceClient,
+    target,
+};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use tonic::{Code, Status, transport::Channel};
+use tonic_types::StatusExt;
+
+use crate::{
+    gateway::{Gateway, bearer},
+    sims::{SERVER, SimPanel},
+};
+
+/// How soon B must act on a change it caches.
+const WITHIN: Duration = Duration::from_secs(1);
+
+/// Creates B is asked for right after A's change.
+const RACING_CREATES: usize = 20;
+
+/// A and B on a fresh PostgreSQL database, with an admin_api panel
+/// registered through A.
+struct Replicas {
+    a: Gateway,
+    b: Gateway,
+    a_channel: Channel,
+    b_channel: Channel,
+    panel: SimPanel,
+    database: TestDatabase,
+    /// A connection of the test's own to the PostgreSQL server (to its
+    /// default database: a database cannot refuse connections from within).
+    sql: DatabaseConnection,
+}
+
+impl Replicas {
+    /// None (skipped) without PostgreSQL, unless CI requires it.
+    async fn start() -> Option<Self> {
+        let Some(database) = TestDatabase::postgres_from_env()
+            .await
+            .expect("create a PostgreSQL test database")
+        else {
+            assert!(
+                std::env::var_os("PANELGATE_TEST_REQUIRE_POSTGRES").is_none(),
+                "PANELGATE_TEST_REQUIRE_POSTGRES is set but PANELGATE_TEST_DATABASE_URL is not"
+            );
+            eprintln!("skipped: set PANELGATE_TEST_DATABASE_URL to run the replica tests");
+            return None;
+        };
+        let a = Gateway::start_on(&database.url, "1s");
+        let b = Gateway::start_on(&database.url, "1s");
+        let (a_channel, b_channel) = (a.channel().await, b.channel().await);
+        let panel = SimPanel::start(PanelKind::AdminApi).await;
+        panel.register(a_channel.clone()).await;
+        let server = std::env::var(DATABASE_URL_ENV).expect("the server's URL");
+        let sql = Database::connect(&server)
+            .await
+            .expect("connect to the PostgreSQL server");
+        Some(Replicas {
+            a,
+            b,
+            a_channel,
+            b_channel,
+            panel,
+            database,
+            sql,
+        })
+    }
+
+    /// Stops both processes and drops the database.
+    async fn finish(self) {
+        drop((self.a, self.b));
+        self.sql.close().await.expect("close the test connection");
+        self.database
+            .drop_database()
+            .await
+            .expect("drop the test database");
+    }
+
+    async fn update(&self, on: &Channel, update: UpdateServerRequest) {
+        InventoryServiceClient::new(on.clone())
+            .update_server(bearer(UpdateServerRequest {
+                target: target(),
+                ..update
+            }))
+            .await
+            .expect("update the server");
+    }
+
+    async fn set_state(&self, on: &Channel, state: ServerState) {
+        let update = UpdateServerRequest {
+            state: Some(state.into()),
+            ..Default::default()
+        };
+        self.update(on, update).await;
+    }
+
+    async fn create_account(&self, on: &Channel, username: &str) -> Result<(), Status> {
+        AccountServiceClient::new(on.clone())
+            .create_account(bearer(self.panel.create(username)))
+            .await
+            .map(drop)
+    }
+
+    async fn get_account(&self, on: &Channel, username: &str) -> Result<(), Status> {
+        let request = GetAccountRequest {
+            target: target(),
+            username: username.to_owned(),
+        };
+        AccountServiceClient::new(on.clone())
+            .get_account(bearer(request))
+            .await
+            .map(drop)
+    }
+
+    async fn package_names(&self, on: &Channel) -> Result<Vec<String>, Status> {
+        let request = ListPackagesRequest {
+            target: target(),
+            ..Default::default()
+        };
+        let reply = PackageServiceClient::new(on.clone())
+            .list_packages(bearer(request))
+            .await?;
+        Ok(reply
+            .into_inner()
+            .packages
+            .into_iter()
+            .map(|package| package.name)
+            .collect())
+    }
+
+    /// Creates on B, all started together at once, none of which may reach
+    /// the panel: each refused with `code` and `reason`.
+    async fn creates_on_b_are_refused(&self, prefix: &str, code: Code, why: &str) {
+        let before = self.panel.request_count();
+        let creates = (0..RACING_CREATES).map(|n| {
+            let username = format!("{prefix}{n}");
+            async move { self.create_account(&self.b_channel, &username).await }
+        });
+        for outcome in futures::future::join_all(creates).await {
+            let status = outcome.expect_err("a create on B went through");
+            assert_eq!(
+                (status.code(), reason(&status).as_str()),
+                (code, why),
+                "{status:?}"
+            );
+        }
+        assert_eq!(
+            self.panel.request_count(),
+            before,
+            "a create reached the panel"
+        );
+    }
+
+    /// The pid of B's change listener connection, once it is connected.
+    async fn b_listener(&self) -> i32 {
+        let name = format!("panelgate-changes/{}", self.b.child.id());
+        let query = format!(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = '{name}' \
+             AND query LIKE 'LISTEN%'"
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let row = self.sql.query_one_raw(statement(&query)).await;
+            if let Some(row) = row.expect("read pg_stat_activity") {
+                return row.try_get_by_index(0).expect("a pid");
+            }
+            assert!(Instant::now() < deadline, "B never listened for changes");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn sql(&self, query: &str) {
+        self.sql
+            .execute_unprepared(query)
+            .await
+            .unwrap_or_else(|err| panic!("{query}: {err}"));
+    }
+}
+
+/// The panel, by name.
+fn target() -> Option<Target> {
+    Some(Target {
+        server: Some(target::Server::ServerName(SERVER.to_owned())),
+    })
+}
+
+fn statement(sql: &str) -> sea_orm::Statement {
+    sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql)
+}
+
+fn reason(status: &Status) -> String {
+    status
+        .get_details_error_info()
+        .map(|info| info.reason)
+        .unwrap_or_default()
+}
+
+/// Polls `check` until it holds; how long that took, failing past `within`.
+async fn within<F, Fut>(within: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let started = Instant::now();
+    loop {
+        if check().await {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "{what}: not seen within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// DRAINING, then DISABLED, set on A: creates made on B right after A's
+/// reply are all refused, and none reaches the panel, although B had just
+/// routed a create to the server (its record cached as ACTIVE).
+#[tokio::test]
+async fn draining_and_disabled_refuse_creates_on_the_other_replica_at_once() {
+    let Some(replicas) = Replicas::start().await else {
+        return;
+    };
+    let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+    replicas
+        .create_account(b, "warm")
+        .await
+        .expect("create on B");
+
+    replicas.set_state(a, ServerState::Draining).await;
+    replicas
+        .creates_on_b_are_refused("drain", Code::FailedPrecondition, "SERVER_DRAINING")
+        .await;
+
+    replicas.set_state(a, ServerState::Disabled).await;
+    replicas
+        .creates_on_b_are_refused("off", Code::FailedPrecondition, "SERVER_DISABLED")
+        .await;
+    // Reads, which use B's cache, follow within a second.
+    within(WITHIN, "reads on B refused", || async {
+        replicas
+            .get_account(b, "warm")
+            .await
+            .is_err_and(|status| reason(&status) == "SERVER_DISABLED")
+    })
+    .await;
+    replicas.finish().await;
+}
+
+/// DeleteServer on A: creates on B right after are NOT_FOUND and reach no
+/// panel; B's reads stop within a second.
+#[tokio::test]
+async fn a_deleted_server_stops_routing_on_the_other_replica_at_once() {
+    let Some(replicas) = Replicas::start().await else {
+        return;
+    };
+    let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+    replicas
+        .create_account(b, "warm")
+        .await
+        .expect("create on B");
+    replicas.get_account(b, "warm").await.expect("read on B");
+
+    InventoryServiceClient::new(a.clone())
+        .delete_server(bearer(DeleteServerRequest {
+            target: target(),
+            request_id: String::new(),
+        }))
+        .await
+        .expect("delete on A");
+    replicas
+        .creates_on_b_are_refused("gone", Code::NotFound, "SERVER_NOT_FOUND")
+        .await;
+    within(WITHIN, "reads on B refused", || async {
+        replicas
+            .get_account(b, "warm")
+            .await
+            .is_err_and(|status| reason(&status) == "SERVER_NOT_FOUND")
+    })
+    .await;
+    replicas.finish().await;
+}
+
+/// The server is registered with a wrong password: B's calls are rejected
+/// and B backs off. The right password, set through A, works on B within a
+/// second, and CheckServer on B reports the stored credentials as they are
+/// now.
+#[tokio::test]
+async fn new_credentials_work_on_the_other_replica_within_a_second() {
+    let Some(replicas) = Replicas::start().await else {
+        return;
+    };
+    let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+    let password = |password: &str| UpdateServerRequest {
+        credentials: Some(Credentials {
+            kind: Some(credentials::Kind::Password(PasswordCredentials {
+                username: "admin".to_owned(),
+                password: password.to_owned(),
+            })),
+        }),
+        ..Default::default()
+    };
+    replicas.update(a, password("the-old-password")).await;
+    let rejected = replicas.package_names(b).await.expect_err("wrong password");
+    assert_eq!(
+        reason(&rejected),
+        "PANEL_CREDENTIALS_REJECTED",
+        "{rejected:?}"
+    );
+    let check = |on: Channel| async move {
+        InventoryServiceClient::new(on)
+            .check_server(bearer(CheckServerRequest { target: target() }))
+            .await
+            .expect("check the server")
+            .into_inner()
+    };
+    assert!(!check(b.clone()).await.healthy);
+
+    let SimPanel::AdminApi(_, config) = &replicas.panel else {
+        unreachable!("the replicas' panel is admin_api")
+    };
+    replicas.update(a, password(&config.admin_password)).await;
+    let took = within(WITHIN, "new credentials on B", || async {
+        replicas.package_names(b).await.is_ok()
+    })
+    .await;
+    let checked = check(b.clone()).await;
+    assert!(checked.healthy, "{checked:?}");
+    eprintln!("new credentials worked on B after {took:?}");
+    replicas.finish().await;
+}
+
+/// A package created through A is listed by B within a second, although B
+/// cached the list just before (for 5 minutes).
+#[tokio::test]
+async fn a_package_created_on_one_replica_is_listed_on_the_other_within_a_second() {
+    let Some(replicas) = Replicas::start().await else {
+        return;
+    };
+    let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+    let before = replicas.package_names(b).await.expect("list on B");
+    assert!(!before.contains(&"Fresh".to_owned()));
+
+    PackageServiceClient::new(a.clone())
+        .create_package(bearer(CreatePackageRequest {
+            target: target(),
+            name: "Fresh".to_owned(),
+            limits: Some(PackageLimits::default()),
+            ..Default::default()
+        }))
+        .await
+        .expect("create a package on A");
+    let took = within(WITHIN, "the new package on B", || async {
+        replicas
+            .package_names(b)
+            .await
+            .is_ok_and(|names| names.contains(&"Fresh".to_owned()))
+    })
+    .await;
+    eprintln!("the package was listed on B after {took:?}");
+    replicas.finish().await;
+}
+
+/// B's listener connection is killed, and the database refuses new
+/// connections while A disables the server, so B misses the notification.
+/// Once B listens again, it acts on the change within a second: it flushed
+/// what it cached when it reconnected.
+#[tokio::test]
+async fn a_change_made_while_the_listener_was_away_is_seen_after_it_reconnects() {
+    let Some(replicas) = Replicas::start().await else {
+        return;
+    };
+    let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+    replicas
+        .create_account(b, "warm")
+        .await
+        .expect("create on B");
+    replicas.get_account(b, "warm").await.expect("read on B");
+    // A's pool keeps the connection it just used, for the change below.
+    replicas.get_account(a, "warm").await.expect("read on A");
+
+    let database = replicas.database.url.rsplit('/').next().expect("a name");
+    let old = replicas.b_listener().await;
+    replicas
+        .sql(&format!(
+            "ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS false"
+        ))
+        .await;
+    replicas
+        .sql(&format!("SELECT pg_terminate_backend({old})"))
+        .await;
+    replicas.set_state(a, ServerState::Disabled).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    replicas
+        .get_account(b, "warm")
+        .await
+        .expect("B, away, still routes from its cache");
+    replicas
+        .sql(&format!(
+            "ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS true"
+        ))
+        .await;
+
+    let new = replicas.b_listener().await;
+    assert_ne!(new, old, "B listens on a new connection");
+    let took = within(WITHIN, "the change on B after it reconnected", || async {
+        replicas
+            .get_account(b, "warm")
+            .await
+            .is_err_and(|status| reason(&status) == "SERVER_DISABLED")
+    })
+    .await;
+    eprintln!("B saw the missed change {took:?} after it listened again");
+    replicas.finish().await;
+}
+
+/// A server deleted through A while a CreateAccount on it runs on B: the
+/// panel made the account, which can no longer be indexed; B answers
+/// ABORTED SERVER_REMOVED naming the account, and the journal says so.
+#[tokio::test]
+async fn a_create_whose_server_is_deleted_meanwhile_is_reported() {
+    let Some(replicas) = Replicas::start().await else {
+        return;
+    };
+    let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+    replicas
+        .panel
+        .faults()
+        .set_delay(Duration::from_millis(800));
+    let create = replicas.create_account(b, "orphan");
+    let delete = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        InventoryServiceClient::new(a.clone())
+            .delete_server(bearer(DeleteServerRequest {
+                target: target(),
+                request_id: String::new(),
+            }))
+            .await
+            .expect("delete on A");
+    };
+    let (created, ()) = tokio::join!(create, delete);
+    let status = created.expect_err("the create cannot be indexed");
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (Code::Aborted, "SERVER_REMOVED"),
+        "{status:?}"
+    );
+    assert!(
+        status.message().contains("account `orphan` was created"),
+        "{status:?}"
+    );
+    assert!(replicas.panel.holds("orphan"));
+
+    let journal = OperationServiceClient::new(a.clone())
+        .list_operations(bearer(ListOperationsRequest {
+            method: "AccountService/CreateAccount".to_owned(),
+            ..Default::default()
+        }))
+        .await
+        .expect("list the journal")
+        .into_inner()
+        .operations;
+    let [entry] = journal.as_slice() else {
+        panic!("one CreateAccount in the journal: {journal:?}")
+    };
+    assert_eq!(entry.code, "ABORTED");
+    assert!(
+        entry.error_message.contains("`orphan` was created"),
+        "{entry:?}"
+    );
+    replicas.finish().await;
+}

@@ -144,6 +144,38 @@ impl Replicas {
             .collect())
     }
 
+    /// Makes B route to the server, caching its record as it is now: an
+    /// account "warm" created and read through B.
+    async fn warm_b(&self) {
+        let b = &self.b_channel;
+        self.create_account(b, "warm").await.expect("create on B");
+        self.get_account(b, "warm").await.expect("read on B");
+    }
+
+    /// Waits until reads on B are refused with `why`; how long that took.
+    async fn b_refuses_reads(&self, why: &str) -> Duration {
+        within(
+            WITHIN,
+            &format!("reads on B refused with {why}"),
+            || async {
+                self.get_account(&self.b_channel, "warm")
+                    .await
+                    .is_err_and(|status| reason(&status) == why)
+            },
+        )
+        .await
+    }
+
+    async fn delete_on_a(&self) {
+        InventoryServiceClient::new(self.a_channel.clone())
+            .delete_server(bearer(DeleteServerRequest {
+                target: target(),
+                request_id: String::new(),
+            }))
+            .await
+            .expect("delete on A");
+    }
+
     /// Creates on B, all started together at once, none of which may reach
     /// the panel: each refused with `code` and `reason`.
     async fn creates_on_b_are_refused(&self, prefix: &str, code: Code, why: &str) {
@@ -211,6 +243,16 @@ fn reason(status: &Status) -> String {
         .unwrap_or_default()
 }
 
+/// Runs `body` on fresh [`Replicas`] (skipped without PostgreSQL), then
+/// stops them.
+async fn with_replicas(body: impl AsyncFnOnce(&Replicas)) {
+    let Some(replicas) = Replicas::start().await else {
+        return;
+    };
+    body(&replicas).await;
+    replicas.finish().await;
+}
+
 /// Polls `check` until it holds; how long that took, failing past `within`.
 async fn within<F, Fut>(within: Duration, what: &str, mut check: F) -> Duration
 where
@@ -235,67 +277,38 @@ where
 /// routed a create to the server (its record cached as ACTIVE).
 #[tokio::test]
 async fn draining_and_disabled_refuse_creates_on_the_other_replica_at_once() {
-    let Some(replicas) = Replicas::start().await else {
-        return;
-    };
-    let (a, b) = (&replicas.a_channel, &replicas.b_channel);
-    replicas
-        .create_account(b, "warm")
-        .await
-        .expect("create on B");
+    with_replicas(async |replicas| {
+        let a = &replicas.a_channel;
+        replicas.warm_b().await;
 
-    replicas.set_state(a, ServerState::Draining).await;
-    replicas
-        .creates_on_b_are_refused("drain", Code::FailedPrecondition, "SERVER_DRAINING")
-        .await;
-
-    replicas.set_state(a, ServerState::Disabled).await;
-    replicas
-        .creates_on_b_are_refused("off", Code::FailedPrecondition, "SERVER_DISABLED")
-        .await;
-    // Reads, which use B's cache, follow within a second.
-    within(WITHIN, "reads on B refused", || async {
+        replicas.set_state(a, ServerState::Draining).await;
         replicas
-            .get_account(b, "warm")
-            .await
-            .is_err_and(|status| reason(&status) == "SERVER_DISABLED")
+            .creates_on_b_are_refused("drain", Code::FailedPrecondition, "SERVER_DRAINING")
+            .await;
+
+        replicas.set_state(a, ServerState::Disabled).await;
+        replicas
+            .creates_on_b_are_refused("off", Code::FailedPrecondition, "SERVER_DISABLED")
+            .await;
+        // Reads, which use B's cache, follow within a second.
+        replicas.b_refuses_reads("SERVER_DISABLED").await;
     })
     .await;
-    replicas.finish().await;
 }
 
 /// DeleteServer on A: creates on B right after are NOT_FOUND and reach no
 /// panel; B's reads stop within a second.
 #[tokio::test]
 async fn a_deleted_server_stops_routing_on_the_other_replica_at_once() {
-    let Some(replicas) = Replicas::start().await else {
-        return;
-    };
-    let (a, b) = (&replicas.a_channel, &replicas.b_channel);
-    replicas
-        .create_account(b, "warm")
-        .await
-        .expect("create on B");
-    replicas.get_account(b, "warm").await.expect("read on B");
-
-    InventoryServiceClient::new(a.clone())
-        .delete_server(bearer(DeleteServerRequest {
-            target: target(),
-            request_id: String::new(),
-        }))
-        .await
-        .expect("delete on A");
-    replicas
-        .creates_on_b_are_refused("gone", Code::NotFound, "SERVER_NOT_FOUND")
-        .await;
-    within(WITHIN, "reads on B refused", || async {
+    with_replicas(async |replicas| {
+        replicas.warm_b().await;
+        replicas.delete_on_a().await;
         replicas
-            .get_account(b, "warm")
-            .await
-            .is_err_and(|status| reason(&status) == "SERVER_NOT_FOUND")
+            .creates_on_b_are_refused("gone", Code::NotFound, "SERVER_NOT_FOUND")
+            .await;
+        replicas.b_refuses_reads("SERVER_NOT_FOUND").await;
     })
     .await;
-    replicas.finish().await;
 }
 
 /// The server is registered with a wrong password: B's calls are rejected
@@ -304,78 +317,76 @@ async fn a_deleted_server_stops_routing_on_the_other_replica_at_once() {
 /// now.
 #[tokio::test]
 async fn new_credentials_work_on_the_other_replica_within_a_second() {
-    let Some(replicas) = Replicas::start().await else {
-        return;
-    };
-    let (a, b) = (&replicas.a_channel, &replicas.b_channel);
-    let password = |password: &str| UpdateServerRequest {
-        credentials: Some(Credentials {
-            kind: Some(credentials::Kind::Password(PasswordCredentials {
-                username: "admin".to_owned(),
-                password: password.to_owned(),
-            })),
-        }),
-        ..Default::default()
-    };
-    replicas.update(a, password("the-old-password")).await;
-    let rejected = replicas.package_names(b).await.expect_err("wrong password");
-    assert_eq!(
-        reason(&rejected),
-        "PANEL_CREDENTIALS_REJECTED",
-        "{rejected:?}"
-    );
-    let check = |on: Channel| async move {
-        InventoryServiceClient::new(on)
-            .check_server(bearer(CheckServerRequest { target: target() }))
-            .await
-            .expect("check the server")
-            .into_inner()
-    };
-    assert!(!check(b.clone()).await.healthy);
+    with_replicas(async |replicas| {
+        let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+        let password = |password: &str| UpdateServerRequest {
+            credentials: Some(Credentials {
+                kind: Some(credentials::Kind::Password(PasswordCredentials {
+                    username: "admin".to_owned(),
+                    password: password.to_owned(),
+                })),
+            }),
+            ..Default::default()
+        };
+        replicas.update(a, password("the-old-password")).await;
+        let rejected = replicas.package_names(b).await.expect_err("wrong password");
+        assert_eq!(
+            reason(&rejected),
+            "PANEL_CREDENTIALS_REJECTED",
+            "{rejected:?}"
+        );
+        let check = |on: Channel| async move {
+            InventoryServiceClient::new(on)
+                .check_server(bearer(CheckServerRequest { target: target() }))
+                .await
+                .expect("check the server")
+                .into_inner()
+        };
+        assert!(!check(b.clone()).await.healthy);
 
-    let SimPanel::AdminApi(_, config) = &replicas.panel else {
-        unreachable!("the replicas' panel is admin_api")
-    };
-    replicas.update(a, password(&config.admin_password)).await;
-    let took = within(WITHIN, "new credentials on B", || async {
-        replicas.package_names(b).await.is_ok()
+        let SimPanel::AdminApi(_, config) = &replicas.panel else {
+            unreachable!("the replicas' panel is admin_api")
+        };
+        replicas.update(a, password(&config.admin_password)).await;
+        let took = within(WITHIN, "new credentials on B", || async {
+            replicas.package_names(b).await.is_ok()
+        })
+        .await;
+        let checked = check(b.clone()).await;
+        assert!(checked.healthy, "{checked:?}");
+        eprintln!("new credentials worked on B after {took:?}");
     })
     .await;
-    let checked = check(b.clone()).await;
-    assert!(checked.healthy, "{checked:?}");
-    eprintln!("new credentials worked on B after {took:?}");
-    replicas.finish().await;
 }
 
 /// A package created through A is listed by B within a second, although B
 /// cached the list just before (for 5 minutes).
 #[tokio::test]
 async fn a_package_created_on_one_replica_is_listed_on_the_other_within_a_second() {
-    let Some(replicas) = Replicas::start().await else {
-        return;
-    };
-    let (a, b) = (&replicas.a_channel, &replicas.b_channel);
-    let before = replicas.package_names(b).await.expect("list on B");
-    assert!(!before.contains(&"Fresh".to_owned()));
+    with_replicas(async |replicas| {
+        let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+        let before = replicas.package_names(b).await.expect("list on B");
+        assert!(!before.contains(&"Fresh".to_owned()));
 
-    PackageServiceClient::new(a.clone())
-        .create_package(bearer(CreatePackageRequest {
-            target: target(),
-            name: "Fresh".to_owned(),
-            limits: Some(PackageLimits::default()),
-            ..Default::default()
-        }))
-        .await
-        .expect("create a package on A");
-    let took = within(WITHIN, "the new package on B", || async {
-        replicas
-            .package_names(b)
+        PackageServiceClient::new(a.clone())
+            .create_package(bearer(CreatePackageRequest {
+                target: target(),
+                name: "Fresh".to_owned(),
+                limits: Some(PackageLimits::default()),
+                ..Default::default()
+            }))
             .await
-            .is_ok_and(|names| names.contains(&"Fresh".to_owned()))
+            .expect("create a package on A");
+        let took = within(WITHIN, "the new package on B", || async {
+            replicas
+                .package_names(b)
+                .await
+                .is_ok_and(|names| names.contains(&"Fresh".to_owned()))
+        })
+        .await;
+        eprintln!("the package was listed on B after {took:?}");
     })
     .await;
-    eprintln!("the package was listed on B after {took:?}");
-    replicas.finish().await;
 }
 
 /// B's listener connection is killed, and the database refuses new
@@ -384,51 +395,40 @@ async fn a_package_created_on_one_replica_is_listed_on_the_other_within_a_second
 /// what it cached when it reconnected.
 #[tokio::test]
 async fn a_change_made_while_the_listener_was_away_is_seen_after_it_reconnects() {
-    let Some(replicas) = Replicas::start().await else {
-        return;
-    };
-    let (a, b) = (&replicas.a_channel, &replicas.b_channel);
-    replicas
-        .create_account(b, "warm")
-        .await
-        .expect("create on B");
-    replicas.get_account(b, "warm").await.expect("read on B");
-    // A's pool keeps the connection it just used, for the change below.
-    replicas.get_account(a, "warm").await.expect("read on A");
+    with_replicas(async |replicas| {
+        let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+        replicas.warm_b().await;
+        // A's pool keeps the connection it just used, for the change below.
+        replicas.get_account(a, "warm").await.expect("read on A");
 
-    let database = replicas.database.url.rsplit('/').next().expect("a name");
-    let old = replicas.b_listener().await;
-    replicas
-        .sql(&format!(
-            "ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS false"
-        ))
-        .await;
-    replicas
-        .sql(&format!("SELECT pg_terminate_backend({old})"))
-        .await;
-    replicas.set_state(a, ServerState::Disabled).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    replicas
-        .get_account(b, "warm")
-        .await
-        .expect("B, away, still routes from its cache");
-    replicas
-        .sql(&format!(
-            "ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS true"
-        ))
-        .await;
-
-    let new = replicas.b_listener().await;
-    assert_ne!(new, old, "B listens on a new connection");
-    let took = within(WITHIN, "the change on B after it reconnected", || async {
+        let database = replicas.database.url.rsplit('/').next().expect("a name");
+        let old = replicas.b_listener().await;
+        replicas
+            .sql(&format!(
+                "ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS false"
+            ))
+            .await;
+        replicas
+            .sql(&format!("SELECT pg_terminate_backend({old})"))
+            .await;
+        replicas.set_state(a, ServerState::Disabled).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         replicas
             .get_account(b, "warm")
             .await
-            .is_err_and(|status| reason(&status) == "SERVER_DISABLED")
+            .expect("B, away, still routes from its cache");
+        replicas
+            .sql(&format!(
+                "ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS true"
+            ))
+            .await;
+
+        let new = replicas.b_listener().await;
+        assert_ne!(new, old, "B listens on a new connection");
+        let took = replicas.b_refuses_reads("SERVER_DISABLED").await;
+        eprintln!("B saw the missed change {took:?} after it listened again");
     })
     .await;
-    eprintln!("B saw the missed change {took:?} after it listened again");
-    replicas.finish().await;
 }
 
 /// A server deleted through A while a CreateAccount on it runs on B: the
@@ -436,54 +436,47 @@ async fn a_change_made_while_the_listener_was_away_is_seen_after_it_reconnects()
 /// ABORTED SERVER_REMOVED naming the account, and the journal says so.
 #[tokio::test]
 async fn a_create_whose_server_is_deleted_meanwhile_is_reported() {
-    let Some(replicas) = Replicas::start().await else {
-        return;
-    };
-    let (a, b) = (&replicas.a_channel, &replicas.b_channel);
-    replicas
-        .panel
-        .faults()
-        .set_delay(Duration::from_millis(800));
-    let create = replicas.create_account(b, "orphan");
-    let delete = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        InventoryServiceClient::new(a.clone())
-            .delete_server(bearer(DeleteServerRequest {
-                target: target(),
-                request_id: String::new(),
+    with_replicas(async |replicas| {
+        let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+        replicas
+            .panel
+            .faults()
+            .set_delay(Duration::from_millis(800));
+        let create = replicas.create_account(b, "orphan");
+        let delete = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            replicas.delete_on_a().await;
+        };
+        let (created, ()) = tokio::join!(create, delete);
+        let status = created.expect_err("the create cannot be indexed");
+        assert_eq!(
+            (status.code(), reason(&status).as_str()),
+            (Code::Aborted, "SERVER_REMOVED"),
+            "{status:?}"
+        );
+        assert!(
+            status.message().contains("account `orphan` was created"),
+            "{status:?}"
+        );
+        assert!(replicas.panel.holds("orphan"));
+
+        let journal = OperationServiceClient::new(a.clone())
+            .list_operations(bearer(ListOperationsRequest {
+                method: "AccountService/CreateAccount".to_owned(),
+                ..Default::default()
             }))
             .await
-            .expect("delete on A");
-    };
-    let (created, ()) = tokio::join!(create, delete);
-    let status = created.expect_err("the create cannot be indexed");
-    assert_eq!(
-        (status.code(), reason(&status).as_str()),
-        (Code::Aborted, "SERVER_REMOVED"),
-        "{status:?}"
-    );
-    assert!(
-        status.message().contains("account `orphan` was created"),
-        "{status:?}"
-    );
-    assert!(replicas.panel.holds("orphan"));
-
-    let journal = OperationServiceClient::new(a.clone())
-        .list_operations(bearer(ListOperationsRequest {
-            method: "AccountService/CreateAccount".to_owned(),
-            ..Default::default()
-        }))
-        .await
-        .expect("list the journal")
-        .into_inner()
-        .operations;
-    let [entry] = journal.as_slice() else {
-        panic!("one CreateAccount in the journal: {journal:?}")
-    };
-    assert_eq!(entry.code, "ABORTED");
-    assert!(
-        entry.error_message.contains("`orphan` was created"),
-        "{entry:?}"
-    );
-    replicas.finish().await;
+            .expect("list the journal")
+            .into_inner()
+            .operations;
+        let [entry] = journal.as_slice() else {
+            panic!("one CreateAccount in the journal: {journal:?}")
+        };
+        assert_eq!(entry.code, "ABORTED");
+        assert!(
+            entry.error_message.contains("`orphan` was created"),
+            "{entry:?}"
+        );
+    })
+    .await;
 }

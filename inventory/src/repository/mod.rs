@@ -122,20 +122,21 @@ impl Inventory {
         });
     }
 
-    /// Applies pending migrations; a no-op when the schema is current. On PostgreSQL
-    /// an advisory lock makes replicas starting together migrate one at a time.
+    /// Applies pending migrations in one transaction; a no-op when the schema
+    /// is current. Other connections see the whole new schema or none of it
+    /// (a SQLite connection that read half of it could not prepare a statement
+    /// on the rest). On PostgreSQL an advisory lock makes replicas starting
+    /// together migrate one at a time.
     pub async fn migrate(&self) -> Result<(), InventoryError> {
+        let txn = self.pool.begin().await?;
         if self.pool.get_database_backend() == DbBackend::Postgres {
-            let txn = self.pool.begin().await?;
             txn.execute_unprepared(&format!(
                 "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
             ))
             .await?;
-            Migrator::up(&txn, None).await?;
-            txn.commit().await?;
-        } else {
-            Migrator::up(&self.pool, None).await?;
         }
+        Migrator::up(&txn, None).await?;
+        txn.commit().await?;
         Ok(())
     }
 

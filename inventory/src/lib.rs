@@ -8,11 +8,12 @@
 //!   the operation journal (`operations.rs`) and, on the same rows, idempotent
 //!   mutations (`idempotency.rs`), master-key rotation (`rotation.rs`), keyset
 //!   page tokens (`paging.rs`), change notifications to other replicas
-//!   (`changes.rs`). It takes and returns the plain structs of
+//!   (`changes.rs`), slots held by account creates in flight
+//!   (`reservations.rs`). It takes and returns the plain structs of
 //!   `domain.rs` and `domain/operations.rs` ([`NewServer`], [`ServerRecord`],
 //!   [`OperationStart`], [`Claim`], [`Page`], ...), never sea-orm models.
 //! - [`entities`]: one sea-orm entity per table (`servers`, `server_labels`,
-//!   `accounts`, `operations`).
+//!   `accounts`, `operations`, `reservations`).
 //! - `migrations/`: the schema, one migration per file, applied in order by
 //!   [`Migrator`] (through [`Inventory::migrate`]).
 //! - `crypto.rs`: [`MasterKey`] and [`Keyring`]; credentials, request digests and
@@ -42,5 +43,5 @@ pub use domain::{
 };
 pub use error::{InventoryError, Record};
 pub use migrations::Migrator;
-pub use repository::{CHANNEL, Change, ChangeListener, Heard, Inventory};
+pub use repository::{CHANNEL, Change, ChangeListener, Heard, Inventory, Slot, Usage};
 pub use secrecy::{ExposeSecret, SecretSlice};

@@ -6,5 +6,6 @@
 
 pub mod accounts;
 pub mod operations;
+pub mod reservations;
 pub mod server_labels;
 pub mod servers;

@@ -43,6 +43,9 @@ pub struct Model {
     /// The account index entries on this server.
     #[sea_orm(has_many)]
     pub accounts: HasMany<super::accounts::Entity>,
+    /// The slots held on this server by creates in flight.
+    #[sea_orm(has_many)]
+    pub reservations: HasMany<super::reservations::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -10,6 +10,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261123_000001_create_servers;
 mod m20261123_000002_create_accounts;
 mod m20261123_000003_create_operations;
+mod m20261207_000004_create_reservations;
 
 /// The inventory's migrations, oldest first.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_servers::Migration),
             Box::new(m20261123_000002_create_accounts::Migration),
             Box::new(m20261123_000003_create_operations::Migration),
+            Box::new(m20261207_000004_create_reservations::Migration),
         ]
     }
 }

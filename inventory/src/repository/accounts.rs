@@ -3,7 +3,7 @@
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::{Inventory, now};
@@ -14,34 +14,7 @@ impl Inventory {
     /// Inserts or updates the entry for (`server_id`, `username`), setting `synced_at`
     /// to now. `NotFound` if the server does not exist.
     pub async fn upsert_account(&self, entry: AccountEntry) -> Result<(), InventoryError> {
-        let now = now();
-        let row = accounts::ActiveModel {
-            id: NotSet,
-            server_id: Set(entry.server_id.clone()),
-            username: Set(entry.username),
-            primary_domain: Set(entry.primary_domain),
-            package: Set(entry.package),
-            status: Set(entry.status.as_str().to_owned()),
-            synced_at: Set(now),
-            created_at: Set(now),
-        };
-        let on_conflict =
-            OnConflict::columns([accounts::Column::ServerId, accounts::Column::Username])
-                .update_columns([
-                    accounts::Column::PrimaryDomain,
-                    accounts::Column::Package,
-                    accounts::Column::Status,
-                    accounts::Column::SyncedAt,
-                ])
-                .to_owned();
-        accounts::Entity::insert(row)
-            .on_conflict(on_conflict)
-            .exec_without_returning(self.db()?)
-            .await
-            .map_err(|err| {
-                InventoryError::on_missing_parent(err, Record::Server, &entry.server_id)
-            })?;
-        Ok(())
+        upsert_entry(self.db()?, entry).await
     }
 
     /// Drops the entry, if there is one.
@@ -99,15 +72,6 @@ impl Inventory {
         Ok(ids)
     }
 
-    /// How many accounts the index holds for the server (0 for an unknown server).
-    pub async fn count_accounts(&self, server_id: &str) -> Result<u64, InventoryError> {
-        let count = accounts::Entity::find()
-            .filter(accounts::Column::ServerId.eq(server_id))
-            .count(self.db()?)
-            .await?;
-        Ok(count)
-    }
-
     /// Sets one column of an entry, and `synced_at`.
     async fn update_account(
         &self,
@@ -125,4 +89,36 @@ impl Inventory {
             .await?;
         Ok(())
     }
+}
+
+/// [`Inventory::upsert_account`] on `db` (a transaction, or the pool).
+pub(super) async fn upsert_entry(
+    db: &impl ConnectionTrait,
+    entry: AccountEntry,
+) -> Result<(), InventoryError> {
+    let now = now();
+    let row = accounts::ActiveModel {
+        id: NotSet,
+        server_id: Set(entry.server_id.clone()),
+        username: Set(entry.username),
+        primary_domain: Set(entry.primary_domain),
+        package: Set(entry.package),
+        status: Set(entry.status.as_str().to_owned()),
+        synced_at: Set(now),
+        created_at: Set(now),
+    };
+    let on_conflict = OnConflict::columns([accounts::Column::ServerId, accounts::Column::Username])
+        .update_columns([
+            accounts::Column::PrimaryDomain,
+            accounts::Column::Package,
+            accounts::Column::Status,
+            accounts::Column::SyncedAt,
+        ])
+        .to_owned();
+    accounts::Entity::insert(row)
+        .on_conflict(on_conflict)
+        .exec_without_returning(db)
+        .await
+        .map_err(|err| InventoryError::on_missing_parent(err, Record::Server, &entry.server_id))?;
+    Ok(())
 }

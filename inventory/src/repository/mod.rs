@@ -6,6 +6,7 @@ mod idempotency;
 mod operations;
 mod paging;
 mod reachability;
+mod reservations;
 mod rotation;
 mod servers;
 
@@ -23,6 +24,7 @@ use secrecy::{ExposeSecret, SecretSlice};
 
 pub use self::changes::{CHANNEL, Change, ChangeListener, Heard};
 use self::reachability::Reachability;
+pub use self::reservations::{Slot, Usage};
 use crate::crypto::Sealed;
 use crate::{InventoryError, Keyring, Migrator};
 

@@ -51,7 +51,7 @@ async fn upsert_inserts_then_updates_one_entry(h: Harness) {
     changed.status = AccountStatus::Suspended;
     h.inventory.upsert_account(changed).await.unwrap();
 
-    assert_eq!(h.inventory.count_accounts(&server.id).await.unwrap(), 1);
+    assert_eq!(h.inventory.usage(&server.id).await.unwrap().accounts, 1);
     let second = row(&h, &server.id, "bob").await.unwrap();
     assert_eq!(second.id, first.id);
     assert_eq!(second.primary_domain, "bob.example.org");
@@ -122,8 +122,8 @@ async fn servers_for_account_and_counts(h: Harness) {
         [one.id.as_str()]
     );
     assert!(inv.servers_for_account("carol").await.unwrap().is_empty());
-    assert_eq!(inv.count_accounts(&one.id).await.unwrap(), 2);
-    assert_eq!(inv.count_accounts(&two.id).await.unwrap(), 1);
+    assert_eq!(inv.usage(&one.id).await.unwrap().accounts, 2);
+    assert_eq!(inv.usage(&two.id).await.unwrap().accounts, 1);
 
     inv.remove_account(&one.id, "bob").await.unwrap();
     inv.remove_account(&one.id, "bob").await.unwrap();
@@ -131,7 +131,7 @@ async fn servers_for_account_and_counts(h: Harness) {
         inv.servers_for_account("bob").await.unwrap(),
         [two.id.as_str()]
     );
-    assert_eq!(inv.count_accounts(&one.id).await.unwrap(), 1);
+    assert_eq!(inv.usage(&one.id).await.unwrap().accounts, 1);
 }
 
 /// Indexing an account on a server that does not exist is `NotFound` for the server.

@@ -36,5 +36,6 @@ mod harness;
 mod idempotency;
 mod listing;
 mod operations;
+mod reservations;
 mod rotation;
 mod servers;

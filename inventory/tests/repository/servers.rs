@@ -218,7 +218,7 @@ async fn delete_cascades_to_labels_and_account_index(h: Harness) {
         inv.get_server(&doomed.id).await,
         Err(InventoryError::NotFound { .. })
     ));
-    assert_eq!(inv.count_accounts(&doomed.id).await.unwrap(), 0);
+    assert_eq!(inv.usage(&doomed.id).await.unwrap().accounts, 0);
     assert_eq!(
         inv.servers_for_account("bob").await.unwrap(),
         [kept.id.as_str()]

@@ -1,0 +1,155 @@
+//! Slots held by account creates in flight: never more than a server's
+//! `max_accounts`, however many ask at once; settled into the index,
+//! released, held again by a retry, freed by expiry.
+
+use std::time::Duration;
+
+use panelgate_inventory::{AccountEntry, AccountStatus, InventoryError, Slot, Usage};
+
+use crate::harness::{Harness, new_server};
+
+suite!(
+    concurrent_reservations_never_pass_the_cap,
+    settle_release_retry_and_expiry,
+    a_deleted_server_has_no_slots,
+);
+
+/// Long enough for any test.
+const HOLD: Duration = Duration::from_secs(60);
+
+fn entry(server_id: &str, username: &str) -> AccountEntry {
+    AccountEntry {
+        server_id: server_id.to_owned(),
+        username: username.to_owned(),
+        primary_domain: format!("{username}.example"),
+        package: "basic".to_owned(),
+        status: AccountStatus::Active,
+    }
+}
+
+async fn server_with_cap(h: &Harness, max_accounts: u32) -> String {
+    let server = new_server("capped", &[]);
+    let server = h
+        .inventory
+        .create_server(
+            panelgate_inventory::NewServer {
+                max_accounts,
+                ..server
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    server.id
+}
+
+/// 60 reservations at once for 60 accounts on a server of 7 slots, 3 of
+/// them taken: exactly 4 are held, the others find the server full.
+async fn concurrent_reservations_never_pass_the_cap(h: Harness) {
+    let id = server_with_cap(&h, 7).await;
+    for username in ["a", "b", "c"] {
+        h.inventory
+            .upsert_account(entry(&id, username))
+            .await
+            .unwrap();
+    }
+    let tries = (0..60).map(|n| {
+        let (inventory, id) = (h.inventory.clone(), id.clone());
+        tokio::spawn(async move { inventory.reserve_slot(&id, &format!("u{n}"), HOLD).await })
+    });
+    let mut held = 0;
+    for outcome in joined(tries).await {
+        match outcome.unwrap() {
+            Slot::Held(_) => held += 1,
+            Slot::Full { max } => assert_eq!(max, 7),
+            Slot::Indexed => panic!("no account was indexed twice"),
+        }
+    }
+    assert_eq!(held, 4);
+    let usage = h.inventory.usage(&id).await.unwrap();
+    assert_eq!(
+        usage,
+        Usage {
+            accounts: 3,
+            reserved: 4
+        }
+    );
+}
+
+/// A settled slot becomes the index entry; a released one frees its place;
+/// the same account reserving again holds its slot again (no second one);
+/// an indexed account needs none; an expired slot counts no more.
+async fn settle_release_retry_and_expiry(h: Harness) {
+    let id = server_with_cap(&h, 2).await;
+    let inv = &h.inventory;
+    let Slot::Held(bob) = inv.reserve_slot(&id, "bob", HOLD).await.unwrap() else {
+        panic!("a free slot is held");
+    };
+    let again = inv.reserve_slot(&id, "bob", HOLD).await.unwrap();
+    assert_eq!(
+        again,
+        Slot::Held(bob.clone()),
+        "a retry holds the same slot"
+    );
+    let Slot::Held(eve) = inv.reserve_slot(&id, "eve", HOLD).await.unwrap() else {
+        panic!("the second slot is held");
+    };
+    let full = inv.reserve_slot(&id, "zed", HOLD).await.unwrap();
+    assert_eq!(full, Slot::Full { max: 2 });
+
+    inv.settle_slot(&bob, entry(&id, "bob")).await.unwrap();
+    assert_eq!(
+        inv.usage(&id).await.unwrap(),
+        Usage {
+            accounts: 1,
+            reserved: 1
+        }
+    );
+    assert_eq!(
+        inv.reserve_slot(&id, "bob", HOLD).await.unwrap(),
+        Slot::Indexed
+    );
+
+    inv.release_slot(&eve).await.unwrap();
+    let Slot::Held(_) = inv.reserve_slot(&id, "zed", Duration::ZERO).await.unwrap() else {
+        panic!("a released slot is free again");
+    };
+    // Held for no time: expired at once, as a crashed holder's slot does.
+    assert_eq!(
+        inv.usage(&id).await.unwrap(),
+        Usage {
+            accounts: 1,
+            reserved: 0
+        }
+    );
+    let Slot::Held(_) = inv.reserve_slot(&id, "amy", HOLD).await.unwrap() else {
+        panic!("an expired slot is free again");
+    };
+}
+
+/// Reserving on, or settling into, a server that is gone is NotFound.
+async fn a_deleted_server_has_no_slots(h: Harness) {
+    let id = server_with_cap(&h, 0).await;
+    let Slot::Held(slot) = h.inventory.reserve_slot(&id, "bob", HOLD).await.unwrap() else {
+        panic!("an uncapped server has room");
+    };
+    h.inventory.delete_server(&id).await.unwrap();
+    let settled = h.inventory.settle_slot(&slot, entry(&id, "bob")).await;
+    assert!(
+        matches!(settled, Err(InventoryError::NotFound { .. })),
+        "{settled:?}"
+    );
+    let reserved = h.inventory.reserve_slot(&id, "amy", HOLD).await;
+    assert!(
+        matches!(reserved, Err(InventoryError::NotFound { .. })),
+        "{reserved:?}"
+    );
+}
+
+async fn joined<T>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut done = Vec::new();
+    for task in tasks.collect::<Vec<_>>() {
+        done.push(task.await.unwrap());
+    }
+    done
+}

@@ -5,13 +5,11 @@
 use std::sync::Arc;
 
 use panelgate_adapters::{AdapterError, http::Transport, metrics::PanelMetrics};
-use panelgate_inventory::{AccountEntry, AccountStatus, Change, Inventory, InventoryError};
-use panelgate_proto::v1::Account;
+use panelgate_inventory::{AccountStatus, Change, Inventory};
 use tracing::warn;
 
 use crate::{
     config::Config,
-    error::GatewayError,
     leases::Leases,
     packages::PackageCache,
     routing::{Route, Router},
@@ -28,6 +26,8 @@ pub struct App {
     pub packages: Arc<PackageCache>,
     /// The journal claims of the mutations running here.
     pub leases: Leases,
+    /// How long the longest account create may run (see `capacity`).
+    pub slot_hold: std::time::Duration,
 }
 
 impl App {
@@ -48,6 +48,7 @@ impl App {
             )),
             packages: Arc::new(PackageCache::new(config, metrics.clone())),
             leases: Leases::default(),
+            slot_hold: config.outbound.timeouts.create,
             inventory,
         })
     }
@@ -74,35 +75,6 @@ impl App {
     pub async fn flush(&self) {
         self.router.flush().await;
         self.packages.invalidate_all();
-    }
-
-    /// Indexes an account just created on its server. The panel is the
-    /// truth: an index failure is logged, not returned, so a done change is
-    /// never reported failed (likewise below); except when the server itself
-    /// was deleted meanwhile: then SERVER_REMOVED says what the panel did.
-    pub async fn index_created(
-        &self,
-        route: &Route,
-        account: &Account,
-    ) -> Result<(), GatewayError> {
-        let entry = AccountEntry {
-            server_id: route.server.id.clone(),
-            username: account.username.clone(),
-            primary_domain: account.primary_domain.clone(),
-            package: account.package.clone(),
-            status: AccountStatus::Active,
-        };
-        match self.inventory.upsert_account(entry).await {
-            Ok(()) => Ok(()),
-            Err(InventoryError::NotFound { .. }) => Err(GatewayError::ServerRemoved {
-                server: route.server.name.clone(),
-                done: format!("account `{}` was created", account.username),
-            }),
-            Err(err) => {
-                warn!(username = %account.username, error = %err, "account index not updated");
-                Ok(())
-            }
-        }
     }
 
     /// Drops an account from the index.

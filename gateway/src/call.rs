@@ -150,6 +150,11 @@ impl Call {
         self.state().server_id = Some(server.id.clone());
     }
 
+    /// Whether the call only checks (validate_only), changing nothing.
+    pub fn validate_only(&self) -> bool {
+        self.0.validate_only
+    }
+
     /// Whether an earlier attempt with this call's `request_id` ended without
     /// a known outcome (it timed out, failed in transit, or its gateway
     /// stopped): the panel may have done the change already.

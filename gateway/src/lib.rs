@@ -20,6 +20,7 @@
 //!   mutations read the record from the database.
 //! - `packages`: per-server package lists cached in moka; package resolution.
 //! - `caches`: the caches' memory budget and entry weights.
+//! - `capacity`: the slot an account create holds on its server.
 //! - `changes`: other replicas' changes (LISTEN/NOTIFY) drop cached entries.
 //! - `error`: [`GatewayError`](error::GatewayError), its reason in the error
 //!   table (`panelgate_proto::ErrorClass`), and the one place it becomes a
@@ -40,6 +41,7 @@ mod app;
 pub mod auth;
 mod caches;
 mod call;
+mod capacity;
 mod changes;
 pub mod cli;
 pub mod config;

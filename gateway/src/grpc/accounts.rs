@@ -35,8 +35,8 @@ impl AccountApi {
     }
 
     /// The checks of the server itself before an account is created on it:
-    /// the password its panel needs, its state, its cap.
-    async fn admits(&self, route: &Route, req: &CreateAccountRequest) -> Result<(), GatewayError> {
+    /// the password its panel needs, its state (its cap is the slot's).
+    fn admits(route: &Route, req: &CreateAccountRequest) -> Result<(), GatewayError> {
         // Panels that keep account passwords can change them; the others
         // (Installatron) need none.
         let keeps_passwords = route
@@ -53,13 +53,6 @@ impl AccountApi {
                 why: "it takes no new accounts",
             });
         }
-        let max = route.server.max_accounts;
-        if max > 0 && self.app.inventory.count_accounts(&route.server.id).await? >= u64::from(max) {
-            return Err(GatewayError::ServerFull {
-                server: route.server.name.clone(),
-                max,
-            });
-        }
         Ok(())
     }
 
@@ -71,12 +64,16 @@ impl AccountApi {
         let fields = NewFields::of(&call, &req)?;
         let route = call.route(req.target.as_ref()).await?;
         check_options_kind(req.panel_options.as_ref(), route.kind)?;
-        self.admits(&route, &req).await?;
+        Self::admits(&route, &req)?;
         let packages = &self.app.packages;
         let package = packages.resolve(&route, "package", &fields.package).await?;
         let new = fields.account(package, &req);
+        let slot = self
+            .app
+            .claim_slot(&route, &new.username, call.validate_only())
+            .await?;
         let uncertain = call.uncertain();
-        let mut account = call
+        let created = call
             .on(&route, async |panel| {
                 Create {
                     entity: Entity::Account,
@@ -86,9 +83,10 @@ impl AccountApi {
                 .run(uncertain, || None)
                 .await
             })
-            .await?;
+            .await;
+        self.app.settle(&route, slot, &created).await?;
+        let mut account = created?;
         account.server_id = route.server.id.clone();
-        self.app.index_created(&route, &account).await?;
         Ok(CreateAccountResponse {
             account: Some(account),
             ..Default::default()

@@ -438,6 +438,8 @@ async fn a_change_made_while_the_listener_was_away_is_seen_after_it_reconnects()
 async fn a_create_whose_server_is_deleted_meanwhile_is_reported() {
     with_replicas(async |replicas| {
         let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+        // B lists the packages first, so the slow panel call is the create.
+        replicas.package_names(b).await.expect("list on B");
         replicas
             .panel
             .faults()
@@ -477,6 +479,59 @@ async fn a_create_whose_server_is_deleted_meanwhile_is_reported() {
             entry.error_message.contains("`orphan` was created"),
             "{entry:?}"
         );
+    })
+    .await;
+}
+
+/// 200 creates at once, half through A and half through B, on a server of
+/// 50 slots: exactly 50 accounts are made, the other 150 are
+/// RESOURCE_EXHAUSTED SERVER_FULL, and the index agrees with the panel.
+#[tokio::test]
+async fn concurrent_creates_on_two_replicas_never_overfill_a_server() {
+    with_replicas(async |replicas| {
+        let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+        let cap = UpdateServerRequest {
+            max_accounts: Some(50),
+            ..Default::default()
+        };
+        replicas.update(a, cap).await;
+        let creates = (0..200).map(|n| async move {
+            let on = if n % 2 == 0 { a } else { b };
+            replicas.create_account(on, &format!("fill{n}")).await
+        });
+        let outcomes = futures::future::join_all(creates).await;
+        let mut made = 0;
+        for outcome in outcomes {
+            match outcome {
+                Ok(()) => made += 1,
+                Err(status) => assert_eq!(
+                    (status.code(), reason(&status).as_str()),
+                    (Code::ResourceExhausted, "SERVER_FULL"),
+                    "{status:?}"
+                ),
+            }
+        }
+        assert_eq!(made, 50);
+        let mut on_panel = 0;
+        for n in 0..200 {
+            let username = format!("fill{n}");
+            let held = replicas.panel.holds(&username);
+            // Without a target, the call is routed by the index alone.
+            let request = GetAccountRequest {
+                target: None,
+                username: username.clone(),
+            };
+            let indexed = AccountServiceClient::new(a.clone())
+                .get_account(bearer(request))
+                .await
+                .is_ok();
+            assert_eq!(
+                held, indexed,
+                "{username}: on the panel {held}, indexed {indexed}"
+            );
+            on_panel += usize::from(held);
+        }
+        assert_eq!(on_panel, 50, "the panel holds what was answered OK");
     })
     .await;
 }

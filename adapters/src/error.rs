@@ -130,6 +130,12 @@ pub enum AdapterError {
         /// What happened.
         message: String,
     },
+    /// No connection to the panel could be made: nothing was sent.
+    #[error("panel unreachable: {message}")]
+    Unreachable {
+        /// What happened.
+        message: String,
+    },
     /// The panel did not answer in time.
     #[error("panel did not answer within {0:?}")]
     Timeout(Duration),
@@ -201,7 +207,9 @@ impl AdapterError {
             AdapterError::CredentialsRejected { .. } => ErrorReason::PanelCredentialsRejected,
             AdapterError::FailedPrecondition { reason, .. } => *reason,
             AdapterError::Unsupported { .. } => ErrorReason::OperationNotSupported,
-            AdapterError::Unavailable { .. } => ErrorReason::UpstreamUnavailable,
+            AdapterError::Unavailable { .. } | AdapterError::Unreachable { .. } => {
+                ErrorReason::UpstreamUnavailable
+            }
             AdapterError::Timeout(_) => ErrorReason::UpstreamTimeout,
             AdapterError::RateLimited { .. } => ErrorReason::UpstreamRateLimited,
             AdapterError::Busy { .. } => ErrorReason::ServerBusy,
@@ -210,6 +218,18 @@ impl AdapterError {
             AdapterError::OperationFailed { .. } => ErrorReason::UpstreamOperationFailed,
             AdapterError::Misconfigured(_) => ErrorReason::ServerMisconfigured,
         }
+    }
+
+    /// Whether the call failed before anything reached the panel (no
+    /// connection, the server's slots or circuit): it made no change, so
+    /// another server may be tried.
+    pub fn before_any_effect(&self) -> bool {
+        matches!(
+            self,
+            AdapterError::Unreachable { .. }
+                | AdapterError::Busy { .. }
+                | AdapterError::CircuitOpen { .. }
+        )
     }
 
     /// Whether the panel definitely refused the call (nothing was done, and

@@ -12,6 +12,7 @@ use crate::{
     config::Config,
     leases::Leases,
     packages::PackageCache,
+    placement::Strategy,
     routing::{Route, Router},
 };
 
@@ -28,6 +29,8 @@ pub struct App {
     pub leases: Leases,
     /// How long the longest account create may run (see `capacity`).
     pub slot_hold: std::time::Duration,
+    /// How placements rank servers when they name no strategy.
+    pub placement_strategy: Strategy,
 }
 
 impl App {
@@ -49,6 +52,7 @@ impl App {
             packages: Arc::new(PackageCache::new(config, metrics.clone())),
             leases: Leases::default(),
             slot_hold: config.outbound.timeouts.create,
+            placement_strategy: config.placement_strategy,
             inventory,
         })
     }

@@ -165,6 +165,36 @@ impl Call {
             .is_some_and(|journal| journal.uncertain)
     }
 
+    /// The server an earlier attempt with this call's `request_id` went to,
+    /// when that attempt's outcome is unknown (see [`Call::pin_server`]).
+    pub async fn earlier_server(&self) -> Result<Option<String>, GatewayError> {
+        let journal = self
+            .state()
+            .journal
+            .as_ref()
+            .map(|journal| (journal.id.clone(), journal.uncertain));
+        let Some((id, true)) = journal else {
+            return Ok(None);
+        };
+        Ok(self.0.app.inventory.get_operation(&id).await?.server_id)
+    }
+
+    /// Records in the journal, before the panel is called, the server this
+    /// call routed to, so that a retry after a crash goes there too (calls
+    /// with a `request_id` only).
+    pub async fn pin_server(&self, server: &ServerRecord) -> Result<(), GatewayError> {
+        let journal = self
+            .state()
+            .journal
+            .as_ref()
+            .map(|journal| (journal.id.clone(), journal.keyed));
+        if let Some((id, true)) = journal {
+            let pinned = self.0.app.inventory.pin_operation_server(&id, &server.id);
+            Box::pin(pinned).await?;
+        }
+        Ok(())
+    }
+
     /// The server `target` names, as the database has it now, if the caller
     /// may use it.
     pub async fn server(&self, target: Option<&Target>) -> Result<Arc<ServerRecord>, GatewayError> {

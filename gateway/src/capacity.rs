@@ -110,10 +110,12 @@ impl App {
 }
 
 /// Whether a failed create may have made its account all the same: unless
-/// its failure is one that a retry cannot change (a refusal).
+/// it failed before reaching the panel, or for a reason a retry cannot
+/// change (a refusal).
 fn may_have_made(failure: &Stop) -> bool {
     match failure {
         Stop::Checked(_) => false,
+        Stop::Failed(GatewayError::Panel { error, .. }) if error.before_any_effect() => false,
         Stop::Failed(error) => error.reason().class().retryable,
     }
 }

@@ -7,7 +7,7 @@ use panelgate_adapters::http::Resilience;
 use panelgate_inventory::Keyring;
 use tonic::transport::ServerTlsConfig;
 
-use crate::{auth::Auth, caches};
+use crate::{auth::Auth, caches, placement::Strategy};
 
 /// Everything the gateway needs besides its listener. No Debug: the database
 /// URL may hold a password.
@@ -24,6 +24,8 @@ pub struct Config {
     /// How long server records are cached (a backstop: changes are also
     /// announced to every replica).
     pub server_cache_ttl: Duration,
+    /// How placements rank servers when they name no strategy.
+    pub placement_strategy: Strategy,
     /// The memory the caches of records, adapters and package lists may
     /// take, in MiB (see `caches`).
     pub cache_memory_mib: u64,
@@ -60,6 +62,7 @@ impl Config {
             package_cache_ttl: Duration::from_secs(300),
             server_cache_ttl: Duration::from_secs(30),
             cache_memory_mib: caches::DEFAULT_MEMORY_MIB,
+            placement_strategy: Strategy::LeastFull,
             outbound: Resilience::default(),
             probe_interval: Duration::from_secs(5),
             health_interval: Duration::from_secs(1),

@@ -128,6 +128,12 @@ pub enum GatewayError {
         /// Its cap.
         max: u32,
     },
+    /// No server of a placement can take the account.
+    #[error("no server of the placement can take the account ({passed_over})")]
+    NoServerAvailable {
+        /// How many servers were passed over for what, e.g. "2 full, 1 draining".
+        passed_over: String,
+    },
     /// The server was deleted from the inventory while a call on it ran.
     #[error(
         "server `{server}` was deleted from the inventory while the call ran: {done} on its panel, but is not indexed"
@@ -170,6 +176,7 @@ impl GatewayError {
             GatewayError::ServerState { state, .. } => *state,
             GatewayError::ServerFull { .. } => ErrorReason::ServerFull,
             GatewayError::ServerRemoved { .. } => ErrorReason::ServerRemoved,
+            GatewayError::NoServerAvailable { .. } => ErrorReason::NoServerAvailable,
             GatewayError::RequestIdReused => ErrorReason::RequestIdReused,
             GatewayError::RequestInProgress => ErrorReason::RequestInProgress,
             GatewayError::Unauthenticated { .. } => ErrorReason::Unauthenticated,

@@ -21,6 +21,7 @@
 //! - `packages`: per-server package lists cached in moka; package resolution.
 //! - `caches`: the caches' memory budget and entry weights.
 //! - `capacity`: the slot an account create holds on its server.
+//! - `placement`: which server a placed account goes to, and why not others.
 //! - `changes`: other replicas' changes (LISTEN/NOTIFY) drop cached entries.
 //! - `error`: [`GatewayError`](error::GatewayError), its reason in the error
 //!   table (`panelgate_proto::ErrorClass`), and the one place it becomes a
@@ -55,6 +56,7 @@ mod idempotency;
 mod leases;
 pub mod metrics;
 mod packages;
+mod placement;
 mod prober;
 mod protocol;
 mod retention;

@@ -97,6 +97,8 @@ pub struct NewServer {
     pub state: ServerState,
     /// Account cap, 0 for none.
     pub max_accounts: u32,
+    /// Placement priority (lower fills first).
+    pub priority: u32,
     /// TLS settings towards the panel.
     pub tls: TlsConfig,
     /// PHP version for new sites, where the panel takes one.
@@ -122,6 +124,8 @@ pub struct ServerRecord {
     pub state: ServerState,
     /// Account cap, 0 for none.
     pub max_accounts: u32,
+    /// Placement priority (lower fills first).
+    pub priority: u32,
     /// TLS settings towards the panel.
     pub tls: TlsConfig,
     /// PHP version for new sites.
@@ -149,6 +153,9 @@ pub struct ServerFilter {
     pub labels: BTreeMap<String, String>,
     /// Only these servers, by id.
     pub ids: Option<BTreeSet<String>>,
+    /// Only servers with a free slot (no cap, or room under it counting
+    /// reservations).
+    pub with_free_slots: bool,
 }
 
 /// Changes to a server; `None` leaves a field as it is.
@@ -166,6 +173,8 @@ pub struct ServerUpdate {
     pub state: Option<ServerState>,
     /// New account cap, 0 for none.
     pub max_accounts: Option<u32>,
+    /// New placement priority.
+    pub priority: Option<u32>,
     /// New TLS settings.
     pub tls: Option<TlsConfig>,
     /// `Some(None)` clears the default PHP version.

@@ -81,7 +81,9 @@ impl ErrorReason {
             | R::ServiceAlreadyExists
             | R::ServerAlreadyExists
             | R::OperationAlreadyExists => ErrorClass::callers(Code::AlreadyExists),
-            R::LimitReached | R::ServerFull => ErrorClass::callers(Code::ResourceExhausted),
+            R::LimitReached | R::ServerFull | R::NoServerAvailable => {
+                ErrorClass::callers(Code::ResourceExhausted)
+            }
             R::AccountAmbiguous
             | R::PanelCredentialsRejected
             | R::PanelApiDisabled

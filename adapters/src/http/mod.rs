@@ -270,9 +270,12 @@ pub(crate) fn transport_error(err: &reqwest::Error, connect_timeout: Duration) -
     if let Some(untrusted) = untrusted_certificate(err) {
         return untrusted;
     }
-    let what = if err.is_connect() {
-        "cannot connect"
-    } else if err.is_body() || err.is_decode() {
+    if err.is_connect() {
+        return AdapterError::Unreachable {
+            message: format!("cannot connect: {}", root_cause(err)),
+        };
+    }
+    let what = if err.is_body() || err.is_decode() {
         "connection lost while reading the reply"
     } else {
         "request failed"

@@ -67,10 +67,10 @@ pub(super) async fn exchange(
     let port = url.port_or_known_default().unwrap_or(80);
     let tcp = tokio::time::timeout(connect_timeout, TcpStream::connect((host.as_str(), port)))
         .await
-        .map_err(|_| AdapterError::Unavailable {
+        .map_err(|_| AdapterError::Unreachable {
             message: format!("cannot connect: no answer within {connect_timeout:?}"),
         })?
-        .map_err(|err| AdapterError::Unavailable {
+        .map_err(|err| AdapterError::Unreachable {
             message: format!("cannot connect: {err}"),
         })?;
     if url.scheme() != "https" {

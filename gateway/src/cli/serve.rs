@@ -15,6 +15,7 @@ use crate::{
     auth::Auth,
     caches,
     config::{Config, parse_duration},
+    placement::Strategy,
 };
 
 /// Where the inventory lives.
@@ -220,6 +221,9 @@ pub struct ServeArgs {
     /// in MiB (the default holds 100,000 servers; a smaller fleet uses less).
     #[arg(long, env = "PANELGATE_CACHE_MEMORY_MIB", default_value_t = caches::DEFAULT_MEMORY_MIB, value_parser = clap::value_parser!(u64).range(8..=1_048_576))]
     pub cache_memory_mib: u64,
+    /// How placements rank servers when a request names no strategy.
+    #[arg(long, env = "PANELGATE_PLACEMENT_STRATEGY", value_enum, default_value_t = Strategy::LeastFull)]
+    pub placement_strategy: Strategy,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub outbound: OutboundArgs,
@@ -264,6 +268,7 @@ impl ServeArgs {
             package_cache_ttl: self.package_cache_ttl,
             server_cache_ttl: self.server_cache_ttl,
             cache_memory_mib: self.cache_memory_mib,
+            placement_strategy: self.placement_strategy,
             outbound: self.outbound.resilience(),
             probe_interval: self.outbound.probe_interval,
             health_interval: self.health_interval,

@@ -23,6 +23,8 @@ pub struct Model {
     pub state: String,
     /// Account cap, 0 for none (a `u32` in the domain, `bigint` here).
     pub max_accounts: i64,
+    /// Placement priority, lower first (a `u32` in the domain).
+    pub priority: i64,
     /// Extra CA certificate (PEM) trusted for this panel.
     pub tls_ca_pem: Option<String>,
     /// Skip TLS certificate verification (lab panels only).

@@ -151,6 +151,22 @@ impl Inventory {
         Ok(())
     }
 
+    /// Records, while the call runs, the server a pending operation acts on:
+    /// a retry after its outcome was lost goes to the same server.
+    pub async fn pin_operation_server(
+        &self,
+        id: &str,
+        server_id: &str,
+    ) -> Result<(), InventoryError> {
+        operations::Entity::update_many()
+            .col_expr(operations::Column::ServerId, Expr::value(server_id))
+            .filter(operations::Column::Id.eq(id))
+            .filter(operations::Column::Outcome.eq(OperationRecord::PENDING))
+            .exec(self.db()?)
+            .await?;
+        Ok(())
+    }
+
     /// Inserts a claimed row; false if the caller's request id is taken.
     async fn insert_if_new(&self, row: &operations::Model) -> Result<bool, InventoryError> {
         let inserted = operations::Entity::insert(row.clone().into_active_model())

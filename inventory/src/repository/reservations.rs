@@ -4,7 +4,7 @@
 //! holds the server's row (PostgreSQL `SELECT ... FOR UPDATE`; SQLite an
 //! immediate transaction, which holds the database's write lock).
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use chrono::TimeDelta;
 use sea_orm::{
@@ -135,6 +135,42 @@ impl Inventory {
     /// The server's indexed accounts and the slots held on it now.
     pub async fn usage(&self, server_id: &str) -> Result<Usage, InventoryError> {
         Ok(usage(self.db()?, server_id, now()).await?)
+    }
+
+    /// [`Inventory::usage`] of each of `server_ids`, in two queries (servers
+    /// with neither accounts nor slots are left out).
+    pub async fn usages(
+        &self,
+        server_ids: &[String],
+    ) -> Result<HashMap<String, Usage>, InventoryError> {
+        let ids = || server_ids.iter().cloned();
+        let accounts: Vec<(String, i64)> = accounts::Entity::find()
+            .select_only()
+            .column(accounts::Column::ServerId)
+            .column_as(accounts::Column::Id.count(), "n")
+            .filter(accounts::Column::ServerId.is_in(ids()))
+            .group_by(accounts::Column::ServerId)
+            .into_tuple()
+            .all(self.db()?)
+            .await?;
+        let reserved: Vec<(String, i64)> = reservations::Entity::find()
+            .select_only()
+            .column(reservations::Column::ServerId)
+            .column_as(reservations::Column::Id.count(), "n")
+            .filter(reservations::Column::ServerId.is_in(ids()))
+            .filter(reservations::Column::ExpiresAt.gt(now()))
+            .group_by(reservations::Column::ServerId)
+            .into_tuple()
+            .all(self.db()?)
+            .await?;
+        let mut usages: HashMap<String, Usage> = HashMap::new();
+        for (id, n) in accounts {
+            usages.entry(id).or_default().accounts = u64::try_from(n).unwrap_or(0);
+        }
+        for (id, n) in reserved {
+            usages.entry(id).or_default().reserved = u64::try_from(n).unwrap_or(0);
+        }
+        Ok(usages)
     }
 }
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::changes::{Change, announce};
 use super::paging::{self, Cursor};
 use super::{Inventory, now};
-use crate::entities::{server_labels, servers};
+use crate::entities::{accounts, reservations, server_labels, servers};
 use crate::{
     InventoryError, NewServer, Page, PageRequest, Record, ServerFilter, ServerRecord, ServerUpdate,
     TlsConfig,
@@ -39,6 +39,7 @@ impl Inventory {
             group_name: server.group,
             state: server.state.as_str().to_owned(),
             max_accounts: i64::from(server.max_accounts),
+            priority: i64::from(server.priority),
             tls_ca_pem: server.tls.ca_pem,
             tls_insecure_skip_verify: server.tls.insecure_skip_verify,
             default_php_version: server.default_php_version,
@@ -107,6 +108,9 @@ impl Inventory {
         if let Some(ids) = &filter.ids {
             query = query.filter(servers::Column::Id.is_in(ids.iter().cloned()));
         }
+        if filter.with_free_slots {
+            query = query.filter(has_free_slot(now()));
+        }
         match paging::decode(&page)? {
             None => {}
             Some(Cursor::Servers { name }) => query = query.filter(servers::Column::Name.gt(name)),
@@ -157,6 +161,9 @@ impl Inventory {
         }
         if let Some(state) = update.state {
             query = query.col_expr(servers::Column::State, Expr::value(state.as_str()));
+        }
+        if let Some(priority) = update.priority {
+            query = query.col_expr(servers::Column::Priority, Expr::value(i64::from(priority)));
         }
         if let Some(max_accounts) = update.max_accounts {
             let max_accounts = i64::from(max_accounts);
@@ -276,6 +283,38 @@ fn has_label(key: &str, value: &str) -> Expr {
     )
 }
 
+/// No cap, or fewer accounts and live reservations than the cap.
+fn has_free_slot(now: chrono::DateTime<chrono::Utc>) -> Expr {
+    use sea_orm::ExprTrait as _;
+    use sea_orm::sea_query::{SelectStatement, SubQueryStatement};
+
+    let count = |query: SelectStatement| {
+        Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(query)))
+    };
+    let accounts = Query::select()
+        .expr(Expr::col(accounts::Column::Id).count())
+        .from(accounts::Entity)
+        .and_where(
+            Expr::col((accounts::Entity, accounts::Column::ServerId))
+                .equals((servers::Entity, servers::Column::Id)),
+        )
+        .to_owned();
+    let reserved = Query::select()
+        .expr(Expr::col(reservations::Column::Id).count())
+        .from(reservations::Entity)
+        .and_where(
+            Expr::col((reservations::Entity, reservations::Column::ServerId))
+                .equals((servers::Entity, servers::Column::Id)),
+        )
+        .and_where(Expr::col((reservations::Entity, reservations::Column::ExpiresAt)).gt(now))
+        .to_owned();
+    Expr::col((servers::Entity, servers::Column::MaxAccounts))
+        .eq(0)
+        .or(count(accounts)
+            .add(count(reserved))
+            .lt(Expr::col((servers::Entity, servers::Column::MaxAccounts))))
+}
+
 async fn insert_labels(
     db: &impl ConnectionTrait,
     server_id: &str,
@@ -331,6 +370,7 @@ fn record(
     let corrupt = |what: &str| DbErr::Type(format!("server `{}` has an invalid {what}", row.id));
     let state = row.state.parse().map_err(|_| corrupt("state"))?;
     let max_accounts = u32::try_from(row.max_accounts).map_err(|_| corrupt("max_accounts"))?;
+    let priority = u32::try_from(row.priority).map_err(|_| corrupt("priority"))?;
     Ok(ServerRecord {
         credentials_set: row.credentials_ciphertext.is_some(),
         id: row.id,
@@ -341,6 +381,7 @@ fn record(
         labels,
         state,
         max_accounts,
+        priority,
         tls: TlsConfig {
             ca_pem: row.tls_ca_pem,
             insecure_skip_verify: row.tls_insecure_skip_verify,

@@ -95,6 +95,7 @@ pub fn new_server(name: &str, labels: &[(&str, &str)]) -> NewServer {
             .collect::<BTreeMap<_, _>>(),
         state: ServerState::Active,
         max_accounts: 0,
+        priority: 0,
         tls: TlsConfig::default(),
         default_php_version: None,
     }

@@ -4,7 +4,8 @@
 use panelgate_proto::Capability;
 use panelgate_proto::v1::{
     ApiTokenCredentials, Credentials, HealthState, ListServersRequest, PanelKind, Server,
-    ServerDefaults, ServerHealth, ServerState, TlsSettings, UpdateServerRequest, credentials,
+    ServerCapacity, ServerDefaults, ServerHealth, ServerState, TlsSettings, UpdateServerRequest,
+    credentials,
 };
 use panelgate_tests::{
     AdminApiFixture, Backend, PanelFixture,
@@ -64,6 +65,12 @@ async fn register_then_get_round_trips_every_field(backend: Backend) {
                     state: HealthState::CircuitOpen.into(),
                     ..Default::default()
                 }),
+                priority: 7,
+                capacity: Some(ServerCapacity {
+                    accounts: 99,
+                    reserved: 9,
+                    free: Some(1),
+                }),
             };
             let registered = register(
                 &gateway,
@@ -82,6 +89,16 @@ async fn register_then_get_round_trips_every_field(backend: Backend) {
             assert_eq!(registered.labels, given.labels);
             assert_eq!(registered.state(), ServerState::Active, "default state");
             assert_eq!(registered.max_accounts, 250);
+            assert_eq!(registered.priority, 7);
+            assert_eq!(
+                registered.capacity,
+                Some(ServerCapacity {
+                    accounts: 0,
+                    reserved: 0,
+                    free: Some(250),
+                }),
+                "capacity is output only"
+            );
             assert_eq!(registered.tls, given.tls);
             assert_eq!(registered.defaults, given.defaults);
             assert!(registered.credentials_set);

@@ -66,7 +66,11 @@ impl Policy<Outbound, Reply, AdapterError> for ReadRetries {
                 Some(reply.retry_after.unwrap_or(settings.backoff))
             }
             Ok(reply) if reply.status.is_server_error() => None,
-            Err(AdapterError::Unavailable { .. } | AdapterError::Timeout(_)) => None,
+            Err(
+                AdapterError::Unavailable { .. }
+                | AdapterError::Unreachable { .. }
+                | AdapterError::Timeout(_),
+            ) => None,
             _ => return None,
         };
         let delay = match asked {

@@ -133,9 +133,11 @@ fn outcome(result: &Result<Reply>) -> Outcome {
             Outcome::Failed(panelgate_proto::v1::ErrorReason::UpstreamUnavailable)
         }
         Ok(_) => Outcome::Answered,
-        Err(error @ (AdapterError::Unavailable { .. } | AdapterError::Timeout(_))) => {
-            Outcome::Failed(error.reason())
-        }
+        Err(
+            error @ (AdapterError::Unavailable { .. }
+            | AdapterError::Unreachable { .. }
+            | AdapterError::Timeout(_)),
+        ) => Outcome::Failed(error.reason()),
         Err(_) => Outcome::Neutral,
     }
 }

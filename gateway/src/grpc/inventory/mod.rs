@@ -13,12 +13,12 @@ use panelgate_adapters::{
 };
 use panelgate_inventory::{
     NewServer, PageRequest, ServerFilter, ServerRecord, ServerState as StoredState, ServerUpdate,
-    TlsConfig,
+    TlsConfig, Usage,
 };
 use panelgate_proto::v1::{
     CheckServerRequest, CheckServerResponse, DeleteServerRequest, DeleteServerResponse,
     GetServerRequest, GetServerResponse, HealthState, ListServersRequest, ListServersResponse,
-    PanelKind, RegisterServerRequest, RegisterServerResponse, UpdateServerRequest,
+    PanelKind, RegisterServerRequest, RegisterServerResponse, Server, UpdateServerRequest,
     UpdateServerResponse, inventory_service_server::InventoryService,
 };
 use tonic::Status;
@@ -112,6 +112,7 @@ impl InventoryApi {
                 None => None,
             },
             max_accounts: req.max_accounts,
+            priority: req.priority,
             tls,
             default_php_version: req
                 .defaults
@@ -119,6 +120,12 @@ impl InventoryApi {
                 .transpose()?,
             credentials: sealable_credentials(kind, req.credentials)?,
         })
+    }
+
+    /// The server as the API shows it, with its capacity now.
+    async fn view(&self, record: &ServerRecord) -> Result<Server, GatewayError> {
+        let usage = self.app.inventory.usage(&record.id).await?;
+        Ok(server_message(record, self.guards(), usage))
     }
 
     /// Calls the server's panel with its stored credentials, whatever the
@@ -180,6 +187,7 @@ impl InventoryApi {
             labels: labels("server.labels", server.labels)?,
             state: state("server.state", server.state)?.unwrap_or(StoredState::Active),
             max_accounts: server.max_accounts,
+            priority: server.priority,
             tls,
             default_php_version: php_default("server.defaults", server.defaults)?,
         };
@@ -187,14 +195,14 @@ impl InventoryApi {
         call.on_server(&record);
         warn_if_insecure(&record);
         Ok(RegisterServerResponse {
-            server: Some(server_message(&record, self.guards())),
+            server: Some(server_message(&record, self.guards(), Usage::default())),
         })
     }
 
     async fn get_server(&self, call: Call, req: GetServerRequest) -> Body<GetServerResponse> {
         let server = call.server(req.target.as_ref()).await?;
         Ok(GetServerResponse {
-            server: Some(server_message(&server, self.guards())),
+            server: Some(self.view(&server).await?),
         })
     }
 
@@ -218,17 +226,23 @@ impl InventoryApi {
             state: state("state", req.state)?,
             labels: req.labels.into_iter().collect(),
             ids,
+            with_free_slots: req.with_free_slots,
         };
         let page = PageRequest {
             size: u32::try_from(size).unwrap_or(u32::MAX),
             token: (!req.page_token.is_empty()).then_some(req.page_token),
         };
         let found = self.app.inventory.list_servers(&filter, page).await?;
+        let ids: Vec<String> = found.items.iter().map(|record| record.id.clone()).collect();
+        let usages = self.app.inventory.usages(&ids).await?;
         Ok(ListServersResponse {
             servers: found
                 .items
                 .iter()
-                .map(|record| server_message(record, self.guards()))
+                .map(|record| {
+                    let usage = usages.get(&record.id).copied().unwrap_or_default();
+                    server_message(record, self.guards(), usage)
+                })
                 .collect(),
             next_page_token: found.next_token.unwrap_or_default(),
         })
@@ -246,7 +260,7 @@ impl InventoryApi {
         self.app.server_changed(&old.id).await;
         warn_if_insecure(&record);
         Ok(UpdateServerResponse {
-            server: Some(server_message(&record, self.guards())),
+            server: Some(self.view(&record).await?),
         })
     }
 

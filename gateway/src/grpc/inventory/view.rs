@@ -8,17 +8,17 @@ use panelgate_adapters::{
     http::{Guards, Health, HealthState as Seen},
     kind_from_name,
 };
-use panelgate_inventory::{ServerRecord, ServerState as StoredState};
+use panelgate_inventory::{ServerRecord, ServerState as StoredState, Usage};
 use panelgate_proto::v1::{
     HealthState, PanelKind, Server, ServerDefaults, ServerHealth, ServerState, TlsSettings,
 };
 use tracing::warn;
 
-use crate::grpc::timestamp;
+use crate::{grpc::timestamp, placement};
 
 /// The canonical view of a stored server (never its credentials), with its
 /// health as this replica's guards see it.
-pub(super) fn server_message(record: &ServerRecord, guards: &Guards) -> Server {
+pub(super) fn server_message(record: &ServerRecord, guards: &Guards, usage: Usage) -> Server {
     let kind = kind_from_name(&record.kind).unwrap_or(PanelKind::Unspecified);
     Server {
         id: record.id.clone(),
@@ -46,6 +46,8 @@ pub(super) fn server_message(record: &ServerRecord, guards: &Guards) -> Server {
         create_time: Some(timestamp(record.created_at)),
         update_time: Some(timestamp(record.updated_at)),
         health: Some(health_view(guards, &record.id)),
+        priority: record.priority,
+        capacity: Some(placement::capacity(record, usage)),
     }
 }
 

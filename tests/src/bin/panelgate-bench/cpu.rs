@@ -98,7 +98,10 @@ mod tests {
         let spin = std::time::Instant::now();
         let counted = || {
             let usage = Snapshot::take().expect("snapshot").since(&before);
-            Party::ALL.iter().map(|party| usage.of(*party)).sum::<Duration>()
+            Party::ALL
+                .iter()
+                .map(|party| usage.of(*party))
+                .sum::<Duration>()
         };
         while counted() < Duration::from_millis(30) {
             assert!(

@@ -1,25 +1,25 @@
-//! AccountService: hosting accounts on any panel.
+//! AccountService: hosting accounts on any panel (creating one, on a named
+//! server or placed, in `create`).
 
-use panelgate_adapters::{AccountUpdate, Entity, NewAccount, PackageRef};
-use panelgate_inventory::{AccountStatus, ServerState};
-use panelgate_proto::Capability;
+mod create;
+
+use panelgate_adapters::AccountUpdate;
+use panelgate_inventory::AccountStatus;
 use panelgate_proto::v1::{
     Account, ChangePackageRequest, ChangePackageResponse, ChangePasswordRequest,
-    ChangePasswordResponse, CreateAccountRequest, CreateAccountResponse, CreateLoginLinkRequest,
-    CreateLoginLinkResponse, DeleteAccountRequest, DeleteAccountResponse, ErrorReason,
-    GetAccountRequest, GetAccountResponse, GetAccountUsageRequest, GetAccountUsageResponse,
-    ListAccountsRequest, ListAccountsResponse, SuspendAccountRequest, SuspendAccountResponse,
-    UnsuspendAccountRequest, UnsuspendAccountResponse, UpdateAccountRequest, UpdateAccountResponse,
-    account_service_server::AccountService, create_account_request::PanelOptions,
+    ChangePasswordResponse, CreateAccountRequest, CreateLoginLinkRequest, CreateLoginLinkResponse,
+    DeleteAccountRequest, DeleteAccountResponse, GetAccountRequest, GetAccountResponse,
+    GetAccountUsageRequest, GetAccountUsageResponse, ListAccountsRequest, ListAccountsResponse,
+    PlanPlacementRequest, SuspendAccountRequest, SuspendAccountResponse, UnsuspendAccountRequest,
+    UnsuspendAccountResponse, UpdateAccountRequest, UpdateAccountResponse,
+    account_service_server::AccountService,
 };
 
-use super::{check_options_kind, next_offset_token, offset_page};
+use super::{next_offset_token, offset_page};
 use crate::{
     app::App,
     call::{Body, Call},
-    converge::Create,
     error::GatewayError,
-    routing::Route,
     validate,
 };
 
@@ -32,65 +32,6 @@ impl AccountApi {
     /// Serves accounts through `app`.
     pub fn new(app: App) -> Self {
         AccountApi { app }
-    }
-
-    /// The checks of the server itself before an account is created on it:
-    /// the password its panel needs, its state (its cap is the slot's).
-    fn admits(route: &Route, req: &CreateAccountRequest) -> Result<(), GatewayError> {
-        // Panels that keep account passwords can change them; the others
-        // (Installatron) need none.
-        let keeps_passwords = route
-            .panel
-            .capabilities()
-            .contains(&Capability::ChangePassword);
-        if keeps_passwords && req.password.is_empty() {
-            return Err(GatewayError::invalid("password", "required"));
-        }
-        if route.server.state == ServerState::Draining {
-            return Err(GatewayError::ServerState {
-                server: route.server.name.clone(),
-                state: ErrorReason::ServerDraining,
-                why: "it takes no new accounts",
-            });
-        }
-        Ok(())
-    }
-
-    async fn create_account(
-        &self,
-        call: Call,
-        req: CreateAccountRequest,
-    ) -> Body<CreateAccountResponse> {
-        let fields = NewFields::of(&call, &req)?;
-        let route = call.route(req.target.as_ref()).await?;
-        check_options_kind(req.panel_options.as_ref(), route.kind)?;
-        Self::admits(&route, &req)?;
-        let packages = &self.app.packages;
-        let package = packages.resolve(&route, "package", &fields.package).await?;
-        let new = fields.account(package, &req);
-        let slot = self
-            .app
-            .claim_slot(&route, &new.username, call.validate_only())
-            .await?;
-        let uncertain = call.uncertain();
-        let created = call
-            .on(&route, async |panel| {
-                Create {
-                    entity: Entity::Account,
-                    earlier: || panel.earlier_account(&new),
-                    create: || panel.create_account(&new),
-                }
-                .run(uncertain, || None)
-                .await
-            })
-            .await;
-        self.app.settle(&route, slot, &created).await?;
-        let mut account = created?;
-        account.server_id = route.server.id.clone();
-        Ok(CreateAccountResponse {
-            account: Some(account),
-            ..Default::default()
-        })
     }
 
     async fn get_account(&self, call: Call, req: GetAccountRequest) -> Body<GetAccountResponse> {
@@ -305,6 +246,7 @@ fn account(call: &Call, username: &str) -> Result<String, GatewayError> {
 
 serve!(AccountService for AccountApi {
     create_account(CreateAccountRequest),
+    plan_placement(PlanPlacementRequest),
     get_account(GetAccountRequest),
     list_accounts(ListAccountsRequest),
     update_account(UpdateAccountRequest),
@@ -316,68 +258,3 @@ serve!(AccountService for AccountApi {
     create_login_link(CreateLoginLinkRequest),
     get_account_usage(GetAccountUsageRequest),
 });
-
-/// CreateAccount's own fields, checked in order before anything is routed.
-struct NewFields {
-    username: String,
-    primary_domain: String,
-    email: String,
-    package: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
-}
-
-impl NewFields {
-    fn of(call: &Call, req: &CreateAccountRequest) -> Result<Self, GatewayError> {
-        let username = validate::new_username("username", &req.username)?;
-        call.about(format!("account/{username}"));
-        let primary_domain = validate::domain("primary_domain", &req.primary_domain)?;
-        let email = validate::email("email", &req.email)?;
-        if !req.password.is_empty() {
-            validate::password("password", &req.password)?;
-        }
-        let fields = NewFields {
-            username,
-            primary_domain,
-            email,
-            package: validate::package("package", &req.package)?,
-            first_name: optional_name("first_name", &req.first_name)?,
-            last_name: optional_name("last_name", &req.last_name)?,
-        };
-        if let Some(PanelOptions::AdminApi(options)) = &req.panel_options {
-            validate::php_version("panel_options.admin_api.php_version", &options.php_version)?;
-        }
-        if req
-            .target
-            .as_ref()
-            .and_then(|target| target.server.as_ref())
-            .is_none()
-        {
-            let why = "CreateAccount needs the server to create on";
-            return Err(GatewayError::invalid("target", why));
-        }
-        Ok(fields)
-    }
-
-    /// The account to create, with its package resolved on the server.
-    fn account(self, package: PackageRef, req: &CreateAccountRequest) -> NewAccount {
-        NewAccount {
-            username: self.username,
-            primary_domain: self.primary_domain,
-            email: self.email,
-            password: req.password.clone().into(),
-            package,
-            first_name: self.first_name,
-            last_name: self.last_name,
-            options: req.panel_options.clone(),
-        }
-    }
-}
-
-/// An optional name field: empty means not given.
-fn optional_name(field: &str, value: &str) -> Result<Option<String>, GatewayError> {
-    if value.trim().is_empty() {
-        return Ok(None);
-    }
-    validate::name(field, value, 64).map(Some)
-}

@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 use panelgate_inventory::testing::{DATABASE_URL_ENV, TestDatabase};
 use panelgate_proto::v1::{
-    CheckServerRequest, CreatePackageRequest, Credentials, DeleteServerRequest, GetAccountRequest,
-    ListOperationsRequest, ListPackagesRequest, PackageLimits, PanelKind, PasswordCredentials,
-    ServerState, Target, UpdateServerRequest, account_service_client::AccountServiceClient,
-    credentials, inventory_service_client::InventoryServiceClient,
+    CheckServerRequest, CreateAccountRequest, CreatePackageRequest, Credentials,
+    DeleteServerRequest, GetAccountRequest, ListOperationsRequest, ListPackagesRequest,
+    PackageLimits, PanelKind, PasswordCredentials, Placement, ServerState, Target,
+    UpdateServerRequest, account_service_client::AccountServiceClient, credentials,
+    inventory_service_client::InventoryServiceClient,
     operation_service_client::OperationServiceClient, package_service_client::PackageServiceClient,
     target,
 };
@@ -532,6 +533,80 @@ async fn concurrent_creates_on_two_replicas_never_overfill_a_server() {
             on_panel += usize::from(held);
         }
         assert_eq!(on_panel, 50, "the panel holds what was answered OK");
+    })
+    .await;
+}
+
+/// 200 placed creates at once, half through A and half through B, into
+/// three servers of group `fill` with caps 10, 15 and 25: exactly 50
+/// accounts are made, each server holds its cap, the other 150 are
+/// RESOURCE_EXHAUSTED NO_SERVER_AVAILABLE, and the index agrees with the
+/// panels.
+#[tokio::test]
+async fn concurrent_placed_creates_on_two_replicas_fill_the_group_exactly() {
+    with_replicas(async |replicas| {
+        let (a, b) = (&replicas.a_channel, &replicas.b_channel);
+        let mut panels = Vec::new();
+        for (n, cap) in [10, 15, 25].into_iter().enumerate() {
+            let panel = SimPanel::start(PanelKind::AdminApi).await;
+            let mut registration = panel.registration();
+            if let Some(server) = registration.server.as_mut() {
+                server.name = format!("fill-{n}");
+                server.group = "fill".to_owned();
+                server.max_accounts = cap;
+            }
+            InventoryServiceClient::new(a.clone())
+                .register_server(bearer(registration))
+                .await
+                .expect("register");
+            panels.push((panel, cap));
+        }
+        let placed = |username: String| CreateAccountRequest {
+            target: None,
+            placement: Some(Placement {
+                group: "fill".to_owned(),
+                ..Default::default()
+            }),
+            ..replicas.panel.create(&username)
+        };
+        let creates = (0..200).map(|n| async move {
+            let on = if n % 2 == 0 { a } else { b };
+            AccountServiceClient::new(on.clone())
+                .create_account(bearer(placed(format!("placed{n}"))))
+                .await
+                .map(drop)
+        });
+        let mut made = 0;
+        for outcome in futures::future::join_all(creates).await {
+            match outcome {
+                Ok(()) => made += 1,
+                Err(status) => assert_eq!(
+                    (status.code(), reason(&status).as_str()),
+                    (Code::ResourceExhausted, "NO_SERVER_AVAILABLE"),
+                    "{status:?}"
+                ),
+            }
+        }
+        assert_eq!(made, 50);
+        for (panel, cap) in &panels {
+            let held = (0..200)
+                .filter(|n| panel.holds(&format!("placed{n}")))
+                .count();
+            assert_eq!(held, *cap as usize, "a server holds its cap");
+        }
+        for n in 0..200 {
+            let username = format!("placed{n}");
+            let on_a_panel = panels.iter().any(|(panel, _)| panel.holds(&username));
+            let request = GetAccountRequest {
+                target: None,
+                username: username.clone(),
+            };
+            let indexed = AccountServiceClient::new(b.clone())
+                .get_account(bearer(request))
+                .await
+                .is_ok();
+            assert_eq!(on_a_panel, indexed, "{username}: panel and index disagree");
+        }
     })
     .await;
 }

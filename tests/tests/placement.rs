@@ -9,7 +9,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use panelgate_proto::v1::{
     CreateAccountRequest, ListPackagesRequest, PanelKind, PassedOverReason, Placement,
-    PlacementStrategy, PlanPlacementRequest, RegisterServerRequest, Server, ServerState,
+    PlacementStrategy, PlanPlacementRequest, Server, ServerState,
 };
 use panelgate_tests::{
     AdminApiFixture, Backend, Gateway, OpenAdminFixture, PanelFixture,
@@ -53,26 +53,24 @@ async fn register(gateway: &Gateway, specs: &[Spec]) -> BTreeMap<&'static str, A
     let mut sims = BTreeMap::new();
     for spec in specs {
         let sim = AdminApiFixture::start().await;
-        let mut request = sim.register_request(spec.name, &sim.base_url(), sim.credentials());
-        request.server = request.server.map(|server| server_of(spec, server));
-        registered(gateway, request).await;
+        register_at(gateway, &sim, spec, &sim.base_url()).await;
         sims.insert(spec.name, sim);
     }
     sims
 }
 
-fn server_of(spec: &Spec, server: Server) -> Server {
-    Server {
+/// Registers `spec` as a server of `sim`'s kind and credentials at
+/// `base_url`, labelled `fleet=test`.
+async fn register_at(gateway: &Gateway, sim: &impl PanelFixture, spec: &Spec, base_url: &str) {
+    let mut request = sim.register_request(spec.name, base_url, sim.credentials());
+    request.server = request.server.map(|server| Server {
         group: spec.group.to_owned(),
         max_accounts: spec.max_accounts,
         state: spec.state.into(),
         priority: spec.priority,
         labels: [("fleet".to_owned(), "test".to_owned())].into(),
         ..server
-    }
-}
-
-async fn registered(gateway: &Gateway, request: RegisterServerRequest) {
+    });
     gateway
         .inventory()
         .register_server(request)
@@ -204,11 +202,7 @@ async fn a_server_whose_panel_is_down_is_skipped(backend: Backend) {
             let sims = register(&gateway, &[spec("alive", 5, 0)]).await;
             let dead = AdminApiFixture::start().await;
             let dead_url = format!("http://{}", panelgate_tests::scrape::free_loopback_port());
-            let mut request = dead.register_request("dead", &dead_url, dead.credentials());
-            request.server = request
-                .server
-                .map(|server| server_of(&spec("dead", 500, 0), server));
-            registered(&gateway, request).await;
+            register_at(&gateway, &dead, &spec("dead", 500, 0), &dead_url).await;
 
             let plan = plan(&gateway, placement(PlacementStrategy::MostFree)).await;
             assert_eq!(plan[0], "dead", "the dead server ranks first");
@@ -328,15 +322,8 @@ async fn every_server_in_scope_has_a_reason(backend: Backend) {
             ];
             register(&gateway, &specs).await;
             let openadmin = OpenAdminFixture::start().await;
-            let mut request = openadmin.register_request(
-                "eu-openadmin",
-                &openadmin.base_url(),
-                openadmin.credentials(),
-            );
-            request.server = request
-                .server
-                .map(|server| server_of(&spec("eu-openadmin", 5, 0), server));
-            registered(&gateway, request).await;
+            let other_kind = spec("eu-openadmin", 5, 0);
+            register_at(&gateway, &openadmin, &other_kind, &openadmin.base_url()).await;
             let fill = CreateAccountRequest {
                 target: by_name("eu-full"),
                 placement: None,

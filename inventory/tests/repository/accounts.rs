@@ -1,10 +1,10 @@
 //! The account index.
 
 use panelgate_inventory::entities::accounts;
-use panelgate_inventory::{AccountEntry, AccountStatus, InventoryError, Record};
+use panelgate_inventory::{AccountStatus, InventoryError, Record};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::harness::{Harness, new_server};
+use crate::harness::{Harness, entry, new_server};
 
 suite!(
     upsert_inserts_then_updates_one_entry,
@@ -12,16 +12,6 @@ suite!(
     servers_for_account_and_counts,
     upsert_on_unknown_server_is_not_found,
 );
-
-fn entry(server_id: &str, username: &str) -> AccountEntry {
-    AccountEntry {
-        server_id: server_id.to_owned(),
-        username: username.to_owned(),
-        primary_domain: format!("{username}.example"),
-        package: "basic".to_owned(),
-        status: AccountStatus::Active,
-    }
-}
 
 async fn row(h: &Harness, server_id: &str, username: &str) -> Option<accounts::Model> {
     accounts::Entity::find()

@@ -6,7 +6,8 @@ use std::future::Future;
 use chrono::Utc;
 use panelgate_inventory::testing::{DATABASE_URL_ENV, TestDatabase};
 use panelgate_inventory::{
-    Inventory, Keyring, MasterKey, NewServer, OperationEnd, OperationStart, ServerState, TlsConfig,
+    AccountEntry, AccountStatus, Inventory, Keyring, MasterKey, NewServer, OperationEnd,
+    OperationStart, ServerState, TlsConfig,
 };
 use sea_orm::{Database, DatabaseConnection};
 
@@ -126,5 +127,16 @@ pub fn ended(outcome: &str, reply: Option<&[u8]>, retryable: bool) -> OperationE
         reply: reply.map(<[u8]>::to_vec),
         retryable,
         finished_at: Utc::now(),
+    }
+}
+
+/// An index entry for `username` on `server_id`, on package "basic".
+pub fn entry(server_id: &str, username: &str) -> AccountEntry {
+    AccountEntry {
+        server_id: server_id.to_owned(),
+        username: username.to_owned(),
+        primary_domain: format!("{username}.example"),
+        package: "basic".to_owned(),
+        status: AccountStatus::Active,
     }
 }

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use panelgate_inventory::{AccountEntry, AccountStatus, InventoryError, Slot, Usage};
+use panelgate_inventory::{InventoryError, Slot, Usage};
 
-use crate::harness::{Harness, new_server};
+use crate::harness::{Harness, entry, new_server};
 
 suite!(
     concurrent_reservations_never_pass_the_cap,
@@ -16,16 +16,6 @@ suite!(
 
 /// Long enough for any test.
 const HOLD: Duration = Duration::from_secs(60);
-
-fn entry(server_id: &str, username: &str) -> AccountEntry {
-    AccountEntry {
-        server_id: server_id.to_owned(),
-        username: username.to_owned(),
-        primary_domain: format!("{username}.example"),
-        package: "basic".to_owned(),
-        status: AccountStatus::Active,
-    }
-}
 
 async fn server_with_cap(h: &Harness, max_accounts: u32) -> String {
     let server = new_server("capped", &[]);

@@ -2,14 +2,16 @@
 //! strategy fills servers as specified (asserted on the simulators), a full
 //! fleet answers NO_SERVER_AVAILABLE with its reasons, a server whose panel
 //! is down is skipped, a retry after a timeout lands where the first attempt
-//! went, PlanPlacement gives every server in scope a reason, and bad
+//! went, a server with an open circuit is passed over, PlanPlacement gives
+//! every server in scope a reason, capacity shows on Server, and bad
 //! placements name their field.
 
 use std::{collections::BTreeMap, time::Duration};
 
 use panelgate_proto::v1::{
-    CreateAccountRequest, ListPackagesRequest, PanelKind, PassedOverReason, Placement,
-    PlacementStrategy, PlanPlacementRequest, Server, ServerState,
+    CreateAccountRequest, GetAccountRequest, ListPackagesRequest, ListServersRequest, PanelKind,
+    PassedOverReason, Placement, PlacementStrategy, PlanPlacementRequest, Server, ServerCapacity,
+    ServerState,
 };
 use panelgate_tests::{
     AdminApiFixture, Backend, Gateway, OpenAdminFixture, PanelFixture,
@@ -429,6 +431,109 @@ async fn bad_placements_name_their_field(backend: Backend) {
     .await;
 }
 
+/// A server whose panel failed until its circuit opened is passed over as
+/// CIRCUIT_OPEN, and the account lands on the next.
+async fn a_server_with_an_open_circuit_is_passed_over(backend: Backend) {
+    let one_failure_opens = |config: &mut panelgate::Config| {
+        config.outbound.breaker.consecutive_failures = 1;
+    };
+    with_gateway(backend, one_failure_opens, |gateway| async move {
+        let sims = register(&gateway, &[spec("alive", 5, 0)]).await;
+        let dead = AdminApiFixture::start().await;
+        let dead_url = format!("http://{}", panelgate_tests::scrape::free_loopback_port());
+        register_at(&gateway, &dead, &spec("dead", 500, 0), &dead_url).await;
+        let probe = GetAccountRequest {
+            target: by_name("dead"),
+            username: "nobody".to_owned(),
+        };
+        assert_error(
+            gateway.accounts().get_account(probe).await,
+            Code::Unavailable,
+            "UPSTREAM_UNAVAILABLE",
+        );
+
+        let planned = gateway
+            .accounts()
+            .plan_placement(PlanPlacementRequest {
+                placement: Some(placement(PlacementStrategy::MostFree)),
+            })
+            .await
+            .expect("plan")
+            .into_inner();
+        let passed: Vec<_> = planned
+            .passed_over
+            .iter()
+            .map(|passed| (passed.server_name.as_str(), passed.reason()))
+            .collect();
+        assert_eq!(passed, [("dead", PassedOverReason::CircuitOpen)]);
+        place(&gateway, "steady", placement(PlacementStrategy::MostFree))
+            .await
+            .expect("placed");
+        assert_eq!(holder(&sims, "steady"), "alive");
+    })
+    .await;
+}
+
+/// Server.capacity counts a server's accounts; ListServers with
+/// with_free_slots leaves out the full one.
+async fn capacity_shows_and_full_servers_can_be_left_out(backend: Backend) {
+    with_gateway(
+        backend,
+        |_| {},
+        |gateway| async move {
+            let specs = [spec("full", 1, 0), spec("open", 0, 0), spec("roomy", 5, 0)];
+            register(&gateway, &specs).await;
+            let fill = CreateAccountRequest {
+                target: by_name("full"),
+                placement: None,
+                ..create("tenant", Placement::default())
+            };
+            gateway
+                .accounts()
+                .create_account(fill)
+                .await
+                .expect("create");
+
+            let listed = |with_free_slots| {
+                let gateway = gateway.clone();
+                async move {
+                    let request = ListServersRequest {
+                        with_free_slots,
+                        ..Default::default()
+                    };
+                    let listed = gateway.inventory().list_servers(request).await;
+                    listed.expect("list").into_inner().servers
+                }
+            };
+            let all = listed(false).await;
+            let capacity: Vec<_> = all
+                .iter()
+                .map(|server| (server.name.as_str(), server.capacity.expect("capacity")))
+                .collect();
+            let of = |accounts, free| ServerCapacity {
+                accounts,
+                reserved: 0,
+                free,
+            };
+            assert_eq!(
+                capacity,
+                [
+                    ("full", of(1, Some(0))),
+                    ("open", of(0, None)),
+                    ("roomy", of(0, Some(5))),
+                ]
+            );
+            let with_room: Vec<_> = listed(true)
+                .await
+                .into_iter()
+                .map(|server| server.name)
+                .collect();
+            assert_eq!(with_room, ["open", "roomy"]);
+        },
+    )
+    .await;
+}
+
 async fn least_full_fills_by_ratio(backend: Backend) {
     fills(
         backend,
@@ -474,4 +579,6 @@ on_both_backends!(
     a_retry_after_a_timeout_lands_on_the_first_server,
     every_server_in_scope_has_a_reason,
     bad_placements_name_their_field,
+    a_server_with_an_open_circuit_is_passed_over,
+    capacity_shows_and_full_servers_can_be_left_out,
 );

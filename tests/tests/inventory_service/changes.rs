@@ -2,8 +2,8 @@
 //! replaced, and a deleted server is forgotten everywhere.
 
 use panelgate_proto::v1::{
-    DeleteServerRequest, LabelSet, ListServersRequest, Server, ServerDefaults, ServerState,
-    UpdateServerRequest,
+    DeleteServerRequest, LabelSet, ListServersRequest, Server, ServerCapacity, ServerDefaults,
+    ServerState, UpdateServerRequest,
 };
 use panelgate_tests::{
     AdminApiFixture, Backend, PanelFixture,
@@ -69,6 +69,12 @@ async fn update_server_changes_only_what_is_set(backend: Backend) {
             let unchanged = Server {
                 name: "after".into(),
                 update_time: renamed.update_time,
+                // The account made above counts; no cap, so no free slots.
+                capacity: Some(ServerCapacity {
+                    accounts: 1,
+                    reserved: 0,
+                    free: None,
+                }),
                 ..original.clone()
             };
             assert_eq!(renamed, unchanged, "only the name changed");

@@ -3,7 +3,7 @@
 
 use panelgate_proto::v1::{
     GetAccountRequest, GetOperationRequest, ListAccountsRequest, ListOperationsRequest,
-    OperationEntry, PanelKind,
+    OperationEntry, PanelKind, Placement, PlanPlacementRequest,
 };
 use panelgate_tests::{gateway::by_name, operations};
 use tonic::Code;
@@ -90,8 +90,18 @@ pub(super) async fn dispatcher_sweep(
 }
 
 /// Reads after all the secrets went in: accounts (Installatron's return the
-/// caller's records), on every server.
+/// caller's records), on every server, and a placement over them all.
 pub(super) async fn reads(api: &Api, members: &[Member], seen: &mut Seen) {
+    let whole_fleet = PlanPlacementRequest {
+        placement: Some(Placement {
+            whole_fleet: true,
+            ..Default::default()
+        }),
+    };
+    let result = api.accounts().plan_placement(whole_fleet).await;
+    let plan = seen.outcome("PlanPlacement (whole fleet)", result);
+    let planned = plan.map_or(0, |plan| plan.candidates.len() + plan.passed_over.len());
+    assert_eq!(planned, members.len(), "every server is planned");
     for member in members {
         let name = &member.server;
         let result = api

@@ -27,8 +27,6 @@ pub struct App {
     pub packages: Arc<PackageCache>,
     /// The journal claims of the mutations running here.
     pub leases: Leases,
-    /// How long the longest account create may run (see `capacity`).
-    pub slot_hold: std::time::Duration,
     /// How placements rank servers when they name no strategy.
     pub placement_strategy: Strategy,
 }
@@ -51,7 +49,6 @@ impl App {
             )),
             packages: Arc::new(PackageCache::new(config, metrics.clone())),
             leases: Leases::default(),
-            slot_hold: config.outbound.timeouts.create,
             placement_strategy: config.placement_strategy,
             inventory,
         })

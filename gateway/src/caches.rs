@@ -94,7 +94,7 @@ pub fn record_bytes(server: &ServerRecord) -> usize {
         + labels
 }
 
-/// An adapter built from `server`.
+/// An adapter of server `server_id`.
 pub fn adapter_bytes(server_id: &str) -> usize {
     ADAPTER_BYTES + server_id.len()
 }

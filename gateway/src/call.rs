@@ -165,8 +165,18 @@ impl Call {
             .is_some_and(|journal| journal.uncertain)
     }
 
-    /// The server an earlier attempt with this call's `request_id` went to,
-    /// when that attempt's outcome is unknown (see [`Call::pin_server`]).
+    /// The call's journal entry, once claimed (mutations other than
+    /// validate_only).
+    pub fn journal_id(&self) -> Option<String> {
+        self.state()
+            .journal
+            .as_ref()
+            .map(|journal| journal.id.clone())
+    }
+
+    /// The server an earlier attempt with this call's `request_id` sent its
+    /// panel call to, when that attempt's outcome is unknown (see
+    /// [`Call::pin_server`]).
     pub async fn earlier_server(&self) -> Result<Option<String>, GatewayError> {
         let journal = self
             .state()
@@ -176,21 +186,21 @@ impl Call {
         let Some((id, true)) = journal else {
             return Ok(None);
         };
-        Ok(self.0.app.inventory.get_operation(&id).await?.server_id)
+        Ok(Box::pin(self.0.app.inventory.operation_pin(&id)).await?)
     }
 
-    /// Records in the journal, before the panel is called, the server this
-    /// call routed to, so that a retry after a crash goes there too (calls
-    /// with a `request_id` only).
-    pub async fn pin_server(&self, server: &ServerRecord) -> Result<(), GatewayError> {
+    /// Pins the call's journal entry, before the panel is called, to the
+    /// server the call goes to (or unpins it, `None`, when the call failed
+    /// for certain), so that a retry after an unknown outcome goes there too
+    /// (calls with a `request_id` only).
+    pub async fn pin_server(&self, server_id: Option<&str>) -> Result<(), GatewayError> {
         let journal = self
             .state()
             .journal
             .as_ref()
             .map(|journal| (journal.id.clone(), journal.keyed));
         if let Some((id, true)) = journal {
-            let pinned = self.0.app.inventory.pin_operation_server(&id, &server.id);
-            Box::pin(pinned).await?;
+            Box::pin(self.0.app.inventory.pin_operation(&id, server_id)).await?;
         }
         Ok(())
     }

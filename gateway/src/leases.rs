@@ -1,5 +1,6 @@
 //! Claims of running mutations, kept alive: every [`RENEW_EVERY`] one
-//! statement renews the lease of every `request_id` claim this process holds.
+//! statement renews the lease of every `request_id` claim this process
+//! holds, and another the capacity slots those calls hold (see `capacity`).
 //! A claim so lives exactly as long as its process: a crashed gateway's
 //! claims expire within [`LEASE`], and a retry then runs (checking first
 //! whether the change was made).
@@ -52,6 +53,9 @@ impl Leases {
             let ids: Vec<String> = self.held().iter().cloned().collect();
             if let Err(err) = inventory.renew_operations(&ids, Utc::now()).await {
                 warn!(error = %err, claims = ids.len(), "claims of running calls not renewed");
+            }
+            if let Err(err) = inventory.renew_slots(&ids, LEASE).await {
+                warn!(error = %err, "slots of running creates not renewed");
             }
         }
     }

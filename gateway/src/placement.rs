@@ -119,8 +119,11 @@ pub struct Candidate {
 pub struct Plan {
     /// Eligible servers, best first.
     pub candidates: Vec<Candidate>,
-    /// The others, with why.
+    /// The others the caller may see, with why.
     pub passed_over: Vec<(ServerRecord, PassedOverReason)>,
+    /// Servers of groups the caller's token is not valid for: counted, never
+    /// named.
+    pub not_allowed: u32,
 }
 
 impl Plan {
@@ -166,8 +169,12 @@ impl App {
             let ids: Vec<String> = found.items.iter().map(|s| s.id.clone()).collect();
             let usages = self.inventory.usages(&ids).await?;
             for server in found.items {
+                if groups.is_some_and(|groups| !groups.contains(&server.group)) {
+                    plan.not_allowed += 1;
+                    continue;
+                }
                 let usage = usages.get(&server.id).copied().unwrap_or_default();
-                match self.passed_over(scope, groups, &server, usage) {
+                match self.passed_over(scope, &server, usage) {
                     Some(reason) => plan.passed_over.push((server, reason)),
                     None => plan.candidates.push(Candidate {
                         score: score(scope.strategy, &server, usage),
@@ -189,7 +196,6 @@ impl App {
     fn passed_over(
         &self,
         scope: &Scope,
-        groups: Option<&BTreeSet<String>>,
         server: &ServerRecord,
         usage: Usage,
     ) -> Option<PassedOverReason> {
@@ -200,9 +206,7 @@ impl App {
             .guards()
             .get(&server.id)
             .map(|guard| guard.health().state);
-        let reason = if groups.is_some_and(|groups| !groups.contains(&server.group)) {
-            PassedOverReason::NotAllowed
-        } else if scope
+        let reason = if scope
             .group
             .as_ref()
             .is_some_and(|group| *group != server.group)
@@ -247,15 +251,15 @@ pub fn free(server: &ServerRecord, usage: Usage) -> Option<u64> {
 fn score(strategy: Strategy, server: &ServerRecord, usage: Usage) -> f64 {
     let used = (usage.accounts + usage.reserved) as f64;
     match (free(server, usage), strategy) {
-        (None, _) => usage.accounts as f64,
+        (None, _) => used,
         (Some(_), Strategy::LeastFull) => used / f64::from(server.max_accounts),
         (Some(free), Strategy::MostFree) => free as f64,
         (Some(_), Strategy::FillInOrder) => f64::from(server.priority),
     }
 }
 
-/// Capped servers (with room) before uncapped ones, which go by account
-/// count; capped ones by the strategy's score; ties by most free slots,
+/// Capped servers (with room) before uncapped ones, which go by accounts
+/// and reservations; capped ones by the strategy's score; ties by most free slots,
 /// then by a hash of the id: stable, but not alphabetical (name order
 /// would overload "small" names).
 fn rank(strategy: Strategy, a: &Candidate, b: &Candidate) -> Ordering {

@@ -131,7 +131,8 @@ impl Router {
             }
             Some(target::Server::ServerName(name)) if !name.is_empty() && read == Read::Current => {
                 let found = self.inventory.get_server_by_name(name).await;
-                self.refresh(name, found).await
+                self.refresh(found, async || self.id_by_name.invalidate(name).await)
+                    .await
             }
             Some(target::Server::ServerName(name)) if !name.is_empty() => {
                 let load = || async {
@@ -160,7 +161,7 @@ impl Router {
     ) -> Result<Arc<ServerRecord>, GatewayError> {
         if read == Read::Current {
             let found = self.inventory.get_server(id).await;
-            return self.refresh(id, found).await;
+            return self.refresh(found, async || self.reset(id).await).await;
         }
         let load = || async {
             let server = self.inventory.get_server(id).await?;
@@ -172,12 +173,12 @@ impl Router {
             .map_err(Arc::unwrap_or_clone)
     }
 
-    /// Caches a record just read from the database, or forgets the server
-    /// it was looked up by (`key`, an id or a name) when it is gone.
+    /// Caches a record just read from the database, or, when it is gone,
+    /// forgets what it was looked up by (`gone`).
     async fn refresh(
         &self,
-        key: &str,
         found: Result<ServerRecord, InventoryError>,
+        gone: impl AsyncFnOnce(),
     ) -> Result<Arc<ServerRecord>, GatewayError> {
         match found {
             Ok(server) => {
@@ -190,8 +191,7 @@ impl Router {
             }
             Err(err) => {
                 if matches!(err, InventoryError::NotFound { .. }) {
-                    self.id_by_name.invalidate(key).await;
-                    self.reset(key).await;
+                    gone().await;
                 }
                 Err(err.into())
             }

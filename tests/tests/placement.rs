@@ -11,7 +11,7 @@ use std::{collections::BTreeMap, time::Duration};
 use panelgate_proto::v1::{
     CreateAccountRequest, GetAccountRequest, ListPackagesRequest, ListServersRequest, PanelKind,
     PassedOverReason, Placement, PlacementStrategy, PlanPlacementRequest, Server, ServerCapacity,
-    ServerState,
+    ServerState, UpdateServerRequest,
 };
 use panelgate_tests::{
     AdminApiFixture, Backend, Gateway, OpenAdminFixture, PanelFixture,
@@ -296,7 +296,8 @@ async fn server_id(gateway: &Gateway, name: &str) -> String {
 }
 
 /// A caller of groups eu and ap plans a placement in group eu of kind
-/// admin_api: one candidate, and every other server has its reason.
+/// admin_api: one candidate, every other server it may see has its reason,
+/// and the one of group us is counted, never named.
 async fn every_server_in_scope_has_a_reason(backend: Backend) {
     with_gateway(
         backend,
@@ -368,9 +369,9 @@ async fn every_server_in_scope_has_a_reason(backend: Backend) {
                 ("eu-disabled".to_owned(), PassedOverReason::Disabled),
                 ("eu-draining".to_owned(), PassedOverReason::Draining),
                 ("eu-openadmin".to_owned(), PassedOverReason::OtherKind),
-                ("us-1".to_owned(), PassedOverReason::NotAllowed),
             ]);
             assert_eq!(reasons, expected);
+            assert_eq!(planned.not_allowed, 1, "us-1 is counted, not named");
             assert_eq!(planned.strategy(), PlacementStrategy::LeastFull);
         },
     )
@@ -534,6 +535,85 @@ async fn capacity_shows_and_full_servers_can_be_left_out(backend: Backend) {
     .await;
 }
 
+/// The best-ranked server's panel rejects panelgate's credentials (its
+/// package list fails before any create): it is passed over as FAILING, and
+/// the account lands on the next.
+async fn a_server_with_rejected_credentials_is_passed_over(backend: Backend) {
+    with_gateway(
+        backend,
+        |_| {},
+        |gateway| async move {
+            let sims = register(&gateway, &[spec("broken", 500, 0), spec("fine", 5, 0)]).await;
+            let wrong = UpdateServerRequest {
+                target: by_name("broken"),
+                credentials: Some(AdminApiFixture::credentials_with("not-the-password")),
+                ..Default::default()
+            };
+            gateway
+                .inventory()
+                .update_server(wrong)
+                .await
+                .expect("update");
+            place(&gateway, "steady", placement(PlacementStrategy::MostFree))
+                .await
+                .expect("placed on the next server");
+            assert_eq!(holder(&sims, "steady"), "fine");
+        },
+    )
+    .await;
+}
+
+/// Two calls create the same account on a server of one slot at once: one
+/// makes it, the other is ALREADY_EXISTS, and the slot is the made
+/// account's alone (a third account finds the server full).
+async fn one_slot_per_account_however_many_calls_create_it(backend: Backend) {
+    with_gateway(
+        backend,
+        |_| {},
+        |gateway| async move {
+            let sims = register(&gateway, &[spec("single", 1, 0)]).await;
+            let list = ListPackagesRequest {
+                target: by_name("single"),
+                ..Default::default()
+            };
+            gateway.packages().list_packages(list).await.expect("list");
+            sims["single"]
+                .faults()
+                .set_delay(Duration::from_millis(500));
+            let twin = |request_id: &str| CreateAccountRequest {
+                target: by_name("single"),
+                placement: None,
+                request_id: request_id.to_owned(),
+                ..create("twin", Placement::default())
+            };
+            let (mut one, mut two) = (gateway.accounts(), gateway.accounts());
+            let (first, second) = tokio::join!(
+                one.create_account(twin("5b0e7c1a-twin-one")),
+                two.create_account(twin("5b0e7c1a-twin-two")),
+            );
+            let (made, refused) = match (first, second) {
+                (Ok(made), Err(refused)) | (Err(refused), Ok(made)) => (made, refused),
+                other => panic!("one create of twin succeeds: {other:?}"),
+            };
+            assert_eq!(made.into_inner().account.expect("account").username, "twin");
+            assert_error(
+                Err::<(), _>(refused),
+                Code::AlreadyExists,
+                "ACCOUNT_ALREADY_EXISTS",
+            );
+            sims["single"].faults().set_delay(Duration::ZERO);
+            let third = CreateAccountRequest {
+                target: by_name("single"),
+                placement: None,
+                ..create("third", Placement::default())
+            };
+            let full = gateway.accounts().create_account(third).await;
+            assert_error(full, Code::ResourceExhausted, "SERVER_FULL");
+        },
+    )
+    .await;
+}
+
 async fn least_full_fills_by_ratio(backend: Backend) {
     fills(
         backend,
@@ -581,4 +661,6 @@ on_both_backends!(
     bad_placements_name_their_field,
     a_server_with_an_open_circuit_is_passed_over,
     capacity_shows_and_full_servers_can_be_left_out,
+    a_server_with_rejected_credentials_is_passed_over,
+    one_slot_per_account_however_many_calls_create_it,
 );

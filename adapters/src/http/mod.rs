@@ -1,5 +1,6 @@
 //! Shared HTTP plumbing for every adapter: one client (and connection pool)
-//! per distinct TLS setting, shared by every server that has it, timeouts, request paths ([`UrlPath`]), bounded reply bodies, and the one
+//! per distinct TLS setting, shared by every server that has it, timeouts,
+//! request paths ([`UrlPath`]), bounded reply bodies, and the one
 //! classification of replies by their status line ([`reply`]) and of
 //! transport failures (timeout, refused, dropped). Redirects are never
 //! followed. Panel code only builds requests and reads the 2xx and 4xx
@@ -35,9 +36,10 @@ use crate::{
     tls,
 };
 
-/// Distinct TLS settings whose clients are kept (servers of the same
+/// Distinct TLS settings whose clients are cached (servers of the same
 /// setting share one): fleets have a handful (default, self-signed, a few
-/// private CAs); a client evicted beyond this is built again when needed.
+/// private CAs). Beyond this many, an evicted setting's client is built
+/// again for the next adapter, and adapters built earlier keep theirs.
 const TLS_SETTINGS: u64 = 64;
 
 /// Idle connections kept per panel host, and for how long: enough for the
@@ -261,14 +263,17 @@ impl HttpClient {
     }
 }
 
-/// A reqwest failure, as the adapters' error: a timeout (connecting), an
-/// untrusted certificate, or the panel unreachable or dropping the line.
+/// A reqwest failure, as the adapters' error: an untrusted certificate, no
+/// connection made (refused, or no answer within the connect timeout: the
+/// only timeout reqwest has here), or the line dropped.
 pub(crate) fn transport_error(err: &reqwest::Error, connect_timeout: Duration) -> AdapterError {
-    if err.is_timeout() {
-        return AdapterError::Timeout(connect_timeout);
-    }
     if let Some(untrusted) = untrusted_certificate(err) {
         return untrusted;
+    }
+    if err.is_timeout() {
+        return AdapterError::Unreachable {
+            message: format!("cannot connect: no answer within {connect_timeout:?}"),
+        };
     }
     if err.is_connect() {
         return AdapterError::Unreachable {

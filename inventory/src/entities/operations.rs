@@ -31,6 +31,9 @@ pub struct Model {
     pub retryable: bool,
     /// How many times the request id was claimed (1 on the first run).
     pub attempts: i32,
+    /// The server a create sent its panel call to, recorded before the call:
+    /// a retry after an unknown outcome goes there.
+    pub pinned_server_id: Option<String>,
     /// Sealed SHA-256 of the encoded request, to tell a replay from a reused key.
     pub request_digest: Option<Vec<u8>>,
     /// Sealed encoded reply, for replays.

@@ -18,6 +18,10 @@ pub struct Model {
     /// The account being created in it.
     #[sea_orm(unique_key = "server_username")]
     pub username: String,
+    /// Who holds it: the journal entry of the create (a retry of the same
+    /// request takes the entry, and the slot, over).
+    #[sea_orm(indexed)]
+    pub holder: String,
     /// When the slot is free again if nothing settled or released it.
     pub expires_at: DateTimeUtc,
     /// The server; deleting it drops its reservations.

@@ -15,6 +15,7 @@ impl MigrationTrait for Migration {
                     .col(string(Reservations::Id).primary_key())
                     .col(string(Reservations::ServerId))
                     .col(string(Reservations::Username))
+                    .col(string(Reservations::Holder))
                     .col(timestamp_with_time_zone(Reservations::ExpiresAt))
                     .foreign_key(
                         ForeignKey::create()
@@ -37,6 +38,16 @@ impl MigrationTrait for Migration {
                     .unique()
                     .to_owned(),
             )
+            .await?;
+        // Renewed by holder, with the holder's journal claim.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_reservations_holder")
+                    .table(Reservations::Table)
+                    .col(Reservations::Holder)
+                    .to_owned(),
+            )
             .await
     }
 
@@ -53,6 +64,7 @@ enum Reservations {
     Id,
     ServerId,
     Username,
+    Holder,
     ExpiresAt,
 }
 

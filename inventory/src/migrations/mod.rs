@@ -11,7 +11,7 @@ mod m20261123_000001_create_servers;
 mod m20261123_000002_create_accounts;
 mod m20261123_000003_create_operations;
 mod m20261207_000004_create_reservations;
-mod m20261207_000005_add_server_priority;
+mod m20261207_000005_add_placement_columns;
 
 /// The inventory's migrations, oldest first.
 #[derive(Debug, Clone, Copy)]
@@ -24,7 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_accounts::Migration),
             Box::new(m20261123_000003_create_operations::Migration),
             Box::new(m20261207_000004_create_reservations::Migration),
-            Box::new(m20261207_000005_add_server_priority::Migration),
+            Box::new(m20261207_000005_add_placement_columns::Migration),
         ]
     }
 }

@@ -151,20 +151,32 @@ impl Inventory {
         Ok(())
     }
 
-    /// Records, while the call runs, the server a pending operation acts on:
-    /// a retry after its outcome was lost goes to the same server.
-    pub async fn pin_operation_server(
+    /// Pins (or, with `None`, unpins) a pending operation to the server its
+    /// panel call goes to, before the call: a retry after an unknown outcome
+    /// goes to the same server.
+    pub async fn pin_operation(
         &self,
         id: &str,
-        server_id: &str,
+        server_id: Option<&str>,
     ) -> Result<(), InventoryError> {
         operations::Entity::update_many()
-            .col_expr(operations::Column::ServerId, Expr::value(server_id))
+            .col_expr(operations::Column::PinnedServerId, Expr::value(server_id))
             .filter(operations::Column::Id.eq(id))
             .filter(operations::Column::Outcome.eq(OperationRecord::PENDING))
             .exec(self.db()?)
             .await?;
         Ok(())
+    }
+
+    /// The server operation `id` is pinned to, if any.
+    pub async fn operation_pin(&self, id: &str) -> Result<Option<String>, InventoryError> {
+        let pinned: Option<Option<String>> = operations::Entity::find_by_id(id)
+            .select_only()
+            .column(operations::Column::PinnedServerId)
+            .into_tuple()
+            .one(self.db()?)
+            .await?;
+        Ok(pinned.flatten())
     }
 
     /// Inserts a claimed row; false if the caller's request id is taken.
@@ -317,6 +329,7 @@ fn new_row(start: &OperationStart, id: String, digest: Option<Sealed>) -> operat
         caller: start.caller.clone(),
         method: start.method.clone(),
         server_id: start.server_id.clone(),
+        pinned_server_id: None,
         resource: start.resource.clone(),
         outcome: OperationRecord::PENDING.to_owned(),
         error_message: None,

@@ -1,15 +1,19 @@
-//! Slots on servers: an account create holds one while its panel call runs,
-//! so no number of creates, on any number of replicas, fills a server past
-//! its `max_accounts`. The count and the new slot are one transaction that
-//! holds the server's row (PostgreSQL `SELECT ... FOR UPDATE`; SQLite an
-//! immediate transaction, which holds the database's write lock).
+//! Slots on servers: an account create holds one, for its holder (the
+//! create's journal entry), while its panel call runs, so concurrent
+//! creates on any number of replicas never fill a server past its
+//! `max_accounts`. The count and the new slot are one transaction that holds
+//! the server's row (PostgreSQL `SELECT ... FOR UPDATE`; SQLite an immediate
+//! transaction, which holds the database's write lock). A slot lives until
+//! it is settled into the index, released, or expires (its holder stopped
+//! renewing it).
 
 use std::{collections::HashMap, time::Duration};
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -24,6 +28,8 @@ pub enum Slot {
     Held(String),
     /// The account is indexed on the server already: it takes no new slot.
     Indexed,
+    /// Another holder is creating the same account on the server now.
+    Taken,
     /// The server holds `max` accounts and reservations.
     Full {
         /// Its `max_accounts`.
@@ -40,15 +46,25 @@ pub struct Usage {
     pub reserved: u64,
 }
 
+impl Usage {
+    /// The free slots under a cap of `max` (None: 0, no cap).
+    pub fn free(self, max: u32) -> Option<u64> {
+        (max > 0).then(|| u64::from(max).saturating_sub(self.accounts + self.reserved))
+    }
+}
+
 impl Inventory {
-    /// Holds a slot on `server_id` for account `username` for `hold`, if the
-    /// server (its `max_accounts` read now) has one free. A slot already held
-    /// for the same account (a retry) is held again, for `hold` from now.
-    /// `NotFound` if the server is gone.
+    /// Holds a slot on `server_id` for account `username`, for `holder` (a
+    /// journal entry id) until `hold` from now, if the server (its
+    /// `max_accounts` read now) has one free. The holder's own slot (a retry
+    /// that took its entry over) is held again; another holder's live slot
+    /// for the same account is [`Slot::Taken`]. Expired slots are dropped
+    /// first. `NotFound` if the server is gone.
     pub async fn reserve_slot(
         &self,
         server_id: &str,
         username: &str,
+        holder: &str,
         hold: Duration,
     ) -> Result<Slot, InventoryError> {
         let options = TransactionOptions {
@@ -64,54 +80,87 @@ impl Inventory {
             .one(&txn)
             .await?
             .ok_or_else(|| InventoryError::not_found(Record::Server, server_id))?;
+        let now = now();
+        reservations::Entity::delete_many()
+            .filter(reservations::Column::ServerId.eq(server_id))
+            .filter(reservations::Column::ExpiresAt.lte(now))
+            .exec(&txn)
+            .await?;
+        let of_account = || {
+            reservations::Entity::find()
+                .filter(reservations::Column::ServerId.eq(server_id))
+                .filter(reservations::Column::Username.eq(username))
+        };
         let indexed = accounts::Entity::find()
             .filter(accounts::Column::ServerId.eq(server_id))
             .filter(accounts::Column::Username.eq(username))
             .count(&txn)
             .await?;
-        if indexed > 0 {
-            return Ok(Slot::Indexed);
-        }
-        let now = now();
-        let expires_at = now + TimeDelta::from_std(hold).unwrap_or(TimeDelta::MAX);
-        let held = reservations::Entity::find()
-            .filter(reservations::Column::ServerId.eq(server_id))
-            .filter(reservations::Column::Username.eq(username))
-            .one(&txn)
-            .await?;
-        let id = match held {
-            Some(held) => {
-                reservations::Entity::update_many()
-                    .col_expr(
-                        reservations::Column::ExpiresAt,
-                        sea_orm::sea_query::Expr::value(expires_at),
-                    )
-                    .filter(reservations::Column::Id.eq(&held.id))
-                    .exec(&txn)
-                    .await?;
-                held.id
-            }
-            None => {
-                let max = u32::try_from(max).unwrap_or(0);
-                let usage = usage(&txn, server_id, now).await?;
-                if max > 0 && usage.accounts + usage.reserved >= u64::from(max) {
-                    return Ok(Slot::Full { max });
+        let slot = if indexed > 0 {
+            // A slot left by a create that was settled some other way.
+            reservations::Entity::delete_many()
+                .filter(reservations::Column::ServerId.eq(server_id))
+                .filter(reservations::Column::Username.eq(username))
+                .exec(&txn)
+                .await?;
+            Slot::Indexed
+        } else {
+            let until = expiry(now, hold);
+            match of_account().one(&txn).await? {
+                Some(held) if held.holder == holder => {
+                    set_expiry(&txn, &held.id, until).await?;
+                    Slot::Held(held.id)
                 }
-                let id = Uuid::new_v4().to_string();
-                let row = reservations::ActiveModel {
-                    id: Set(id.clone()),
-                    server_id: Set(server_id.to_owned()),
-                    username: Set(username.to_owned()),
-                    expires_at: Set(expires_at),
-                };
-                reservations::Entity::insert(row)
-                    .exec_without_returning(&txn)
-                    .await?;
-                id
+                Some(_) => Slot::Taken,
+                None => {
+                    let max = u32::try_from(max).unwrap_or(0);
+                    let usage = usage(&txn, server_id, now).await?;
+                    if usage.free(max) == Some(0) {
+                        return Ok(Slot::Full { max });
+                    }
+                    let id = Uuid::new_v4().to_string();
+                    let row = reservations::ActiveModel {
+                        id: Set(id.clone()),
+                        server_id: Set(server_id.to_owned()),
+                        username: Set(username.to_owned()),
+                        holder: Set(holder.to_owned()),
+                        expires_at: Set(until),
+                    };
+                    reservations::Entity::insert(row)
+                        .exec_without_returning(&txn)
+                        .await?;
+                    Slot::Held(id)
+                }
             }
         };
         txn.commit().await?;
-        Ok(Slot::Held(id))
+        Ok(slot)
+    }
+
+    /// Keeps the slots of `holders` (calls still running) until `hold` from now.
+    pub async fn renew_slots(
+        &self,
+        holders: &[String],
+        hold: Duration,
+    ) -> Result<(), InventoryError> {
+        if holders.is_empty() {
+            return Ok(());
+        }
+        reservations::Entity::update_many()
+            .col_expr(
+                reservations::Column::ExpiresAt,
+                Expr::value(expiry(now(), hold)),
+            )
+            .filter(reservations::Column::Holder.is_in(holders.iter().map(String::as_str)))
+            .exec(self.db()?)
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps slot `id` until `hold` from now (its create's outcome is
+    /// unknown: a retry may still settle it).
+    pub async fn hold_slot(&self, id: &str, hold: Duration) -> Result<(), InventoryError> {
+        Ok(set_expiry(self.db()?, id, expiry(now(), hold)).await?)
     }
 
     /// Turns held slot `id` into the account's index entry, in one
@@ -174,10 +223,31 @@ impl Inventory {
     }
 }
 
+/// `hold` after `now`, or the end of time.
+fn expiry(now: DateTime<Utc>, hold: Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(hold)
+        .ok()
+        .and_then(|hold| now.checked_add_signed(hold))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+async fn set_expiry(
+    db: &impl ConnectionTrait,
+    id: &str,
+    until: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    reservations::Entity::update_many()
+        .col_expr(reservations::Column::ExpiresAt, Expr::value(until))
+        .filter(reservations::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 async fn usage(
     db: &impl sea_orm::ConnectionTrait,
     server_id: &str,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> Result<Usage, sea_orm::DbErr> {
     let accounts = accounts::Entity::find()
         .filter(accounts::Column::ServerId.eq(server_id))

@@ -1,6 +1,7 @@
 //! Slots held by account creates in flight: never more than a server's
 //! `max_accounts`, however many ask at once; settled into the index,
-//! released, held again by a retry, freed by expiry.
+//! released, held again by their holder's retry and refused to another
+//! holder of the same account, kept by renewal, freed by expiry.
 
 use std::time::Duration;
 
@@ -45,14 +46,17 @@ async fn concurrent_reservations_never_pass_the_cap(h: Harness) {
     }
     let tries = (0..60).map(|n| {
         let (inventory, id) = (h.inventory.clone(), id.clone());
-        tokio::spawn(async move { inventory.reserve_slot(&id, &format!("u{n}"), HOLD).await })
+        tokio::spawn(async move {
+            let (username, holder) = (format!("u{n}"), format!("call-{n}"));
+            inventory.reserve_slot(&id, &username, &holder, HOLD).await
+        })
     });
     let mut held = 0;
     for outcome in joined(tries).await {
         match outcome.unwrap() {
             Slot::Held(_) => held += 1,
             Slot::Full { max } => assert_eq!(max, 7),
-            Slot::Indexed => panic!("no account was indexed twice"),
+            other => panic!("60 different accounts: {other:?}"),
         }
     }
     assert_eq!(held, 4);
@@ -67,24 +71,27 @@ async fn concurrent_reservations_never_pass_the_cap(h: Harness) {
 }
 
 /// A settled slot becomes the index entry; a released one frees its place;
-/// the same account reserving again holds its slot again (no second one);
-/// an indexed account needs none; an expired slot counts no more.
+/// the holder reserving again holds its slot again (a retry), another
+/// holder of the same account finds it taken; an indexed account needs no
+/// slot; an expired slot counts no more, even for its own account.
 async fn settle_release_retry_and_expiry(h: Harness) {
     let id = server_with_cap(&h, 2).await;
     let inv = &h.inventory;
-    let Slot::Held(bob) = inv.reserve_slot(&id, "bob", HOLD).await.unwrap() else {
+    let Slot::Held(bob) = inv.reserve_slot(&id, "bob", "call-1", HOLD).await.unwrap() else {
         panic!("a free slot is held");
     };
-    let again = inv.reserve_slot(&id, "bob", HOLD).await.unwrap();
+    let again = inv.reserve_slot(&id, "bob", "call-1", HOLD).await.unwrap();
     assert_eq!(
         again,
         Slot::Held(bob.clone()),
         "a retry holds the same slot"
     );
-    let Slot::Held(eve) = inv.reserve_slot(&id, "eve", HOLD).await.unwrap() else {
+    let rival = inv.reserve_slot(&id, "bob", "call-2", HOLD).await.unwrap();
+    assert_eq!(rival, Slot::Taken, "another call creating bob");
+    let Slot::Held(eve) = inv.reserve_slot(&id, "eve", "call-3", HOLD).await.unwrap() else {
         panic!("the second slot is held");
     };
-    let full = inv.reserve_slot(&id, "zed", HOLD).await.unwrap();
+    let full = inv.reserve_slot(&id, "zed", "call-4", HOLD).await.unwrap();
     assert_eq!(full, Slot::Full { max: 2 });
 
     inv.settle_slot(&bob, entry(&id, "bob")).await.unwrap();
@@ -95,16 +102,15 @@ async fn settle_release_retry_and_expiry(h: Harness) {
             reserved: 1
         }
     );
-    assert_eq!(
-        inv.reserve_slot(&id, "bob", HOLD).await.unwrap(),
-        Slot::Indexed
-    );
+    let retried = inv.reserve_slot(&id, "bob", "call-1", HOLD).await.unwrap();
+    assert_eq!(retried, Slot::Indexed);
 
     inv.release_slot(&eve).await.unwrap();
-    let Slot::Held(_) = inv.reserve_slot(&id, "zed", Duration::ZERO).await.unwrap() else {
+    let Slot::Held(zed) = inv.reserve_slot(&id, "zed", "call-4", HOLD).await.unwrap() else {
         panic!("a released slot is free again");
     };
-    // Held for no time: expired at once, as a crashed holder's slot does.
+    // Its holder stops renewing (it crashed): the slot expires.
+    inv.hold_slot(&zed, Duration::ZERO).await.unwrap();
     assert_eq!(
         inv.usage(&id).await.unwrap(),
         Usage {
@@ -112,15 +118,29 @@ async fn settle_release_retry_and_expiry(h: Harness) {
             reserved: 0
         }
     );
-    let Slot::Held(_) = inv.reserve_slot(&id, "amy", HOLD).await.unwrap() else {
+    let Slot::Held(amy) = inv.reserve_slot(&id, "amy", "call-5", HOLD).await.unwrap() else {
         panic!("an expired slot is free again");
     };
+    // The crashed holder's account finds the server full like anyone else.
+    let late = inv.reserve_slot(&id, "zed", "call-4", HOLD).await.unwrap();
+    assert_eq!(late, Slot::Full { max: 2 });
+    // Renewal keeps a running holder's slot.
+    inv.hold_slot(&amy, Duration::ZERO).await.unwrap();
+    inv.renew_slots(&["call-5".to_owned()], HOLD).await.unwrap();
+    assert_eq!(
+        inv.usage(&id).await.unwrap(),
+        Usage {
+            accounts: 1,
+            reserved: 1
+        }
+    );
 }
 
 /// Reserving on, or settling into, a server that is gone is NotFound.
 async fn a_deleted_server_has_no_slots(h: Harness) {
     let id = server_with_cap(&h, 0).await;
-    let Slot::Held(slot) = h.inventory.reserve_slot(&id, "bob", HOLD).await.unwrap() else {
+    let reserved = h.inventory.reserve_slot(&id, "bob", "call-1", HOLD);
+    let Slot::Held(slot) = reserved.await.unwrap() else {
         panic!("an uncapped server has room");
     };
     h.inventory.delete_server(&id).await.unwrap();
@@ -129,7 +149,7 @@ async fn a_deleted_server_has_no_slots(h: Harness) {
         matches!(settled, Err(InventoryError::NotFound { .. })),
         "{settled:?}"
     );
-    let reserved = h.inventory.reserve_slot(&id, "amy", HOLD).await;
+    let reserved = h.inventory.reserve_slot(&id, "amy", "call-2", HOLD).await;
     assert!(
         matches!(reserved, Err(InventoryError::NotFound { .. })),
         "{reserved:?}"

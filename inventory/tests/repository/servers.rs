@@ -36,7 +36,7 @@ async fn migrating_twice_is_a_noop(h: Harness) {
             "m20261123_000002_create_accounts",
             "m20261123_000003_create_operations",
             "m20261207_000004_create_reservations",
-            "m20261207_000005_add_server_priority",
+            "m20261207_000005_add_placement_columns",
         ]
     );
 }

@@ -1,8 +1,8 @@
 //! CreateAccount, on a named server or placed (see `placement`), and
 //! PlanPlacement.
 
-use panelgate_adapters::{Entity, NewAccount, PackageRef};
-use panelgate_inventory::ServerState;
+use panelgate_adapters::{AdapterError, Entity, NewAccount, PackageRef};
+use panelgate_inventory::{InventoryError, ServerState};
 use panelgate_proto::v1::{
     Account, CreateAccountRequest, CreateAccountResponse, ErrorReason, PassedOver,
     PassedOverReason, PlacementCandidate, PlanPlacementRequest, PlanPlacementResponse, Target,
@@ -13,6 +13,7 @@ use panelgate_proto::{Capability, PanelOptions as _};
 use super::AccountApi;
 use crate::{
     call::{Body, Call, Stop},
+    capacity::Claim,
     converge::Create,
     error::GatewayError,
     grpc::check_options_kind,
@@ -21,8 +22,8 @@ use crate::{
     validate,
 };
 
-/// Panels tried at most for one placed create that failed before reaching
-/// a panel (unreachable, busy, circuit open): the first choice and two more.
+/// Panels a placed create tries at most when its create fails before
+/// reaching the panel (unreachable, busy, circuit open).
 const PANELS_TRIED: usize = 3;
 
 impl AccountApi {
@@ -50,11 +51,12 @@ impl AccountApi {
         })
     }
 
-    /// Creates the account on the best server of `scope` that takes it:
-    /// servers that turn out full, draining or without the package are
-    /// passed over, and so are up to [`PANELS_TRIED`] − 1 panels that fail
-    /// before the call reached them. A retry after an unknown outcome goes
-    /// to the server of the first attempt.
+    /// Creates the account on the best server of `scope` that takes it. A
+    /// candidate that turns out unable to (full, draining, without the
+    /// package, failing or gone) is passed over, and so are up to
+    /// [`PANELS_TRIED`] − 1 whose create failed before reaching the panel. A
+    /// retry after an unknown outcome goes to the server of the first
+    /// attempt.
     async fn create_placed(
         &self,
         call: &Call,
@@ -70,23 +72,34 @@ impl AccountApi {
         let mut panels_failed = 0;
         for candidate in std::mem::take(&mut plan.candidates) {
             let server = candidate.server;
-            let tried = match call.route(by_id(server.id.clone()).as_ref()).await {
-                Ok(route) => self.create_on(call, &route, fields, req).await,
+            let prepared = match call.route(by_id(server.id.clone()).as_ref()).await {
+                Ok(route) => self
+                    .prepare(call, &route, fields, req)
+                    .await
+                    .map(|p| (route, p)),
                 Err(err) => Err(err.into()),
             };
-            let Err(stop) = tried else {
-                return tried;
+            let (route, prepared) = match prepared {
+                Ok(prepared) => prepared,
+                Err(stop) => match unable(&stop) {
+                    Some(reason) => {
+                        plan.passed_over.push((server, reason));
+                        continue;
+                    }
+                    None => return Err(stop),
+                },
             };
-            let Some(reason) = passed_over(&stop) else {
-                return Err(stop);
-            };
-            if reason == PassedOverReason::Unreachable {
-                panels_failed += 1;
-                if panels_failed == PANELS_TRIED {
-                    return Err(stop);
+            let created = self.create(call, &route, prepared).await;
+            match created {
+                Err(Stop::Failed(GatewayError::Panel { error, .. }))
+                    if error.before_any_effect() && panels_failed + 1 < PANELS_TRIED =>
+                {
+                    panels_failed += 1;
+                    plan.passed_over
+                        .push((server, PassedOverReason::Unreachable));
                 }
+                created => return created,
             }
-            plan.passed_over.push((server, reason));
         }
         Err(GatewayError::NoServerAvailable {
             passed_over: plan.summary(),
@@ -94,8 +107,7 @@ impl AccountApi {
         .into())
     }
 
-    /// Creates the account on the route's server, holding a slot there
-    /// while its panel works.
+    /// Creates the account on the route's server.
     async fn create_on(
         &self,
         call: &Call,
@@ -103,16 +115,36 @@ impl AccountApi {
         fields: &NewFields,
         req: &CreateAccountRequest,
     ) -> Result<Account, Stop> {
+        let prepared = self.prepare(call, route, fields, req).await?;
+        self.create(call, route, prepared).await
+    }
+
+    /// Everything before the create's panel call: the request fits the
+    /// server, its package is resolved there, and a slot is held on it.
+    async fn prepare(
+        &self,
+        call: &Call,
+        route: &Route,
+        fields: &NewFields,
+        req: &CreateAccountRequest,
+    ) -> Result<Prepared, Stop> {
         check_options_kind(req.panel_options.as_ref(), route.kind)?;
         admits(route, req)?;
         let packages = &self.app.packages;
         let package = packages.resolve(route, "package", &fields.package).await?;
-        let new = fields.account(package, req);
-        let slot = self
-            .app
-            .claim_slot(route, &new.username, call.validate_only())
-            .await?;
-        call.pin_server(&route.server).await?;
+        let account = fields.account(package, req);
+        let slot = self.app.claim_slot(call, route, &account.username).await?;
+        Ok(Prepared { account, slot })
+    }
+
+    /// The create's panel call, and its slot settled.
+    async fn create(
+        &self,
+        call: &Call,
+        route: &Route,
+        prepared: Prepared,
+    ) -> Result<Account, Stop> {
+        let Prepared { account: new, slot } = prepared;
         let uncertain = call.uncertain();
         let created = call
             .on(route, async |panel| {
@@ -125,7 +157,7 @@ impl AccountApi {
                 .await
             })
             .await;
-        self.app.settle(route, slot, &created).await?;
+        self.app.settle(call, route, slot, &created).await?;
         created.map(|account| Account {
             server_id: route.server.id.clone(),
             ..account
@@ -166,6 +198,7 @@ impl AccountApi {
                     reason: (*reason).into(),
                 })
                 .collect(),
+            not_allowed: plan.not_allowed,
         })
     }
 }
@@ -177,9 +210,11 @@ fn by_id(id: String) -> Option<Target> {
     })
 }
 
-/// Why a placed create's candidate did not take the account, when another
-/// may: nothing was done on it.
-fn passed_over(stop: &Stop) -> Option<PassedOverReason> {
+/// Why a placed create's candidate cannot take the account, found before
+/// its panel was asked to create it, when another server may: None for
+/// failures of the request itself (or of the inventory), which another
+/// server would meet too.
+fn unable(stop: &Stop) -> Option<PassedOverReason> {
     let Stop::Failed(error) = stop else {
         return None;
     };
@@ -192,11 +227,27 @@ fn passed_over(stop: &Stop) -> Option<PassedOverReason> {
         GatewayError::InvalidArgument { field, .. } if field == "package" => {
             Some(PassedOverReason::LacksPackage)
         }
+        GatewayError::Panel {
+            error: AdapterError::AlreadyExists { .. },
+            ..
+        } => None,
         GatewayError::Panel { error, .. } if error.before_any_effect() => {
             Some(PassedOverReason::Unreachable)
         }
+        GatewayError::Panel { .. } | GatewayError::Credentials { .. } => {
+            Some(PassedOverReason::Failing)
+        }
+        GatewayError::Inventory(err) if matches!(**err, InventoryError::NotFound { .. }) => {
+            Some(PassedOverReason::Failing)
+        }
         _ => None,
     }
+}
+
+/// A create ready for its panel call.
+struct Prepared {
+    account: NewAccount,
+    slot: Claim,
 }
 
 /// The checks of the server itself before an account is created on it: the

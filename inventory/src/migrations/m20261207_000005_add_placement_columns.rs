@@ -1,4 +1,6 @@
-//! Adds `servers.priority`: the order placement's FILL_IN_ORDER fills servers in.
+//! Adds `servers.priority` (the order placement's FILL_IN_ORDER fills
+//! servers in) and `operations.pinned_server_id` (the server a placed create
+//! sent its panel call to, where a retry goes).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -15,10 +17,26 @@ impl MigrationTrait for Migration {
                     .add_column(big_integer(Servers::Priority).default(0))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Operations::Table)
+                    .add_column(string_null(Operations::PinnedServerId))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Operations::Table)
+                    .drop_column(Operations::PinnedServerId)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()
@@ -34,4 +52,10 @@ impl MigrationTrait for Migration {
 enum Servers {
     Table,
     Priority,
+}
+
+#[derive(DeriveIden)]
+enum Operations {
+    Table,
+    PinnedServerId,
 }

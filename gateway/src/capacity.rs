@@ -4,8 +4,9 @@
 //! with it while the call runs (see `leases`), so a crashed holder's slot
 //! expires within a lease. A create that failed for certain frees its slot;
 //! one whose outcome is unknown (a timeout, the caller gone, a retry of
-//! such) keeps it for [`UNKNOWN_HOLD`], since the panel may have made the
-//! account and a retry with the same `request_id` settles it.
+//! such) keeps it, held by no call, for [`UNKNOWN_HOLD`], since the panel
+//! may have made the account: the next create of that account (a retry)
+//! takes it over and settles it.
 
 use std::time::Duration;
 
@@ -103,7 +104,7 @@ impl App {
             (Ok(account), Claim::Indexed) => (account, None),
             (Err(failure), Claim::Held(id)) => {
                 if call.uncertain() || may_have_made(failure) {
-                    if let Err(err) = self.inventory.hold_slot(&id, UNKNOWN_HOLD).await {
+                    if let Err(err) = self.inventory.keep_slot(&id, UNKNOWN_HOLD).await {
                         warn!(error = %err, "slot of an unknown outcome not kept longer");
                     }
                 } else {

@@ -81,9 +81,13 @@ impl ErrorReason {
             | R::ServiceAlreadyExists
             | R::ServerAlreadyExists
             | R::OperationAlreadyExists => ErrorClass::callers(Code::AlreadyExists),
-            R::LimitReached | R::ServerFull | R::NoServerAvailable => {
-                ErrorClass::callers(Code::ResourceExhausted)
-            }
+            R::LimitReached | R::ServerFull => ErrorClass::callers(Code::ResourceExhausted),
+            // Servers may come back, or get room: a retry may be placed.
+            R::NoServerAvailable => ErrorClass {
+                code: Code::ResourceExhausted,
+                retryable: true,
+                ours: false,
+            },
             R::AccountAmbiguous
             | R::PanelCredentialsRejected
             | R::PanelApiDisabled

@@ -380,7 +380,7 @@ async fn every_server_in_scope_has_a_reason(backend: Backend) {
 
 /// Target and placement together, neither, an empty selector without
 /// whole_fleet, an unknown strategy: INVALID_ARGUMENT naming the field, and
-/// no panel is called.
+/// no panel is called; a username already indexed is ALREADY_EXISTS.
 async fn bad_placements_name_their_field(backend: Backend) {
     with_gateway(
         backend,
@@ -427,6 +427,9 @@ async fn bad_placements_name_their_field(backend: Backend) {
                 .expect("the whole fleet, asked for");
             assert_eq!(holder(&sims, "x5"), "only");
             assert!(!sims["only"].account_exists("x1"));
+            // A username the index has somewhere is not placed a second time.
+            let twice = place(&gateway, "x5", placement(PlacementStrategy::LeastFull)).await;
+            assert_error(twice, Code::AlreadyExists, "ACCOUNT_ALREADY_EXISTS");
         },
     )
     .await;

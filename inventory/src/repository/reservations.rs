@@ -12,8 +12,8 @@ use std::{collections::HashMap, time::Duration};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -57,9 +57,10 @@ impl Inventory {
     /// Holds a slot on `server_id` for account `username`, for `holder` (a
     /// journal entry id) until `hold` from now, if the server (its
     /// `max_accounts` read now) has one free. The holder's own slot (a retry
-    /// that took its entry over) is held again; another holder's live slot
-    /// for the same account is [`Slot::Taken`]. Expired slots are dropped
-    /// first. `NotFound` if the server is gone.
+    /// that took its entry over), or one kept with no holder after an
+    /// unknown outcome, is held again; another running holder's slot for the
+    /// same account is [`Slot::Taken`]. Expired slots are dropped first.
+    /// `NotFound` if the server is gone.
     pub async fn reserve_slot(
         &self,
         server_id: &str,
@@ -107,8 +108,13 @@ impl Inventory {
         } else {
             let until = expiry(now, hold);
             match of_account().one(&txn).await? {
-                Some(held) if held.holder == holder => {
-                    set_expiry(&txn, &held.id, until).await?;
+                Some(held) if held.holder == holder || held.holder.is_empty() => {
+                    reservations::Entity::update_many()
+                        .col_expr(reservations::Column::Holder, Expr::value(holder))
+                        .col_expr(reservations::Column::ExpiresAt, Expr::value(until))
+                        .filter(reservations::Column::Id.eq(&held.id))
+                        .exec(&txn)
+                        .await?;
                     Slot::Held(held.id)
                 }
                 Some(_) => Slot::Taken,
@@ -157,10 +163,21 @@ impl Inventory {
         Ok(())
     }
 
-    /// Keeps slot `id` until `hold` from now (its create's outcome is
-    /// unknown: a retry may still settle it).
-    pub async fn hold_slot(&self, id: &str, hold: Duration) -> Result<(), InventoryError> {
-        Ok(set_expiry(self.db()?, id, expiry(now(), hold)).await?)
+    /// Keeps slot `id` until `hold` from now, held by no call: its create's
+    /// outcome is unknown (the panel may have made the account), and
+    /// whichever call next creates that account on the server (a retry)
+    /// takes it over.
+    pub async fn keep_slot(&self, id: &str, hold: Duration) -> Result<(), InventoryError> {
+        reservations::Entity::update_many()
+            .col_expr(reservations::Column::Holder, Expr::value(""))
+            .col_expr(
+                reservations::Column::ExpiresAt,
+                Expr::value(expiry(now(), hold)),
+            )
+            .filter(reservations::Column::Id.eq(id))
+            .exec(self.db()?)
+            .await?;
+        Ok(())
     }
 
     /// Turns held slot `id` into the account's index entry, in one
@@ -229,19 +246,6 @@ fn expiry(now: DateTime<Utc>, hold: Duration) -> DateTime<Utc> {
         .ok()
         .and_then(|hold| now.checked_add_signed(hold))
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
-
-async fn set_expiry(
-    db: &impl ConnectionTrait,
-    id: &str,
-    until: DateTime<Utc>,
-) -> Result<(), sea_orm::DbErr> {
-    reservations::Entity::update_many()
-        .col_expr(reservations::Column::ExpiresAt, Expr::value(until))
-        .filter(reservations::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 async fn usage(

@@ -109,8 +109,8 @@ async fn settle_release_retry_and_expiry(h: Harness) {
     let Slot::Held(zed) = inv.reserve_slot(&id, "zed", "call-4", HOLD).await.unwrap() else {
         panic!("a released slot is free again");
     };
-    // Its holder stops renewing (it crashed): the slot expires.
-    inv.hold_slot(&zed, Duration::ZERO).await.unwrap();
+    // Kept after an unknown outcome, then expired.
+    inv.keep_slot(&zed, Duration::ZERO).await.unwrap();
     assert_eq!(
         inv.usage(&id).await.unwrap(),
         Usage {
@@ -118,22 +118,25 @@ async fn settle_release_retry_and_expiry(h: Harness) {
             reserved: 0
         }
     );
-    let Slot::Held(amy) = inv.reserve_slot(&id, "amy", "call-5", HOLD).await.unwrap() else {
+    // Held for no time, as by a holder that stopped renewing (it crashed).
+    let short = inv.reserve_slot(&id, "amy", "call-5", Duration::ZERO);
+    let Slot::Held(amy) = short.await.unwrap() else {
         panic!("an expired slot is free again");
     };
-    // The crashed holder's account finds the server full like anyone else.
+    assert_eq!(inv.usage(&id).await.unwrap().reserved, 0);
+    // Renewal keeps a running holder's slot.
+    inv.renew_slots(&["call-5".to_owned()], HOLD).await.unwrap();
+    assert_eq!(inv.usage(&id).await.unwrap().reserved, 1);
+    // An expired holder's account finds the server full like anyone else.
     let late = inv.reserve_slot(&id, "zed", "call-4", HOLD).await.unwrap();
     assert_eq!(late, Slot::Full { max: 2 });
-    // Renewal keeps a running holder's slot.
-    inv.hold_slot(&amy, Duration::ZERO).await.unwrap();
-    inv.renew_slots(&["call-5".to_owned()], HOLD).await.unwrap();
-    assert_eq!(
-        inv.usage(&id).await.unwrap(),
-        Usage {
-            accounts: 1,
-            reserved: 1
-        }
-    );
+    // A slot kept after an unknown outcome goes to the next create of its
+    // account, whichever call makes it; a running holder's does not.
+    let rival = inv.reserve_slot(&id, "amy", "call-6", HOLD).await.unwrap();
+    assert_eq!(rival, Slot::Taken);
+    inv.keep_slot(&amy, HOLD).await.unwrap();
+    let next = inv.reserve_slot(&id, "amy", "call-6", HOLD).await.unwrap();
+    assert_eq!(next, Slot::Held(amy));
 }
 
 /// Reserving on, or settling into, a server that is gone is NotFound.

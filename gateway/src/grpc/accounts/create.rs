@@ -68,6 +68,19 @@ impl AccountApi {
             let route = call.route(by_id(server_id).as_ref()).await?;
             return self.create_on(call, &route, fields, req).await;
         }
+        // One account per username in the fleet, or calls without a target
+        // could no longer tell which is meant.
+        let inventory = &self.app.inventory;
+        if let Some(holder) = inventory.servers_for_account(&fields.username).await?.pop() {
+            let route = call.route(by_id(holder).as_ref()).await?;
+            return Err(route
+                .fail(AdapterError::AlreadyExists {
+                    entity: Entity::Account,
+                    key: fields.username.clone(),
+                    upstream: Some("the account index has it on this server".into()),
+                })
+                .into());
+        }
         let mut plan = self.app.plan(scope, call.groups()).await?;
         let mut panels_failed = 0;
         for candidate in std::mem::take(&mut plan.candidates) {

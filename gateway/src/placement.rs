@@ -10,7 +10,7 @@ use std::{
     collections::{BTreeMap, BTreeSet},
 };
 
-use panelgate_adapters::{capabilities, http::HealthState, kind_from_name};
+use panelgate_adapters::{capabilities, http::HealthState, kind_from_name, kind_name};
 use panelgate_inventory::{PageRequest, ServerFilter, ServerRecord, ServerState, Usage};
 use panelgate_proto::Capability;
 use panelgate_proto::v1::{
@@ -151,21 +151,56 @@ impl Plan {
 const PAGE: u32 = PageRequest::MAX_SIZE;
 
 impl App {
-    /// The plan of `scope` for a caller limited to `groups` (None: all).
+    /// The plan of `scope` for a caller limited to `groups` (None: all),
+    /// every server in scope explained.
     pub async fn plan(
         &self,
         scope: &Scope,
         groups: Option<&BTreeSet<String>>,
     ) -> Result<Plan, GatewayError> {
-        let mut plan = Plan::default();
         let filter = ServerFilter {
             labels: scope.labels.clone(),
             ..ServerFilter::default()
         };
+        self.plan_of(&filter, scope, groups).await
+    }
+
+    /// The candidates of `scope` for a create: only servers the database
+    /// says may qualify are read (in scope and the caller's groups, ACTIVE,
+    /// with a free slot); when none does, the whole [`App::plan`], which
+    /// says why.
+    pub async fn candidates(
+        &self,
+        scope: &Scope,
+        groups: Option<&BTreeSet<String>>,
+    ) -> Result<Plan, GatewayError> {
+        let filter = ServerFilter {
+            kind: scope.kind.map(|kind| kind_name(kind).to_owned()),
+            group: scope.group.clone(),
+            any_group_of: groups.cloned(),
+            state: Some(ServerState::Active),
+            labels: scope.labels.clone(),
+            with_free_slots: true,
+            ..ServerFilter::default()
+        };
+        let plan = self.plan_of(&filter, scope, groups).await?;
+        if plan.candidates.is_empty() {
+            return self.plan(scope, groups).await;
+        }
+        Ok(plan)
+    }
+
+    async fn plan_of(
+        &self,
+        filter: &ServerFilter,
+        scope: &Scope,
+        groups: Option<&BTreeSet<String>>,
+    ) -> Result<Plan, GatewayError> {
+        let mut plan = Plan::default();
         let mut token = None;
         loop {
             let page = PageRequest { size: PAGE, token };
-            let found = self.inventory.list_servers(&filter, page).await?;
+            let found = self.inventory.list_servers(filter, page).await?;
             let ids: Vec<String> = found.items.iter().map(|s| s.id.clone()).collect();
             let usages = self.inventory.usages(&ids).await?;
             for server in found.items {

@@ -81,7 +81,7 @@ impl AccountApi {
                 })
                 .into());
         }
-        let mut plan = self.app.plan(scope, call.groups()).await?;
+        let mut plan = self.app.candidates(scope, call.groups()).await?;
         let mut panels_failed = 0;
         for candidate in std::mem::take(&mut plan.candidates) {
             let server = candidate.server;

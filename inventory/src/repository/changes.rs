@@ -1,8 +1,9 @@
 //! Change notifications: what replicas cache that another replica changed.
 //!
-//! On PostgreSQL every change a cache depends on is announced with
-//! `pg_notify` on [`CHANNEL`], in the transaction that makes it (so it is
-//! delivered at commit, and only then), with ids only in the payload. Each
+//! On PostgreSQL every server change is announced with `pg_notify` on
+//! channel `panelgate_changes` in the transaction that makes it (so it is
+//! delivered at commit, and only then), and every package change made
+//! through panelgate once the panel made it; ids only in the payload. Each
 //! gateway follows them with a [`ChangeListener`]: a LISTEN connection of its
 //! own, outside the pool. A listener that loses its connection misses what
 //! was announced meanwhile, so after every (re)connection it says
@@ -23,7 +24,7 @@ use super::Inventory;
 use crate::InventoryError;
 
 /// The notification channel.
-pub const CHANNEL: &str = "panelgate_changes";
+const CHANNEL: &str = "panelgate_changes";
 
 /// How long the listener waits before connecting again after a failure, at
 /// first and at most.

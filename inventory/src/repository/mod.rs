@@ -22,7 +22,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretSlice};
 
-pub use self::changes::{CHANNEL, Change, ChangeListener, Heard};
+pub use self::changes::{Change, ChangeListener, Heard};
 use self::reachability::Reachability;
 pub use self::reservations::{Slot, Usage};
 use crate::crypto::Sealed;

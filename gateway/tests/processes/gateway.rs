@@ -107,7 +107,7 @@ impl Gateway {
         self.child.wait().expect("wait for the killed process");
     }
 
-    fn signal(&self, signal: &str) {
+    pub fn signal(&self, signal: &str) {
         let sent = Command::new("kill")
             .args([signal, &self.child.id().to_string()])
             .status()

@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 
-use panelgate_adapters::{AdapterError, http::Transport, metrics::PanelMetrics};
+use panelgate_adapters::{AdapterError, http::Transport};
 use panelgate_inventory::{AccountStatus, Change, Inventory};
 use tracing::warn;
 
 use crate::{
     config::Config,
     leases::Leases,
+    metrics::Metrics,
     packages::PackageCache,
     placement::Strategy,
     routing::{Route, Router},
@@ -29,6 +30,8 @@ pub struct App {
     pub leases: Leases,
     /// How placements rank servers when they name no strategy.
     pub placement_strategy: Strategy,
+    /// Every metric family.
+    pub metrics: Metrics,
 }
 
 impl App {
@@ -37,19 +40,21 @@ impl App {
     pub fn new(
         inventory: Inventory,
         config: &Config,
-        metrics: &PanelMetrics,
+        metrics: &Metrics,
     ) -> Result<Self, AdapterError> {
-        let transport = Transport::new(config.outbound, metrics.clone())?;
+        let panels = &metrics.panels;
+        let transport = Transport::new(config.outbound, panels.clone())?;
         Ok(App {
             router: Arc::new(Router::new(
                 inventory.clone(),
                 transport,
                 config,
-                metrics.clone(),
+                panels.clone(),
             )),
-            packages: Arc::new(PackageCache::new(config, metrics.clone())),
+            packages: Arc::new(PackageCache::new(config, panels.clone())),
             leases: Leases::default(),
             placement_strategy: config.placement_strategy,
+            metrics: metrics.clone(),
             inventory,
         })
     }

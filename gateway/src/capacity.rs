@@ -123,6 +123,7 @@ impl App {
             primary_domain: account.primary_domain.clone(),
             package: account.package.clone(),
             status: AccountStatus::Active,
+            email: account.email.clone(),
         };
         let indexed = match slot {
             Some(id) => self.inventory.settle_slot(&id, entry).await,

@@ -34,6 +34,10 @@ pub struct Config {
     pub outbound: Resilience,
     /// How often servers whose circuit is open are probed (zero: never).
     pub probe_interval: Duration,
+    /// How often an applied sync of the whole fleet runs (zero: never).
+    pub sync_interval: Duration,
+    /// Whether the periodic sync reads usage too.
+    pub sync_usage: bool,
     /// How often the health service checks the inventory.
     pub health_interval: Duration,
     /// Caller authentication; None lets every call through (`--auth-disabled`).
@@ -65,6 +69,8 @@ impl Config {
             placement_strategy: Strategy::LeastFull,
             outbound: Resilience::default(),
             probe_interval: Duration::from_secs(5),
+            sync_interval: Duration::ZERO,
+            sync_usage: false,
             health_interval: Duration::from_secs(1),
             auth: None,
             tls: None,

@@ -350,10 +350,12 @@ fn inventory_reason(error: &InventoryError) -> ErrorReason {
         InventoryError::NotFound { record, .. } => match record {
             Record::Server => ErrorReason::ServerNotFound,
             Record::Operation => ErrorReason::OperationNotFound,
+            Record::SyncRun => ErrorReason::SyncRunNotFound,
         },
         InventoryError::AlreadyExists { record, .. } => match record {
             Record::Server => ErrorReason::ServerAlreadyExists,
-            Record::Operation => ErrorReason::OperationAlreadyExists,
+            // A run's id is new; a repeated request_id returns the first run.
+            Record::Operation | Record::SyncRun => ErrorReason::OperationAlreadyExists,
         },
         InventoryError::InvalidPageToken => ErrorReason::InvalidField,
         InventoryError::NoMasterKey => ErrorReason::MasterKeyMissing,

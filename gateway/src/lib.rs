@@ -36,6 +36,8 @@
 //!   or oversize messages) with their proper codes.
 //! - `retention`: background pruning of the operation journal.
 //! - `prober`: background probes of servers whose circuit is open.
+//! - `sync`: sync runs that reconcile the account index with the panels,
+//!   and the periodic sync.
 //! - `demo`: `panelgate demo` with simulated panels.
 
 mod app;
@@ -63,6 +65,7 @@ mod retention;
 mod routing;
 mod runner;
 mod server;
+mod sync;
 mod telemetry;
 mod validate;
 

@@ -7,13 +7,15 @@
 //!   (recorded by [`crate::telemetry`]);
 //! - panels: `panelgate_upstream_*`, `panelgate_panel_logins_total`,
 //!   `panelgate_cache_requests_total` (see [`PanelMetrics`]);
-//! - inventory: `panelgate_inventory_query_duration_seconds` per statement kind.
+//! - inventory: `panelgate_inventory_query_duration_seconds` per statement kind;
+//! - sync runs: `panelgate_sync_findings_total` per class.
 
 use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{Router, http::header::CONTENT_TYPE, routing::get};
 use panelgate_adapters::metrics::{LatencyFamily, PanelMetrics, latency_buckets};
+use panelgate_inventory::SyncClass;
 use prometheus_client::{
     encoding::{EncodeLabelSet, prometheus_text},
     metrics::{counter::Counter, family::Family},
@@ -41,6 +43,11 @@ struct HandledLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SyncLabels {
+    class: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct QueryLabels {
     statement: &'static str,
     outcome: &'static str,
@@ -55,6 +62,7 @@ pub struct Metrics {
     handled: Family<HandledLabels, Counter>,
     handling_seconds: LatencyFamily<RpcLabels>,
     inventory_seconds: LatencyFamily<QueryLabels>,
+    sync_findings: Family<SyncLabels, Counter>,
     /// What the adapters record.
     pub panels: PanelMetrics,
 }
@@ -67,6 +75,7 @@ impl Default for Metrics {
             handled: Family::default(),
             handling_seconds: Family::new_with_constructor(latency_buckets),
             inventory_seconds: Family::new_with_constructor(latency_buckets),
+            sync_findings: Family::default(),
             panels: PanelMetrics::default(),
         };
         let mut registry = Registry::default();
@@ -90,6 +99,12 @@ impl Default for Metrics {
             "Latency of inventory database statements, by kind (select, insert, update, \
              delete, other) and outcome",
             metrics.inventory_seconds.clone(),
+        );
+        registry.register(
+            "panelgate_sync_findings",
+            "What sync runs found, by class: accounts matched, panel_only, index_only or \
+             mismatched; servers server_unreachable, server_unknown or server_disabled",
+            metrics.sync_findings.clone(),
         );
         metrics.panels.register(&mut registry);
         Metrics {
@@ -126,6 +141,15 @@ impl Metrics {
                 outcome: if failed { "error" } else { "ok" },
             })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts one finding of a sync run.
+    pub fn sync_finding(&self, class: SyncClass) {
+        self.sync_findings
+            .get_or_create(&SyncLabels {
+                class: class.as_str(),
+            })
+            .inc();
     }
 
     /// The Prometheus text exposition of every family.

@@ -349,6 +349,7 @@ mod tests {
             credentials_set: true,
             created_at: Default::default(),
             updated_at: Default::default(),
+            last_sync: None,
         };
         let usage = Usage {
             accounts,

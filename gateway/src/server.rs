@@ -11,7 +11,7 @@ use panelgate_proto::v1::{
     account_service_server::AccountServiceServer,
     certificate_service_server::CertificateServiceServer,
     database_service_server::DatabaseServiceServer, domain_service_server::DomainServiceServer,
-    inventory_service_server::InventoryServiceServer,
+    fleet_service_server::FleetServiceServer, inventory_service_server::InventoryServiceServer,
     operation_service_server::OperationServiceServer, package_service_server::PackageServiceServer,
     server_service_server::ServerServiceServer,
 };
@@ -33,14 +33,14 @@ use crate::{
     config::Config,
     gate::GateLayer,
     grpc::{
-        AccountApi, CertificateApi, DatabaseApi, DomainApi, InventoryApi, OperationApi, PackageApi,
-        ServerApi,
+        AccountApi, CertificateApi, DatabaseApi, DomainApi, FleetApi, InventoryApi, OperationApi,
+        PackageApi, ServerApi,
     },
     health,
     metrics::{self, Metrics},
     prober,
     protocol::Protocol,
-    retention,
+    retention, sync,
     telemetry::TelemetryLayer,
 };
 
@@ -101,7 +101,7 @@ pub async fn serve(
             .await
             .context("cannot migrate the inventory database")?;
     }
-    let app = App::new(inventory.clone(), &config, &metrics.panels)
+    let app = App::new(inventory.clone(), &config, &metrics)
         .context("cannot set up panel HTTP clients")?;
     let (stop_metrics, metrics_stopped) = oneshot::channel::<()>();
     let metrics_server = metrics_listener.map(|listener| {
@@ -120,6 +120,7 @@ pub async fn serve(
         CertificateServiceServer::<CertificateApi>::NAME,
         ServerServiceServer::<ServerApi>::NAME,
         OperationServiceServer::<OperationApi>::NAME,
+        FleetServiceServer::<FleetApi>::NAME,
     ];
     let monitor = tokio::spawn(health::watch_inventory(
         inventory.clone(),
@@ -159,6 +160,13 @@ pub async fn serve(
         config.idempotency_retention,
         config.journal_retention,
     ));
+    let syncer = (!config.sync_interval.is_zero()).then(|| {
+        tokio::spawn(sync::schedule::sync_periodically(
+            app.clone(),
+            config.sync_interval,
+            config.sync_usage,
+        ))
+    });
     let prober = (!config.probe_interval.is_zero()).then(|| {
         tokio::spawn(prober::probe_open_circuits(
             app.clone(),
@@ -210,8 +218,9 @@ pub async fn serve(
             app.clone()
         ))))
         .add_service(limited!(OperationServiceServer::new(OperationApi::new(
-            app
+            app.clone()
         ))))
+        .add_service(limited!(FleetServiceServer::new(FleetApi::new(app))))
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), stop);
     let grace_over = async {
         draining.notified().await;
@@ -227,7 +236,7 @@ pub async fn serve(
     monitor.abort();
     pruner.abort();
     renewer.abort();
-    for task in prober.iter().chain(&follower) {
+    for task in prober.iter().chain(&syncer).chain(&follower) {
         task.abort();
     }
     let _ = stop_metrics.send(());

@@ -1,6 +1,7 @@
 //! The plain structs the repository takes and returns.
 //!
-//! The operation journal's and the idempotency store's live in `domain/operations.rs`.
+//! The operation journal's and the idempotency store's live in `domain/operations.rs`,
+//! sync runs' and the fleet-wide index's in `domain/sync.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -10,10 +11,15 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretSlice;
 
 mod operations;
+mod sync;
 
 pub use operations::{
     Claim, OperationEnd, OperationFilter, OperationRecord, OperationStart, PruneReport,
     ResealReport, StoredOutcome,
+};
+pub use sync::{
+    AccountOrder, AccountSearch, Difference, Finding, FindingFilter, IndexedAccount, NewSyncRun,
+    PanelAccount, ServerSyncResult, SyncClass, SyncCounts, SyncRunRecord, UsageFigures,
 };
 
 /// Text that names no variant of a stored enum.
@@ -136,6 +142,9 @@ pub struct ServerRecord {
     pub created_at: DateTime<Utc>,
     /// When the server was last changed.
     pub updated_at: DateTime<Utc>,
+    /// When an applied sync last read the server, and how it ended ("ok",
+    /// or why the server could not be read).
+    pub last_sync: Option<(DateTime<Utc>, String)>,
 }
 
 /// Which servers to list; all given conditions must hold.
@@ -279,4 +288,6 @@ pub struct AccountEntry {
     pub package: String,
     /// The account's status.
     pub status: AccountStatus,
+    /// The owner's email address; empty when not known.
+    pub email: String,
 }

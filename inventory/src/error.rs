@@ -11,6 +11,8 @@ pub enum Record {
     Server,
     /// A journal entry.
     Operation,
+    /// A sync run.
+    SyncRun,
 }
 
 impl std::fmt::Display for Record {
@@ -18,6 +20,7 @@ impl std::fmt::Display for Record {
         f.write_str(match self {
             Record::Server => "server",
             Record::Operation => "operation",
+            Record::SyncRun => "sync run",
         })
     }
 }

@@ -9,11 +9,12 @@
 //!   mutations (`idempotency.rs`), master-key rotation (`rotation.rs`), keyset
 //!   page tokens (`paging.rs`), change notifications to other replicas
 //!   (`changes.rs`), slots held by account creates in flight
-//!   (`reservations.rs`). It takes and returns the plain structs of
+//!   (`reservations.rs`), sync runs and what they write to the index
+//!   (`sync.rs`), the fleet-wide account search (`search.rs`). It takes and returns the plain structs of
 //!   `domain.rs` and `domain/operations.rs` ([`NewServer`], [`ServerRecord`],
 //!   [`OperationStart`], [`Claim`], [`Page`], ...), never sea-orm models.
 //! - [`entities`]: one sea-orm entity per table (`servers`, `server_labels`,
-//!   `accounts`, `operations`, `reservations`).
+//!   `accounts`, `operations`, `reservations`, `sync_runs`, `sync_findings`).
 //! - `migrations/`: the schema, one migration per file, applied in order by
 //!   [`Migrator`] (through [`Inventory::migrate`]).
 //! - `crypto.rs`: [`MasterKey`] and [`Keyring`]; credentials, request digests and
@@ -37,9 +38,11 @@ pub mod testing;
 
 pub use crypto::{KeyError, Keyring, MASTER_KEY_LEN, MasterKey};
 pub use domain::{
-    AccountEntry, AccountStatus, Claim, NewServer, OperationEnd, OperationFilter, OperationRecord,
-    OperationStart, Page, PageRequest, ParseEnumError, PruneReport, ResealReport, ServerFilter,
-    ServerRecord, ServerState, ServerUpdate, StoredOutcome, TlsConfig,
+    AccountEntry, AccountOrder, AccountSearch, AccountStatus, Claim, Difference, Finding,
+    FindingFilter, IndexedAccount, NewServer, NewSyncRun, OperationEnd, OperationFilter,
+    OperationRecord, OperationStart, Page, PageRequest, PanelAccount, ParseEnumError, PruneReport,
+    ResealReport, ServerFilter, ServerRecord, ServerState, ServerSyncResult, ServerUpdate,
+    StoredOutcome, SyncClass, SyncCounts, SyncRunRecord, TlsConfig, UsageFigures,
 };
 pub use error::{InventoryError, Record};
 pub use migrations::Migrator;

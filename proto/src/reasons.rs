@@ -72,6 +72,7 @@ impl ErrorReason {
             | R::ServiceNotFound
             | R::ServerNotFound
             | R::OperationNotFound
+            | R::SyncRunNotFound
             | R::AccountNotIndexed => ErrorClass::callers(Code::NotFound),
             R::AccountAlreadyExists
             | R::PackageAlreadyExists

@@ -13,7 +13,7 @@ use panelgate_proto::v1::{
     Target, account_service_client::AccountServiceClient,
     certificate_service_client::CertificateServiceClient,
     database_service_client::DatabaseServiceClient, domain_service_client::DomainServiceClient,
-    inventory_service_client::InventoryServiceClient,
+    fleet_service_client::FleetServiceClient, inventory_service_client::InventoryServiceClient,
     operation_service_client::OperationServiceClient, package_service_client::PackageServiceClient,
     server_service_client::ServerServiceClient, target,
 };
@@ -93,6 +93,10 @@ impl Gateway {
     /// OperationService client.
     pub fn operations(&self) -> OperationServiceClient<Authed> {
         OperationServiceClient::new(self.authed())
+    }
+    /// FleetService client.
+    pub fn fleet(&self) -> FleetServiceClient<Authed> {
+        FleetServiceClient::new(self.authed())
     }
     /// A channel sending this gateway handle's token (for reflection).
     pub fn authed(&self) -> Authed {

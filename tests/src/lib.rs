@@ -42,7 +42,8 @@ pub mod suite;
 pub mod tls_proxy;
 
 pub use fixtures::{
-    AdminApiFixture, InstallatronFixture, Made, OpenAdminFixture, PanelFixture, SpanelFixture,
+    AdminApiFixture, InstallatronFixture, Made, OpenAdminFixture, PanelChange, PanelFixture,
+    SpanelFixture,
 };
 pub use gateway::{Backend, Gateway, with_gateway};
 pub use panel::Panel;

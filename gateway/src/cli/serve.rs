@@ -14,7 +14,7 @@ use super::{auth::AuthArgs, outbound::OutboundArgs};
 use crate::{
     auth::Auth,
     caches,
-    config::{Config, parse_duration},
+    config::{Config, parse_duration, parse_duration_or_zero},
     placement::Strategy,
 };
 
@@ -227,6 +227,16 @@ pub struct ServeArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub outbound: OutboundArgs,
+    /// How often an applied sync of the whole fleet runs: the index takes
+    /// in accounts made outside panelgate and marks those gone from their
+    /// panel (0: never, the default). Each run's server reads are spread
+    /// over most of the interval; one replica runs it.
+    #[arg(long, env = "PANELGATE_SYNC_INTERVAL", default_value = "0", value_parser = parse_duration_or_zero)]
+    pub sync_interval: Duration,
+    /// The periodic sync also reads each account's usage (disk, bandwidth,
+    /// inodes) into the index: one more panel call per account.
+    #[arg(long, env = "PANELGATE_SYNC_USAGE")]
+    pub sync_usage: bool,
     /// How often health checks the inventory.
     #[arg(long, env = "PANELGATE_HEALTH_INTERVAL", default_value = "1s", value_parser = parse_duration)]
     pub health_interval: Duration,
@@ -271,6 +281,8 @@ impl ServeArgs {
             placement_strategy: self.placement_strategy,
             outbound: self.outbound.resilience(),
             probe_interval: self.outbound.probe_interval,
+            sync_interval: self.sync_interval,
+            sync_usage: self.sync_usage,
             health_interval: self.health_interval,
             idempotency_retention: self.idempotency_retention,
             journal_retention: self.journal_retention,

@@ -29,6 +29,7 @@ mod accounts;
 mod certificates;
 mod databases;
 mod domains;
+mod fleet;
 mod inventory;
 mod operations;
 mod packages;
@@ -36,7 +37,7 @@ mod server_info;
 
 pub use self::{
     accounts::AccountApi, certificates::CertificateApi, databases::DatabaseApi, domains::DomainApi,
-    inventory::InventoryApi, operations::OperationApi, packages::PackageApi,
+    fleet::FleetApi, inventory::InventoryApi, operations::OperationApi, packages::PackageApi,
     server_info::ServerApi,
 };
 

@@ -9,3 +9,5 @@ pub mod operations;
 pub mod reservations;
 pub mod server_labels;
 pub mod servers;
+pub mod sync_findings;
+pub mod sync_runs;

@@ -37,8 +37,12 @@ pub struct Model {
     pub credentials_ciphertext: Option<Vec<u8>>,
     /// When the row was inserted.
     pub created_at: DateTimeUtc,
-    /// When the row was last changed.
+    /// When the row was last changed (not by a sync: see `last_sync_at`).
     pub updated_at: DateTimeUtc,
+    /// When an applied sync last read the server.
+    pub last_sync_at: Option<DateTimeUtc>,
+    /// How that sync ended: "ok", or why the server could not be read.
+    pub last_sync_outcome: String,
     /// The server's labels.
     #[sea_orm(has_many)]
     pub labels: HasMany<super::server_labels::Entity>,

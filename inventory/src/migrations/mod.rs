@@ -12,6 +12,7 @@ mod m20261123_000002_create_accounts;
 mod m20261123_000003_create_operations;
 mod m20261207_000004_create_reservations;
 mod m20261207_000005_add_placement_columns;
+mod m20261207_000006_create_sync;
 
 /// The inventory's migrations, oldest first.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_operations::Migration),
             Box::new(m20261207_000004_create_reservations::Migration),
             Box::new(m20261207_000005_add_placement_columns::Migration),
+            Box::new(m20261207_000006_create_sync::Migration),
         ]
     }
 }

@@ -106,12 +106,17 @@ pub(super) async fn upsert_entry(
         status: Set(entry.status.as_str().to_owned()),
         synced_at: Set(now),
         created_at: Set(now),
+        email: Set(entry.email),
+        missing: Set(false),
+        ..Default::default()
     };
     let on_conflict = OnConflict::columns([accounts::Column::ServerId, accounts::Column::Username])
         .update_columns([
             accounts::Column::PrimaryDomain,
             accounts::Column::Package,
             accounts::Column::Status,
+            accounts::Column::Email,
+            accounts::Column::Missing,
             accounts::Column::SyncedAt,
         ])
         .to_owned();

@@ -8,7 +8,9 @@ mod paging;
 mod reachability;
 mod reservations;
 mod rotation;
+mod search;
 mod servers;
+mod sync;
 
 use std::fmt;
 use std::sync::Arc;

@@ -18,6 +18,16 @@ pub(super) enum Cursor {
     Servers { name: String },
     /// Operations sort by start time (microseconds since the epoch), newest first, then id.
     Operations { started_at: i64, id: String },
+    /// A sync run's findings sort by server, then username.
+    Findings { server_id: String, username: String },
+    /// Searched accounts sort by server, then username.
+    Accounts { server_id: String, username: String },
+    /// ... or by disk used (none last), then server and username.
+    AccountsByDisk {
+        disk: Option<i64>,
+        server_id: String,
+        username: String,
+    },
 }
 
 impl Cursor {

@@ -47,6 +47,8 @@ impl Inventory {
             credentials_ciphertext: sealed.map(|sealed| sealed.bytes),
             created_at: now,
             updated_at: now,
+            last_sync_at: None,
+            last_sync_outcome: String::new(),
         };
 
         let txn = self.db()?.begin().await?;
@@ -389,5 +391,6 @@ fn record(
         default_php_version: row.default_php_version,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        last_sync: row.last_sync_at.map(|at| (at, row.last_sync_outcome)),
     })
 }

@@ -138,5 +138,6 @@ pub fn entry(server_id: &str, username: &str) -> AccountEntry {
         primary_domain: format!("{username}.example"),
         package: "basic".to_owned(),
         status: AccountStatus::Active,
+        email: format!("{username}@mail.example"),
     }
 }

@@ -211,6 +211,7 @@ async fn delete_cascades_to_labels_and_account_index(h: Harness) {
             primary_domain: "bob.example".into(),
             package: "basic".into(),
             status: AccountStatus::Active,
+            email: String::new(),
         };
         inv.upsert_account(entry).await.unwrap();
     }

@@ -12,6 +12,8 @@
 //!   path segment;
 //! - `retries`: create-like calls retried after a timeout end with one thing;
 //! - `errors`: every documented error of the panel, answered right;
+//! - `sync`: a sync finds accounts made and changed on the panel, and
+//!   applies them to the index;
 //! - `secrets`: secrets nowhere they must not be (stamped in the `secrets`
 //!   test binary, which captures its log).
 
@@ -23,12 +25,13 @@ mod lifecycle;
 mod misdirected;
 mod retries;
 mod secrets;
+mod sync;
 
 use panelgate_proto::Capability;
 
 pub use self::{
     accounts::*, credentials::*, errors::*, faults::*, lifecycle::*, misdirected::*, retries::*,
-    secrets::*,
+    secrets::*, sync::*,
 };
 use crate::{PanelFixture, operations::About, panel::Panel};
 
@@ -54,6 +57,7 @@ macro_rules! conformance_suite {
             unreachable_panel_is_unavailable,
             create_retries_after_a_timeout_converge,
             documented_errors_are_answered_right,
+            sync_reconciles_the_index_with_the_panels,
         );
     };
 }

@@ -71,6 +71,11 @@ async fn register_then_get_round_trips_every_field(backend: Backend) {
                     reserved: 9,
                     free: Some(1),
                 }),
+                last_sync_time: Some(prost_types::Timestamp {
+                    seconds: 2,
+                    nanos: 0,
+                }),
+                last_sync_outcome: "ok".to_owned(),
             };
             let registered = register(
                 &gateway,
@@ -98,6 +103,14 @@ async fn register_then_get_round_trips_every_field(backend: Backend) {
                     free: Some(250),
                 }),
                 "capacity is output only"
+            );
+            assert_eq!(
+                (
+                    registered.last_sync_time,
+                    registered.last_sync_outcome.as_str()
+                ),
+                (None, ""),
+                "the last sync is output only"
             );
             assert_eq!(registered.tls, given.tls);
             assert_eq!(registered.defaults, given.defaults);

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretSlice};
 use crate::{error::GatewayError, validate};
 
 /// A kind panelgate has an adapter for.
-pub(super) fn panel_kind(field: &str, value: i32) -> Result<PanelKind, GatewayError> {
+pub(crate) fn panel_kind(field: &str, value: i32) -> Result<PanelKind, GatewayError> {
     let supported = |kind: &PanelKind| !capabilities(*kind).is_empty();
     PanelKind::try_from(value)
         .ok()
@@ -47,7 +47,7 @@ pub(super) fn state(field: &str, value: i32) -> Result<Option<StoredState>, Gate
     }
 }
 
-pub(super) fn optional_text(field: &str, value: &str) -> Result<Option<String>, GatewayError> {
+pub(crate) fn optional_text(field: &str, value: &str) -> Result<Option<String>, GatewayError> {
     if value.trim().is_empty() {
         return Ok(None);
     }
@@ -56,7 +56,7 @@ pub(super) fn optional_text(field: &str, value: &str) -> Result<Option<String>, 
 
 /// Labels: keys of letters, digits, '.', '_', '-' or '/' (at most 63), values of
 /// at most 63 printable characters.
-pub(super) fn labels(
+pub(crate) fn labels(
     field: &str,
     labels: impl IntoIterator<Item = (String, String)>,
 ) -> Result<BTreeMap<String, String>, GatewayError> {

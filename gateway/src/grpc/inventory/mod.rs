@@ -1,7 +1,7 @@
 //! InventoryService: the fleet's servers. Credentials are write-only: encoded
 //! as the canonical `Credentials` message, sealed by the inventory, never returned.
 
-mod fields;
+pub(super) mod fields;
 mod view;
 
 use std::{sync::Arc, time::Instant};

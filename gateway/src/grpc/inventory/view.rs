@@ -48,6 +48,12 @@ pub(super) fn server_message(record: &ServerRecord, guards: &Guards, usage: Usag
         health: Some(health_view(guards, &record.id)),
         priority: record.priority,
         capacity: Some(placement::capacity(record, usage)),
+        last_sync_time: record.last_sync.as_ref().map(|(at, _)| timestamp(*at)),
+        last_sync_outcome: record
+            .last_sync
+            .as_ref()
+            .map(|(_, outcome)| outcome.clone())
+            .unwrap_or_default(),
     }
 }
 

@@ -1,0 +1,58 @@
+//! The periodic sync (`--sync-interval`): once per interval, an applied run
+//! over the whole fleet, its servers' starts spread over most of the
+//! interval so the panels see an even trickle of reads.
+//!
+//! Replicas agree on who runs it without talking to each other: the run's
+//! request id is `scheduled:<n>`, where n numbers the interval since the
+//! epoch. The first replica to record it starts the run; the others get
+//! the existing run back and do nothing.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use panelgate_inventory::ServerFilter;
+use tracing::warn;
+
+use super::{Plan, select, start};
+use crate::app::App;
+
+/// The share of the interval a run's server starts are spread over.
+const SPREAD: f64 = 0.8;
+
+/// Starts the interval's run every `interval`, forever.
+pub async fn sync_periodically(app: App, interval: Duration, collect_usage: bool) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let servers = match select(&app, &ServerFilter::default()).await {
+            Ok(servers) => servers,
+            Err(err) => {
+                warn!(error = %err, "periodic sync not started: servers not listed");
+                continue;
+            }
+        };
+        let count = u32::try_from(servers.len().max(1)).unwrap_or(u32::MAX);
+        let plan = Plan {
+            pace: interval.mul_f64(SPREAD) / count,
+            servers,
+            unknown: Vec::new(),
+            apply: true,
+            collect_usage,
+            request_id: Some(slot_id(interval)),
+            caller: "scheduler".to_owned(),
+        };
+        if let Err(err) = start(&app, plan).await {
+            warn!(error = %err, "periodic sync not started");
+        }
+    }
+}
+
+/// The request id of the current interval's run.
+fn slot_id(interval: Duration) -> String {
+    let millis = u64::try_from(Utc::now().timestamp_millis()).unwrap_or_default();
+    let width = u64::try_from(interval.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    format!("scheduled:{}:{}", width, millis / width)
+}

@@ -1,6 +1,7 @@
 //! Background pruning of the operation journal: request_ids are forgotten
 //! after the idempotency retention, entries deleted after the journal
-//! retention. Every replica prunes; the deletes are idempotent.
+//! retention, and sync runs with their findings too. Every replica prunes;
+//! the deletes are idempotent.
 
 use std::time::Duration;
 
@@ -34,6 +35,11 @@ pub async fn prune_journal(inventory: Inventory, idempotency: Duration, journal:
                 }
             }
             Err(err) => warn!(error = %err, "operation journal not pruned"),
+        }
+        match inventory.prune_sync_runs(before(journal)).await {
+            Ok(0) => {}
+            Ok(deleted) => info!(runs_deleted = deleted, "sync runs pruned"),
+            Err(err) => warn!(error = %err, "sync runs not pruned"),
         }
     }
 }

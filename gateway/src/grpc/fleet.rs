@@ -43,18 +43,19 @@ impl FleetApi {
     }
 
     async fn sync_servers(&self, call: Call, req: SyncServersRequest) -> Body<SyncServersResponse> {
-        validate::request_id("request_id", &req.request_id)?;
         let (servers, unknown) = self.select(&call, req.servers.unwrap_or_default()).await?;
         let plan = Plan {
             servers,
             unknown,
             apply: req.apply,
             collect_usage: req.collect_usage,
-            request_id: (!req.request_id.is_empty()).then_some(req.request_id),
+            key: None,
+            report_matched: true,
             caller: call.subject().to_owned(),
             pace: std::time::Duration::ZERO,
         };
         let run = sync::start(&self.app, plan).await?;
+        call.about(format!("sync-run/{}", run.id));
         Ok(SyncServersResponse {
             run: Some(run_message(&run)),
         })

@@ -46,8 +46,11 @@ pub struct Plan {
     pub apply: bool,
     /// Read usage too.
     pub collect_usage: bool,
-    /// The caller's idempotency key.
-    pub request_id: Option<String>,
+    /// A key that starts one run at most (the periodic sync's interval).
+    pub key: Option<String>,
+    /// Record MATCHED findings too (the periodic sync only counts them:
+    /// hourly runs of a large fleet would store little else).
+    pub report_matched: bool,
     /// Who starts it.
     pub caller: String,
     /// Time between the starts of two servers (the scheduler spreads a run
@@ -56,13 +59,13 @@ pub struct Plan {
 }
 
 /// Records a run for `plan` and executes it in the background; returns the
-/// run at once (or the earlier run of the same request id, not restarted).
+/// run at once (or the earlier run of the same key, not restarted).
 pub async fn start(app: &App, plan: Plan) -> Result<SyncRunRecord, GatewayError> {
     let total = plan.servers.len() + plan.unknown.len();
     let (run, started) = app
         .inventory
         .start_sync_run(NewSyncRun {
-            request_id: plan.request_id.clone(),
+            key: plan.key.clone(),
             caller: plan.caller.clone(),
             apply: plan.apply,
             collect_usage: plan.collect_usage,
@@ -80,7 +83,7 @@ pub async fn start(app: &App, plan: Plan) -> Result<SyncRunRecord, GatewayError>
 async fn execute(app: App, run_id: String, plan: Plan) {
     for id in &plan.unknown {
         let finding = server_finding(id, SyncClass::ServerUnknown, "no such server".into());
-        record(&app, &run_id, vec![finding]).await;
+        record(&app, &run_id, vec![finding], true).await;
     }
     let plan = Arc::new(plan);
     let ticks = Arc::new(tokio::sync::Mutex::new(tokio::time::interval(
@@ -98,7 +101,7 @@ async fn execute(app: App, run_id: String, plan: Plan) {
                     ticks.lock().await.tick().await;
                 }
                 let findings = sync_server(&app, &server, &plan).await;
-                record(&app, &run_id, findings).await;
+                record(&app, &run_id, findings, plan.report_matched).await;
             }
         })
         .collect();
@@ -112,12 +115,16 @@ async fn execute(app: App, run_id: String, plan: Plan) {
     info!(%run_id, "sync run done");
 }
 
-/// Stores one server's findings and counts them.
-async fn record(app: &App, run_id: &str, findings: Vec<Finding>) {
+/// Counts one server's findings and stores them (MATCHED ones only if
+/// `keep_matched`).
+async fn record(app: &App, run_id: &str, findings: Vec<Finding>, keep_matched: bool) {
     for finding in &findings {
         app.metrics.sync_finding(finding.class);
     }
-    if let Err(err) = app.inventory.record_findings(run_id, findings).await {
+    let recorded = app
+        .inventory
+        .record_findings(run_id, findings, keep_matched);
+    if let Err(err) = recorded.await {
         warn!(%run_id, error = %err, "sync findings not recorded");
     }
 }
@@ -160,7 +167,8 @@ async fn sync_server(app: &App, server: &Arc<ServerRecord>, plan: &Plan) -> Vec<
     let (findings, mut result) = reconcile(&server.id, index, panel);
     if plan.apply {
         if plan.collect_usage {
-            result.usage = read_usage(&route, &result.on_panel).await;
+            let on_panel: Vec<&PanelAccount> = result.on_panel().collect();
+            result.usage = read_usage(&route, &on_panel).await;
         }
         if let Err(err) = app.inventory.apply_server_sync(&server.id, result).await {
             warn!(server_id = %server.id, error = %err, "sync not applied to the index");
@@ -228,7 +236,7 @@ async fn look_up(panel: &dyn Panel, username: &str) -> Result<Option<Account>, A
 
 /// Usage of each account on the panel, where it reports usage; an account
 /// whose usage cannot be read keeps its last figures.
-async fn read_usage(route: &Route, accounts: &[PanelAccount]) -> Vec<(String, UsageFigures)> {
+async fn read_usage(route: &Route, accounts: &[&PanelAccount]) -> Vec<(String, UsageFigures)> {
     if !route
         .panel
         .capabilities()

@@ -37,7 +37,7 @@ pub fn reconcile(
                 SyncClass::PanelOnly,
                 Vec::new(),
             ));
-            result.on_panel.push(on_panel);
+            result.imported.push(on_panel);
             continue;
         };
         let differences = differences(&entry, &on_panel);
@@ -52,7 +52,7 @@ pub fn reconcile(
                 differences,
             ));
         }
-        result.on_panel.push(merged(entry, on_panel));
+        result.confirmed.push(merged(entry, on_panel));
     }
     for username in index.into_keys() {
         findings.push(finding(&username, SyncClass::IndexOnly, Vec::new()));
@@ -182,7 +182,7 @@ mod tests {
         );
         // The panel's values win; what it does not report is kept.
         let vague = result
-            .on_panel
+            .confirmed
             .iter()
             .find(|account| account.username == "vague")
             .unwrap();
@@ -190,7 +190,8 @@ mod tests {
             (vague.email.as_str(), vague.status),
             ("v@x.example", Active)
         );
-        assert_eq!(result.on_panel.len(), 4);
+        assert_eq!(result.confirmed.len(), 3);
+        assert_eq!(result.imported[0].username, "newcomer");
     }
 
     #[test]
@@ -198,6 +199,6 @@ mod tests {
         let index = vec![account("a", "p", AccountStatus::Active, "")];
         let (findings, result) = reconcile("s1", index, Vec::new());
         assert_eq!(classes(&findings), [("a", SyncClass::IndexOnly)]);
-        assert!(result.on_panel.is_empty());
+        assert_eq!(result.on_panel().count(), 0);
     }
 }

@@ -3,8 +3,8 @@
 //! interval so the panels see an even trickle of reads.
 //!
 //! Replicas agree on who runs it without talking to each other: the run's
-//! request id is `scheduled:<n>`, where n numbers the interval since the
-//! epoch. The first replica to record it starts the run; the others get
+//! key is `scheduled:<interval>:<n>`, where n numbers the interval since
+//! the epoch. The first replica to record it starts the run; the others get
 //! the existing run back and do nothing.
 
 use std::time::Duration;
@@ -39,7 +39,8 @@ pub async fn sync_periodically(app: App, interval: Duration, collect_usage: bool
             unknown: Vec::new(),
             apply: true,
             collect_usage,
-            request_id: Some(slot_id(interval)),
+            key: Some(slot_key(interval)),
+            report_matched: false,
             caller: "scheduler".to_owned(),
         };
         if let Err(err) = start(&app, plan).await {
@@ -48,8 +49,8 @@ pub async fn sync_periodically(app: App, interval: Duration, collect_usage: bool
     }
 }
 
-/// The request id of the current interval's run.
-fn slot_id(interval: Duration) -> String {
+/// The key of the current interval's run.
+fn slot_key(interval: Duration) -> String {
     let millis = u64::try_from(Utc::now().timestamp_millis()).unwrap_or_default();
     let width = u64::try_from(interval.as_millis())
         .unwrap_or(u64::MAX)

@@ -142,9 +142,9 @@ impl SyncCounts {
 /// A sync run about to start.
 #[derive(Debug, Clone)]
 pub struct NewSyncRun {
-    /// The caller's idempotency key; a second run with the same key is not
-    /// started.
-    pub request_id: Option<String>,
+    /// A key that starts one run at most (the periodic sync's interval): a
+    /// second run with the same key is not started.
+    pub key: Option<String>,
     /// Who starts it.
     pub caller: String,
     /// Whether it updates the index.
@@ -239,12 +239,15 @@ pub struct PanelAccount {
 }
 
 /// What an applied sync writes to the index of one server, in one
-/// transaction. Nothing is deleted.
+/// transaction. Nothing is deleted, and an entry removed while the sync ran
+/// (its account deleted through panelgate) stays removed.
 #[derive(Debug, Clone, Default)]
 pub struct ServerSyncResult {
-    /// Accounts on the panel: entries are added (panel only) or updated to
-    /// the panel's values (matched, mismatched), and no longer missing.
-    pub on_panel: Vec<PanelAccount>,
+    /// Accounts only on the panel: added.
+    pub imported: Vec<PanelAccount>,
+    /// Accounts on both: their entries take these values (the panel's, or
+    /// the index's where the panel reports none) and are no longer missing.
+    pub confirmed: Vec<PanelAccount>,
     /// The fields that differed per username (mismatched), recorded on the
     /// entry.
     pub mismatched: Vec<(String, Vec<String>)>,
@@ -252,6 +255,13 @@ pub struct ServerSyncResult {
     pub missing: Vec<String>,
     /// Usage figures read, per username.
     pub usage: Vec<(String, UsageFigures)>,
+}
+
+impl ServerSyncResult {
+    /// Every account the panel holds.
+    pub fn on_panel(&self) -> impl Iterator<Item = &PanelAccount> {
+        self.imported.iter().chain(&self.confirmed)
+    }
 }
 
 /// An entry of the account index, as a search returns it.

@@ -10,9 +10,10 @@ pub struct Model {
     /// A UUID, as text.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// The caller's idempotency key (`scheduled:<slot>` for the scheduler).
+    /// A key that starts one run at most: the periodic sync's
+    /// `scheduled:<interval>:<n>`.
     #[sea_orm(unique)]
-    pub request_id: Option<String>,
+    pub run_key: Option<String>,
     /// Who started it.
     pub caller: String,
     /// Whether it updates the index.

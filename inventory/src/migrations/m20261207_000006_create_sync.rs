@@ -63,7 +63,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(SyncRuns::Table)
                     .col(string(SyncRuns::Id).primary_key())
-                    .col(string_null(SyncRuns::RequestId).unique_key())
+                    .col(string_null(SyncRuns::RunKey).unique_key())
                     .col(string(SyncRuns::Caller))
                     .col(boolean(SyncRuns::Apply))
                     .col(boolean(SyncRuns::CollectUsage))
@@ -195,7 +195,7 @@ enum Servers {
 enum SyncRuns {
     Table,
     Id,
-    RequestId,
+    RunKey,
     Caller,
     Apply,
     CollectUsage,

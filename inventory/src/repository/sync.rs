@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect, QueryTrait, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -14,23 +14,23 @@ use super::{Inventory, now};
 use crate::entities::{accounts, servers, sync_findings, sync_runs};
 use crate::{
     AccountStatus, Difference, Finding, FindingFilter, InventoryError, NewSyncRun, Page,
-    PageRequest, PanelAccount, Record, ServerSyncResult, SyncCounts, SyncRunRecord,
+    PageRequest, PanelAccount, Record, ServerSyncResult, SyncClass, SyncCounts, SyncRunRecord,
 };
 
 /// Rows written per INSERT (well under both databases' parameter limits).
 const CHUNK: usize = 200;
 
 impl Inventory {
-    /// Records a new run, or returns the run of the same `request_id`
-    /// (`false`: nothing was started).
+    /// Records a new run, or returns the run of the same key (`false`:
+    /// nothing was started).
     pub async fn start_sync_run(
         &self,
         run: NewSyncRun,
     ) -> Result<(SyncRunRecord, bool), InventoryError> {
         let db = self.db()?;
-        if let Some(request_id) = &run.request_id
+        if let Some(key) = &run.key
             && let Some(earlier) = sync_runs::Entity::find()
-                .filter(sync_runs::Column::RequestId.eq(request_id))
+                .filter(sync_runs::Column::RunKey.eq(key))
                 .one(db)
                 .await?
         {
@@ -39,7 +39,7 @@ impl Inventory {
         let now = now();
         let row = sync_runs::ActiveModel {
             id: Set(Uuid::new_v4().to_string()),
-            request_id: Set(run.request_id.clone()),
+            run_key: Set(run.key.clone()),
             caller: Set(run.caller),
             apply: Set(run.apply),
             collect_usage: Set(run.collect_usage),
@@ -58,14 +58,14 @@ impl Inventory {
         let inserted = sync_runs::Entity::insert(row).exec_with_returning(db).await;
         match inserted.map_err(|err| InventoryError::on_unique(err, Record::SyncRun, "")) {
             Ok(row) => Ok((run_record(row)?, true)),
-            // The same request_id, started a moment ago (here or elsewhere).
+            // The same key, recorded a moment ago (here or on another replica).
             Err(InventoryError::AlreadyExists { .. }) => {
-                let request_id = run.request_id.unwrap_or_default();
+                let key = run.key.unwrap_or_default();
                 let earlier = sync_runs::Entity::find()
-                    .filter(sync_runs::Column::RequestId.eq(request_id.as_str()))
+                    .filter(sync_runs::Column::RunKey.eq(key.as_str()))
                     .one(db)
                     .await?
-                    .ok_or_else(|| InventoryError::not_found(Record::SyncRun, &request_id))?;
+                    .ok_or_else(|| InventoryError::not_found(Record::SyncRun, &key))?;
                 Ok((run_record(earlier)?, false))
             }
             Err(err) => Err(err),
@@ -83,15 +83,20 @@ impl Inventory {
 
     /// Records what was found on one server of run `run_id` and counts the
     /// server done (and failed, when it was not read), in one transaction.
+    /// MATCHED findings are counted, and stored only if `keep_matched`.
     pub async fn record_findings(
         &self,
         run_id: &str,
-        findings: Vec<Finding>,
+        mut findings: Vec<Finding>,
+        keep_matched: bool,
     ) -> Result<(), InventoryError> {
         let failed = findings
             .iter()
             .any(|finding| finding.class.is_server_failure());
         let counts = SyncCounts::of(&findings);
+        if !keep_matched {
+            findings.retain(|finding| finding.class != SyncClass::Matched);
+        }
         let txn = self.db()?.begin().await?;
         for chunk in findings.chunks(CHUNK) {
             let rows = chunk.iter().map(|finding| finding_row(run_id, finding));
@@ -228,7 +233,7 @@ impl Inventory {
     ) -> Result<(), InventoryError> {
         let now = now();
         let txn = self.db()?.begin().await?;
-        let new_rows = result.on_panel.iter().map(|account| accounts::ActiveModel {
+        let new_rows = result.imported.iter().map(|account| accounts::ActiveModel {
             server_id: Set(server_id.to_owned()),
             username: Set(account.username.clone()),
             primary_domain: Set(account.primary_domain.clone()),
@@ -253,7 +258,7 @@ impl Inventory {
                 .await
                 .map_err(|err| InventoryError::on_missing_parent(err, Record::Server, server_id))?;
         }
-        for account in &result.on_panel {
+        for account in result.on_panel() {
             let mismatched = result
                 .mismatched
                 .iter()
@@ -326,6 +331,28 @@ impl Inventory {
         set_last_sync(&txn, server_id, now, "ok").await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    /// Deletes the runs started before `before`, with their findings; the
+    /// number deleted.
+    pub async fn prune_sync_runs(&self, before: DateTime<Utc>) -> Result<u64, InventoryError> {
+        let txn = self.db()?.begin().await?;
+        let old = sync_runs::Entity::find()
+            .select_only()
+            .column(sync_runs::Column::Id)
+            .filter(sync_runs::Column::StartedAt.lt(before))
+            .into_query();
+        sync_findings::Entity::delete_many()
+            .filter(sync_findings::Column::RunId.in_subquery(old))
+            .exec(&txn)
+            .await?;
+        let deleted = sync_runs::Entity::delete_many()
+            .filter(sync_runs::Column::StartedAt.lt(before))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        txn.commit().await?;
+        Ok(deleted)
     }
 
     /// Records on `server_id` that an applied sync could not read it, and why.

@@ -39,3 +39,4 @@ mod operations;
 mod reservations;
 mod rotation;
 mod servers;
+mod sync;

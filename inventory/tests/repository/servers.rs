@@ -37,6 +37,7 @@ async fn migrating_twice_is_a_noop(h: Harness) {
             "m20261123_000003_create_operations",
             "m20261207_000004_create_reservations",
             "m20261207_000005_add_placement_columns",
+            "m20261207_000006_create_sync",
         ]
     );
 }

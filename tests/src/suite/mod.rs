@@ -58,6 +58,7 @@ macro_rules! conformance_suite {
             create_retries_after_a_timeout_converge,
             documented_errors_are_answered_right,
             sync_reconciles_the_index_with_the_panels,
+            periodic_sync_imports_and_collects_usage,
         );
     };
 }

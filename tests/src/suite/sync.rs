@@ -2,7 +2,8 @@
 //! drift (package changed, account suspended, account deleted on the
 //! panel), an unreachable server and an unknown id; the dry run reports one
 //! class per account and changes nothing, `apply` imports and marks, and
-//! the fleet-wide search then answers from the index.
+//! the fleet-wide search then answers from the index. The periodic sync
+//! does the same on its own, with usage.
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -10,9 +11,9 @@ use panelgate_inventory::{AccountEntry, AccountStatus as Stored, Inventory};
 use panelgate_proto::{
     Capability,
     v1::{
-        AccountStatus, GetAccountRequest, GetServerRequest, GetSyncRunRequest, IndexedAccount,
-        ListSyncFindingsRequest, SearchAccountsRequest, Server, ServerSelector, SyncClass,
-        SyncFinding, SyncRun, SyncRunState, SyncServersRequest, UpdateServerRequest,
+        AccountOrder, AccountStatus, GetAccountRequest, GetServerRequest, GetSyncRunRequest,
+        IndexedAccount, ListSyncFindingsRequest, SearchAccountsRequest, Server, ServerSelector,
+        SyncClass, SyncFinding, SyncRun, SyncRunState, SyncServersRequest, UpdateServerRequest,
     },
 };
 
@@ -344,6 +345,73 @@ pub async fn sync_reconciles_the_index_with_the_panels<F: PanelFixture>(backend:
                 .all(|(_, (class, _))| *class == SyncClass::Matched),
             "{again:?}"
         );
+    })
+    .await;
+}
+
+/// The periodic sync applies on its own: accounts made on the panel are
+/// imported and, with `--sync-usage`, usage figures land in the index,
+/// ranked by SearchAccounts' disk order.
+pub async fn periodic_sync_imports_and_collects_usage<F: PanelFixture>(backend: Backend) {
+    let configure = |config: &mut panelgate::Config| {
+        config.sync_interval = Duration::from_millis(500);
+        config.sync_usage = true;
+    };
+    Panel::<F>::run_on(backend, Default::default(), configure, |panel| async move {
+        let (basic, _) = panel.packages();
+        panel.create("made1", basic).await;
+        let make = PanelChange::Make {
+            username: "ui2",
+            package: basic,
+        };
+        panel.on_panel(make).await;
+        let operations = capabilities(&panel).await;
+        let lists = operations.contains(&Capability::ListAccounts);
+        let reports_usage = operations.contains(&Capability::GetAccountUsage);
+        let everything = SearchAccountsRequest::default();
+        let mut found = BTreeMap::new();
+        for _ in 0..100 {
+            found = searched(&panel.gateway, everything.clone()).await;
+            let imported = !lists || found.contains_key("ui2");
+            let measured = !reports_usage
+                || found
+                    .get("made1")
+                    .is_some_and(|account| account.usage.is_some());
+            if imported && measured {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(found.contains_key("ui2"), lists, "{found:?}");
+        let made = &found["made1"];
+        assert_eq!(made.usage.is_some(), reports_usage, "{made:?}");
+        if let Some(usage) = &made.usage {
+            assert!(usage.collect_time.is_some() && usage.disk_bytes.is_some());
+            let by_disk = SearchAccountsRequest {
+                order_by: AccountOrder::DiskDesc.into(),
+                ..SearchAccountsRequest::default()
+            };
+            let page = panel
+                .gateway
+                .fleet()
+                .search_accounts(by_disk)
+                .await
+                .expect("search")
+                .into_inner();
+            let disk = |account: &IndexedAccount| {
+                account
+                    .usage
+                    .as_ref()
+                    .and_then(|u| u.disk_bytes.as_ref())
+                    .map(|d| d.used)
+            };
+            let figures: Vec<Option<u64>> = page.accounts.iter().map(disk).collect();
+            let mut ranked = figures.clone();
+            ranked.sort_by(|a, b| b.cmp(a));
+            assert_eq!(figures, ranked, "most disk first, none last");
+        }
+        let synced = server(&panel.gateway, &panel.id).await;
+        assert_eq!(synced.last_sync_outcome, "ok");
     })
     .await;
 }

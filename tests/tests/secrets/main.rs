@@ -51,7 +51,7 @@ use panelgate_proto::v1::{
     CreateAccountRequest, CreateDatabaseRequest, Credentials, PanelKind, PasswordCredentials,
     RegisterServerRequest, Server, ServerDefaults, account_service_client::AccountServiceClient,
     credentials, database_service_client::DatabaseServiceClient,
-    inventory_service_client::InventoryServiceClient,
+    fleet_service_client::FleetServiceClient, inventory_service_client::InventoryServiceClient,
     operation_service_client::OperationServiceClient, server_service_client::ServerServiceClient,
 };
 use panelgate_tests::{
@@ -167,6 +167,9 @@ impl Api {
     }
     fn operations(&self) -> OperationServiceClient<Recorded> {
         OperationServiceClient::new(self.channel())
+    }
+    fn fleet(&self) -> FleetServiceClient<Recorded> {
+        FleetServiceClient::new(self.channel())
     }
 
     /// One well-formed call of `operation` through the shared dispatcher.

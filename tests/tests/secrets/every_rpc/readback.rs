@@ -1,9 +1,12 @@
 //! Every operation through the shared dispatcher, the reads after all the
 //! secrets went in, and the journal read back.
 
+use std::time::Duration;
+
 use panelgate_proto::v1::{
-    GetAccountRequest, GetOperationRequest, ListAccountsRequest, ListOperationsRequest,
-    OperationEntry, PanelKind, Placement, PlanPlacementRequest,
+    GetAccountRequest, GetOperationRequest, GetSyncRunRequest, ListAccountsRequest,
+    ListOperationsRequest, ListSyncFindingsRequest, OperationEntry, PanelKind, Placement,
+    PlanPlacementRequest, SearchAccountsRequest, ServerSelector, SyncRunState, SyncServersRequest,
 };
 use panelgate_tests::{gateway::by_name, operations};
 use tonic::Code;
@@ -122,6 +125,57 @@ pub(super) async fn reads(api: &Api, members: &[Member], seen: &mut Seen) {
             .await;
         seen.outcome(format!("{name}: ListAccounts"), result);
     }
+    sync(api, members, seen).await;
+}
+
+/// An applied sync of the whole fleet, with usage, its progress and every
+/// finding, then the index searched: what panels hold, read back.
+async fn sync(api: &Api, members: &[Member], seen: &mut Seen) {
+    let request = SyncServersRequest {
+        servers: Some(ServerSelector {
+            whole_fleet: true,
+            ..Default::default()
+        }),
+        apply: true,
+        collect_usage: true,
+        ..Default::default()
+    };
+    let result = api.fleet().sync_servers(request).await;
+    let run = seen.outcome("SyncServers (whole fleet)", result);
+    let id = run.and_then(|reply| reply.run).expect("a run").id;
+    let mut state = SyncRunState::Running;
+    for _ in 0..200 {
+        let result = api
+            .fleet()
+            .get_sync_run(GetSyncRunRequest { id: id.clone() })
+            .await;
+        let run = seen
+            .outcome("GetSyncRun", result)
+            .and_then(|reply| reply.run);
+        state = run.expect("the run").state();
+        if state != SyncRunState::Running {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state, SyncRunState::Done);
+    let request = ListSyncFindingsRequest {
+        run_id: id,
+        page_size: 500,
+        ..Default::default()
+    };
+    let result = api.fleet().list_sync_findings(request).await;
+    let findings = seen.outcome("ListSyncFindings", result).expect("findings");
+    assert!(!findings.findings.is_empty());
+    let result = api
+        .fleet()
+        .search_accounts(SearchAccountsRequest::default())
+        .await;
+    let found = seen.outcome("SearchAccounts", result).expect("accounts");
+    assert!(
+        found.accounts.len() >= members.len(),
+        "keeper on every server"
+    );
 }
 
 /// The journal of this caller, every page and every entry, and a malformed

@@ -71,7 +71,7 @@ impl FleetApi {
 
     async fn list_sync_findings(
         &self,
-        _call: Call,
+        call: Call,
         req: ListSyncFindingsRequest,
     ) -> Body<ListSyncFindingsResponse> {
         let run_id = validate::uuid("run_id", &req.run_id)?;
@@ -79,6 +79,7 @@ impl FleetApi {
         let filter = FindingFilter {
             class: sync_class("class", req.class)?,
             server_id: (!req.server_id.is_empty()).then_some(req.server_id),
+            any_group_of: call.groups().cloned(),
         };
         let page = page_request(req.page_size, req.page_token)?;
         let found = self

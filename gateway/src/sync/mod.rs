@@ -34,6 +34,9 @@ const SERVERS_AT_ONCE: usize = 8;
 const CALLS_PER_SERVER: usize = 2;
 /// Accounts asked for per page of a panel's list.
 const LIST_PAGE: usize = 500;
+/// How often a running run records that it is alive (well within
+/// `SyncRunRecord::STALL`).
+const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// What a run covers and does.
 #[derive(Debug, Clone)]
@@ -105,14 +108,30 @@ async fn execute(app: App, run_id: String, plan: Plan) {
             }
         })
         .collect();
-    stream::iter(syncs)
+    let servers = stream::iter(syncs)
         .buffer_unordered(SERVERS_AT_ONCE)
-        .collect::<()>()
-        .await;
+        .collect::<()>();
+    tokio::select! {
+        () = servers => {}
+        () = heartbeat(&app, &run_id) => {}
+    }
     if let Err(err) = app.inventory.finish_sync_run(&run_id).await {
         warn!(%run_id, error = %err, "sync run not marked done");
     }
     info!(%run_id, "sync run done");
+}
+
+/// Records every [`HEARTBEAT`] that the run is alive (a server can take
+/// minutes), so it does not read as interrupted; never ends.
+async fn heartbeat(app: &App, run_id: &str) {
+    let mut ticks = tokio::time::interval(HEARTBEAT);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        if let Err(err) = app.inventory.touch_sync_run(run_id).await {
+            warn!(%run_id, error = %err, "sync run progress not recorded");
+        }
+    }
 }
 
 /// Counts one server's findings and stores them (MATCHED ones only if

@@ -203,6 +203,8 @@ pub struct FindingFilter {
     pub class: Option<SyncClass>,
     /// Only this server.
     pub server_id: Option<String>,
+    /// Only servers of one of these groups (a caller limited to some).
+    pub any_group_of: Option<BTreeSet<String>>,
 }
 
 /// Usage figures of an account; None where the panel reports none.

@@ -147,6 +147,16 @@ impl Inventory {
         Ok(())
     }
 
+    /// Records that run `run_id` is still making progress.
+    pub async fn touch_sync_run(&self, run_id: &str) -> Result<(), InventoryError> {
+        sync_runs::Entity::update_many()
+            .col_expr(sync_runs::Column::UpdatedAt, Expr::value(now()))
+            .filter(sync_runs::Column::Id.eq(run_id))
+            .exec(self.db()?)
+            .await?;
+        Ok(())
+    }
+
     /// Marks run `run_id` done.
     pub async fn finish_sync_run(&self, run_id: &str) -> Result<(), InventoryError> {
         let now = now();
@@ -178,6 +188,14 @@ impl Inventory {
         }
         if let Some(server_id) = &filter.server_id {
             query = query.filter(sync_findings::Column::ServerId.eq(server_id));
+        }
+        if let Some(groups) = &filter.any_group_of {
+            let ids = servers::Entity::find()
+                .select_only()
+                .column(servers::Column::Id)
+                .filter(servers::Column::GroupName.is_in(groups.iter().cloned()))
+                .into_query();
+            query = query.filter(sync_findings::Column::ServerId.in_subquery(ids));
         }
         match paging::decode(&page)? {
             None => {}

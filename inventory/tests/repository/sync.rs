@@ -143,7 +143,7 @@ async fn findings_count_and_page(h: Harness) {
     assert_eq!(listed[3], mismatched);
     let only = FindingFilter {
         class: Some(SyncClass::Mismatched),
-        server_id: None,
+        ..FindingFilter::default()
     };
     let page = PageRequest {
         size: 10,

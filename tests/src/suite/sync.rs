@@ -334,6 +334,21 @@ pub async fn sync_reconciles_the_index_with_the_panels<F: PanelFixture>(backend:
                 .is_empty()
         );
 
+        // A token limited to group "us" sees nothing of servers in "eu".
+        let token = panel.gateway.token(
+            "us-only",
+            &["hosting:read", "inventory:read", "inventory:write"],
+            &["us"],
+        );
+        let limited = panel.gateway.as_caller(&token);
+        assert!(searched(&limited, everything.clone()).await.is_empty());
+        let request = ListSyncFindingsRequest {
+            run_id: run.id.clone(),
+            ..ListSyncFindingsRequest::default()
+        };
+        let seen = limited.fleet().list_sync_findings(request).await;
+        assert!(seen.expect("findings").into_inner().findings.is_empty());
+
         // The index now agrees with the panel but for the missing account.
         let (_, findings) = synced(&panel.gateway, &[panel.id.as_str()], false).await;
         let again = classes(&findings);

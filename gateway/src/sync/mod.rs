@@ -186,7 +186,7 @@ async fn sync_server(app: &App, server: &Arc<ServerRecord>, plan: &Plan) -> Vec<
     let (findings, mut result) = reconcile(&server.id, index, panel);
     if plan.apply {
         if plan.collect_usage {
-            let on_panel: Vec<&PanelAccount> = result.on_panel().collect();
+            let on_panel: Vec<&str> = result.on_panel().collect();
             result.usage = read_usage(&route, &on_panel).await;
         }
         if let Err(err) = app.inventory.apply_server_sync(&server.id, result).await {
@@ -255,7 +255,7 @@ async fn look_up(panel: &dyn Panel, username: &str) -> Result<Option<Account>, A
 
 /// Usage of each account on the panel, where it reports usage; an account
 /// whose usage cannot be read keeps its last figures.
-async fn read_usage(route: &Route, accounts: &[&PanelAccount]) -> Vec<(String, UsageFigures)> {
+async fn read_usage(route: &Route, usernames: &[&str]) -> Vec<(String, UsageFigures)> {
     if !route
         .panel
         .capabilities()
@@ -263,13 +263,12 @@ async fn read_usage(route: &Route, accounts: &[&PanelAccount]) -> Vec<(String, U
     {
         return Vec::new();
     }
-    let reads: Vec<_> = accounts
+    let reads: Vec<_> = usernames
         .iter()
-        .map(|account| async move {
-            match route.panel.get_account_usage(&account.username).await {
-                Ok(usage) => Some((account.username.clone(), figures(&usage))),
+        .map(|&username| async move {
+            match route.panel.get_account_usage(username).await {
+                Ok(usage) => Some((username.to_owned(), figures(&usage))),
                 Err(err) => {
-                    let username = &account.username;
                     debug!(server_id = %route.server.id, %username, error = %err, "usage not read");
                     None
                 }

@@ -52,7 +52,12 @@ pub fn reconcile(
                 differences,
             ));
         }
-        result.confirmed.push(merged(entry, on_panel));
+        let merged = merged(&entry, on_panel);
+        if merged == entry {
+            result.unchanged.push(merged.username);
+        } else {
+            result.changed.push(merged);
+        }
     }
     for username in index.into_keys() {
         findings.push(finding(&username, SyncClass::IndexOnly, Vec::new()));
@@ -95,12 +100,18 @@ fn status(status: AccountStatus) -> &'static str {
 }
 
 /// The panel's values, keeping the index's where the panel reports none.
-fn merged(index: PanelAccount, panel: PanelAccount) -> PanelAccount {
-    let or = |panel: String, index: String| if panel.is_empty() { index } else { panel };
+fn merged(index: &PanelAccount, panel: PanelAccount) -> PanelAccount {
+    let or = |panel: String, index: &String| {
+        if panel.is_empty() {
+            index.clone()
+        } else {
+            panel
+        }
+    };
     PanelAccount {
-        primary_domain: or(panel.primary_domain, index.primary_domain),
-        email: or(panel.email, index.email),
-        package: or(panel.package, index.package),
+        primary_domain: or(panel.primary_domain, &index.primary_domain),
+        email: or(panel.email, &index.email),
+        package: or(panel.package, &index.package),
         status: match panel.status {
             AccountStatus::Unknown => index.status,
             known => known,
@@ -180,17 +191,15 @@ mod tests {
                 vec!["package".to_owned(), "status".to_owned()]
             )]
         );
-        // The panel's values win; what it does not report is kept.
-        let vague = result
-            .confirmed
+        // The panel's values win (its spelling too); what it does not
+        // report is kept, so "vague" stays as it is.
+        let changed: Vec<(&str, &str)> = result
+            .changed
             .iter()
-            .find(|account| account.username == "vague")
-            .unwrap();
-        assert_eq!(
-            (vague.email.as_str(), vague.status),
-            ("v@x.example", Active)
-        );
-        assert_eq!(result.confirmed.len(), 3);
+            .map(|account| (account.username.as_str(), account.package.as_str()))
+            .collect();
+        assert_eq!(changed, [("alike", "GOLD"), ("drifted", "silver")]);
+        assert_eq!(result.unchanged, ["vague"]);
         assert_eq!(result.imported[0].username, "newcomer");
     }
 

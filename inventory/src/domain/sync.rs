@@ -247,9 +247,12 @@ pub struct PanelAccount {
 pub struct ServerSyncResult {
     /// Accounts only on the panel: added.
     pub imported: Vec<PanelAccount>,
-    /// Accounts on both: their entries take these values (the panel's, or
-    /// the index's where the panel reports none) and are no longer missing.
-    pub confirmed: Vec<PanelAccount>,
+    /// Accounts on both whose entries take new values (the panel's, or the
+    /// index's where the panel reports none); no longer missing.
+    pub changed: Vec<PanelAccount>,
+    /// Usernames of accounts on both whose entries stay as they are: only
+    /// confirmed, and no longer missing.
+    pub unchanged: Vec<String>,
     /// The fields that differed per username (mismatched), recorded on the
     /// entry.
     pub mismatched: Vec<(String, Vec<String>)>,
@@ -260,9 +263,11 @@ pub struct ServerSyncResult {
 }
 
 impl ServerSyncResult {
-    /// Every account the panel holds.
-    pub fn on_panel(&self) -> impl Iterator<Item = &PanelAccount> {
-        self.imported.iter().chain(&self.confirmed)
+    /// The usernames of every account the panel holds.
+    pub fn on_panel(&self) -> impl Iterator<Item = &str> {
+        let read = self.imported.iter().chain(&self.changed);
+        read.map(|account| account.username.as_str())
+            .chain(self.unchanged.iter().map(String::as_str))
     }
 }
 

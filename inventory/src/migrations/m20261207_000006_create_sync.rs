@@ -47,14 +47,18 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
-        // Fleet searches filter by package and status most.
+        // Fleet searches filter by package and status most, and page in
+        // (server, username) order: the index serves both, so a page reads
+        // about as many rows as it returns.
         manager
             .create_index(
                 Index::create()
-                    .name("idx_accounts_package_status")
+                    .name("idx_accounts_package_status_server_username")
                     .table(Accounts::Table)
                     .col(Accounts::Package)
                     .col(Accounts::Status)
+                    .col(Accounts::ServerId)
+                    .col(Accounts::Username)
                     .to_owned(),
             )
             .await?;
@@ -127,7 +131,7 @@ impl MigrationTrait for Migration {
         manager
             .drop_index(
                 Index::drop()
-                    .name("idx_accounts_package_status")
+                    .name("idx_accounts_package_status_server_username")
                     .table(Accounts::Table)
                     .to_owned(),
             )
@@ -170,6 +174,8 @@ impl MigrationTrait for Migration {
 #[derive(DeriveIden)]
 enum Accounts {
     Table,
+    ServerId,
+    Username,
     Package,
     Status,
     Email,

@@ -276,7 +276,17 @@ impl Inventory {
                 .await
                 .map_err(|err| InventoryError::on_missing_parent(err, Record::Server, server_id))?;
         }
-        for account in result.on_panel() {
+        for chunk in result.unchanged.chunks(CHUNK) {
+            accounts::Entity::update_many()
+                .col_expr(accounts::Column::Missing, Expr::value(false))
+                .col_expr(accounts::Column::MismatchedFields, Expr::value(""))
+                .col_expr(accounts::Column::SyncedAt, Expr::value(now))
+                .filter(accounts::Column::ServerId.eq(server_id))
+                .filter(accounts::Column::Username.is_in(chunk.iter().map(String::as_str)))
+                .exec(&txn)
+                .await?;
+        }
+        for account in &result.changed {
             let mismatched = result
                 .mismatched
                 .iter()

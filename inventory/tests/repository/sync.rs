@@ -183,11 +183,11 @@ async fn applying_adds_updates_and_marks_but_never_deletes(h: Harness) {
     };
     let result = ServerSyncResult {
         imported: vec![panel_account("newcomer", "basic", AccountStatus::Active)],
-        confirmed: vec![
-            panel_account("kept", "basic", AccountStatus::Active),
+        changed: vec![
             panel_account("drifted", "pro", AccountStatus::Suspended),
             panel_account("deleted", "basic", AccountStatus::Active),
         ],
+        unchanged: vec!["kept".into()],
         mismatched: vec![("drifted".into(), vec!["package".into(), "status".into()])],
         missing: vec!["gone".into()],
         usage: vec![("kept".into(), usage)],

@@ -234,8 +234,9 @@ pub struct ServeArgs {
     #[arg(long, env = "PANELGATE_SYNC_INTERVAL", default_value = "0", value_parser = parse_duration_or_zero)]
     pub sync_interval: Duration,
     /// The periodic sync also reads each account's usage (disk, bandwidth,
-    /// inodes) into the index: one more panel call per account.
-    #[arg(long, env = "PANELGATE_SYNC_USAGE")]
+    /// inodes) into the index: one more panel call per account (env:
+    /// true/false, 1/0, yes/no).
+    #[arg(long, env = "PANELGATE_SYNC_USAGE", value_parser = BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
     pub sync_usage: bool,
     /// How often health checks the inventory.
     #[arg(long, env = "PANELGATE_HEALTH_INTERVAL", default_value = "1s", value_parser = parse_duration)]

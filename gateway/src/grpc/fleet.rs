@@ -10,7 +10,7 @@ use panelgate_inventory::{
     PageRequest, ServerFilter, ServerRecord, SyncClass, SyncRunRecord, UsageFigures,
 };
 use panelgate_proto::v1::{
-    self, FieldDifference, GetSyncRunRequest, GetSyncRunResponse, IndexedUsage, Limit,
+    self, ErrorReason, FieldDifference, GetSyncRunRequest, GetSyncRunResponse, IndexedUsage, Limit,
     ListSyncFindingsRequest, ListSyncFindingsResponse, ResourceUsage, SearchAccountsRequest,
     SearchAccountsResponse, ServerSelector, SyncCounts, SyncFinding, SyncRun, SyncRunState,
     SyncServersRequest, SyncServersResponse, fleet_service_server::FleetService,
@@ -43,6 +43,10 @@ impl FleetApi {
     }
 
     async fn sync_servers(&self, call: Call, req: SyncServersRequest) -> Body<SyncServersResponse> {
+        if req.collect_usage && !req.apply {
+            let reason = "usage is read into the index: set apply too";
+            return Err(GatewayError::invalid("collect_usage", reason).into());
+        }
         let (servers, unknown) = self.select(&call, req.servers.unwrap_or_default()).await?;
         let plan = Plan {
             servers,
@@ -61,9 +65,10 @@ impl FleetApi {
         })
     }
 
-    async fn get_sync_run(&self, _call: Call, req: GetSyncRunRequest) -> Body<GetSyncRunResponse> {
+    async fn get_sync_run(&self, call: Call, req: GetSyncRunRequest) -> Body<GetSyncRunResponse> {
         let id = validate::uuid("id", &req.id)?;
         let run = self.app.inventory.get_sync_run(&id).await?;
+        allow_run(&call, &run)?;
         Ok(GetSyncRunResponse {
             run: Some(run_message(&run)),
         })
@@ -75,7 +80,8 @@ impl FleetApi {
         req: ListSyncFindingsRequest,
     ) -> Body<ListSyncFindingsResponse> {
         let run_id = validate::uuid("run_id", &req.run_id)?;
-        self.app.inventory.get_sync_run(&run_id).await?;
+        let run = self.app.inventory.get_sync_run(&run_id).await?;
+        allow_run(&call, &run)?;
         let filter = FindingFilter {
             class: sync_class("class", req.class)?,
             server_id: (!req.server_id.is_empty()).then_some(req.server_id),
@@ -211,6 +217,18 @@ serve!(FleetService for FleetApi {
     search_accounts(SearchAccountsRequest),
 });
 
+/// Refuses a run started by another caller to a token limited to some
+/// groups (the run may cover servers of other groups).
+fn allow_run(call: &Call, run: &SyncRunRecord) -> Result<(), GatewayError> {
+    if call.groups().is_none() || run.caller == call.subject() {
+        return Ok(());
+    }
+    Err(GatewayError::PermissionDenied {
+        reason: ErrorReason::GroupNotAllowed,
+        message: "the sync run was started by another caller".to_owned(),
+    })
+}
+
 fn page_request(size: i32, token: String) -> Result<PageRequest, GatewayError> {
     Ok(PageRequest {
         size: u32::try_from(page_size(size)?).unwrap_or(u32::MAX),
@@ -322,10 +340,12 @@ fn indexed_message(indexed: IndexedAccount) -> v1::IndexedAccount {
 }
 
 fn usage_message(figures: &UsageFigures, at: chrono::DateTime<Utc>) -> IndexedUsage {
+    // No limit stored reads as none reported (the index keeps no
+    // difference between that and "unlimited").
     let resource = |used: Option<u64>, max: Option<u64>| {
         used.map(|used| ResourceUsage {
             used,
-            limit: Some(Limit { max }),
+            limit: max.map(|max| Limit { max: Some(max) }),
         })
     };
     IndexedUsage {

@@ -13,6 +13,7 @@ pub mod schedule;
 
 use std::{sync::Arc, time::Duration};
 
+use chrono::Utc;
 use futures::{StreamExt, TryStreamExt, stream};
 use panelgate_adapters::{AdapterError, Panel, Slice};
 use panelgate_inventory::{
@@ -89,9 +90,10 @@ async fn execute(app: App, run_id: String, plan: Plan) {
         record(&app, &run_id, vec![finding], true).await;
     }
     let plan = Arc::new(plan);
-    let ticks = Arc::new(tokio::sync::Mutex::new(tokio::time::interval(
-        plan.pace.max(Duration::from_micros(1)),
-    )));
+    let mut pacing = tokio::time::interval(plan.pace.max(Duration::from_micros(1)));
+    // A start held up by busy slots does not make the next ones burst.
+    pacing.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let ticks = Arc::new(tokio::sync::Mutex::new(pacing));
     let syncs: Vec<_> = plan
         .servers
         .iter()
@@ -158,6 +160,7 @@ async fn sync_server(app: &App, server: &Arc<ServerRecord>, plan: &Plan) -> Vec<
             reason,
         )];
     }
+    let read_at = Utc::now();
     let read = async {
         let route = app.router.route_any_state(server.clone()).await?;
         // The index first: an entry added while the panel is read is on
@@ -168,32 +171,40 @@ async fn sync_server(app: &App, server: &Arc<ServerRecord>, plan: &Plan) -> Vec<
     };
     let (route, index, panel) = match read.await {
         Ok(read) => read,
-        Err(err) => {
-            let reason = format!("{}: {err}", err.reason().name());
-            debug!(server_id = %server.id, %reason, "server not synced");
-            if plan.apply
-                && let Err(err) = app.inventory.record_sync_failure(&server.id, &reason).await
-            {
-                warn!(server_id = %server.id, error = %err, "sync outcome not recorded");
-            }
-            return vec![server_finding(
-                &server.id,
-                SyncClass::ServerUnreachable,
-                reason,
-            )];
-        }
+        Err(err) => return failed(app, server, plan, err).await,
     };
     let (findings, mut result) = reconcile(&server.id, index, panel);
     if plan.apply {
+        result.read_at = read_at;
         if plan.collect_usage {
             let on_panel: Vec<&str> = result.on_panel().collect();
             result.usage = read_usage(&route, &on_panel).await;
         }
         if let Err(err) = app.inventory.apply_server_sync(&server.id, result).await {
-            warn!(server_id = %server.id, error = %err, "sync not applied to the index");
+            return failed(app, server, plan, err.into()).await;
         }
     }
     findings
+}
+
+/// The finding of a server that could not be synced (read, or with
+/// `apply` written to the index), recorded on the server when applying.
+/// The reason is what a caller would be told: the error's reason and its
+/// message as replies carry it (bounded, no database internals).
+async fn failed(app: &App, server: &ServerRecord, plan: &Plan, err: GatewayError) -> Vec<Finding> {
+    let name = err.reason().name();
+    let reason = format!("{name}: {}", tonic::Status::from(err).message());
+    debug!(server_id = %server.id, %reason, "server not synced");
+    if plan.apply
+        && let Err(err) = app.inventory.record_sync_failure(&server.id, &reason).await
+    {
+        warn!(server_id = %server.id, error = %err, "sync outcome not recorded");
+    }
+    vec![server_finding(
+        &server.id,
+        SyncClass::ServerUnreachable,
+        reason,
+    )]
 }
 
 /// The accounts the panel holds: its whole list, or where it cannot list,
@@ -227,8 +238,13 @@ async fn read_panel(
         .collect())
 }
 
-/// Every account of the panel, page by page.
+/// Every account of the panel: its whole list in one read where it has
+/// one, else page by page.
 async fn list_all(panel: &dyn Panel) -> Result<Vec<Account>, AdapterError> {
+    match panel.all_accounts().await {
+        Err(AdapterError::Unsupported { .. }) => {}
+        whole => return whole,
+    }
     let mut all = Vec::new();
     loop {
         let slice = Slice {

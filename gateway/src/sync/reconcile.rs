@@ -11,7 +11,7 @@ use panelgate_inventory::{
 /// from the index entries read first and the accounts the panel holds
 /// (listed, or each indexed one looked up) read after. An index entry the
 /// panel does not hold is index-only; a panel account the index lacks is
-/// panel-only.
+/// panel-only. A username a paged list repeats counts once.
 pub fn reconcile(
     server_id: &str,
     index: Vec<PanelAccount>,
@@ -30,7 +30,11 @@ pub fn reconcile(
         differences,
         reason: String::new(),
     };
+    let mut seen = std::collections::BTreeSet::new();
     for on_panel in panel {
+        if !seen.insert(on_panel.username.clone()) {
+            continue;
+        }
         let Some(entry) = index.remove(&on_panel.username) else {
             findings.push(finding(
                 &on_panel.username,

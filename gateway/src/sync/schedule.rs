@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use panelgate_inventory::ServerFilter;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::{Plan, select, start};
 use crate::app::App;
@@ -19,12 +19,21 @@ use crate::app::App;
 /// The share of the interval a run's server starts are spread over.
 const SPREAD: f64 = 0.8;
 
-/// Starts the interval's run every `interval`, forever.
+/// Starts the interval's run every `interval`, forever; an interval whose
+/// previous run is still going (here or on another replica) is skipped, so
+/// runs never overlap.
 pub async fn sync_periodically(app: App, interval: Duration, collect_usage: bool) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last: Option<String> = None;
     loop {
         ticks.tick().await;
+        if let Some(id) = &last
+            && still_running(&app, id).await
+        {
+            debug!(run_id = %id, "periodic sync skipped: the last run is still going");
+            continue;
+        }
         let servers = match select(&app, &ServerFilter::default()).await {
             Ok(servers) => servers,
             Err(err) => {
@@ -43,8 +52,20 @@ pub async fn sync_periodically(app: App, interval: Duration, collect_usage: bool
             report_matched: false,
             caller: "scheduler".to_owned(),
         };
-        if let Err(err) = start(&app, plan).await {
-            warn!(error = %err, "periodic sync not started");
+        match start(&app, plan).await {
+            Ok(run) => last = Some(run.id),
+            Err(err) => warn!(error = %err, "periodic sync not started"),
+        }
+    }
+}
+
+/// Whether run `id` is neither done nor interrupted.
+async fn still_running(app: &App, id: &str) -> bool {
+    match app.inventory.get_sync_run(id).await {
+        Ok(run) => !run.done && !run.interrupted(Utc::now()),
+        Err(err) => {
+            warn!(run_id = %id, error = %err, "the last periodic sync not read");
+            false
         }
     }
 }

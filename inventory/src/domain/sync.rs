@@ -241,10 +241,13 @@ pub struct PanelAccount {
 }
 
 /// What an applied sync writes to the index of one server, in one
-/// transaction. Nothing is deleted, and an entry removed while the sync ran
-/// (its account deleted through panelgate) stays removed.
+/// transaction. Nothing is deleted; an entry removed while the sync ran (its
+/// account deleted through panelgate) stays removed, and one written since
+/// `read_at` (a change made through panelgate) keeps what was written.
 #[derive(Debug, Clone, Default)]
 pub struct ServerSyncResult {
+    /// When the index was read, before the panel was.
+    pub read_at: DateTime<Utc>,
     /// Accounts only on the panel: added.
     pub imported: Vec<PanelAccount>,
     /// Accounts on both whose entries take new values (the panel's, or the
@@ -288,8 +291,6 @@ pub struct IndexedAccount {
     pub mismatched_fields: Vec<String>,
     /// When its panel last confirmed it.
     pub synced_at: DateTime<Utc>,
-    /// When it was first indexed.
-    pub created_at: DateTime<Utc>,
     /// The last usage figures, and when they were read.
     pub usage: Option<(UsageFigures, DateTime<Utc>)>,
 }

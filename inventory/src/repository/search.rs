@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, ExprTrait, NullOrdering, Order};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, NullOrdering, Order};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
@@ -149,10 +149,12 @@ fn conditions(search: &AccountSearch) -> Condition {
         all = all.add(accounts::Column::PrimaryDomain.eq(domain.to_ascii_lowercase()));
     }
     if let Some(suffix) = &search.domain_suffix {
-        all = all.add(accounts::Column::PrimaryDomain.ends_with(suffix.to_ascii_lowercase()));
+        let pattern = format!("%{}", literal(&suffix.to_ascii_lowercase()));
+        all = all.add(accounts::Column::PrimaryDomain.like(like(pattern)));
     }
     if let Some(prefix) = &search.username_prefix {
-        all = all.add(accounts::Column::Username.starts_with(prefix));
+        let pattern = format!("{}%", literal(&prefix.to_ascii_lowercase()));
+        all = all.add(accounts::Column::Username.like(like(pattern)));
     }
     if let Some(missing) = search.missing {
         all = all.add(accounts::Column::Missing.eq(missing));
@@ -186,6 +188,27 @@ fn conditions(search: &AccountSearch) -> Condition {
         );
     }
     all
+}
+
+/// The character that makes the next one of a LIKE pattern literal.
+const LIKE_ESCAPE: char = '\\';
+
+/// `text` matched literally in a LIKE pattern: `%` and `_` are no
+/// wildcards. (Usernames and stored domains are lowercase, so the
+/// databases' different case rules for LIKE do not matter.)
+fn literal(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            escaped.push(LIKE_ESCAPE);
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+fn like(pattern: String) -> LikeExpr {
+    LikeExpr::new(pattern).escape(LIKE_ESCAPE)
 }
 
 /// Rows after (`server_id`, `username`).
@@ -235,7 +258,6 @@ fn indexed(
             .map(str::to_owned)
             .collect(),
         synced_at: row.synced_at,
-        created_at: row.created_at,
         usage: row.usage_at.map(|at| {
             let figures = UsageFigures {
                 disk_used: figure(row.disk_used),

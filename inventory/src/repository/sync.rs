@@ -59,7 +59,7 @@ impl Inventory {
         match inserted.map_err(|err| InventoryError::on_unique(err, Record::SyncRun, "")) {
             Ok(row) => Ok((run_record(row)?, true)),
             // The same key, recorded a moment ago (here or on another replica).
-            Err(InventoryError::AlreadyExists { .. }) => {
+            Err(InventoryError::AlreadyExists { .. }) if run.key.is_some() => {
                 let key = run.key.unwrap_or_default();
                 let earlier = sync_runs::Entity::find()
                     .filter(sync_runs::Column::RunKey.eq(key.as_str()))
@@ -276,6 +276,7 @@ impl Inventory {
                 .await
                 .map_err(|err| InventoryError::on_missing_parent(err, Record::Server, server_id))?;
         }
+        let unwritten_since_read = accounts::Column::SyncedAt.lt(result.read_at);
         for chunk in result.unchanged.chunks(CHUNK) {
             accounts::Entity::update_many()
                 .col_expr(accounts::Column::Missing, Expr::value(false))
@@ -283,6 +284,7 @@ impl Inventory {
                 .col_expr(accounts::Column::SyncedAt, Expr::value(now))
                 .filter(accounts::Column::ServerId.eq(server_id))
                 .filter(accounts::Column::Username.is_in(chunk.iter().map(String::as_str)))
+                .filter(unwritten_since_read.clone())
                 .exec(&txn)
                 .await?;
         }
@@ -312,14 +314,16 @@ impl Inventory {
                 .col_expr(accounts::Column::SyncedAt, Expr::value(now))
                 .filter(accounts::Column::ServerId.eq(server_id))
                 .filter(accounts::Column::Username.eq(account.username.as_str()))
+                .filter(unwritten_since_read.clone())
                 .exec(&txn)
                 .await?;
         }
-        if !result.missing.is_empty() {
+        for chunk in result.missing.chunks(CHUNK) {
             accounts::Entity::update_many()
                 .col_expr(accounts::Column::Missing, Expr::value(true))
                 .filter(accounts::Column::ServerId.eq(server_id))
-                .filter(accounts::Column::Username.is_in(result.missing.iter().map(String::as_str)))
+                .filter(accounts::Column::Username.is_in(chunk.iter().map(String::as_str)))
+                .filter(unwritten_since_read.clone())
                 .exec(&txn)
                 .await?;
         }

@@ -158,22 +158,29 @@ async fn findings_count_and_page(h: Harness) {
 }
 
 /// An applied sync imports, updates, marks missing and records the server's
-/// sync; it deletes nothing, and an entry removed meanwhile stays removed.
+/// sync; it deletes nothing, an entry removed meanwhile stays removed, and
+/// one written meanwhile keeps what was written.
 async fn applying_adds_updates_and_marks_but_never_deletes(h: Harness) {
     let server = h
         .inventory
         .create_server(new_server("web-1", &[]), None)
         .await
         .unwrap();
-    for username in ["kept", "drifted", "gone", "deleted"] {
+    for username in ["kept", "drifted", "gone", "deleted", "touched"] {
         h.inventory
             .upsert_account(entry(&server.id, username))
             .await
             .unwrap();
     }
-    // Deleted through panelgate while the sync read the panel.
+    let read_at = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    // Deleted, and changed, through panelgate while the sync read the panel.
     h.inventory
         .remove_account(&server.id, "deleted")
+        .await
+        .unwrap();
+    h.inventory
+        .set_account_package(&server.id, "touched", "platinum")
         .await
         .unwrap();
     let usage = UsageFigures {
@@ -182,10 +189,12 @@ async fn applying_adds_updates_and_marks_but_never_deletes(h: Harness) {
         ..UsageFigures::default()
     };
     let result = ServerSyncResult {
+        read_at,
         imported: vec![panel_account("newcomer", "basic", AccountStatus::Active)],
         changed: vec![
             panel_account("drifted", "pro", AccountStatus::Suspended),
             panel_account("deleted", "basic", AccountStatus::Active),
+            panel_account("touched", "pro", AccountStatus::Active),
         ],
         unchanged: vec!["kept".into()],
         mismatched: vec![("drifted".into(), vec!["package".into(), "status".into()])],
@@ -218,7 +227,9 @@ async fn applying_adds_updates_and_marks_but_never_deletes(h: Harness) {
         by_name("deleted").is_none(),
         "a removed entry stays removed"
     );
-    assert_eq!(found.items.len(), 4);
+    let touched = by_name("touched").unwrap();
+    assert_eq!(touched.account.package, "platinum", "a later write wins");
+    assert_eq!(found.items.len(), 5);
     let newcomer = by_name("newcomer").unwrap();
     assert_eq!(
         newcomer.account,
@@ -312,6 +323,18 @@ async fn search_filters_and_pages_stably(h: Harness) {
         ..AccountSearch::default()
     };
     assert_eq!(search(in_groups).await, ["us5"]);
+    // `_` and `%` are no wildcards.
+    let wildcards = AccountSearch {
+        username_prefix: Some("_".into()),
+        domain_suffix: Some("%".into()),
+        ..AccountSearch::default()
+    };
+    assert!(search(wildcards).await.is_empty());
+    let upper = AccountSearch {
+        username_prefix: Some("US".into()),
+        ..AccountSearch::default()
+    };
+    assert_eq!(search(upper).await.len(), 6, "usernames are lowercase");
     let exact = AccountSearch {
         primary_domain: Some("EU2.example".into()),
         server_id: Some(ids[0].clone()),

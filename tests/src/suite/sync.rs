@@ -17,6 +17,8 @@ use panelgate_proto::{
     },
 };
 
+use tonic::Code;
+
 use super::capabilities;
 use crate::{
     Backend, Gateway, PanelChange, PanelFixture, panel::Panel, scrape::free_loopback_port,
@@ -346,8 +348,16 @@ pub async fn sync_reconciles_the_index_with_the_panels<F: PanelFixture>(backend:
             run_id: run.id.clone(),
             ..ListSyncFindingsRequest::default()
         };
-        let seen = limited.fleet().list_sync_findings(request).await;
-        assert!(seen.expect("findings").into_inner().findings.is_empty());
+        let refused = limited.fleet().list_sync_findings(request).await;
+        crate::errors::assert_error(refused, Code::PermissionDenied, "GROUP_NOT_ALLOWED");
+        // Its own sync of the whole fleet reaches only its groups: none.
+        let ids = [panel.id.as_str(), dead.as_str()];
+        let (own, findings) = synced(&limited, &ids, false).await;
+        assert_eq!((own.servers_total, own.servers_failed), (2, 2));
+        assert!(
+            findings.is_empty(),
+            "unknown to it, and not shown: {findings:?}"
+        );
 
         // The index now agrees with the panel but for the missing account.
         let (_, findings) = synced(&panel.gateway, &[panel.id.as_str()], false).await;

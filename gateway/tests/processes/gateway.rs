@@ -46,9 +46,15 @@ impl Gateway {
 
     /// [`Gateway::start`] on the inventory database at `url`.
     pub fn start_on(url: &str, grace: &str) -> Self {
+        Gateway::start_with(url, grace, &[])
+    }
+
+    /// [`Gateway::start_on`], with more `serve` flags.
+    pub fn start_with(url: &str, grace: &str, flags: &[&str]) -> Self {
         let mut child = Command::new(PANELGATE)
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
             .args(["--metrics-listen", "127.0.0.1:0", "--shutdown-grace", grace])
+            .args(flags)
             .args(["--log-format", "json"])
             .env_clear()
             .env("PANELGATE_MASTER_KEY", KEY)
@@ -95,6 +101,12 @@ impl Gateway {
             "no log line with `{text}` within {within:?}: {:#?}",
             self.seen
         );
+    }
+
+    /// Every log line so far.
+    pub fn lines(&mut self) -> &[String] {
+        self.seen.extend(self.logged.try_iter());
+        &self.seen
     }
 
     pub fn sigterm(&self) {

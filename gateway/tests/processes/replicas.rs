@@ -4,7 +4,8 @@
 //! second where B caches (credentials, package lists), also when B's
 //! listener connection was killed and the change was announced while it
 //! was paused; a create whose server is deleted meanwhile is reported, not
-//! left unindexed in silence; concurrent creates never overfill a server.
+//! left unindexed in silence; concurrent creates never overfill a server;
+//! the periodic sync runs once per interval, whichever replica starts it.
 //! Every check waits far less than the caches' TTLs (30 s for servers,
 //! 5 min for package lists), so only the change notifications (or reads of
 //! the database) can pass it.
@@ -53,6 +54,11 @@ struct Replicas {
 impl Replicas {
     /// None (skipped) without PostgreSQL, unless CI requires it.
     async fn start() -> Option<Self> {
+        Replicas::start_with(&[]).await
+    }
+
+    /// [`Replicas::start`], both processes with more `serve` flags.
+    async fn start_with(flags: &[&str]) -> Option<Self> {
         let Some(database) = TestDatabase::postgres_from_env()
             .await
             .expect("create a PostgreSQL test database")
@@ -64,8 +70,8 @@ impl Replicas {
             eprintln!("skipped: set PANELGATE_TEST_DATABASE_URL to run the replica tests");
             return None;
         };
-        let a = Gateway::start_on(&database.url, "1s");
-        let b = Gateway::start_on(&database.url, "1s");
+        let a = Gateway::start_with(&database.url, "1s", flags);
+        let b = Gateway::start_with(&database.url, "1s", flags);
         let (a_channel, b_channel) = (a.channel().await, b.channel().await);
         let panel = SimPanel::start(PanelKind::AdminApi).await;
         panel.register(a_channel.clone()).await;
@@ -594,4 +600,54 @@ async fn concurrent_placed_creates_on_two_replicas_fill_the_group_exactly() {
         }
     })
     .await;
+}
+
+/// Both replicas run the periodic sync every second: each interval's run is
+/// started by one of them only (the other finds it recorded), and the runs
+/// confirm the server and its accounts.
+#[tokio::test]
+async fn the_periodic_sync_runs_once_per_interval_across_replicas() {
+    let Some(mut replicas) = Replicas::start_with(&["--sync-interval", "1s"]).await else {
+        return;
+    };
+    let a = replicas.a_channel.clone();
+    replicas
+        .create_account(&a, "synced1")
+        .await
+        .expect("created");
+    let db = Database::connect(&replicas.database.url)
+        .await
+        .expect("connect to the test database");
+    let count = async |query: &str| -> i64 {
+        let row = db.query_one_raw(statement(query)).await.expect(query);
+        row.expect("a row").try_get_by_index(0).expect("a count")
+    };
+    let done = "SELECT count(*) FROM sync_runs WHERE state = 'done'";
+    within(Duration::from_secs(15), "three periodic runs", async || {
+        count(done).await >= 3
+    })
+    .await;
+    let started = |gateway: &mut Gateway| {
+        let lines = gateway.lines();
+        lines
+            .iter()
+            .filter(|line| line.contains("sync run started"))
+            .count()
+    };
+    // The starts logged so far, then the runs recorded (by then, or since).
+    let starts = started(&mut replicas.a) + started(&mut replicas.b);
+    let runs = count("SELECT count(*) FROM sync_runs WHERE caller = 'scheduler'").await;
+    let keys = count("SELECT count(DISTINCT run_key) FROM sync_runs").await;
+    assert_eq!(runs, keys, "one run per interval");
+    let starts = i64::try_from(starts).expect("a count");
+    assert!(
+        (3..=runs).contains(&starts),
+        "{starts} starts logged for {runs} runs: a run was started twice"
+    );
+    let synced = "SELECT count(*) FROM servers WHERE last_sync_outcome = 'ok'";
+    assert_eq!(count(synced).await, 1, "the server's sync is recorded");
+    let missing = "SELECT count(*) FROM accounts WHERE username = 'synced1' AND NOT missing";
+    assert_eq!(count(missing).await, 1, "its account confirmed");
+    db.close().await.expect("close");
+    replicas.finish().await;
 }

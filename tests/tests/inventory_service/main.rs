@@ -9,9 +9,11 @@
 //! - `listing`: ListServers, its pages and filters;
 //! - `changes`: UpdateServer and DeleteServer, and the caches that follow;
 //! - `states`: CheckServer, the server states and `max_accounts`;
-//! - `routing`: the account index, and credentials at rest.
+//! - `routing`: the account index, and credentials at rest;
+//! - `fleet`: FleetService's refusals of bad input.
 
 mod changes;
+mod fleet;
 mod listing;
 mod registration;
 mod routing;

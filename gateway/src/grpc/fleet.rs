@@ -6,8 +6,8 @@ use std::{collections::BTreeSet, sync::Arc};
 use chrono::Utc;
 use panelgate_adapters::kind_name;
 use panelgate_inventory::{
-    AccountOrder, AccountSearch, AccountStatus, Finding, FindingFilter, IndexedAccount,
-    PageRequest, ServerFilter, ServerRecord, SyncClass, SyncRunRecord, UsageFigures,
+    AccountOrder, AccountSearch, Finding, FindingFilter, IndexedAccount, PageRequest, ServerFilter,
+    ServerRecord, SyncClass, SyncRunRecord, UsageFigures,
 };
 use panelgate_proto::v1::{
     self, ErrorReason, FieldDifference, GetSyncRunRequest, GetSyncRunResponse, IndexedUsage, Limit,
@@ -109,15 +109,11 @@ impl FleetApi {
             group: text(&req.group),
             any_group_of: call.groups().cloned(),
             server_id: text(&req.server_id),
-            kind: match req.kind {
-                0 => None,
-                kind => Some(kind_name(panel_kind("kind", kind)?).to_owned()),
-            },
+            kind: kind_filter("kind", req.kind)?,
             package: text(&req.package),
             status: match v1::AccountStatus::try_from(req.status) {
                 Ok(v1::AccountStatus::Unspecified) => None,
-                Ok(v1::AccountStatus::Active) => Some(AccountStatus::Active),
-                Ok(v1::AccountStatus::Suspended) => Some(AccountStatus::Suspended),
+                Ok(status) => Some(sync::stored_status(status)),
                 Err(_) => {
                     return Err(
                         GatewayError::invalid("status", "must be ACTIVE or SUSPENDED").into(),
@@ -179,10 +175,7 @@ impl FleetApi {
             ));
         }
         let filter = ServerFilter {
-            kind: match selector.kind {
-                0 => None,
-                kind => Some(kind_name(panel_kind("servers.kind", kind)?).to_owned()),
-            },
+            kind: kind_filter("servers.kind", selector.kind)?,
             group: optional_text("servers.group", &selector.group)?,
             any_group_of: call.groups().cloned(),
             labels: labels("servers.labels", selector.labels)?,
@@ -227,6 +220,14 @@ fn allow_run(call: &Call, run: &SyncRunRecord) -> Result<(), GatewayError> {
         reason: ErrorReason::GroupNotAllowed,
         message: "the sync run was started by another caller".to_owned(),
     })
+}
+
+/// A kind filter; None for UNSPECIFIED.
+fn kind_filter(field: &str, value: i32) -> Result<Option<String>, GatewayError> {
+    match value {
+        0 => Ok(None),
+        kind => Ok(Some(kind_name(panel_kind(field, kind)?).to_owned())),
+    }
 }
 
 fn page_request(size: i32, token: String) -> Result<PageRequest, GatewayError> {
@@ -324,12 +325,7 @@ fn indexed_message(indexed: IndexedAccount) -> v1::IndexedAccount {
         primary_domain: account.primary_domain,
         email: account.email,
         package: account.package,
-        status: match account.status {
-            AccountStatus::Active => v1::AccountStatus::Active,
-            AccountStatus::Suspended => v1::AccountStatus::Suspended,
-            AccountStatus::Unknown => v1::AccountStatus::Unspecified,
-        }
-        .into(),
+        status: sync::status_message(account.status).into(),
         missing: indexed.missing,
         mismatched_fields: indexed.mismatched_fields,
         confirm_time: Some(timestamp(indexed.synced_at)),

@@ -318,17 +318,31 @@ fn figures(usage: &AccountUsage) -> UsageFigures {
 
 /// A panel's account in the index's terms.
 fn panel_account(account: Account) -> PanelAccount {
-    let status = match account.status() {
-        v1::AccountStatus::Active => AccountStatus::Active,
-        v1::AccountStatus::Suspended => AccountStatus::Suspended,
-        v1::AccountStatus::Unspecified => AccountStatus::Unknown,
-    };
+    let status = stored_status(account.status());
     PanelAccount {
         username: account.username,
         primary_domain: account.primary_domain.to_ascii_lowercase(),
         email: account.email,
         package: account.package,
         status,
+    }
+}
+
+/// An account status as the index stores it.
+pub fn stored_status(status: v1::AccountStatus) -> AccountStatus {
+    match status {
+        v1::AccountStatus::Active => AccountStatus::Active,
+        v1::AccountStatus::Suspended => AccountStatus::Suspended,
+        v1::AccountStatus::Unspecified => AccountStatus::Unknown,
+    }
+}
+
+/// A stored account status as the API shows it.
+pub fn status_message(status: AccountStatus) -> v1::AccountStatus {
+    match status {
+        AccountStatus::Active => v1::AccountStatus::Active,
+        AccountStatus::Suspended => v1::AccountStatus::Suspended,
+        AccountStatus::Unknown => v1::AccountStatus::Unspecified,
     }
 }
 

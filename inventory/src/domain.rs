@@ -1,7 +1,8 @@
 //! The plain structs the repository takes and returns.
 //!
 //! The operation journal's and the idempotency store's live in `domain/operations.rs`,
-//! sync runs' and the fleet-wide index's in `domain/sync.rs`.
+//! sync runs' and the fleet-wide index's in `domain/sync.rs`, batches' in
+//! `domain/batches.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -10,9 +11,14 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use secrecy::SecretSlice;
 
+mod batches;
 mod operations;
 mod sync;
 
+pub use batches::{
+    BatchFilter, BatchKind, BatchLimits, BatchRecord, BatchState, ItemEnd, ItemFilter, ItemOutcome,
+    ItemRecord, ItemState, NewBatch, ServerCounts,
+};
 pub use operations::{
     Claim, OperationEnd, OperationFilter, OperationRecord, OperationStart, PruneReport,
     ResealReport, StoredOutcome,

@@ -13,6 +13,8 @@ pub enum Record {
     Operation,
     /// A sync run.
     SyncRun,
+    /// A batch.
+    Batch,
 }
 
 impl std::fmt::Display for Record {
@@ -21,6 +23,7 @@ impl std::fmt::Display for Record {
             Record::Server => "server",
             Record::Operation => "operation",
             Record::SyncRun => "sync run",
+            Record::Batch => "batch",
         })
     }
 }

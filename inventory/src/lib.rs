@@ -38,11 +38,13 @@ pub mod testing;
 
 pub use crypto::{KeyError, Keyring, MASTER_KEY_LEN, MasterKey};
 pub use domain::{
-    AccountEntry, AccountOrder, AccountSearch, AccountStatus, Claim, Difference, Finding,
-    FindingFilter, IndexedAccount, NewServer, NewSyncRun, OperationEnd, OperationFilter,
-    OperationRecord, OperationStart, Page, PageRequest, PanelAccount, ParseEnumError, PruneReport,
-    ResealReport, ServerFilter, ServerRecord, ServerState, ServerSyncResult, ServerUpdate,
-    StoredOutcome, SyncClass, SyncCounts, SyncRunRecord, TlsConfig, UsageFigures,
+    AccountEntry, AccountOrder, AccountSearch, AccountStatus, BatchFilter, BatchKind, BatchLimits,
+    BatchRecord, BatchState, Claim, Difference, Finding, FindingFilter, IndexedAccount, ItemEnd,
+    ItemFilter, ItemOutcome, ItemRecord, ItemState, NewBatch, NewServer, NewSyncRun, OperationEnd,
+    OperationFilter, OperationRecord, OperationStart, Page, PageRequest, PanelAccount,
+    ParseEnumError, PruneReport, ResealReport, ServerCounts, ServerFilter, ServerRecord,
+    ServerState, ServerSyncResult, ServerUpdate, StoredOutcome, SyncClass, SyncCounts,
+    SyncRunRecord, TlsConfig, UsageFigures,
 };
 pub use error::{InventoryError, Record};
 pub use migrations::Migrator;

@@ -73,6 +73,7 @@ impl ErrorReason {
             | R::ServerNotFound
             | R::OperationNotFound
             | R::SyncRunNotFound
+            | R::BatchNotFound
             | R::AccountNotIndexed => ErrorClass::callers(Code::NotFound),
             R::AccountAlreadyExists
             | R::PackageAlreadyExists

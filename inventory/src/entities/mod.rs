@@ -5,6 +5,8 @@
 //! [repository](crate::Inventory) builds queries with them.
 
 pub mod accounts;
+pub mod batch_items;
+pub mod batches;
 pub mod operations;
 pub mod reservations;
 pub mod server_labels;

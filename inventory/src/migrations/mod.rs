@@ -13,6 +13,7 @@ mod m20261123_000003_create_operations;
 mod m20261207_000004_create_reservations;
 mod m20261207_000005_add_placement_columns;
 mod m20261207_000006_create_sync;
+mod m20261208_000007_create_batches;
 
 /// The inventory's migrations, oldest first.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000004_create_reservations::Migration),
             Box::new(m20261207_000005_add_placement_columns::Migration),
             Box::new(m20261207_000006_create_sync::Migration),
+            Box::new(m20261208_000007_create_batches::Migration),
         ]
     }
 }

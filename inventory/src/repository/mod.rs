@@ -1,6 +1,7 @@
 //! `Inventory`: the connection, migrations, and (in the submodules) every query.
 
 mod accounts;
+mod batches;
 mod changes;
 mod idempotency;
 mod operations;

@@ -22,6 +22,8 @@ pub(super) enum Cursor {
     Findings { server_id: String, username: String },
     /// Searched accounts sort by server, then username.
     Accounts { server_id: String, username: String },
+    /// A batch's items sort by position.
+    Items { position: i64 },
     /// ... or by disk used (none last), then server and username.
     AccountsByDisk {
         disk: Option<i64>,

@@ -174,6 +174,12 @@ macro_rules! handle_methods {
         pub fn request_count(&self) -> u64 {
             self.server.requests.get()
         }
+
+        /// Most HTTP requests the simulator was answering at once so far
+        /// (injected delays included).
+        pub fn peak_concurrency(&self) -> u64 {
+            self.server.requests.peak()
+        }
     };
 }
 

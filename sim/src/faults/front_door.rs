@@ -41,6 +41,7 @@ struct FrontDoor {
 /// panel, the work is done even when the client gives up waiting.
 async fn front_door(State(front): State<FrontDoor>, request: Request, next: Next) -> Response {
     front.requests.increment();
+    let _answering = front.requests.answering();
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();

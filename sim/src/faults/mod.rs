@@ -155,18 +155,47 @@ impl fmt::Debug for Faults {
     }
 }
 
-/// Counts the HTTP requests a simulator received; clones share the count.
+/// Counts the HTTP requests a simulator received, and how many it was
+/// answering at once at most; clones share the counts.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct RequestCounter(Arc<AtomicU64>);
+pub(crate) struct RequestCounter(Arc<Counts>);
+
+#[derive(Debug, Default)]
+struct Counts {
+    received: AtomicU64,
+    in_flight: AtomicU64,
+    peak: AtomicU64,
+}
 
 impl RequestCounter {
     /// Number of requests so far.
     pub(crate) fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.received.load(Ordering::Relaxed)
+    }
+
+    /// Most requests answered at once so far (delays included).
+    pub(crate) fn peak(&self) -> u64 {
+        self.0.peak.load(Ordering::Relaxed)
     }
 
     fn increment(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.0.received.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a request as being answered until the guard drops.
+    fn answering(&self) -> Answering {
+        let now = self.0.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.0.peak.fetch_max(now, Ordering::SeqCst);
+        Answering(self.0.clone())
+    }
+}
+
+/// A request being answered (see [`RequestCounter::answering`]).
+struct Answering(Arc<Counts>);
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

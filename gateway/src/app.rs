@@ -9,6 +9,7 @@ use panelgate_inventory::{AccountStatus, Change, Inventory};
 use tracing::warn;
 
 use crate::{
+    batch::Worker,
     config::Config,
     leases::Leases,
     metrics::Metrics,
@@ -32,6 +33,8 @@ pub struct App {
     pub placement_strategy: Strategy,
     /// Every metric family.
     pub metrics: Metrics,
+    /// The batches this replica drives.
+    pub batches: Worker,
 }
 
 impl App {
@@ -55,6 +58,7 @@ impl App {
             leases: Leases::default(),
             placement_strategy: config.placement_strategy,
             metrics: metrics.clone(),
+            batches: Worker::default(),
             inventory,
         })
     }

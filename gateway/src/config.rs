@@ -50,6 +50,8 @@ pub struct Config {
     pub idempotency_retention: Duration,
     /// How long the operation journal keeps an entry.
     pub journal_retention: Duration,
+    /// How long an ended batch is kept.
+    pub batch_retention: Duration,
     /// Where to serve Prometheus metrics (`/metrics`); None serves none.
     pub metrics_listen: Option<SocketAddr>,
     /// How long calls in flight may finish once shutdown begins.
@@ -76,6 +78,7 @@ impl Config {
             tls: None,
             idempotency_retention: Duration::from_secs(24 * 3600),
             journal_retention: Duration::from_secs(90 * 24 * 3600),
+            batch_retention: Duration::from_secs(30 * 24 * 3600),
             metrics_listen: None,
             shutdown_grace: Duration::from_secs(20),
         }

@@ -351,11 +351,14 @@ fn inventory_reason(error: &InventoryError) -> ErrorReason {
             Record::Server => ErrorReason::ServerNotFound,
             Record::Operation => ErrorReason::OperationNotFound,
             Record::SyncRun => ErrorReason::SyncRunNotFound,
+            Record::Batch => ErrorReason::BatchNotFound,
         },
         InventoryError::AlreadyExists { record, .. } => match record {
             Record::Server => ErrorReason::ServerAlreadyExists,
             // A run's id is new; a repeated request_id returns the first run.
-            Record::Operation | Record::SyncRun => ErrorReason::OperationAlreadyExists,
+            Record::Operation | Record::SyncRun | Record::Batch => {
+                ErrorReason::OperationAlreadyExists
+            }
         },
         InventoryError::InvalidPageToken => ErrorReason::InvalidField,
         InventoryError::NoMasterKey => ErrorReason::MasterKeyMissing,

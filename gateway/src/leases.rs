@@ -1,6 +1,7 @@
 //! Claims of running mutations, kept alive: every [`RENEW_EVERY`] one
 //! statement renews the lease of every `request_id` claim this process
-//! holds, and another the capacity slots those calls hold (see `capacity`).
+//! holds, another the capacity slots those calls hold (see `capacity`), and
+//! another the batch items it runs (see `batch`).
 //! A claim so lives exactly as long as its process: a crashed gateway's
 //! claims expire within [`LEASE`], and a retry then runs (checking first
 //! whether the change was made).
@@ -24,12 +25,28 @@ const RENEW_EVERY: Duration = Duration::from_secs(5);
 const _: () = assert!(RENEW_EVERY.as_secs() * 3 <= LEASE.as_secs());
 
 /// The journal entries this process is running. Cheap to clone.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Leases {
     held: Arc<Mutex<HashSet<String>>>,
+    /// This process's name on the batch items it claims.
+    owner: Arc<str>,
+}
+
+impl Default for Leases {
+    fn default() -> Self {
+        Leases {
+            held: Arc::default(),
+            owner: uuid::Uuid::new_v4().to_string().into(),
+        }
+    }
 }
 
 impl Leases {
+    /// This process's name on the batch items it claims (new each start).
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
     /// Keeps the claim of journal entry `id` alive until [`Leases::release`].
     pub fn hold(&self, id: &str) {
         self.held().insert(id.to_owned());
@@ -56,6 +73,9 @@ impl Leases {
             }
             if let Err(err) = inventory.renew_slots(&ids, LEASE).await {
                 warn!(error = %err, "slots of running creates not renewed");
+            }
+            if let Err(err) = inventory.renew_items(&self.owner, LEASE).await {
+                warn!(error = %err, "claims of running batch items not renewed");
             }
         }
     }

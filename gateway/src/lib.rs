@@ -38,10 +38,13 @@
 //! - `prober`: background probes of servers whose circuit is open.
 //! - `sync`: sync runs that reconcile the account index with the panels,
 //!   and the periodic sync.
+//! - `batch`: durable bulk operations, their items claimed with a lease by
+//!   any replica and run through their single RPCs.
 //! - `demo`: `panelgate demo` with simulated panels.
 
 mod app;
 pub mod auth;
+mod batch;
 mod caches;
 mod call;
 mod capacity;

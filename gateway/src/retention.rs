@@ -1,7 +1,7 @@
 //! Background pruning of the operation journal: request_ids are forgotten
 //! after the idempotency retention, entries deleted after the journal
-//! retention, and sync runs with their findings too. Every replica prunes;
-//! the deletes are idempotent.
+//! retention, and sync runs with their findings too; ended batches after
+//! the batch retention. Every replica prunes; the deletes are idempotent.
 
 use std::time::Duration;
 
@@ -13,7 +13,12 @@ use tracing::{info, warn};
 const PRUNE_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
 /// Prunes now, then every [`PRUNE_INTERVAL`], forever.
-pub async fn prune_journal(inventory: Inventory, idempotency: Duration, journal: Duration) {
+pub async fn prune_journal(
+    inventory: Inventory,
+    idempotency: Duration,
+    journal: Duration,
+    batches: Duration,
+) {
     let mut ticks = tokio::time::interval(PRUNE_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -40,6 +45,11 @@ pub async fn prune_journal(inventory: Inventory, idempotency: Duration, journal:
             Ok(0) => {}
             Ok(deleted) => info!(runs_deleted = deleted, "sync runs pruned"),
             Err(err) => warn!(error = %err, "sync runs not pruned"),
+        }
+        match inventory.prune_batches(before(batches)).await {
+            Ok(0) => {}
+            Ok(deleted) => info!(batches_deleted = deleted, "ended batches pruned"),
+            Err(err) => warn!(error = %err, "ended batches not pruned"),
         }
     }
 }

@@ -52,6 +52,39 @@ impl App {
         }
     }
 
+    /// Opens a server-streaming RPC (a read, never journalled): starts the
+    /// call as [`App::run`] does, and answers with the stream `body` opens,
+    /// or its refusal. The call ends (and is logged) when the stream opens.
+    pub async fn open<R, S, Fut>(
+        &self,
+        request: Request<R>,
+        body: impl FnOnce(Call, R) -> Fut,
+    ) -> Result<tonic::Response<S>, tonic::Status>
+    where
+        R: Rpc,
+        Fut: Future<Output = Result<S, GatewayError>>,
+    {
+        let (call, req) = match self.start(request).await {
+            Ok(started) => started,
+            Err(reply) => {
+                return Err(reply.err().unwrap_or_else(|| {
+                    tonic::Status::internal("a stream has no stored reply to replay")
+                }));
+            }
+        };
+        match body(call.clone(), req).await {
+            Ok(stream) => {
+                call.finish::<R>(Ok(R::Reply::default())).await?;
+                Ok(tonic::Response::new(stream))
+            }
+            Err(err) => Err(call
+                .finish::<R>(Err(err.into()))
+                .await
+                .err()
+                .unwrap_or_else(|| tonic::Status::internal("a failed call answered OK"))),
+        }
+    }
+
     /// The call and its request, or the reply when there is nothing to run:
     /// a refusal, or the stored outcome of an earlier call with this
     /// `request_id` (see `idempotency`).

@@ -8,7 +8,7 @@ use std::{future::Future, sync::Arc};
 use anyhow::Context;
 use panelgate_inventory::Inventory;
 use panelgate_proto::v1::{
-    account_service_server::AccountServiceServer,
+    account_service_server::AccountServiceServer, batch_service_server::BatchServiceServer,
     certificate_service_server::CertificateServiceServer,
     database_service_server::DatabaseServiceServer, domain_service_server::DomainServiceServer,
     fleet_service_server::FleetServiceServer, inventory_service_server::InventoryServiceServer,
@@ -29,12 +29,12 @@ use tracing::{info, warn};
 use crate::{
     app::App,
     auth::Authenticate,
-    changes,
+    batch, changes,
     config::Config,
     gate::GateLayer,
     grpc::{
-        AccountApi, CertificateApi, DatabaseApi, DomainApi, FleetApi, InventoryApi, OperationApi,
-        PackageApi, ServerApi,
+        AccountApi, BatchApi, CertificateApi, DatabaseApi, DomainApi, FleetApi, InventoryApi,
+        OperationApi, PackageApi, ServerApi,
     },
     health,
     metrics::{self, Metrics},
@@ -121,6 +121,7 @@ pub async fn serve(
         ServerServiceServer::<ServerApi>::NAME,
         OperationServiceServer::<OperationApi>::NAME,
         FleetServiceServer::<FleetApi>::NAME,
+        BatchServiceServer::<BatchApi>::NAME,
     ];
     let monitor = tokio::spawn(health::watch_inventory(
         inventory.clone(),
@@ -155,10 +156,12 @@ pub async fn serve(
         .listen()
         .map(|listener| tokio::spawn(changes::follow(app.clone(), listener)));
     let renewer = tokio::spawn(app.leases.clone().renew(inventory.clone()));
+    let batches = tokio::spawn(batch::work(app.clone()));
     let pruner = tokio::spawn(retention::prune_journal(
         inventory.clone(),
         config.idempotency_retention,
         config.journal_retention,
+        config.batch_retention,
     ));
     let syncer = (!config.sync_interval.is_zero()).then(|| {
         tokio::spawn(sync::schedule::sync_periodically(
@@ -220,7 +223,10 @@ pub async fn serve(
         .add_service(limited!(OperationServiceServer::new(OperationApi::new(
             app.clone()
         ))))
-        .add_service(limited!(FleetServiceServer::new(FleetApi::new(app))))
+        .add_service(limited!(FleetServiceServer::new(FleetApi::new(
+            app.clone()
+        ))))
+        .add_service(limited!(BatchServiceServer::new(BatchApi::new(app))))
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), stop);
     let grace_over = async {
         draining.notified().await;
@@ -236,6 +242,7 @@ pub async fn serve(
     monitor.abort();
     pruner.abort();
     renewer.abort();
+    batches.abort();
     for task in prober.iter().chain(&syncer).chain(&follower) {
         task.abort();
     }

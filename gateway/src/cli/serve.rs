@@ -248,6 +248,9 @@ pub struct ServeArgs {
     /// How long the operation journal (audit) keeps an entry.
     #[arg(long, env = "PANELGATE_JOURNAL_RETENTION", default_value = "90d", value_parser = parse_duration)]
     pub journal_retention: Duration,
+    /// How long an ended batch is kept, with its items' results.
+    #[arg(long, env = "PANELGATE_BATCH_RETENTION", default_value = "30d", value_parser = parse_duration)]
+    pub batch_retention: Duration,
 }
 
 impl ServeArgs {
@@ -287,6 +290,7 @@ impl ServeArgs {
             health_interval: self.health_interval,
             idempotency_retention: self.idempotency_retention,
             journal_retention: self.journal_retention,
+            batch_retention: self.batch_retention,
             metrics_listen: self.metrics_listen.0,
             shutdown_grace: self.shutdown_grace,
             ..Config::new(&self.database.database_url)

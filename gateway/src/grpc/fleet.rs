@@ -47,7 +47,8 @@ impl FleetApi {
             let reason = "usage is read into the index: set apply too";
             return Err(GatewayError::invalid("collect_usage", reason).into());
         }
-        let (servers, unknown) = self.select(&call, req.servers.unwrap_or_default()).await?;
+        let (servers, unknown) =
+            select_servers(&self.app, &call, req.servers.unwrap_or_default()).await?;
         let plan = Plan {
             servers,
             unknown,
@@ -104,102 +105,13 @@ impl FleetApi {
         call: Call,
         req: SearchAccountsRequest,
     ) -> Body<SearchAccountsResponse> {
-        let text = |value: &str| (!value.trim().is_empty()).then(|| value.trim().to_owned());
-        let search = AccountSearch {
-            group: text(&req.group),
-            any_group_of: call.groups().cloned(),
-            server_id: text(&req.server_id),
-            kind: kind_filter("kind", req.kind)?,
-            package: text(&req.package),
-            status: match v1::AccountStatus::try_from(req.status) {
-                Ok(v1::AccountStatus::Unspecified) => None,
-                Ok(status) => Some(sync::stored_status(status)),
-                Err(_) => {
-                    return Err(
-                        GatewayError::invalid("status", "must be ACTIVE or SUSPENDED").into(),
-                    );
-                }
-            },
-            primary_domain: text(&req.primary_domain),
-            domain_suffix: text(&req.domain_suffix),
-            username_prefix: text(&req.username_prefix),
-            missing: req.missing,
-            mismatched: req.mismatched,
-            min_usage_percent: match req.min_usage_percent {
-                0 => None,
-                percent @ 1..=100 => Some(percent),
-                _ => {
-                    return Err(GatewayError::invalid(
-                        "min_usage_percent",
-                        "must be 1 to 100 (or 0 for no condition)",
-                    )
-                    .into());
-                }
-            },
-            order: match v1::AccountOrder::try_from(req.order_by) {
-                Ok(v1::AccountOrder::Unspecified) => AccountOrder::Server,
-                Ok(v1::AccountOrder::DiskDesc) => AccountOrder::DiskDesc,
-                Err(_) => return Err(GatewayError::invalid("order_by", "unknown order").into()),
-            },
-        };
+        let search = account_search(&call, &req, "")?;
         let page = page_request(req.page_size, req.page_token)?;
         let found = self.app.inventory.search_accounts(&search, page).await?;
         Ok(SearchAccountsResponse {
             accounts: found.items.into_iter().map(indexed_message).collect(),
             next_page_token: found.next_token.unwrap_or_default(),
         })
-    }
-
-    /// The servers `selector` names that the caller may see, and the ids it
-    /// names that no such server has.
-    async fn select(
-        &self,
-        call: &Call,
-        selector: ServerSelector,
-    ) -> Result<(Vec<Arc<ServerRecord>>, Vec<String>), GatewayError> {
-        let ids: BTreeSet<String> = selector
-            .server_ids
-            .iter()
-            .map(|id| id.trim().to_owned())
-            .collect();
-        if ids.len() > MAX_SERVER_IDS {
-            return Err(GatewayError::invalid(
-                "servers.server_ids",
-                format!("at most {MAX_SERVER_IDS} ids"),
-            ));
-        }
-        if ids.iter().any(String::is_empty) {
-            return Err(GatewayError::invalid(
-                "servers.server_ids",
-                "must not hold an empty id",
-            ));
-        }
-        let filter = ServerFilter {
-            kind: kind_filter("servers.kind", selector.kind)?,
-            group: optional_text("servers.group", &selector.group)?,
-            any_group_of: call.groups().cloned(),
-            labels: labels("servers.labels", selector.labels)?,
-            ids: (!ids.is_empty()).then(|| ids.clone()),
-            ..ServerFilter::default()
-        };
-        let narrowed = filter.kind.is_some()
-            || filter.group.is_some()
-            || !filter.labels.is_empty()
-            || filter.ids.is_some();
-        if !narrowed && !selector.whole_fleet {
-            return Err(GatewayError::invalid(
-                "servers",
-                "name server_ids, a group, labels or a kind, or set whole_fleet",
-            ));
-        }
-        let servers = sync::select(&self.app, &filter).await?;
-        let found: BTreeSet<&str> = servers.iter().map(|server| server.id.as_str()).collect();
-        let unknown = ids
-            .iter()
-            .filter(|id| !found.contains(id.as_str()))
-            .cloned()
-            .collect();
-        Ok((servers, unknown))
     }
 }
 
@@ -209,6 +121,106 @@ serve!(FleetService for FleetApi {
     list_sync_findings(ListSyncFindingsRequest),
     search_accounts(SearchAccountsRequest),
 });
+
+/// The servers `selector` names that the caller may see, and the ids it
+/// names that no such server has.
+pub(super) async fn select_servers(
+    app: &App,
+    call: &Call,
+    selector: ServerSelector,
+) -> Result<(Vec<Arc<ServerRecord>>, Vec<String>), GatewayError> {
+    let ids: BTreeSet<String> = selector
+        .server_ids
+        .iter()
+        .map(|id| id.trim().to_owned())
+        .collect();
+    if ids.len() > MAX_SERVER_IDS {
+        return Err(GatewayError::invalid(
+            "servers.server_ids",
+            format!("at most {MAX_SERVER_IDS} ids"),
+        ));
+    }
+    if ids.iter().any(String::is_empty) {
+        return Err(GatewayError::invalid(
+            "servers.server_ids",
+            "must not hold an empty id",
+        ));
+    }
+    let filter = ServerFilter {
+        kind: kind_filter("servers.kind", selector.kind)?,
+        group: optional_text("servers.group", &selector.group)?,
+        any_group_of: call.groups().cloned(),
+        labels: labels("servers.labels", selector.labels)?,
+        ids: (!ids.is_empty()).then(|| ids.clone()),
+        ..ServerFilter::default()
+    };
+    let narrowed = filter.kind.is_some()
+        || filter.group.is_some()
+        || !filter.labels.is_empty()
+        || filter.ids.is_some();
+    if !narrowed && !selector.whole_fleet {
+        return Err(GatewayError::invalid(
+            "servers",
+            "name server_ids, a group, labels or a kind, or set whole_fleet",
+        ));
+    }
+    let servers = sync::select(app, &filter).await?;
+    let found: BTreeSet<&str> = servers.iter().map(|server| server.id.as_str()).collect();
+    let unknown = ids
+        .iter()
+        .filter(|id| !found.contains(id.as_str()))
+        .cloned()
+        .collect();
+    Ok((servers, unknown))
+}
+
+/// The index search `req` asks for, within the caller's groups; `prefix`
+/// names where the request sits in a larger one (e.g. "accounts.search.").
+pub(super) fn account_search(
+    call: &Call,
+    req: &SearchAccountsRequest,
+    prefix: &str,
+) -> Result<AccountSearch, GatewayError> {
+    let field = |name: &str| format!("{prefix}{name}");
+    let text = |value: &str| (!value.trim().is_empty()).then(|| value.trim().to_owned());
+    Ok(AccountSearch {
+        group: text(&req.group),
+        any_group_of: call.groups().cloned(),
+        server_id: text(&req.server_id),
+        kind: kind_filter(&field("kind"), req.kind)?,
+        package: text(&req.package),
+        status: match v1::AccountStatus::try_from(req.status) {
+            Ok(v1::AccountStatus::Unspecified) => None,
+            Ok(status) => Some(sync::stored_status(status)),
+            Err(_) => {
+                return Err(GatewayError::invalid(
+                    field("status"),
+                    "must be ACTIVE or SUSPENDED",
+                ));
+            }
+        },
+        primary_domain: text(&req.primary_domain),
+        domain_suffix: text(&req.domain_suffix),
+        username_prefix: text(&req.username_prefix),
+        missing: req.missing,
+        mismatched: req.mismatched,
+        min_usage_percent: match req.min_usage_percent {
+            0 => None,
+            percent @ 1..=100 => Some(percent),
+            _ => {
+                return Err(GatewayError::invalid(
+                    field("min_usage_percent"),
+                    "must be 1 to 100 (or 0 for no condition)",
+                ));
+            }
+        },
+        order: match v1::AccountOrder::try_from(req.order_by) {
+            Ok(v1::AccountOrder::Unspecified) => AccountOrder::Server,
+            Ok(v1::AccountOrder::DiskDesc) => AccountOrder::DiskDesc,
+            Err(_) => return Err(GatewayError::invalid(field("order_by"), "unknown order")),
+        },
+    })
+}
 
 /// Refuses a run started by another caller to a token limited to some
 /// groups (the run may cover servers of other groups).

@@ -6,9 +6,10 @@
 /// Implements tonic service `$service` for `$api` (which has an `app` field):
 /// each listed RPC runs the inherent method of the same name,
 /// `async fn rpc(&self, call: Call, req: RpcRequest) -> Body<RpcReply>`,
-/// with `App::run`.
+/// with `App::run`. Items after the list (streaming RPCs) go into the impl
+/// as they are.
 macro_rules! serve {
-    ($service:ident for $api:ty { $($rpc:ident($request:ty)),+ $(,)? }) => {
+    ($service:ident for $api:ty { $($rpc:ident($request:ty)),+ $(,)? } $($streams:tt)*) => {
         #[tonic::async_trait]
         impl $service for $api {
             $(
@@ -21,11 +22,13 @@ macro_rules! serve {
                         .await
                 }
             )+
+            $($streams)*
         }
     };
 }
 
 mod accounts;
+mod batches;
 mod certificates;
 mod databases;
 mod domains;
@@ -36,9 +39,9 @@ mod packages;
 mod server_info;
 
 pub use self::{
-    accounts::AccountApi, certificates::CertificateApi, databases::DatabaseApi, domains::DomainApi,
-    fleet::FleetApi, inventory::InventoryApi, operations::OperationApi, packages::PackageApi,
-    server_info::ServerApi,
+    accounts::AccountApi, batches::BatchApi, certificates::CertificateApi, databases::DatabaseApi,
+    domains::DomainApi, fleet::FleetApi, inventory::InventoryApi, operations::OperationApi,
+    packages::PackageApi, server_info::ServerApi,
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};

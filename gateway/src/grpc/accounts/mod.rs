@@ -3,7 +3,7 @@
 
 mod create;
 
-use panelgate_adapters::AccountUpdate;
+use panelgate_adapters::{AccountUpdate, AdapterError, Entity};
 use panelgate_inventory::AccountStatus;
 use panelgate_proto::v1::{
     Account, ChangePackageRequest, ChangePackageResponse, ChangePasswordRequest,
@@ -20,6 +20,7 @@ use crate::{
     app::App,
     call::{Body, Call},
     error::GatewayError,
+    routing::Route,
     validate,
 };
 
@@ -128,10 +129,16 @@ impl AccountApi {
             validate::name("reason", &req.reason, 255)?
         };
         let route = call.route_account(req.target.as_ref(), &username).await?;
-        call.on(&route, async |panel| {
-            panel.suspend_account(&username, &reason).await
+        if !already(&call, &route, &username, |found| {
+            has_status(found, AccountStatus::Suspended)
         })
-        .await?;
+        .await
+        {
+            call.on(&route, async |panel| {
+                panel.suspend_account(&username, &reason).await
+            })
+            .await?;
+        }
         self.app
             .index_status(&route, &username, AccountStatus::Suspended)
             .await;
@@ -145,10 +152,16 @@ impl AccountApi {
     ) -> Body<UnsuspendAccountResponse> {
         let username = account(&call, &req.username)?;
         let route = call.route_account(req.target.as_ref(), &username).await?;
-        call.on(&route, async |panel| {
-            panel.unsuspend_account(&username).await
+        if !already(&call, &route, &username, |found| {
+            has_status(found, AccountStatus::Active)
         })
-        .await?;
+        .await
+        {
+            call.on(&route, async |panel| {
+                panel.unsuspend_account(&username).await
+            })
+            .await?;
+        }
         self.app
             .index_status(&route, &username, AccountStatus::Active)
             .await;
@@ -162,8 +175,19 @@ impl AccountApi {
     ) -> Body<DeleteAccountResponse> {
         let username = account(&call, &req.username)?;
         let route = call.route_account(req.target.as_ref(), &username).await?;
-        call.on(&route, async |panel| panel.delete_account(&username).await)
-            .await?;
+        let gone = |found: Result<Account, AdapterError>| {
+            matches!(
+                found,
+                Err(AdapterError::NotFound {
+                    entity: Entity::Account,
+                    ..
+                })
+            )
+        };
+        if !already(&call, &route, &username, gone).await {
+            call.on(&route, async |panel| panel.delete_account(&username).await)
+                .await?;
+        }
         self.app.index_removed(&route.server.id, &username).await;
         Ok(DeleteAccountResponse::default())
     }
@@ -181,10 +205,15 @@ impl AccountApi {
             .packages
             .resolve(&route, "package", &package)
             .await?;
-        call.on(&route, async |panel| {
-            panel.change_package(&username, &package).await
-        })
-        .await?;
+        let moved = |found: Result<Account, AdapterError>| {
+            found.is_ok_and(|account| account.package == package.name)
+        };
+        if !already(&call, &route, &username, moved).await {
+            call.on(&route, async |panel| {
+                panel.change_package(&username, &package).await
+            })
+            .await?;
+        }
         self.app
             .index_package(&route, &username, &package.name)
             .await;
@@ -235,6 +264,25 @@ impl AccountApi {
             .await?;
         Ok(GetAccountUsageResponse { usage: Some(usage) })
     }
+}
+
+/// Whether an earlier attempt of this call, whose outcome is unknown (it
+/// timed out, or its gateway died), already left the account as `done`
+/// says, by the panel's own account: the retry then does not act again.
+/// Any doubt (the panel cannot tell) runs the call.
+async fn already(
+    call: &Call,
+    route: &Route,
+    username: &str,
+    done: impl FnOnce(Result<Account, AdapterError>) -> bool,
+) -> bool {
+    call.uncertain() && !call.validate_only() && done(route.panel.get_account(username).await)
+}
+
+/// Whether the panel found the account, in `status`.
+fn has_status(found: Result<Account, AdapterError>, status: AccountStatus) -> bool {
+    let wanted = i32::from(crate::sync::status_message(status));
+    found.is_ok_and(|account| account.status == wanted)
 }
 
 /// The account a call is about, validated and named in the journal.

@@ -10,7 +10,7 @@ use panelgate::{
 };
 use panelgate_inventory::{Keyring, MasterKey, testing::TestDatabase};
 use panelgate_proto::v1::{
-    Target, account_service_client::AccountServiceClient,
+    Target, account_service_client::AccountServiceClient, batch_service_client::BatchServiceClient,
     certificate_service_client::CertificateServiceClient,
     database_service_client::DatabaseServiceClient, domain_service_client::DomainServiceClient,
     fleet_service_client::FleetServiceClient, inventory_service_client::InventoryServiceClient,
@@ -97,6 +97,10 @@ impl Gateway {
     /// FleetService client.
     pub fn fleet(&self) -> FleetServiceClient<Authed> {
         FleetServiceClient::new(self.authed())
+    }
+    /// BatchService client.
+    pub fn batches(&self) -> BatchServiceClient<Authed> {
+        BatchServiceClient::new(self.authed())
     }
     /// A channel sending this gateway handle's token (for reflection).
     pub fn authed(&self) -> Authed {

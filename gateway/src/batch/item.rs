@@ -274,3 +274,98 @@ fn reason_of(status: &Status) -> Option<ErrorReason> {
     let info = status.get_details_error_info()?;
     ErrorReason::from_str_name(&format!("ERROR_REASON_{}", info.reason))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use tonic_types::ErrorDetails;
+
+    use super::*;
+
+    fn item(attempts: u32, deferrals: u32) -> ItemRecord {
+        ItemRecord {
+            id: 1,
+            position: 0,
+            server_id: "s".into(),
+            username: "bob".into(),
+            state: panelgate_inventory::ItemState::Running,
+            attempts,
+            deferrals,
+            outcome: None,
+            ended_at: None,
+        }
+    }
+
+    fn status(code: Code, reason: &str, retry: Option<Duration>) -> Status {
+        let mut details = ErrorDetails::new();
+        details.set_error_info(reason, "panelgate", HashMap::new());
+        if let Some(delay) = retry {
+            details.set_retry_info(Some(delay));
+        }
+        Status::with_error_details(code, "from the panel", details)
+    }
+
+    #[test]
+    fn a_refusing_server_puts_the_item_off_without_using_an_attempt() {
+        let open = status(
+            Code::Unavailable,
+            "UPSTREAM_CIRCUIT_OPEN",
+            Some(Duration::from_secs(30)),
+        );
+        let before = Utc::now();
+        match next_step(&open, &item(4, 0)) {
+            ItemEnd::Retry {
+                deferred: true,
+                at,
+                outcome,
+            } => {
+                assert!(at >= before + TimeDelta::seconds(29), "{at}");
+                assert_eq!(outcome.reason, "UPSTREAM_CIRCUIT_OPEN");
+            }
+            other => panic!("{other:?}"),
+        }
+        let busy = status(Code::Unavailable, "SERVER_BUSY", None);
+        assert!(matches!(
+            next_step(&busy, &item(1, MOST_DEFERRALS)),
+            ItemEnd::Retry {
+                deferred: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn transient_failures_are_retried_until_the_attempts_run_out() {
+        let down = status(Code::Unavailable, "UPSTREAM_UNAVAILABLE", None);
+        let before = Utc::now();
+        match next_step(&down, &item(1, 0)) {
+            ItemEnd::Retry {
+                deferred: false,
+                at,
+                ..
+            } => {
+                assert!(at >= before + TimeDelta::milliseconds(120), "{at}");
+                assert!(at <= before + TimeDelta::seconds(1), "{at}");
+            }
+            other => panic!("{other:?}"),
+        }
+        match next_step(&down, &item(MOST_ATTEMPTS, 0)) {
+            ItemEnd::Ended(outcome) => assert_eq!(outcome.code, Code::Unavailable as i32),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_callers_error_fails_the_item_at_once() {
+        let missing = status(Code::NotFound, "ACCOUNT_NOT_FOUND", None);
+        match next_step(&missing, &item(1, 0)) {
+            ItemEnd::Ended(outcome) => {
+                assert_eq!(outcome.code, Code::NotFound as i32);
+                assert_eq!(outcome.reason, "ACCOUNT_NOT_FOUND");
+                assert_eq!(outcome.message, "from the panel");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -30,6 +30,7 @@ macro_rules! suite {
 }
 
 mod accounts;
+mod batches;
 mod connect;
 mod credentials;
 mod harness;

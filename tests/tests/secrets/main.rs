@@ -50,8 +50,9 @@ use panelgate_proto::Capability;
 use panelgate_proto::v1::{
     CreateAccountRequest, CreateDatabaseRequest, Credentials, PanelKind, PasswordCredentials,
     RegisterServerRequest, Server, ServerDefaults, account_service_client::AccountServiceClient,
-    credentials, database_service_client::DatabaseServiceClient,
-    fleet_service_client::FleetServiceClient, inventory_service_client::InventoryServiceClient,
+    batch_service_client::BatchServiceClient, credentials,
+    database_service_client::DatabaseServiceClient, fleet_service_client::FleetServiceClient,
+    inventory_service_client::InventoryServiceClient,
     operation_service_client::OperationServiceClient, server_service_client::ServerServiceClient,
 };
 use panelgate_tests::{
@@ -170,6 +171,9 @@ impl Api {
     }
     fn fleet(&self) -> FleetServiceClient<Recorded> {
         FleetServiceClient::new(self.channel())
+    }
+    fn batches(&self) -> BatchServiceClient<Recorded> {
+        BatchServiceClient::new(self.channel())
     }
 
     /// One well-formed call of `operation` through the shared dispatcher.

@@ -4,9 +4,12 @@
 use std::time::Duration;
 
 use panelgate_proto::v1::{
-    GetAccountRequest, GetOperationRequest, GetSyncRunRequest, ListAccountsRequest,
+    AccountSelection, CancelBatchRequest, ChangePackagesRequest, CheckServersRequest,
+    DeleteAccountsRequest, GetAccountRequest, GetBatchRequest, GetOperationRequest,
+    GetSyncRunRequest, ListAccountsRequest, ListBatchItemsRequest, ListBatchesRequest,
     ListOperationsRequest, ListSyncFindingsRequest, OperationEntry, PanelKind, Placement,
-    PlanPlacementRequest, SearchAccountsRequest, ServerSelector, SyncRunState, SyncServersRequest,
+    PlanPlacementRequest, SearchAccountsRequest, ServerSelector, SuspendAccountsRequest,
+    SyncRunState, SyncServersRequest, UnsuspendAccountsRequest, WatchBatchRequest,
 };
 use panelgate_tests::{gateway::by_name, operations};
 use tonic::Code;
@@ -176,6 +179,111 @@ async fn sync(api: &Api, members: &[Member], seen: &mut Seen) {
         found.accounts.len() >= members.len(),
         "keeper on every server"
     );
+    batches(api, seen).await;
+}
+
+/// A fleet health check watched to its end, then every other batch RPC:
+/// batches over the index's keepers (suspend, package change and delete
+/// only checked), the batch read back, its items, and a cancel of it.
+async fn batches(api: &Api, seen: &mut Seen) {
+    let keepers = || {
+        Some(AccountSelection {
+            search: Some(SearchAccountsRequest {
+                username_prefix: "keeper".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+    };
+    let check = CheckServersRequest {
+        servers: Some(ServerSelector {
+            whole_fleet: true,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let result = api.batches().check_servers(check).await;
+    let started = seen.outcome("CheckServers (whole fleet)", result);
+    let id = started
+        .and_then(|reply| reply.operation)
+        .expect("a batch")
+        .id;
+    let mut events = api
+        .batches()
+        .watch_batch(WatchBatchRequest { id: id.clone() })
+        .await
+        .expect("watch the check")
+        .into_inner();
+    while let Some(event) = events.message().await.expect("an event") {
+        seen.reply("WatchBatch", &event);
+    }
+    let result = api
+        .batches()
+        .suspend_accounts(SuspendAccountsRequest {
+            accounts: keepers(),
+            reason: "checked only".into(),
+            validate_only: true,
+            ..Default::default()
+        })
+        .await;
+    seen.outcome("SuspendAccounts (validate_only)", result);
+    let result = api
+        .batches()
+        .change_packages(ChangePackagesRequest {
+            accounts: keepers(),
+            package: "gold".into(),
+            validate_only: true,
+            ..Default::default()
+        })
+        .await;
+    seen.outcome("ChangePackages (validate_only)", result);
+    let result = api
+        .batches()
+        .delete_accounts(DeleteAccountsRequest {
+            accounts: keepers(),
+            validate_only: true,
+            ..Default::default()
+        })
+        .await;
+    seen.outcome("DeleteAccounts (validate_only)", result);
+    let result = api
+        .batches()
+        .unsuspend_accounts(UnsuspendAccountsRequest {
+            accounts: keepers(),
+            ..Default::default()
+        })
+        .await;
+    seen.outcome("UnsuspendAccounts", result);
+    let result = api
+        .batches()
+        .get_batch(GetBatchRequest { id: id.clone() })
+        .await;
+    seen.outcome("GetBatch", result);
+    let result = api
+        .batches()
+        .list_batches(ListBatchesRequest::default())
+        .await;
+    let listed = seen.outcome("ListBatches", result).expect("batches");
+    assert!(
+        listed.operations.len() >= 2,
+        "the check and the unsuspension"
+    );
+    let result = api
+        .batches()
+        .list_batch_items(ListBatchItemsRequest {
+            id: id.clone(),
+            ..Default::default()
+        })
+        .await;
+    seen.outcome("ListBatchItems", result);
+    let result = api
+        .batches()
+        .cancel_batch(CancelBatchRequest {
+            id,
+            ..Default::default()
+        })
+        .await;
+    seen.outcome("CancelBatch (ended)", result);
 }
 
 /// The journal of this caller, every page and every entry, and a malformed

@@ -81,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
         .context("start the admin_api simulator")?;
     let size = usize::try_from(args.servers).context("--servers is too large for this platform")?;
     let fleet = Fleet::new(size, sim.base_url(), panel);
-    let gateway = Gateway::spawn(&binary).await?;
+    let gateway = Gateway::spawn(&binary, None).await?;
     println!(
         "panelgate-fleet-bench: {fleet}; gateway {} (pid {}) serving gRPC on {}; \
          {} calls in flight; {} cores",

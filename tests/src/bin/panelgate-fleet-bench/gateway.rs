@@ -1,6 +1,7 @@
 //! The gateway under measurement: the real `panelgate serve` binary in a
 //! process of its own, on loopback ports, with a fresh SQLite inventory in a
-//! temporary directory and caller authentication off. Killed when dropped.
+//! temporary directory (or a database given) and caller authentication off.
+//! Killed when dropped. Shared by the fleet and batch benches.
 
 use std::{
     collections::VecDeque,
@@ -49,8 +50,9 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Starts `binary` as `panelgate serve` and waits until it serves gRPC.
-    pub async fn spawn(binary: &Path) -> anyhow::Result<Gateway> {
+    /// Starts `binary` as `panelgate serve` on `database_url` (None: a fresh
+    /// SQLite file) and waits until it serves gRPC.
+    pub async fn spawn(binary: &Path, database_url: Option<&str>) -> anyhow::Result<Gateway> {
         if !binary.is_file() {
             bail!(
                 "no panelgate binary at {}: build it with `cargo build --release -p panelgate` \
@@ -59,7 +61,10 @@ impl Gateway {
             );
         }
         let dir = tempfile::tempdir().context("temporary directory for the inventory")?;
-        let database_url = format!("sqlite://{}", dir.path().join("inventory.db").display());
+        let database_url = database_url.map_or_else(
+            || format!("sqlite://{}", dir.path().join("inventory.db").display()),
+            str::to_owned,
+        );
         let mut child = Command::new(binary)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(["--metrics-listen", "127.0.0.1:0"])
@@ -105,6 +110,23 @@ impl Gateway {
     /// The gateway's process id.
     pub fn pid(&self) -> u32 {
         self.process.0.id()
+    }
+
+    /// The CPU time the gateway process has used so far (`utime + stime` of
+    /// `/proc/<pid>/stat`, in clock ticks of 1/100 s).
+    #[allow(dead_code, reason = "the fleet bench measures memory only")]
+    pub fn cpu(&self) -> anyhow::Result<Duration> {
+        let path = format!("/proc/{}/stat", self.pid());
+        let stat = std::fs::read_to_string(&path).with_context(|| format!("read {path}"))?;
+        // After the name in parentheses: state is field 3, utime and stime
+        // fields 14 and 15.
+        let (_, fields) = stat.rsplit_once(')').context("a stat line")?;
+        let mut fields = fields.split_whitespace().skip(11);
+        let mut ticks = || -> anyhow::Result<u64> {
+            Ok(fields.next().context("a CPU field")?.parse()?)
+        };
+        let ticks = ticks()? + ticks()?;
+        Ok(Duration::from_millis(ticks * 10))
     }
 
     /// Its last log lines, to explain a failure.

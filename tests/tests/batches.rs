@@ -498,79 +498,67 @@ async fn bad_batch_requests_name_their_field(backend: Backend) {
         backend,
         |_| {},
         |gateway| async move {
-            let suspend = |accounts: Option<AccountSelection>, options: Option<BatchOptions>| {
-                let mut client = gateway.batches();
-                async move {
-                    client
-                        .suspend_accounts(SuspendAccountsRequest {
-                            accounts,
-                            options,
-                            ..Default::default()
-                        })
-                        .await
-                }
-            };
             let one = |server: &str, username: &str| AccountRef {
                 server_id: server.to_owned(),
                 username: username.to_owned(),
             };
-            assert_invalid(suspend(None, None).await, "accounts");
-            let both = AccountSelection {
-                accounts: vec![one("s", "bob")],
-                search: Some(SearchAccountsRequest::default()),
+            let listed = |accounts: Vec<AccountRef>| {
+                Some(AccountSelection {
+                    accounts,
+                    ..Default::default()
+                })
             };
-            assert_invalid(suspend(Some(both), None).await, "accounts");
-            let twice = AccountSelection {
-                accounts: vec![one("s", "bob"), one("s", "bob")],
-                ..Default::default()
+            let limits = |per_server_limit, overall_limit| {
+                Some(BatchOptions {
+                    per_server_limit,
+                    overall_limit,
+                    ..Default::default()
+                })
             };
-            assert_invalid(
-                suspend(Some(twice), None).await,
-                "accounts.accounts[1].username",
-            );
-            let bad_name = AccountSelection {
-                accounts: vec![one("s", "Bad Name!")],
-                ..Default::default()
-            };
-            assert_invalid(
-                suspend(Some(bad_name), None).await,
-                "accounts.accounts[0].username",
-            );
-            let no_server = AccountSelection {
-                accounts: vec![one(" ", "bob")],
-                ..Default::default()
-            };
-            assert_invalid(
-                suspend(Some(no_server), None).await,
-                "accounts.accounts[0].server_id",
-            );
-            let paged = AccountSelection {
+            let paged = Some(AccountSelection {
                 search: Some(SearchAccountsRequest {
                     page_size: 10,
                     ..Default::default()
                 }),
                 ..Default::default()
-            };
-            assert_invalid(
-                suspend(Some(paged), None).await,
-                "accounts.search.page_size",
-            );
-            let too_many = BatchOptions {
-                per_server_limit: 17,
-                ..Default::default()
-            };
-            assert_invalid(
-                suspend(search("x"), Some(too_many)).await,
-                "options.per_server_limit",
-            );
-            let overall = BatchOptions {
-                overall_limit: 5000,
-                ..Default::default()
-            };
-            assert_invalid(
-                suspend(search("x"), Some(overall)).await,
-                "options.overall_limit",
-            );
+            });
+            let both = Some(AccountSelection {
+                accounts: vec![one("s", "bob")],
+                search: Some(SearchAccountsRequest::default()),
+            });
+            let cases = [
+                (None, None, "accounts"),
+                (both, None, "accounts"),
+                (
+                    listed(vec![one("s", "bob"), one("s", "bob")]),
+                    None,
+                    "accounts.accounts[1].username",
+                ),
+                (
+                    listed(vec![one("s", "Bad Name!")]),
+                    None,
+                    "accounts.accounts[0].username",
+                ),
+                (
+                    listed(vec![one(" ", "bob")]),
+                    None,
+                    "accounts.accounts[0].server_id",
+                ),
+                (paged, None, "accounts.search.page_size"),
+                (search("x"), limits(17, 0), "options.per_server_limit"),
+                (search("x"), limits(0, 5000), "options.overall_limit"),
+            ];
+            for (accounts, options, field) in cases {
+                let refused = gateway
+                    .batches()
+                    .suspend_accounts(SuspendAccountsRequest {
+                        accounts,
+                        options,
+                        ..Default::default()
+                    })
+                    .await;
+                assert_invalid(refused, field);
+            }
             let get = |id: &str| {
                 let mut client = gateway.batches();
                 let id = id.to_owned();

@@ -132,7 +132,7 @@ async fn call(
     let request_id = request_id.unwrap_or_default();
     let username = username.to_owned();
     let accounts = AccountApi::new(app.clone());
-    match action.kind {
+    let done = match action.kind {
         BatchKind::SuspendAccounts => accounts
             .suspend_account(as_caller(
                 SuspendAccountRequest {
@@ -145,7 +145,7 @@ async fn call(
                 &caller,
             ))
             .await
-            .map(|_| String::new()),
+            .map(drop),
         BatchKind::UnsuspendAccounts => accounts
             .unsuspend_account(as_caller(
                 UnsuspendAccountRequest {
@@ -157,7 +157,7 @@ async fn call(
                 &caller,
             ))
             .await
-            .map(|_| String::new()),
+            .map(drop),
         BatchKind::ChangePackages => accounts
             .change_package(as_caller(
                 ChangePackageRequest {
@@ -170,7 +170,7 @@ async fn call(
                 &caller,
             ))
             .await
-            .map(|_| String::new()),
+            .map(drop),
         BatchKind::DeleteAccounts => accounts
             .delete_account(as_caller(
                 DeleteAccountRequest {
@@ -182,35 +182,42 @@ async fn call(
                 &caller,
             ))
             .await
-            .map(|_| String::new()),
+            .map(drop),
         BatchKind::CheckServers if validate_only => app
             .router
             .server_by_id(server_id, crate::routing::Read::Cached)
             .await
-            .map(|_| String::new())
+            .map(drop)
             .map_err(Status::from),
         BatchKind::CheckServers => {
-            let checked = InventoryApi::new(app.clone())
-                .check_server(as_caller(CheckServerRequest { target }, &caller))
-                .await?
-                .into_inner();
-            let latency = checked
-                .latency
-                .map(|latency| latency.seconds * 1000 + i64::from(latency.nanos) / 1_000_000)
-                .unwrap_or_default();
-            if checked.healthy {
-                let version = match checked.panel_version.as_str() {
-                    "" => String::new(),
-                    version => format!(", panel version {version}"),
-                };
-                Ok(format!("healthy, answered in {latency} ms{version}"))
-            } else {
-                Err(Status::unavailable(format!(
-                    "{}: {}",
-                    checked.error_reason, checked.error_message
-                )))
-            }
+            return check(app, target, &caller).await;
         }
+    };
+    done.map(|()| String::new())
+}
+
+/// Checks a server as CheckServer does: what it found, or why it is not
+/// healthy (UNAVAILABLE).
+async fn check(app: &App, target: Option<Target>, caller: &Arc<Caller>) -> Result<String, Status> {
+    let checked = InventoryApi::new(app.clone())
+        .check_server(as_caller(CheckServerRequest { target }, caller))
+        .await?
+        .into_inner();
+    let latency = checked
+        .latency
+        .map(|latency| latency.seconds * 1000 + i64::from(latency.nanos) / 1_000_000)
+        .unwrap_or_default();
+    if checked.healthy {
+        let version = match checked.panel_version.as_str() {
+            "" => String::new(),
+            version => format!(", panel version {version}"),
+        };
+        Ok(format!("healthy, answered in {latency} ms{version}"))
+    } else {
+        Err(Status::unavailable(format!(
+            "{}: {}",
+            checked.error_reason, checked.error_message
+        )))
     }
 }
 

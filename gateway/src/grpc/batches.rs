@@ -84,15 +84,14 @@ impl BatchApi {
         } else {
             validate::name("reason", &req.reason, 255)?
         };
-        let plan = Plan {
+        let action = Action {
             kind: BatchKind::SuspendAccounts,
-            items: self.accounts(&call, req.accounts).await?,
-            limits: limits(req.options)?,
-            reason,
-            package: String::new(),
+            reason: &reason,
+            package: "",
         };
+        let operation = self.start(&call, action, req.accounts, req.options).await?;
         Ok(SuspendAccountsResponse {
-            operation: Some(self.start(&call, plan).await?),
+            operation: Some(operation),
         })
     }
 
@@ -101,15 +100,14 @@ impl BatchApi {
         call: Call,
         req: UnsuspendAccountsRequest,
     ) -> Body<UnsuspendAccountsResponse> {
-        let plan = Plan {
+        let action = Action {
             kind: BatchKind::UnsuspendAccounts,
-            items: self.accounts(&call, req.accounts).await?,
-            limits: limits(req.options)?,
-            reason: String::new(),
-            package: String::new(),
+            reason: "",
+            package: "",
         };
+        let operation = self.start(&call, action, req.accounts, req.options).await?;
         Ok(UnsuspendAccountsResponse {
-            operation: Some(self.start(&call, plan).await?),
+            operation: Some(operation),
         })
     }
 
@@ -119,15 +117,14 @@ impl BatchApi {
         req: ChangePackagesRequest,
     ) -> Body<ChangePackagesResponse> {
         let package = validate::package("package", &req.package)?;
-        let plan = Plan {
+        let action = Action {
             kind: BatchKind::ChangePackages,
-            items: self.accounts(&call, req.accounts).await?,
-            limits: limits(req.options)?,
-            reason: String::new(),
-            package,
+            reason: "",
+            package: &package,
         };
+        let operation = self.start(&call, action, req.accounts, req.options).await?;
         Ok(ChangePackagesResponse {
-            operation: Some(self.start(&call, plan).await?),
+            operation: Some(operation),
         })
     }
 
@@ -136,15 +133,14 @@ impl BatchApi {
         call: Call,
         req: DeleteAccountsRequest,
     ) -> Body<DeleteAccountsResponse> {
-        let plan = Plan {
+        let action = Action {
             kind: BatchKind::DeleteAccounts,
-            items: self.accounts(&call, req.accounts).await?,
-            limits: limits(req.options)?,
-            reason: String::new(),
-            package: String::new(),
+            reason: "",
+            package: "",
         };
+        let operation = self.start(&call, action, req.accounts, req.options).await?;
         Ok(DeleteAccountsResponse {
-            operation: Some(self.start(&call, plan).await?),
+            operation: Some(operation),
         })
     }
 
@@ -327,8 +323,22 @@ impl BatchApi {
         }
     }
 
-    /// Starts the batch `plan` describes, or with validate_only previews it.
-    async fn start(&self, call: &Call, plan: Plan) -> Result<BatchOperation, GatewayError> {
+    /// Starts a batch doing `action` to the selected accounts, or with
+    /// validate_only previews it.
+    async fn start(
+        &self,
+        call: &Call,
+        action: Action<'_>,
+        accounts: Option<AccountSelection>,
+        options: Option<BatchOptions>,
+    ) -> Result<BatchOperation, GatewayError> {
+        let plan = Plan {
+            kind: action.kind,
+            items: self.accounts(call, accounts).await?,
+            limits: limits(options)?,
+            reason: action.reason.to_owned(),
+            package: action.package.to_owned(),
+        };
         if call.validate_only() {
             return Ok(self.preview(call, plan).await);
         }

@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use panelgate_inventory::testing::TestDatabase;
 use panelgate_proto::v1::{
     AccountSelection, BatchItemState, BatchOperation, BatchState, GetBatchRequest,
     ListBatchItemsRequest, PanelKind, SearchAccountsRequest, SuspendAccountsRequest, Target,
@@ -16,7 +15,7 @@ use panelgate_proto::v1::{
 use tonic::transport::Channel;
 
 use crate::{
-    gateway::{Gateway, bearer},
+    gateway::{Gateway, bearer, postgres},
     sims::SimPanel,
 };
 
@@ -35,15 +34,7 @@ async fn batch(channel: Channel, id: &str) -> BatchOperation {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_killed_with_its_gateway_is_finished_by_another_exactly_once() {
-    let Some(database) = TestDatabase::postgres_from_env()
-        .await
-        .expect("create a PostgreSQL test database")
-    else {
-        assert!(
-            std::env::var_os("PANELGATE_TEST_REQUIRE_POSTGRES").is_none(),
-            "PANELGATE_TEST_REQUIRE_POSTGRES is set but PANELGATE_TEST_DATABASE_URL is not"
-        );
-        eprintln!("skipped: set PANELGATE_TEST_DATABASE_URL to run the replica tests");
+    let Some(database) = postgres().await else {
         return;
     };
     let mut a = Gateway::start_on(&database.url, "1s");

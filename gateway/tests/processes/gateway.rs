@@ -157,6 +157,22 @@ impl Drop for Gateway {
     }
 }
 
+/// A fresh PostgreSQL database for processes to share; None (the test
+/// skipped) without one, unless CI requires it.
+pub async fn postgres() -> Option<panelgate_inventory::testing::TestDatabase> {
+    let database = panelgate_inventory::testing::TestDatabase::postgres_from_env()
+        .await
+        .expect("create a PostgreSQL test database");
+    if database.is_none() {
+        assert!(
+            std::env::var_os("PANELGATE_TEST_REQUIRE_POSTGRES").is_none(),
+            "PANELGATE_TEST_REQUIRE_POSTGRES is set but PANELGATE_TEST_DATABASE_URL is not"
+        );
+        eprintln!("skipped: set PANELGATE_TEST_DATABASE_URL to run the replica tests");
+    }
+    database
+}
+
 /// A string field of a JSON log line.
 pub fn json_field(line: &str, name: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(line).ok()?;

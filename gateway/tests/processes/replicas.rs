@@ -27,7 +27,7 @@ use tonic::{Code, Status, transport::Channel};
 use tonic_types::StatusExt;
 
 use crate::{
-    gateway::{Gateway, bearer},
+    gateway::{Gateway, bearer, postgres},
     sims::{SERVER, SimPanel},
 };
 
@@ -59,17 +59,7 @@ impl Replicas {
 
     /// [`Replicas::start`], both processes with more `serve` flags.
     async fn start_with(flags: &[&str]) -> Option<Self> {
-        let Some(database) = TestDatabase::postgres_from_env()
-            .await
-            .expect("create a PostgreSQL test database")
-        else {
-            assert!(
-                std::env::var_os("PANELGATE_TEST_REQUIRE_POSTGRES").is_none(),
-                "PANELGATE_TEST_REQUIRE_POSTGRES is set but PANELGATE_TEST_DATABASE_URL is not"
-            );
-            eprintln!("skipped: set PANELGATE_TEST_DATABASE_URL to run the replica tests");
-            return None;
-        };
+        let database = postgres().await?;
         let a = Gateway::start_with(&database.url, "1s", flags);
         let b = Gateway::start_with(&database.url, "1s", flags);
         let (a_channel, b_channel) = (a.channel().await, b.channel().await);

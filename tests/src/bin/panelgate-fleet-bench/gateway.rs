@@ -122,9 +122,8 @@ impl Gateway {
         // fields 14 and 15.
         let (_, fields) = stat.rsplit_once(')').context("a stat line")?;
         let mut fields = fields.split_whitespace().skip(11);
-        let mut ticks = || -> anyhow::Result<u64> {
-            Ok(fields.next().context("a CPU field")?.parse()?)
-        };
+        let mut ticks =
+            || -> anyhow::Result<u64> { Ok(fields.next().context("a CPU field")?.parse()?) };
         let ticks = ticks()? + ticks()?;
         Ok(Duration::from_millis(ticks * 10))
     }

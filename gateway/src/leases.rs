@@ -28,6 +28,8 @@ const _: () = assert!(RENEW_EVERY.as_secs() * 3 <= LEASE.as_secs());
 #[derive(Clone)]
 pub struct Leases {
     held: Arc<Mutex<HashSet<String>>>,
+    /// The batch items this process runs.
+    items: Arc<Mutex<HashSet<i64>>>,
     /// This process's name on the batch items it claims.
     owner: Arc<str>,
 }
@@ -36,6 +38,7 @@ impl Default for Leases {
     fn default() -> Self {
         Leases {
             held: Arc::default(),
+            items: Arc::default(),
             owner: uuid::Uuid::new_v4().to_string().into(),
         }
     }
@@ -61,6 +64,22 @@ impl Leases {
         self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Keeps the lease of batch item `id` alive until
+    /// [`Leases::release_item`].
+    pub fn hold_item(&self, id: i64) {
+        self.items().insert(id);
+    }
+
+    /// Stops renewing the lease of batch item `id` (it ended, or its end
+    /// could not be recorded: another replica will run it again).
+    pub fn release_item(&self, id: i64) {
+        self.items().remove(&id);
+    }
+
+    fn items(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+        self.items.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Renews the held claims forever.
     pub async fn renew(self, inventory: Inventory) {
         let mut ticker = tokio::time::interval(RENEW_EVERY);
@@ -74,7 +93,8 @@ impl Leases {
             if let Err(err) = inventory.renew_slots(&ids, LEASE).await {
                 warn!(error = %err, "slots of running creates not renewed");
             }
-            if let Err(err) = inventory.renew_items(&self.owner, LEASE).await {
+            let items: Vec<i64> = self.items().iter().copied().collect();
+            if let Err(err) = inventory.renew_items(&self.owner, &items, LEASE).await {
                 warn!(error = %err, "claims of running batch items not renewed");
             }
         }

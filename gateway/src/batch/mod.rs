@@ -30,8 +30,16 @@ const LOOK_EVERY: Duration = Duration::from_secs(1);
 /// How often a driver with nothing running here looks again for items
 /// (retries coming due, leases expiring, the batch ending elsewhere).
 const IDLE_POLL: Duration = Duration::from_millis(250);
-/// Most items one replica runs at once, over all batches' own limits.
+/// The shortest time between two claims of one driver: items ending in a
+/// burst are replaced by one claim (each claim ranks the batch's open
+/// items), at the cost of a slot idling a few milliseconds.
+const CLAIM_GAP: Duration = Duration::from_millis(10);
+/// Most items one replica runs at once for one batch (the batch's own
+/// limits are usually lower).
 const MOST_AT_ONCE: usize = 1024;
+/// Attempts at recording an item's end before its lease is left to expire
+/// (another replica then runs it again, replaying its journalled outcome).
+const END_ATTEMPTS: u32 = 5;
 
 /// The batches this replica drives, and the bell that makes it look for
 /// new ones. Cheap to clone.
@@ -52,14 +60,16 @@ impl Worker {
     }
 }
 
-/// Drives every open batch, forever.
+/// Drives every open batch, forever (the drivers stop with it).
 pub async fn work(app: App) {
+    let mut drivers = JoinSet::new();
     loop {
+        while drivers.try_join_next().is_some() {}
         match app.inventory.open_batches().await {
             Ok(batches) => {
                 for batch in batches {
                     if app.batches.driving().insert(batch.id.clone()) {
-                        tokio::spawn(drive(app.clone(), batch));
+                        drivers.spawn(drive(app.clone(), batch));
                     }
                 }
             }
@@ -73,16 +83,31 @@ pub async fn work(app: App) {
 async fn drive(app: App, batch: BatchRecord) {
     let batch = Arc::new(batch);
     let owner = app.leases.owner().to_owned();
+    let servers = loop {
+        match app.inventory.batch_servers(&batch.id).await {
+            Ok(servers) => break servers,
+            Err(err) => {
+                warn!(batch_id = %batch.id, error = %err, "batch servers not read");
+                tokio::time::sleep(IDLE_POLL).await;
+            }
+        }
+    };
     let mut running = JoinSet::new();
+    let mut last_claim = tokio::time::Instant::now();
     loop {
+        if !running.is_empty() {
+            tokio::time::sleep_until(last_claim + CLAIM_GAP).await;
+        }
+        last_claim = tokio::time::Instant::now();
         let room = MOST_AT_ONCE.saturating_sub(running.len());
         match app
             .inventory
-            .claim_items(&batch.id, &owner, LEASE, room)
+            .claim_items(&batch.id, &owner, LEASE, room, &servers)
             .await
         {
             Ok(claimed) => {
                 for claimed in claimed {
+                    app.leases.hold_item(claimed.id);
                     running.spawn(run(app.clone(), batch.clone(), claimed));
                 }
             }
@@ -103,9 +128,13 @@ async fn drive(app: App, batch: BatchRecord) {
             }
             continue;
         }
-        // Claim again once something ended, together with whatever else
-        // ended meanwhile.
-        running.join_next().await;
+        // Claim again once something ended (with whatever else ended
+        // meanwhile), or after a while: retries come due and leases expire
+        // while a slow item runs.
+        tokio::select! {
+            _ = running.join_next() => {}
+            () = tokio::time::sleep(IDLE_POLL) => {}
+        }
         while running.try_join_next().is_some() {}
     }
     app.batches.driving().remove(&batch.id);
@@ -126,19 +155,7 @@ async fn run(app: App, batch: Arc<BatchRecord>, claimed: ItemRecord) {
     {
         warn!(batch_id = %batch.id, error = %err, "items of a refusing server not put off");
     }
-    match app
-        .inventory
-        .end_item(claimed.id, app.leases.owner(), end)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => warn!(
-            batch_id = %batch.id,
-            item = claimed.position,
-            "item's lease lost before it ended: another replica runs it again"
-        ),
-        Err(err) => warn!(batch_id = %batch.id, error = %err, "item end not recorded"),
-    }
+    end_item(&app, &batch.id, &claimed, end).await;
     let most = u64::from(batch.limits.max_failures);
     if failed && most > 0 {
         match app.inventory.failed_item_count(&batch.id).await {
@@ -152,4 +169,36 @@ async fn run(app: App, batch: Arc<BatchRecord>, claimed: ItemRecord) {
             Err(err) => warn!(batch_id = %batch.id, error = %err, "failures not counted"),
         }
     }
+}
+
+/// Records how an item ended, retrying a failed write a few times; then
+/// stops renewing its lease either way.
+async fn end_item(app: &App, batch_id: &str, item: &ItemRecord, end: ItemEnd) {
+    for attempt in 1..=END_ATTEMPTS {
+        match app
+            .inventory
+            .end_item(item.id, app.leases.owner(), end.clone())
+            .await
+        {
+            Ok(true) => break,
+            Ok(false) => {
+                warn!(
+                    %batch_id,
+                    item = item.position,
+                    "item's lease lost before it ended: another replica runs it again"
+                );
+                break;
+            }
+            Err(err) if attempt < END_ATTEMPTS => {
+                warn!(%batch_id, error = %err, "item end not recorded: trying again");
+                tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
+            }
+            Err(err) => warn!(
+                %batch_id,
+                error = %err,
+                "item end not recorded: its lease will expire and it runs again"
+            ),
+        }
+    }
+    app.leases.release_item(item.id);
 }

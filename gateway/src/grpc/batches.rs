@@ -251,7 +251,14 @@ impl BatchApi {
     async fn batch(&self, call: &Call, field: &str, id: &str) -> Result<BatchRecord, GatewayError> {
         let id = validate::uuid(field, id)?;
         let batch = self.app.inventory.get_batch(&id).await?;
-        if call.groups().is_some() && batch.caller != call.subject() {
+        // A token limited to some groups: only its subject's batches, started
+        // within those groups.
+        let allowed = match (call.groups(), &batch.groups) {
+            (None, _) => true,
+            (Some(mine), Some(theirs)) => batch.caller == call.subject() && theirs.is_subset(mine),
+            (Some(_), None) => false,
+        };
+        if !allowed {
             return Err(GatewayError::PermissionDenied {
                 reason: ErrorReason::GroupNotAllowed,
                 message: "the batch was started by another caller".to_owned(),
@@ -296,6 +303,12 @@ impl BatchApi {
             ));
         }
         let search = account_search(call, search, PREFIX)?;
+        if !search.has_filter() {
+            return Err(GatewayError::invalid(
+                "accounts.search",
+                "name at least one filter: a batch over every account must list them",
+            ));
+        }
         let mut items = Vec::new();
         let mut token = None;
         loop {
@@ -480,7 +493,10 @@ async fn watch(
                 return;
             }
         };
-        let items = match app.inventory.ended_items(&id, since).await {
+        // The last pass reads every ended item: one ended on a replica with
+        // a clock behind the others' may be older than `since`.
+        let from = if ended { None } else { since };
+        let items = match app.inventory.ended_items(&id, from).await {
             Ok(items) => items,
             Err(err) => {
                 let _ = events.send(Err(GatewayError::from(err).into())).await;

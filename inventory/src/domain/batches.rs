@@ -155,6 +155,8 @@ pub struct BatchRecord {
     pub state: BatchState,
     /// Whether it was cancelled.
     pub cancel_requested: bool,
+    /// Why it starts no new item; empty while it goes on.
+    pub stop_reason: String,
     /// When it started.
     pub created_at: DateTime<Utc>,
     /// When it ended.

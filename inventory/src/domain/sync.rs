@@ -336,3 +336,20 @@ pub struct AccountSearch {
     /// The order of results.
     pub order: AccountOrder,
 }
+
+impl AccountSearch {
+    /// Whether any filter narrows the search (the caller's groups aside).
+    pub fn has_filter(&self) -> bool {
+        self.group.is_some()
+            || self.server_id.is_some()
+            || self.kind.is_some()
+            || self.package.is_some()
+            || self.status.is_some()
+            || self.primary_domain.is_some()
+            || self.domain_suffix.is_some()
+            || self.username_prefix.is_some()
+            || self.missing.is_some()
+            || self.mismatched.is_some()
+            || self.min_usage_percent.is_some()
+    }
+}

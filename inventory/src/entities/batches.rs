@@ -37,6 +37,9 @@ pub struct Model {
     pub state: String,
     /// Whether CancelBatch was called.
     pub cancel_requested: bool,
+    /// Why it starts no new item (cancelled, or stopped after too many
+    /// failures), as its items not started say; empty while it goes on.
+    pub stop_reason: String,
     /// When it started.
     pub created_at: DateTimeUtc,
     /// When its last item ended.

@@ -27,6 +27,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer(Batches::Total))
                     .col(string(Batches::State))
                     .col(boolean(Batches::CancelRequested))
+                    .col(string(Batches::StopReason))
                     .col(timestamp_with_time_zone(Batches::CreatedAt))
                     .col(timestamp_with_time_zone_null(Batches::EndedAt))
                     .to_owned(),
@@ -84,7 +85,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // Claims look for open items of a batch, per server.
+        // Claims count running items per server; progress counts by state.
         manager
             .create_index(
                 Index::create()
@@ -93,6 +94,19 @@ impl MigrationTrait for Migration {
                     .col(BatchItems::BatchId)
                     .col(BatchItems::State)
                     .col(BatchItems::ServerId)
+                    .to_owned(),
+            )
+            .await?;
+        // Claims read each server's pending items in position order.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_batch_items_batch_server_state_position")
+                    .table(BatchItems::Table)
+                    .col(BatchItems::BatchId)
+                    .col(BatchItems::ServerId)
+                    .col(BatchItems::State)
+                    .col(BatchItems::Position)
                     .to_owned(),
             )
             .await?;
@@ -135,6 +149,7 @@ enum Batches {
     Total,
     State,
     CancelRequested,
+    StopReason,
     CreatedAt,
     EndedAt,
 }

@@ -9,7 +9,7 @@
 //! again; its next run has the same request_id, so what the dead replica
 //! did is not done twice.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -32,6 +32,8 @@ use crate::{
 
 /// Items written per INSERT (well under both databases' parameter limits).
 const CHUNK: usize = 500;
+/// Most servers one claim reads items of (one subquery, one parameter each).
+const SERVERS_PER_CLAIM: usize = 500;
 
 impl Inventory {
     /// Records a batch and its items, or returns the batch the same journal
@@ -69,6 +71,7 @@ impl Inventory {
             total: Set(count(batch.items.len())),
             state: Set(BatchState::Running.as_str().to_owned()),
             cancel_requested: Set(false),
+            stop_reason: Set(String::new()),
             created_at: Set(now()),
             ended_at: Set(None),
         };
@@ -215,17 +218,33 @@ impl Inventory {
         Ok(servers.into_values().collect())
     }
 
+    /// The servers batch `id`'s items are on.
+    pub async fn batch_servers(&self, id: &str) -> Result<Vec<String>, InventoryError> {
+        Ok(batch_items::Entity::find()
+            .select_only()
+            .column(batch_items::Column::ServerId)
+            .distinct()
+            .filter(batch_items::Column::BatchId.eq(id))
+            .order_by_asc(batch_items::Column::ServerId)
+            .into_tuple()
+            .all(self.db()?)
+            .await?)
+    }
+
     /// Claims for `owner`, until `lease` from now, up to `wanted` open items
-    /// of batch `id` (pending ones due now, and running ones whose lease
-    /// expired), as far as the batch's limits leave room: a server's running
-    /// items stay within `per_server`, the batch's within `overall`. Servers
-    /// take turns: every server's first open item comes before any second.
+    /// of batch `id` on `servers` (pending ones due now, and running ones
+    /// whose lease expired), as far as the batch's limits leave room: a
+    /// server's running items stay within `per_server`, the batch's within
+    /// `overall`. Servers take turns: every server's first open item comes
+    /// before any second. Each server's items are read by an index range
+    /// of their own, so a claim reads about as many rows as it may take.
     pub async fn claim_items(
         &self,
         id: &str,
         owner: &str,
         lease: Duration,
         wanted: usize,
+        servers: &[String],
     ) -> Result<Vec<ItemRecord>, InventoryError> {
         if wanted == 0 {
             return Ok(Vec::new());
@@ -265,30 +284,31 @@ impl Inventory {
             .collect();
         let per_server = Ord::max(u64::try_from(batch.per_server_limit).unwrap_or(1), 1);
         let overall = Ord::max(u64::try_from(batch.overall_limit).unwrap_or(1), 1);
-        let mut room = usize::try_from(overall.saturating_sub(busy.values().sum()))
+        let room = usize::try_from(overall.saturating_sub(busy.values().sum()))
             .unwrap_or(usize::MAX)
             .min(wanted);
         if room == 0 {
             return Ok(Vec::new());
         }
-        // A cancelled batch starts nothing new, but items whose replica died
-        // mid-run are run to an end: they may have been applied.
-        let candidates =
-            open_items(&txn, backend, id, now, per_server, batch.cancel_requested).await?;
-        let mut taken: HashMap<&str, u64> = HashMap::new();
-        let mut chosen = Vec::new();
-        for item in &candidates {
-            if room == 0 {
-                break;
-            }
-            let running = busy.get(&item.server_id).copied().unwrap_or(0);
-            let took = taken.entry(item.server_id.as_str()).or_default();
-            if running + *took < per_server {
-                *took += 1;
-                room -= 1;
-                chosen.push(item.id);
-            }
+        // The servers with a free place, from a point that moves with time
+        // when there are more of them than one claim reads.
+        let mut free: Vec<(&str, u64)> = servers
+            .iter()
+            .filter_map(|server| {
+                let running = busy.get(server).copied().unwrap_or(0);
+                (running < per_server).then_some((server.as_str(), per_server - running))
+            })
+            .collect();
+        if !free.is_empty() {
+            let start = usize::try_from(now.timestamp_subsec_micros()).unwrap_or(0) % free.len();
+            free.rotate_left(start);
+            free.truncate(SERVERS_PER_CLAIM);
         }
+        // A stopped batch starts nothing new, but items whose replica died
+        // mid-run are run to an end: they may have been applied.
+        let stopped = !batch.stop_reason.is_empty();
+        let candidates = open_items(&txn, backend, id, now, &free, stopped, room).await?;
+        let chosen = take_turns(candidates, &free, &busy, per_server, room);
         if chosen.is_empty() {
             return Ok(Vec::new());
         }
@@ -305,10 +325,15 @@ impl Inventory {
                 Expr::col(batch_items::Column::Attempts).add(1),
             )
             .filter(batch_items::Column::Id.is_in(chosen.iter().copied()))
+            // Still open: an item ended or cancelled since it was read (by
+            // what does not hold the batch's row) stays so.
+            .filter(open(now, stopped))
             .exec(&txn)
             .await?;
         let claimed = batch_items::Entity::find()
             .filter(batch_items::Column::Id.is_in(chosen))
+            .filter(batch_items::Column::LeaseOwner.eq(owner))
+            .filter(batch_items::Column::LeaseUntil.eq(until))
             .order_by_asc(batch_items::Column::Position)
             .all(&txn)
             .await?;
@@ -316,13 +341,23 @@ impl Inventory {
         claimed.into_iter().map(item_record).collect()
     }
 
-    /// Extends the lease of every item `owner` is running to `lease` from now.
-    pub async fn renew_items(&self, owner: &str, lease: Duration) -> Result<(), InventoryError> {
+    /// Extends `owner`'s lease of each of `ids` (items it is running) to
+    /// `lease` from now.
+    pub async fn renew_items(
+        &self,
+        owner: &str,
+        ids: &[i64],
+        lease: Duration,
+    ) -> Result<(), InventoryError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         batch_items::Entity::update_many()
             .col_expr(
                 batch_items::Column::LeaseUntil,
                 Expr::value(expiry(now(), lease)),
             )
+            .filter(batch_items::Column::Id.is_in(ids.iter().copied()))
             .filter(batch_items::Column::LeaseOwner.eq(owner))
             .filter(batch_items::Column::State.eq(ItemState::Running.as_str()))
             .exec(self.db()?)
@@ -408,8 +443,10 @@ impl Inventory {
         Ok(())
     }
 
-    /// Ends every pending item of batch `id` CANCELLED with `message`; with
-    /// `cancel`, records that CancelBatch was called. Returns the batch.
+    /// Stops batch `id` (unless it stopped already): it starts no new item,
+    /// and every pending item ends CANCELLED with `message`, now and when
+    /// one comes back to be retried (see [`Inventory::end_batch_if_done`]).
+    /// With `cancel`, records that CancelBatch was called. Returns the batch.
     pub async fn cancel_batch(
         &self,
         id: &str,
@@ -417,27 +454,16 @@ impl Inventory {
         message: &str,
     ) -> Result<BatchRecord, InventoryError> {
         let txn = self.db()?.begin().await?;
+        let mut stop = batches::Entity::update_many()
+            .col_expr(batches::Column::StopReason, Expr::value(message))
+            .filter(batches::Column::Id.eq(id))
+            .filter(batches::Column::EndedAt.is_null())
+            .filter(batches::Column::StopReason.eq(""));
         if cancel {
-            batches::Entity::update_many()
-                .col_expr(batches::Column::CancelRequested, Expr::value(true))
-                .filter(batches::Column::Id.eq(id))
-                .filter(batches::Column::EndedAt.is_null())
-                .exec(&txn)
-                .await?;
+            stop = stop.col_expr(batches::Column::CancelRequested, Expr::value(true));
         }
-        batch_items::Entity::update_many()
-            .col_expr(
-                batch_items::Column::State,
-                Expr::value(ItemState::Cancelled.as_str()),
-            )
-            .col_expr(batch_items::Column::Code, Expr::value(CANCELLED_CODE))
-            .col_expr(batch_items::Column::Reason, Expr::value(""))
-            .col_expr(batch_items::Column::Message, Expr::value(message))
-            .col_expr(batch_items::Column::EndedAt, Expr::value(now()))
-            .filter(batch_items::Column::BatchId.eq(id))
-            .filter(batch_items::Column::State.eq(ItemState::Pending.as_str()))
-            .exec(&txn)
-            .await?;
+        stop.exec(&txn).await?;
+        cancel_pending(&txn, id, message).await?;
         let row = batches::Entity::find_by_id(id)
             .one(&txn)
             .await?
@@ -447,15 +473,22 @@ impl Inventory {
     }
 
     /// Ends batch `id` if none of its items is open any more: SUCCEEDED,
-    /// FAILED or CANCELLED by how they ended. Returns whether this call
-    /// ended it.
+    /// FAILED or CANCELLED by how they ended. A stopped batch's items that
+    /// came back to be retried end CANCELLED first. Returns whether this
+    /// call ended it.
     pub async fn end_batch_if_done(&self, id: &str) -> Result<bool, InventoryError> {
+        let batch = self.get_batch(id).await?;
+        if batch.ended_at.is_some() {
+            return Ok(false);
+        }
+        if !batch.stop_reason.is_empty() {
+            cancel_pending(self.db()?, id, &batch.stop_reason).await?;
+        }
         let counts = self.batch_counts(id).await?;
         let open: u64 = counts.iter().map(|c| c.pending + c.running).sum();
         if open > 0 {
             return Ok(false);
         }
-        let batch = self.get_batch(id).await?;
         let failed: u64 = counts.iter().map(|c| c.failed).sum();
         let cancelled: u64 = counts.iter().map(|c| c.cancelled).sum();
         let state = if batch.cancel_requested {
@@ -592,49 +625,152 @@ impl Inventory {
     }
 }
 
+/// Ends batch `id`'s pending items CANCELLED with `message`.
+async fn cancel_pending(
+    db: &impl ConnectionTrait,
+    id: &str,
+    message: &str,
+) -> Result<(), InventoryError> {
+    batch_items::Entity::update_many()
+        .col_expr(
+            batch_items::Column::State,
+            Expr::value(ItemState::Cancelled.as_str()),
+        )
+        .col_expr(batch_items::Column::Code, Expr::value(CANCELLED_CODE))
+        .col_expr(batch_items::Column::Reason, Expr::value(""))
+        .col_expr(batch_items::Column::Message, Expr::value(message))
+        .col_expr(batch_items::Column::EndedAt, Expr::value(now()))
+        .filter(batch_items::Column::BatchId.eq(id))
+        .filter(batch_items::Column::State.eq(ItemState::Pending.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Items open to a claim at `now`: pending and due (unless the batch
+/// stopped), or running with an expired lease.
+fn open(now: DateTime<Utc>, stopped: bool) -> sea_orm::Condition {
+    let expired = batch_items::Column::State
+        .eq(ItemState::Running.as_str())
+        .and(batch_items::Column::LeaseUntil.lte(now));
+    let due = batch_items::Column::State
+        .eq(ItemState::Pending.as_str())
+        .and(
+            batch_items::Column::NotBefore
+                .is_null()
+                .or(batch_items::Column::NotBefore.lte(now)),
+        );
+    let condition = sea_orm::Condition::any().add(expired);
+    if stopped {
+        condition
+    } else {
+        condition.add(due)
+    }
+}
+
 /// The gRPC code of a cancelled item (CANCELLED).
 const CANCELLED_CODE: i32 = 1;
 
-/// Batch `id`'s open items (pending and due, or running with an expired
-/// lease; only the latter when the batch is cancelled), at most
-/// `per_server` of each server, in turns: every server's first, then every
-/// server's second, and so on.
+/// Batch `id`'s open items, as [`open`] says: for each of `free` (a
+/// server and its free places) its first pending items due now (unless
+/// `stopped`), and the first `room` running items whose lease expired; each
+/// read by an index range of its own (`UNION ALL` of one subquery each).
 async fn open_items(
     db: &impl ConnectionTrait,
     backend: DbBackend,
     id: &str,
     now: DateTime<Utc>,
-    per_server: u64,
-    cancelled: bool,
+    free: &[(&str, u64)],
+    stopped: bool,
+    room: usize,
 ) -> Result<Vec<batch_items::Model>, InventoryError> {
-    let pending = if cancelled {
-        ""
-    } else {
-        "(state = 'pending' AND (not_before IS NULL OR not_before <= $2)) OR "
-    };
-    let sql = format!(
-        "SELECT * FROM (\
-           SELECT batch_items.*, \
-             ROW_NUMBER() OVER (PARTITION BY server_id ORDER BY position) AS turn \
-           FROM batch_items \
-           WHERE batch_id = $1 \
-             AND ({pending}(state = 'running' AND lease_until <= $2))\
-         ) ranked WHERE turn <= $3 ORDER BY turn, position"
-    );
+    // $1 the batch, $2 now, $3... the servers.
+    let mut arms = vec![format!(
+        "SELECT * FROM (SELECT * FROM batch_items WHERE batch_id = $1 \
+         AND state = 'running' AND lease_until <= $2 ORDER BY position LIMIT {room}) expired"
+    )];
+    let mut values: Vec<sea_orm::Value> = vec![id.into(), now.into()];
+    if !stopped {
+        for (n, (server, places)) in free.iter().enumerate() {
+            values.push((*server).into());
+            arms.push(format!(
+                "SELECT * FROM (SELECT * FROM batch_items WHERE batch_id = $1 \
+                 AND server_id = ${} AND state = 'pending' \
+                 AND (not_before IS NULL OR not_before <= $2) \
+                 ORDER BY position LIMIT {places}) s{n}",
+                values.len()
+            ));
+        }
+    }
+    let sql = arms.join(" UNION ALL ");
     let sql = match backend {
         // SQLite numbers its parameters `?N`.
         DbBackend::Sqlite => sql.replace('$', "?"),
         _ => sql,
     };
-    let statement = Statement::from_sql_and_values(
-        backend,
-        sql,
-        [id.into(), now.into(), count(per_server).into()],
-    );
+    let statement = Statement::from_sql_and_values(backend, sql, values);
     Ok(batch_items::Entity::find()
         .from_raw_sql(statement)
         .all(db)
         .await?)
+}
+
+/// The ids to claim of `candidates`: servers in the order of `free`, each
+/// server's first item, then each one's second, and so on, within
+/// `per_server` running items a server and `room` in all.
+fn take_turns(
+    candidates: Vec<batch_items::Model>,
+    free: &[(&str, u64)],
+    busy: &HashMap<String, u64>,
+    per_server: u64,
+    room: usize,
+) -> Vec<i64> {
+    let mut by_server: BTreeMap<String, Vec<batch_items::Model>> = BTreeMap::new();
+    let mut seen = HashSet::new();
+    for item in candidates {
+        if seen.insert(item.id) {
+            by_server
+                .entry(item.server_id.clone())
+                .or_default()
+                .push(item);
+        }
+    }
+    let mut queues: Vec<(u64, std::collections::VecDeque<i64>)> = free
+        .iter()
+        .map(|(server, _)| *server)
+        .chain(
+            by_server
+                .keys()
+                .map(String::as_str)
+                .filter(|server| !free.iter().any(|(free, _)| free == server)),
+        )
+        .filter_map(|server| {
+            let mut items = by_server.get(server)?.clone();
+            items.sort_by_key(|item| item.position);
+            let running = busy.get(server).copied().unwrap_or(0);
+            Some((running, items.into_iter().map(|item| item.id).collect()))
+        })
+        .collect();
+    let mut chosen = Vec::new();
+    while chosen.len() < room {
+        let mut took = false;
+        for (running, queue) in &mut queues {
+            if chosen.len() == room {
+                break;
+            }
+            if *running < per_server
+                && let Some(id) = queue.pop_front()
+            {
+                *running += 1;
+                chosen.push(id);
+                took = true;
+            }
+        }
+        if !took {
+            break;
+        }
+    }
+    chosen
 }
 
 fn limit(n: u32) -> i32 {
@@ -682,6 +818,7 @@ fn batch_record(row: batches::Model) -> Result<BatchRecord, InventoryError> {
         total: unsigned(row.total),
         state,
         cancel_requested: row.cancel_requested,
+        stop_reason: row.stop_reason,
         created_at: row.created_at,
         ended_at: row.ended_at,
     })

@@ -48,5 +48,5 @@ pub use domain::{
 };
 pub use error::{InventoryError, Record};
 pub use migrations::Migrator;
-pub use repository::{Change, ChangeListener, Heard, Inventory, Slot, Usage};
+pub use repository::{Change, ChangeListener, Claimed, Heard, Inventory, Slot, Usage};
 pub use secrecy::{ExposeSecret, SecretSlice};

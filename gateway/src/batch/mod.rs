@@ -92,6 +92,10 @@ async fn drive(app: App, batch: BatchRecord) {
             }
         }
     };
+    // Servers found with nothing pending are left out of claims until the
+    // next look at all of them (items come back to be retried).
+    let mut drained: HashSet<String> = HashSet::new();
+    let mut looked_at_all = tokio::time::Instant::now();
     let mut running = JoinSet::new();
     let mut last_claim = tokio::time::Instant::now();
     loop {
@@ -99,14 +103,24 @@ async fn drive(app: App, batch: BatchRecord) {
             tokio::time::sleep_until(last_claim + CLAIM_GAP).await;
         }
         last_claim = tokio::time::Instant::now();
+        if last_claim >= looked_at_all + LOOK_EVERY {
+            drained.clear();
+            looked_at_all = last_claim;
+        }
         let room = MOST_AT_ONCE.saturating_sub(running.len());
+        let active: Vec<String> = servers
+            .iter()
+            .filter(|server| !drained.contains(*server))
+            .cloned()
+            .collect();
         match app
             .inventory
-            .claim_items(&batch.id, &owner, LEASE, room, &servers)
+            .claim_items(&batch.id, &owner, LEASE, room, &active)
             .await
         {
             Ok(claimed) => {
-                for claimed in claimed {
+                drained.extend(claimed.drained);
+                for claimed in claimed.items {
                     app.leases.hold_item(claimed.id);
                     running.spawn(run(app.clone(), batch.clone(), claimed));
                 }

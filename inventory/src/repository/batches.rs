@@ -30,6 +30,15 @@ use crate::{
     ServerCounts,
 };
 
+/// What a claim took, and the servers it found with no pending item due.
+#[derive(Debug, Default)]
+pub struct Claimed {
+    /// The items claimed, in position order.
+    pub items: Vec<ItemRecord>,
+    /// Servers with no pending item due now.
+    pub drained: Vec<String>,
+}
+
 /// Items written per INSERT (well under both databases' parameter limits).
 const CHUNK: usize = 500;
 /// Most servers one claim reads items of (one subquery, one parameter each).
@@ -237,7 +246,9 @@ impl Inventory {
     /// server's running items stay within `per_server`, the batch's within
     /// `overall`. Servers take turns: every server's first open item comes
     /// before any second. Each server's items are read by an index range
-    /// of their own, so a claim reads about as many rows as it may take.
+    /// of their own, so a claim reads about as many rows as it may take;
+    /// servers found with no pending item due are named in the answer, for
+    /// the caller to leave out of its next claims for a while.
     pub async fn claim_items(
         &self,
         id: &str,
@@ -245,9 +256,9 @@ impl Inventory {
         lease: Duration,
         wanted: usize,
         servers: &[String],
-    ) -> Result<Vec<ItemRecord>, InventoryError> {
+    ) -> Result<Claimed, InventoryError> {
         if wanted == 0 {
-            return Ok(Vec::new());
+            return Ok(Claimed::default());
         }
         let db = self.db()?;
         let backend = db.get_database_backend();
@@ -261,10 +272,10 @@ impl Inventory {
             .one(&txn)
             .await?
         else {
-            return Ok(Vec::new());
+            return Ok(Claimed::default());
         };
         if batch.ended_at.is_some() {
-            return Ok(Vec::new());
+            return Ok(Claimed::default());
         }
         let now = now();
         let busy: Vec<(String, i64)> = batch_items::Entity::find()
@@ -288,7 +299,7 @@ impl Inventory {
             .unwrap_or(usize::MAX)
             .min(wanted);
         if room == 0 {
-            return Ok(Vec::new());
+            return Ok(Claimed::default());
         }
         // The servers with a free place, from a point that moves with time
         // when there are more of them than one claim reads.
@@ -302,15 +313,28 @@ impl Inventory {
         if !free.is_empty() {
             let start = usize::try_from(now.timestamp_subsec_micros()).unwrap_or(0) % free.len();
             free.rotate_left(start);
-            free.truncate(SERVERS_PER_CLAIM);
+            free.truncate(room.min(SERVERS_PER_CLAIM));
         }
         // A stopped batch starts nothing new, but items whose replica died
         // mid-run are run to an end: they may have been applied.
         let stopped = !batch.stop_reason.is_empty();
         let candidates = open_items(&txn, backend, id, now, &free, stopped, room).await?;
+        let drained = free
+            .iter()
+            .filter(|(server, places)| {
+                let pending = candidates.iter().filter(|item| {
+                    item.server_id == *server && item.state == ItemState::Pending.as_str()
+                });
+                u64::try_from(pending.count()).unwrap_or(u64::MAX) < *places
+            })
+            .map(|(server, _)| (*server).to_owned())
+            .collect();
         let chosen = take_turns(candidates, &free, &busy, per_server, room);
         if chosen.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Claimed {
+                items: Vec::new(),
+                drained,
+            });
         }
         let until = expiry(now, lease);
         batch_items::Entity::update_many()
@@ -338,7 +362,13 @@ impl Inventory {
             .all(&txn)
             .await?;
         txn.commit().await?;
-        claimed.into_iter().map(item_record).collect()
+        Ok(Claimed {
+            items: claimed
+                .into_iter()
+                .map(item_record)
+                .collect::<Result<_, _>>()?,
+            drained,
+        })
     }
 
     /// Extends `owner`'s lease of each of `ids` (items it is running) to

@@ -25,6 +25,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretSlice};
 
+pub use self::batches::Claimed;
 pub use self::changes::{Change, ChangeListener, Heard};
 use self::reachability::Reachability;
 pub use self::reservations::{Slot, Usage};

@@ -65,7 +65,8 @@ async fn claims_keep_the_limits_and_take_servers_in_turns(h: Harness) {
         .inventory
         .claim_items(&batch.id, "me", LEASE, 100, &servers(&h, &batch.id).await)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     let mut per_server: BTreeMap<&str, usize> = BTreeMap::new();
     for item in &claimed {
         *per_server.entry(item.server_id.as_str()).or_default() += 1;
@@ -81,7 +82,7 @@ async fn claims_keep_the_limits_and_take_servers_in_turns(h: Harness) {
         .claim_items(&batch.id, "me", LEASE, 100, &servers(&h, &batch.id).await)
         .await;
     assert!(
-        more.unwrap().is_empty(),
+        more.unwrap().items.is_empty(),
         "nothing while the limits are full"
     );
     let first = &claimed[0];
@@ -90,7 +91,8 @@ async fn claims_keep_the_limits_and_take_servers_in_turns(h: Harness) {
         .inventory
         .claim_items(&batch.id, "me", LEASE, 100, &servers(&h, &batch.id).await)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(next.len(), 1);
     // A server with a free place: the freed one, or the one with one item.
     let had_room: Vec<&str> = per_server
@@ -129,6 +131,7 @@ async fn racing_claimers_never_exceed_a_servers_limit(h: Harness) {
                 )
                 .await
                 .unwrap()
+                .items
         });
     }
     let claimed: Vec<_> = claims.join_all().await.into_iter().flatten().collect();
@@ -151,14 +154,16 @@ async fn an_expired_lease_is_open_again_and_a_late_end_is_refused(h: Harness) {
         .inventory
         .claim_items(&batch.id, "dead", short, 10, &servers(&h, &batch.id).await)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(claimed.len(), 1);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let taken = h
         .inventory
         .claim_items(&batch.id, "alive", LEASE, 10, &servers(&h, &batch.id).await)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(taken.len(), 1);
     assert_eq!(taken[0].attempts, 2);
     assert!(
@@ -189,7 +194,8 @@ async fn a_stop_cancels_what_was_not_started_and_the_batch_ends(h: Harness) {
         .inventory
         .claim_items(&batch.id, "me", LEASE, 1, &servers(&h, &batch.id).await)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     let stopped = h
         .inventory
         .cancel_batch(&batch.id, true, "cancelled")
@@ -238,7 +244,8 @@ async fn an_item_retried_after_a_stop_is_cancelled(h: Harness) {
         .inventory
         .claim_items(&batch.id, "me", LEASE, 1, &servers(&h, &batch.id).await)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     let why = "not started: the batch stopped after 1 failed items";
     let stopped = h
         .inventory
@@ -265,7 +272,10 @@ async fn an_item_retried_after_a_stop_is_cancelled(h: Harness) {
         .inventory
         .claim_items(&batch.id, "me", LEASE, 10, &servers(&h, &batch.id).await)
         .await;
-    assert!(again.unwrap().is_empty(), "a stopped batch starts nothing");
+    assert!(
+        again.unwrap().items.is_empty(),
+        "a stopped batch starts nothing"
+    );
     assert!(h.inventory.end_batch_if_done(&batch.id).await.unwrap());
     let ended = h.inventory.get_batch(&batch.id).await.unwrap();
     assert_eq!(ended.state, BatchState::Failed);

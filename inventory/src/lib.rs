@@ -48,5 +48,7 @@ pub use domain::{
 };
 pub use error::{InventoryError, Record};
 pub use migrations::Migrator;
-pub use repository::{Change, ChangeListener, Claimed, Heard, Inventory, Slot, Usage};
+pub use repository::{
+    Change, ChangeListener, Claimed, Heard, Inventory, SERVERS_PER_CLAIM, Slot, Usage,
+};
 pub use secrecy::{ExposeSecret, SecretSlice};

@@ -18,7 +18,7 @@ use std::{
     time::Duration,
 };
 
-use panelgate_inventory::{BatchRecord, ItemEnd, ItemRecord};
+use panelgate_inventory::{BatchRecord, ItemEnd, ItemRecord, SERVERS_PER_CLAIM};
 use tokio::{sync::Notify, task::JoinSet};
 use tracing::{info, warn};
 
@@ -95,6 +95,7 @@ async fn drive(app: App, batch: BatchRecord) {
     // Servers found with nothing pending are left out of claims until the
     // next look at all of them (items come back to be retried).
     let mut drained: HashSet<String> = HashSet::new();
+    let mut turn = 0_usize;
     let mut looked_at_all = tokio::time::Instant::now();
     let mut running = JoinSet::new();
     let mut last_claim = tokio::time::Instant::now();
@@ -108,11 +109,18 @@ async fn drive(app: App, batch: BatchRecord) {
             looked_at_all = last_claim;
         }
         let room = MOST_AT_ONCE.saturating_sub(running.len());
-        let active: Vec<String> = servers
+        // Each claim starts where the last one's servers ended, so every
+        // server comes up in turn when there are more than a claim reads.
+        let mut active: Vec<String> = servers
             .iter()
             .filter(|server| !drained.contains(*server))
             .cloned()
             .collect();
+        if !active.is_empty() {
+            let start = turn % active.len();
+            active.rotate_left(start);
+            turn = turn.wrapping_add(SERVERS_PER_CLAIM);
+        }
         match app
             .inventory
             .claim_items(&batch.id, &owner, LEASE, room, &active)

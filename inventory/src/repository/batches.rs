@@ -41,8 +41,9 @@ pub struct Claimed {
 
 /// Items written per INSERT (well under both databases' parameter limits).
 const CHUNK: usize = 500;
-/// Most servers one claim reads items of (one subquery, one parameter each).
-const SERVERS_PER_CLAIM: usize = 500;
+/// Most servers one claim reads items of (one subquery each: more make a
+/// statement slow to plan, and claims come every few milliseconds anyway).
+pub const SERVERS_PER_CLAIM: usize = 64;
 
 impl Inventory {
     /// Records a batch and its items, or returns the batch the same journal
@@ -246,7 +247,9 @@ impl Inventory {
     /// server's running items stay within `per_server`, the batch's within
     /// `overall`. Servers take turns: every server's first open item comes
     /// before any second. Each server's items are read by an index range
-    /// of their own, so a claim reads about as many rows as it may take;
+    /// of their own, so a claim reads about as many rows as it may take
+    /// (of at most [`SERVERS_PER_CLAIM`] servers, the first of `servers`
+    /// with room);
     /// servers found with no pending item due are named in the answer, for
     /// the caller to leave out of its next claims for a while.
     pub async fn claim_items(
@@ -301,8 +304,8 @@ impl Inventory {
         if room == 0 {
             return Ok(Claimed::default());
         }
-        // The servers with a free place, from a point that moves with time
-        // when there are more of them than one claim reads.
+        // The first servers with a free place (the caller moves where the
+        // list starts when there are more than one claim reads).
         let mut free: Vec<(&str, u64)> = servers
             .iter()
             .filter_map(|server| {
@@ -310,11 +313,7 @@ impl Inventory {
                 (running < per_server).then_some((server.as_str(), per_server - running))
             })
             .collect();
-        if !free.is_empty() {
-            let start = usize::try_from(now.timestamp_subsec_micros()).unwrap_or(0) % free.len();
-            free.rotate_left(start);
-            free.truncate(room.min(SERVERS_PER_CLAIM));
-        }
+        free.truncate(room.min(SERVERS_PER_CLAIM));
         // A stopped batch starts nothing new, but items whose replica died
         // mid-run are run to an end: they may have been applied.
         let stopped = !batch.stop_reason.is_empty();

@@ -25,7 +25,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretSlice};
 
-pub use self::batches::Claimed;
+pub use self::batches::{Claimed, SERVERS_PER_CLAIM};
 pub use self::changes::{Change, ChangeListener, Heard};
 use self::reachability::Reachability;
 pub use self::reservations::{Slot, Usage};

@@ -95,6 +95,18 @@ fn search(prefix: &str) -> Option<AccountSelection> {
     })
 }
 
+/// Starts a suspension batch; the operation the reply holds.
+async fn start(gateway: &Gateway, request: SuspendAccountsRequest) -> BatchOperation {
+    gateway
+        .batches()
+        .suspend_accounts(request)
+        .await
+        .expect("start the batch")
+        .into_inner()
+        .operation
+        .expect("an operation")
+}
+
 /// Every item event WatchBatch sends until it closes.
 async fn watch(gateway: &Gateway, id: &str) -> Vec<BatchItem> {
     let stream = gateway
@@ -159,18 +171,15 @@ async fn a_batch_suspends_500_accounts_over_10_servers_gently(backend: Backend) 
         |_| {},
         |gateway| async move {
             let members = fleet(&gateway, 10, 50, "sus", Duration::from_millis(5)).await;
-            let started = gateway
-                .batches()
-                .suspend_accounts(SuspendAccountsRequest {
+            let started = start(
+                &gateway,
+                SuspendAccountsRequest {
                     accounts: search("sus"),
                     reason: "unpaid".to_owned(),
                     ..Default::default()
-                })
-                .await
-                .expect("start the batch")
-                .into_inner()
-                .operation
-                .expect("an operation");
+                },
+            )
+            .await;
             let metadata = started.metadata.clone().expect("metadata");
             assert_eq!(metadata.total, 500);
             assert_eq!(metadata.options.expect("options").per_server_limit, 2);
@@ -231,17 +240,14 @@ async fn a_failing_server_fails_its_items_and_spares_the_others(backend: Backend
                 .sim
                 .faults()
                 .set(Fault::Json(503, r#"{"error":"maintenance"}"#));
-            let started = gateway
-                .batches()
-                .suspend_accounts(SuspendAccountsRequest {
+            let started = start(
+                &gateway,
+                SuspendAccountsRequest {
                     accounts: search("flt"),
                     ..Default::default()
-                })
-                .await
-                .expect("start the batch")
-                .into_inner()
-                .operation
-                .expect("an operation");
+                },
+            )
+            .await;
             let done = ended(&gateway, &started.id).await;
             let metadata = done.metadata.expect("metadata");
             assert_eq!(metadata.state(), BatchState::Failed);
@@ -294,21 +300,18 @@ async fn cancel_stops_a_batch(backend: Backend) {
         |_| {},
         |gateway| async move {
             let members = fleet(&gateway, 1, 30, "can", Duration::from_millis(100)).await;
-            let started = gateway
-                .batches()
-                .suspend_accounts(SuspendAccountsRequest {
+            let started = start(
+                &gateway,
+                SuspendAccountsRequest {
                     accounts: search("can"),
                     options: Some(BatchOptions {
                         per_server_limit: 1,
                         ..Default::default()
                     }),
                     ..Default::default()
-                })
-                .await
-                .expect("start the batch")
-                .into_inner()
-                .operation
-                .expect("an operation");
+                },
+            )
+            .await;
             let mut stream = gateway
                 .batches()
                 .watch_batch(WatchBatchRequest {

@@ -6,7 +6,7 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use panelgate_inventory::{
-    BatchKind, BatchLimits, BatchState, ItemEnd, ItemOutcome, ItemState, NewBatch,
+    BatchKind, BatchLimits, BatchState, ItemEnd, ItemOutcome, ItemRecord, ItemState, NewBatch,
 };
 
 use crate::harness::Harness;
@@ -47,8 +47,20 @@ const LIMITS: BatchLimits = BatchLimits {
 
 const LEASE: Duration = Duration::from_secs(20);
 
-async fn servers(h: &Harness, id: &str) -> Vec<String> {
-    h.inventory.batch_servers(id).await.unwrap()
+/// Claims up to `wanted` of batch `id`'s items for `owner`.
+async fn claim(
+    h: &Harness,
+    id: &str,
+    owner: &str,
+    lease: Duration,
+    wanted: usize,
+) -> Vec<ItemRecord> {
+    let servers = h.inventory.batch_servers(id).await.unwrap();
+    let claimed = h
+        .inventory
+        .claim_items(id, owner, lease, wanted, &servers)
+        .await;
+    claimed.unwrap().items
 }
 
 fn ok() -> ItemEnd {
@@ -61,12 +73,7 @@ async fn claims_keep_the_limits_and_take_servers_in_turns(h: Harness) {
         .create_batch(batch(&["a", "b", "c"], 4, LIMITS))
         .await
         .unwrap();
-    let claimed = h
-        .inventory
-        .claim_items(&batch.id, "me", LEASE, 100, &servers(&h, &batch.id).await)
-        .await
-        .unwrap()
-        .items;
+    let claimed = claim(&h, &batch.id, "me", LEASE, 100).await;
     let mut per_server: BTreeMap<&str, usize> = BTreeMap::new();
     for item in &claimed {
         *per_server.entry(item.server_id.as_str()).or_default() += 1;
@@ -77,22 +84,11 @@ async fn claims_keep_the_limits_and_take_servers_in_turns(h: Harness) {
     let mut shares: Vec<usize> = per_server.values().copied().collect();
     shares.sort_unstable();
     assert_eq!(shares, [1, 2, 2], "{per_server:?}");
-    let more = h
-        .inventory
-        .claim_items(&batch.id, "me", LEASE, 100, &servers(&h, &batch.id).await)
-        .await;
-    assert!(
-        more.unwrap().items.is_empty(),
-        "nothing while the limits are full"
-    );
+    let more = claim(&h, &batch.id, "me", LEASE, 100).await;
+    assert!(more.is_empty(), "nothing while the limits are full");
     let first = &claimed[0];
     assert!(h.inventory.end_item(first.id, "me", ok()).await.unwrap());
-    let next = h
-        .inventory
-        .claim_items(&batch.id, "me", LEASE, 100, &servers(&h, &batch.id).await)
-        .await
-        .unwrap()
-        .items;
+    let next = claim(&h, &batch.id, "me", LEASE, 100).await;
     assert_eq!(next.len(), 1);
     // A server with a free place: the freed one, or the one with one item.
     let had_room: Vec<&str> = per_server
@@ -150,20 +146,10 @@ async fn an_expired_lease_is_open_again_and_a_late_end_is_refused(h: Harness) {
         .await
         .unwrap();
     let short = Duration::from_millis(50);
-    let claimed = h
-        .inventory
-        .claim_items(&batch.id, "dead", short, 10, &servers(&h, &batch.id).await)
-        .await
-        .unwrap()
-        .items;
+    let claimed = claim(&h, &batch.id, "dead", short, 10).await;
     assert_eq!(claimed.len(), 1);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let taken = h
-        .inventory
-        .claim_items(&batch.id, "alive", LEASE, 10, &servers(&h, &batch.id).await)
-        .await
-        .unwrap()
-        .items;
+    let taken = claim(&h, &batch.id, "alive", LEASE, 10).await;
     assert_eq!(taken.len(), 1);
     assert_eq!(taken[0].attempts, 2);
     assert!(
@@ -190,12 +176,7 @@ async fn a_stop_cancels_what_was_not_started_and_the_batch_ends(h: Harness) {
         .create_batch(batch(&["a"], 4, LIMITS))
         .await
         .unwrap();
-    let claimed = h
-        .inventory
-        .claim_items(&batch.id, "me", LEASE, 1, &servers(&h, &batch.id).await)
-        .await
-        .unwrap()
-        .items;
+    let claimed = claim(&h, &batch.id, "me", LEASE, 1).await;
     let stopped = h
         .inventory
         .cancel_batch(&batch.id, true, "cancelled")
@@ -240,12 +221,7 @@ async fn an_item_retried_after_a_stop_is_cancelled(h: Harness) {
         .create_batch(batch(&["a"], 3, LIMITS))
         .await
         .unwrap();
-    let claimed = h
-        .inventory
-        .claim_items(&batch.id, "me", LEASE, 1, &servers(&h, &batch.id).await)
-        .await
-        .unwrap()
-        .items;
+    let claimed = claim(&h, &batch.id, "me", LEASE, 1).await;
     let why = "not started: the batch stopped after 1 failed items";
     let stopped = h
         .inventory
@@ -268,14 +244,8 @@ async fn an_item_retried_after_a_stop_is_cancelled(h: Harness) {
             .await
             .unwrap()
     );
-    let again = h
-        .inventory
-        .claim_items(&batch.id, "me", LEASE, 10, &servers(&h, &batch.id).await)
-        .await;
-    assert!(
-        again.unwrap().items.is_empty(),
-        "a stopped batch starts nothing"
-    );
+    let again = claim(&h, &batch.id, "me", LEASE, 10).await;
+    assert!(again.is_empty(), "a stopped batch starts nothing");
     assert!(h.inventory.end_batch_if_done(&batch.id).await.unwrap());
     let ended = h.inventory.get_batch(&batch.id).await.unwrap();
     assert_eq!(ended.state, BatchState::Failed);

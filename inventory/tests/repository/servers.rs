@@ -22,7 +22,7 @@ suite!(
     ping_answers_until_closed,
 );
 
-/// A second `migrate` applies nothing and leaves the three migrations recorded once.
+/// A second `migrate` applies nothing and leaves each migration recorded once.
 async fn migrating_twice_is_a_noop(h: Harness) {
     h.inventory.migrate().await.unwrap();
     let applied = Migrator::get_applied_migrations(&h.raw().await)
@@ -38,6 +38,7 @@ async fn migrating_twice_is_a_noop(h: Harness) {
             "m20261207_000004_create_reservations",
             "m20261207_000005_add_placement_columns",
             "m20261207_000006_create_sync",
+            "m20261208_000007_create_batches",
         ]
     );
 }
